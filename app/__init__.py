@@ -1,0 +1,1 @@
+"""CloneLab desktop app and command line: wires recorder/ and models/ to Qt."""

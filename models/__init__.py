@@ -1,0 +1,1 @@
+"""Policies, behavioral cloning, checkpoints and evaluation (no Qt)."""
