@@ -1,1 +1,1 @@
-"""Environments, controls, scripted experts, play sessions and the HDF5 dataset (no Qt, no torch)."""
+"""Environments, controls, experts, play sessions and the HDF5 dataset (no Qt, no torch)."""
