@@ -1,0 +1,100 @@
+"""Background work on a QThread from a Qt-free generator (training, evaluation, dataset commits).
+
+The work is a *factory*: a callable that receives a `threading.Event` (set when the user cancels)
+and returns either a generator, which yields progress records and returns the result (as
+`models.training.train_bc` does), or a plain result for one-shot work such as a dataset commit.
+The worker only emits signals; it never touches widgets, so the views stay on the UI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Generator
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal
+
+from app.errors import one_line
+
+log = logging.getLogger(__name__)
+
+WorkFactory = Callable[[threading.Event], Any]
+
+
+class _Runner(QThread):
+    """The thread that drives the generator; reports through its owner's signals."""
+
+    def __init__(self, worker: GeneratorWorker) -> None:
+        super().__init__()
+        self._worker = worker
+
+    def run(self) -> None:
+        self._worker._drive()
+
+
+class GeneratorWorker(QObject):
+    """Runs `factory(cancel_event)` on a QThread and reports through signals.
+
+    `progress(object)` for each yielded record, `finished(object)` with the generator's return
+    value, `failed(str)` with a one-line message, `cancelled()` when `cancel()` stopped the work.
+    Exactly one of finished, failed, cancelled is emitted per run.
+    """
+
+    progress = Signal(object)
+    finished = Signal(object)
+    failed = Signal(str)
+    cancelled = Signal()
+
+    def __init__(self, factory: WorkFactory, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._factory = factory
+        self._cancel = threading.Event()
+        self._thread: _Runner | None = None
+
+    def start(self) -> None:
+        """Start the work on a new thread (once per worker)."""
+        if self._thread is not None:
+            raise RuntimeError("a GeneratorWorker runs once; make a new one")
+        self._thread = _Runner(self)
+        self._thread.start()
+
+    def cancel(self) -> None:
+        """Ask the work to stop; it stops at its next yield (or when the factory checks)."""
+        self._cancel.set()
+
+    def is_running(self) -> bool:
+        """Whether the thread is still working."""
+        return self._thread is not None and self._thread.isRunning()
+
+    def wait(self, timeout_ms: int = 5000) -> bool:
+        """Block until the thread ends (for shutdown and tests); True when it ended."""
+        return self._thread is None or self._thread.wait(timeout_ms)
+
+    def _drive(self) -> None:
+        # Runs on the worker thread: signals emitted here are queued to the receivers' threads.
+        try:
+            work = self._factory(self._cancel)
+            if isinstance(work, Generator):
+                result = self._iterate(work)
+            else:
+                result = work
+        except Exception as exc:  # noqa: BLE001 - every failure becomes one message
+            log.exception("background work failed")
+            self.failed.emit(one_line(exc))
+            return
+        if self._cancel.is_set():
+            self.cancelled.emit()
+        else:
+            self.finished.emit(result)
+
+    def _iterate(self, work: Generator) -> Any:
+        while True:
+            if self._cancel.is_set():
+                work.close()
+                return None
+            try:
+                record = next(work)
+            except StopIteration as stop:
+                return stop.value
+            self.progress.emit(record)
