@@ -1,0 +1,122 @@
+"""Benchmark 1: BC training throughput on CPU, CloneLab vs imitation vs a bare PyTorch loop.
+
+All three train the same 2x256 leaky_relu MLP with Adam (lr 1e-3), batch 256, on the same
+``.npz`` of CartPole transitions (bench/export.py), for the same number of epochs. Rounds
+interleave the three sides in a rotating order, so that load from other users of the machine
+spreads over all of them; each side's number is the median over rounds.
+
+    .venv/bin/python bench/train_throughput.py --data /tmp/clonelab-bench/cartpole_50k.npz
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from bare_loop import bare_loop_seconds
+from benchlib import machine, summary, write_json
+from npz_demos import NpzDemos
+
+from models.training import TrainConfig, run_to_completion, train_bc
+
+HERE = Path(__file__).resolve().parent
+IMITATION_SCRIPT = HERE / "imitation_side" / "throughput.py"
+
+
+def ours(demos: NpzDemos, *, epochs: int, batch_size: int) -> dict[str, float]:
+    """CloneLab's train_bc with validation off, timed from the call to the returned result."""
+    config = TrainConfig(epochs=epochs, batch_size=batch_size, val_fraction=0.0, device="cpu")
+    start = time.perf_counter()
+    result = run_to_completion(train_bc(config, demos))
+    seconds = time.perf_counter() - start
+    samples = epochs * len(demos.transitions().actions)
+    return {"samples_per_s": samples / seconds, "own_samples_per_s": result.samples_per_s}
+
+
+def bare(demos: NpzDemos, *, epochs: int, batch_size: int) -> dict[str, float]:
+    """The bare loop on the same arrays."""
+    data = demos.transitions()
+    samples, seconds = bare_loop_seconds(
+        data.observations,
+        data.actions,
+        n_actions=int(demos.action_space.n),
+        batch_size=batch_size,
+        epochs=epochs,
+    )
+    return {"samples_per_s": samples / seconds}
+
+
+def imitation(
+    python: str, data: Path, *, epochs: int, batch_size: int
+) -> dict[str, float]:
+    """imitation's BC in its own venv; its script times only ``bc.train``."""
+    out = subprocess.run(
+        [python, str(IMITATION_SCRIPT), "--data", str(data), "--epochs", str(epochs),
+         "--batch-size", str(batch_size)],
+        check=True, capture_output=True, text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, required=True, help=".npz from bench/export.py")
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--imitation-python", default="/work/imitation-venv/bin/python")
+    parser.add_argument("--out", type=Path, default=HERE / "results" / "throughput.json")
+    args = parser.parse_args()
+
+    demos = NpzDemos(args.data)
+    runs = {
+        "bare": lambda: bare(demos, epochs=args.epochs, batch_size=args.batch_size),
+        "clonelab": lambda: ours(demos, epochs=args.epochs, batch_size=args.batch_size),
+        "imitation": lambda: imitation(args.imitation_python, args.data, epochs=args.epochs,
+                                       batch_size=args.batch_size),
+    }
+    before = machine()
+    # Warm-up: the first run in a process pays for lazy initialisation in torch.
+    ours(demos, epochs=1, batch_size=args.batch_size)
+    bare(demos, epochs=1, batch_size=args.batch_size)
+    rounds = []
+    names = list(runs)
+    for i in range(args.rounds):
+        order = names[i % 3 :] + names[: i % 3]
+        result = {name: runs[name]() for name in order}
+        result["order"] = order
+        result["loadavg"] = machine()["loadavg"]
+        rounds.append(result)
+        print(json.dumps(result), flush=True)
+
+    def rates(name: str, key: str = "samples_per_s") -> list[float]:
+        return [r[name][key] for r in rounds]
+
+    report = {
+        "command": " ".join(sys.argv),
+        "rows": len(demos.transitions().actions),
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "machine_before": before,
+        "machine_after": machine(),
+        "samples_per_s": {name: summary(rates(name)) for name in names},
+        "clonelab_own_samples_per_s": summary(rates("clonelab", "own_samples_per_s")),
+        "per_round_ratio": {
+            "clonelab_over_imitation": summary(
+                list(np.divide(rates("clonelab"), rates("imitation")))),
+            "clonelab_over_bare": summary(list(np.divide(rates("clonelab"), rates("bare")))),
+        },
+        "rounds": rounds,
+    }
+    write_json(args.out, report)
+    print(json.dumps({k: report[k] for k in ("samples_per_s", "per_round_ratio")}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
