@@ -1,0 +1,110 @@
+"""From a demo dataset to training tensors: checks, the train/validation split, statistics.
+
+`train_bc` reads any object with the `recorder.dataset.DemoDataset` reading surface (env_id,
+spaces, episode_ids, fingerprint(), transitions()); the protocols below name that surface.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+
+class TrainingError(RuntimeError):
+    """Training cannot start or cannot go on (bad data, a NaN loss); the message says why."""
+
+
+class TransitionsLike(Protocol):
+    """One row per step: observation s_t with the action a_t taken in it."""
+
+    observations: np.ndarray
+    actions: np.ndarray
+    rewards: np.ndarray
+    episode_ids: np.ndarray
+
+
+class DatasetLike(Protocol):
+    """The part of `recorder.dataset.DemoDataset` that training reads."""
+
+    env_id: str
+    observation_space: Any
+    action_space: Any
+    episode_ids: Sequence[int]
+
+    def fingerprint(self) -> str: ...
+
+    def transitions(self, episode_ids: Sequence[int] | None = None) -> TransitionsLike: ...
+
+
+@dataclass(frozen=True)
+class Split:
+    """Which transition rows train and which validate, and from which episodes."""
+
+    train_rows: np.ndarray
+    val_rows: np.ndarray
+    train_episodes: tuple[int, ...]
+    val_episodes: tuple[int, ...]
+
+
+def load_checked(dataset: DatasetLike) -> TransitionsLike:
+    """All of the dataset's transitions, refusing empty, misshapen or non-finite data."""
+    where = f"dataset for {dataset.env_id}"
+    data = dataset.transitions()
+    rows = len(data.actions)
+    if rows == 0:
+        raise TrainingError(f"{where} has no steps; record some episodes before training")
+    obs_shape = tuple(dataset.observation_space.shape)
+    if tuple(data.observations.shape) != (rows, *obs_shape):
+        raise TrainingError(
+            f"{where}: observations have shape {data.observations.shape[1:]} per step but the "
+            f"observation space says {obs_shape}"
+        )
+    for name in ("observations", "actions"):
+        values = getattr(data, name)
+        if np.issubdtype(values.dtype, np.floating):
+            bad = ~np.isfinite(values.reshape(rows, -1)).all(axis=1)
+            if bad.any():
+                row = int(np.argmax(bad))
+                episode = int(data.episode_ids[row])
+                step = row - int(np.argmax(data.episode_ids == episode))
+                raise TrainingError(
+                    f"{where}: {name} contain NaN or inf (first in episode {episode}, step "
+                    f"{step}); delete or fix that episode before training"
+                )
+    return data
+
+
+def split_rows(episode_ids: np.ndarray, val_fraction: float, seed: int) -> Split:
+    """Hold out whole episodes (seeded) for validation; with one episode, hold out its tail.
+
+    Held-out episodes measure what matters for cloning, how the policy does on trajectories it
+    never saw; random steps would leak neighbouring, nearly identical states into validation.
+    """
+    episodes = np.unique(episode_ids)
+    all_rows = np.arange(len(episode_ids))
+    if val_fraction <= 0.0 or len(episode_ids) < 2:
+        return Split(all_rows, all_rows[:0], tuple(episodes.tolist()), ())
+    if len(episodes) == 1:
+        n_val = min(len(all_rows) - 1, max(1, round(val_fraction * len(all_rows))))
+        one = (int(episodes[0]),)
+        return Split(all_rows[:-n_val], all_rows[-n_val:], one, one)
+    n_val = min(len(episodes) - 1, max(1, round(val_fraction * len(episodes))))
+    shuffled = np.random.default_rng(seed).permutation(episodes)
+    val_episodes = np.sort(shuffled[:n_val])
+    is_val = np.isin(episode_ids, val_episodes)
+    train_episodes = np.setdiff1d(episodes, val_episodes)
+    return Split(
+        all_rows[~is_val],
+        all_rows[is_val],
+        tuple(int(e) for e in train_episodes),
+        tuple(int(e) for e in val_episodes),
+    )
+
+
+def observation_stats(observations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-feature mean and std of flattened vector observations (float64 for accuracy)."""
+    flat = observations.reshape(len(observations), -1).astype(np.float64)
+    return flat.mean(axis=0), flat.std(axis=0)

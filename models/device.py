@@ -1,0 +1,53 @@
+"""Choosing the torch device: CUDA when present, then Apple MPS, else the CPU."""
+
+from __future__ import annotations
+
+import logging
+
+import torch
+
+log = logging.getLogger(__name__)
+
+DEVICE_NAMES = ("auto", "cpu", "cuda", "mps")
+
+
+class DeviceError(ValueError):
+    """The requested device does not exist on this machine."""
+
+
+def _mps_available() -> bool:
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend is not None and backend.is_available())
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    """Return the device called `name`; "auto" prefers CUDA, then MPS, then the CPU.
+
+    Raises `DeviceError` when a named accelerator is absent, rather than silently training
+    on the CPU at a fraction of the expected speed.
+    """
+    if name == "auto":
+        if torch.cuda.is_available():
+            device = torch.device("cuda")
+        elif _mps_available():
+            device = torch.device("mps")
+        else:
+            device = torch.device("cpu")
+        log.debug("auto device: %s", device)
+        return device
+    if name == "cpu":
+        return torch.device("cpu")
+    if name == "cuda":
+        if not torch.cuda.is_available():
+            raise DeviceError(
+                "device 'cuda' requested but torch sees no CUDA GPU "
+                f"(torch {torch.__version__}); use device 'auto' or 'cpu'"
+            )
+        return torch.device("cuda")
+    if name == "mps":
+        if not _mps_available():
+            raise DeviceError(
+                "device 'mps' requested but Apple MPS is not available; use device 'auto' or 'cpu'"
+            )
+        return torch.device("mps")
+    raise DeviceError(f"unknown device {name!r}; choose one of {', '.join(DEVICE_NAMES)}")

@@ -1,0 +1,256 @@
+"""Policies: a torso (MLP for vectors, small CNN for images) and a categorical or Gaussian head.
+
+A policy keeps its observation normalisation and its action scaling as buffers, so both travel
+in the checkpoint's state dict and a loaded policy acts exactly like the trained one.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import gymnasium as gym
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from models.heads import CategoricalHead, GaussianHead
+
+ObservationKind = Literal["vector", "image"]
+ActionKind = Literal["discrete", "continuous"]
+
+DEFAULT_HIDDEN = (256, 256)
+CNN_CHANNELS = (32, 64, 64)
+# Standard deviations below this count as a constant feature: centre it, do not blow it up.
+MIN_OBS_STD = 1e-6
+
+
+class UnsupportedSpaceError(ValueError):
+    """The env's observation or action space is one no CloneLab policy handles."""
+
+
+def observation_kind(space: gym.Space) -> ObservationKind:
+    """"image" for a (H, W, C) uint8 Box, "vector" for any other Box."""
+    if not isinstance(space, gym.spaces.Box):
+        raise UnsupportedSpaceError(
+            f"observation space {space} is not supported: policies take Box observations "
+            "(vectors, or (H, W, C) uint8 images)"
+        )
+    if space.dtype == np.uint8 and len(space.shape) == 3:
+        return "image"
+    return "vector"
+
+
+def action_kind(space: gym.Space) -> ActionKind:
+    """"discrete" for Discrete, "continuous" for a float Box."""
+    if isinstance(space, gym.spaces.Discrete):
+        return "discrete"
+    if isinstance(space, gym.spaces.Box) and np.issubdtype(space.dtype, np.floating):
+        return "continuous"
+    raise UnsupportedSpaceError(
+        f"action space {space} is not supported: policies output Discrete or float Box actions"
+    )
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class PolicySpec:
+    """What a policy is built for and how; enough to rebuild it from a checkpoint's JSON."""
+
+    env_id: str
+    """The gymnasium id the policy acts in."""
+    observation_space: gym.spaces.Box
+    """The env's observation space (a vector Box, or a (H, W, C) uint8 image Box)."""
+    action_space: gym.spaces.Discrete | gym.spaces.Box
+    """The env's action space (Discrete, or a float Box)."""
+    hidden: tuple[int, ...] = DEFAULT_HIDDEN
+    """Sizes of the fully connected hidden layers (after the convolutions for images)."""
+
+    def __post_init__(self) -> None:
+        observation_kind(self.observation_space)
+        action_kind(self.action_space)
+        if not self.hidden or any(int(size) <= 0 for size in self.hidden):
+            raise ValueError(f"hidden layer sizes must be positive, got {self.hidden}")
+
+    @property
+    def observation_kind(self) -> ObservationKind:
+        """"vector" or "image"."""
+        return observation_kind(self.observation_space)
+
+    @property
+    def action_kind(self) -> ActionKind:
+        """"discrete" or "continuous"."""
+        return action_kind(self.action_space)
+
+    @property
+    def action_size(self) -> int:
+        """The number of actions (Discrete) or of action dimensions (Box)."""
+        if isinstance(self.action_space, gym.spaces.Discrete):
+            return int(self.action_space.n)
+        return math.prod(self.action_space.shape)
+
+    def architecture(self) -> dict[str, object]:
+        """A readable summary of the network, for the checkpoint JSON and the app."""
+        image = self.observation_kind == "image"
+        return {
+            "torso": "cnn" if image else "mlp",
+            "conv_channels": list(CNN_CHANNELS) if image else [],
+            "hidden": list(self.hidden),
+            "activation": "leaky_relu",
+            "head": "categorical" if self.action_kind == "discrete" else "gaussian",
+        }
+
+
+def _mlp(in_features: int, hidden: tuple[int, ...]) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for size in hidden:
+        layers += [nn.Linear(in_features, size), nn.LeakyReLU()]
+        in_features = size
+    return nn.Sequential(*layers)
+
+
+class MLPTorso(nn.Module):
+    """Fully connected layers with leaky_relu over a flat, normalised observation."""
+
+    def __init__(self, in_features: int, hidden: tuple[int, ...]) -> None:
+        super().__init__()
+        self.layers = _mlp(in_features, hidden)
+        self.out_features = hidden[-1]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, in_features) -> (B, out_features)."""
+        return self.layers(x)
+
+
+class CNNTorso(nn.Module):
+    """Three stride-2 3x3 convolutions then the MLP layers; any image size of 1 pixel or more.
+
+    Stride 2 with padding 1 halves each side per layer, so it fits small grid worlds (MiniGrid's
+    40x40 to 64x64 frames) as well as Atari's 210x160 without size-specific kernels.
+    """
+
+    def __init__(self, image_shape: tuple[int, int, int], hidden: tuple[int, ...]) -> None:
+        super().__init__()
+        height, width, channels = image_shape
+        convs: list[nn.Module] = []
+        for out_channels in CNN_CHANNELS:
+            convs += [nn.Conv2d(channels, out_channels, 3, stride=2, padding=1), nn.LeakyReLU()]
+            channels = out_channels
+        self.convs = nn.Sequential(*convs, nn.Flatten())
+        with torch.no_grad():
+            flat = self.convs(torch.zeros(1, image_shape[2], height, width)).shape[1]
+        self.fc = _mlp(flat, hidden)
+        self.out_features = hidden[-1]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C, H, W) floats in [0, 1] -> (B, out_features)."""
+        return self.fc(self.convs(x))
+
+
+class Policy(nn.Module):
+    """A BC policy: preprocess -> torso -> head, with env-unit actions in and out."""
+
+    def __init__(self, spec: PolicySpec) -> None:
+        super().__init__()
+        self.spec = spec
+        obs_space = spec.observation_space
+        self.torso: MLPTorso | CNNTorso
+        if spec.observation_kind == "image":
+            self.torso = CNNTorso(obs_space.shape, spec.hidden)
+        else:
+            obs_size = math.prod(obs_space.shape)
+            self.register_buffer("obs_mean", torch.zeros(obs_size))
+            self.register_buffer("obs_std", torch.ones(obs_size))
+            self.torso = MLPTorso(obs_size, spec.hidden)
+        self.head: CategoricalHead | GaussianHead
+        if isinstance(spec.action_space, gym.spaces.Discrete):
+            self.action_start = int(spec.action_space.start)
+            self.head = CategoricalHead(self.torso.out_features, spec.action_size)
+        else:
+            low = np.asarray(spec.action_space.low, dtype=np.float64).reshape(-1)
+            high = np.asarray(spec.action_space.high, dtype=np.float64).reshape(-1)
+            # Scale each dimension with finite bounds to [-1, 1]; leave unbounded ones as is.
+            finite = np.isfinite(low) & np.isfinite(high)
+            low_f, high_f = np.where(finite, low, -1.0), np.where(finite, high, 1.0)
+            center, half_range = (high_f + low_f) / 2.0, (high_f - low_f) / 2.0
+            half_range = np.where(half_range > 0, half_range, 1.0)  # a fixed dimension
+            self.register_buffer("action_center", torch.as_tensor(center, dtype=torch.float32))
+            self.register_buffer("action_half_range", torch.as_tensor(half_range).float())
+            self.register_buffer("action_low", torch.as_tensor(low, dtype=torch.float32))
+            self.register_buffer("action_high", torch.as_tensor(high, dtype=torch.float32))
+            self.head = GaussianHead(self.torso.out_features, spec.action_size)
+
+    @property
+    def device(self) -> torch.device:
+        """Where the weights live."""
+        return next(self.parameters()).device
+
+    def set_observation_stats(self, mean: np.ndarray, std: np.ndarray) -> None:
+        """Store the dataset's per-feature mean and std (vector observations only)."""
+        if self.spec.observation_kind == "image":
+            raise ValueError("image observations are scaled by 1/255, not by dataset statistics")
+        std = np.where(np.asarray(std) < MIN_OBS_STD, 1.0, std)
+        self.obs_mean.copy_(torch.as_tensor(np.reshape(mean, -1), dtype=torch.float32))
+        self.obs_std.copy_(torch.as_tensor(np.reshape(std, -1), dtype=torch.float32))
+
+    def as_tensor(self, observations: np.ndarray | torch.Tensor) -> torch.Tensor:
+        """A batch of raw observations as a tensor on the policy's device."""
+        return torch.as_tensor(np.asarray(observations), device=self.device)
+
+    def features(self, observations: torch.Tensor) -> torch.Tensor:
+        """Normalise a (B, *obs_shape) batch of raw observations and run the torso."""
+        if self.spec.observation_kind == "image":
+            x = observations.permute(0, 3, 1, 2).float() / 255.0
+        else:
+            x = observations.reshape(observations.shape[0], -1).float()
+            x = (x - self.obs_mean) / self.obs_std
+        return self.torso(x)
+
+    def targets(self, actions: torch.Tensor) -> torch.Tensor:
+        """Env actions -> what the head is trained on: indices from 0, or Box scaled to [-1, 1]."""
+        if self.spec.action_kind == "discrete":
+            return actions.long().reshape(-1) - self.action_start
+        flat = actions.reshape(actions.shape[0], -1).float()
+        return (flat - self.action_center) / self.action_half_range
+
+    def to_env_units(self, head_actions: torch.Tensor) -> torch.Tensor:
+        """Head outputs -> env actions: shifted indices, or unscaled and clipped Box actions."""
+        if self.spec.action_kind == "discrete":
+            return head_actions + self.action_start
+        unscaled = head_actions * self.action_half_range + self.action_center
+        clipped = torch.clamp(unscaled, self.action_low, self.action_high)
+        return clipped.reshape(-1, *self.spec.action_space.shape)
+
+    def loss(self, observations: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """The BC loss, -log pi(a* | s) averaged over the batch; `targets` from `targets()`."""
+        return self.head.nll(self.features(observations), targets)
+
+    def act(
+        self,
+        observations: torch.Tensor,
+        *,
+        deterministic: bool = True,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """A batch of env actions: argmax / mu when deterministic, else a sample."""
+        features = self.features(observations)
+        if deterministic:
+            return self.to_env_units(self.head.mode(features))
+        return self.to_env_units(self.head.sample(features, generator))
+
+    def action_probabilities(self, observations: torch.Tensor) -> torch.Tensor:
+        """(B, n) action probabilities of a categorical policy."""
+        if not isinstance(self.head, CategoricalHead):
+            raise TypeError("action_probabilities needs a Discrete-action policy")
+        return F.softmax(self.head(self.features(observations)), dim=-1)
+
+    def action_gaussian(self, observations: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(mu, sigma) of a Gaussian policy in env units (mu unscaled but not clipped)."""
+        if not isinstance(self.head, GaussianHead):
+            raise TypeError("action_gaussian needs a Box-action policy")
+        mu, log_sigma = self.head(self.features(observations))
+        shape = (-1, *self.spec.action_space.shape)
+        mu_env = mu * self.action_half_range + self.action_center
+        sigma_env = torch.exp(log_sigma) * self.action_half_range
+        return mu_env.reshape(shape), sigma_env.reshape(shape)

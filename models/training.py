@@ -1,0 +1,386 @@
+"""Behavioral cloning: `train_bc` is a Qt-free generator of progress records.
+
+The data is loaded once into tensors on the device; each batch is an index slice of a seeded
+random permutation (no DataLoader, no per-sample Python: measured faster here). The app runs
+the generator in a worker thread; the CLI drives it with `run_to_completion` or a loop.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from models.data import DatasetLike, TrainingError, load_checked, observation_stats, split_rows
+from models.device import DEVICE_NAMES, pick_device
+from models.policy import DEFAULT_HIDDEN, Policy, PolicySpec
+
+__all__ = [
+    "DEFAULT_STEPS",
+    "TrainConfig",
+    "TrainProgress",
+    "TrainResult",
+    "TrainingError",
+    "run_to_completion",
+    "train_bc",
+]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_STEPS = 5000
+# Rows per forward pass when scoring the validation set (bounded memory for image data).
+VAL_CHUNK = 2048
+
+CancelCheck = Callable[[], bool] | threading.Event
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainConfig:
+    """Everything that shapes a BC run; shared by the CLI and the Train panel's form."""
+
+    steps: int | None = None
+    """Gradient steps to run. Leave both steps and epochs None for DEFAULT_STEPS (5000)."""
+    epochs: int | None = None
+    """Passes over the training episodes, instead of steps (set one of the two, not both)."""
+    batch_size: int = 256
+    """Transitions per gradient step."""
+    lr: float = 1e-3
+    """Adam learning rate."""
+    hidden: tuple[int, ...] = DEFAULT_HIDDEN
+    """Hidden layer sizes of the MLP (after the convolutions for image observations)."""
+    weight_decay: float = 0.0
+    """Adam's L2 penalty on the weights; 0 turns it off."""
+    val_fraction: float = 0.1
+    """Share of episodes held out for validation (of steps when there is only one episode)."""
+    seed: int = 0
+    """Seeds the weights, the validation split and the batch order."""
+    device: str = "auto"
+    """"auto" (CUDA, then MPS, else CPU), "cpu", "cuda" or "mps"."""
+    log_every: int = 100
+    """Steps between progress records (each one also scores the validation set)."""
+
+    def __post_init__(self) -> None:
+        if self.steps is not None and self.epochs is not None:
+            raise ValueError("TrainConfig: set steps or epochs, not both")
+        for name in ("steps", "epochs"):
+            value = getattr(self, name)
+            if value is not None and (not _is_int(value) or value <= 0):
+                raise ValueError(f"TrainConfig: {name} must be a positive whole number or None, "
+                                 f"got {value!r}")
+        for name in ("batch_size", "log_every"):
+            value = getattr(self, name)
+            if not _is_int(value) or value <= 0:
+                raise ValueError(f"TrainConfig: {name} must be a positive whole number, "
+                                 f"got {value!r}")
+        if not (isinstance(self.lr, int | float) and math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"TrainConfig: lr must be a positive number such as 1e-3, "
+                             f"got {self.lr!r}")
+        if not (isinstance(self.weight_decay, int | float) and math.isfinite(self.weight_decay)
+                and self.weight_decay >= 0):
+            raise ValueError(f"TrainConfig: weight_decay must be 0 or more, "
+                             f"got {self.weight_decay!r}")
+        if not (isinstance(self.hidden, tuple) and self.hidden
+                and all(_is_int(size) and size > 0 for size in self.hidden)):
+            raise ValueError(f"TrainConfig: hidden must be a tuple of positive layer sizes such "
+                             f"as (256, 256), got {self.hidden!r}")
+        if not (isinstance(self.val_fraction, int | float) and 0.0 <= self.val_fraction < 1.0):
+            raise ValueError(f"TrainConfig: val_fraction must lie in [0, 1) (0 turns validation "
+                             f"off), got {self.val_fraction!r}")
+        if not _is_int(self.seed):
+            raise ValueError(f"TrainConfig: seed must be a whole number, got {self.seed!r}")
+        if self.device not in DEVICE_NAMES:
+            raise ValueError(f"TrainConfig: device must be one of {', '.join(DEVICE_NAMES)}, "
+                             f"got {self.device!r}")
+
+    def total_steps(self, train_rows: int) -> int:
+        """The number of gradient steps for a training set of `train_rows` transitions."""
+        if self.epochs is not None:
+            return self.epochs * math.ceil(train_rows / self.batch_size)
+        return self.steps if self.steps is not None else DEFAULT_STEPS
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready fields (hidden as a list)."""
+        fields = dataclasses.asdict(self)
+        fields["hidden"] = list(self.hidden)
+        return fields
+
+    @classmethod
+    def from_dict(cls, fields: dict[str, Any]) -> TrainConfig:
+        """Rebuild a config from `to_dict()` output (unknown keys are an error)."""
+        fields = dict(fields)
+        if "hidden" in fields:
+            fields["hidden"] = tuple(fields["hidden"])
+        return cls(**fields)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainProgress:
+    """One progress record: where training is and how well the clone fits."""
+
+    step: int
+    """Gradient steps done."""
+    total_steps: int
+    """Gradient steps the run will take if not cancelled."""
+    epoch: float
+    """Passes over the training transitions so far (fractional)."""
+    train_loss: float | None
+    """Mean BC loss over the steps since the previous record; None before the first step."""
+    val_loss: float | None
+    """BC loss on the held-out episodes; None without validation data."""
+    val_accuracy: float | None
+    """Share of held-out steps where argmax matches the expert (Discrete actions only)."""
+    val_action_error: float | None
+    """Mean absolute error of mu against the expert, in env units (Box actions only)."""
+    samples_per_s: float
+    """Training throughput so far (validation time excluded)."""
+    elapsed_s: float
+    """Seconds spent inside training so far (time the caller holds a record is excluded)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainResult:
+    """What a finished (or cancelled) run returns."""
+
+    policy: Policy
+    """The trained policy, in eval mode, on the training device."""
+    metrics: TrainProgress
+    """The final record (the last of `history`)."""
+    history: tuple[TrainProgress, ...]
+    """Every progress record, in order."""
+    seconds: float
+    """Seconds spent training and validating."""
+    samples_per_s: float
+    """Training throughput over the whole run."""
+    device: str
+    """The torch device that trained the policy."""
+    cancelled: bool
+    """True when `cancel` stopped the run early."""
+    env_id: str
+    """The dataset's env id."""
+    dataset_fingerprint: str
+    """The dataset's fingerprint(), for the checkpoint."""
+    train_episodes: tuple[int, ...]
+    """Episode ids trained on."""
+    val_episodes: tuple[int, ...]
+    """Episode ids held out (with one episode: that episode, whose tail was held out)."""
+
+
+def _cancel_check(cancel: CancelCheck | None) -> Callable[[], bool]:
+    if cancel is None:
+        return lambda: False
+    if isinstance(cancel, threading.Event):
+        return cancel.is_set
+    return cancel
+
+
+class _Stopwatch:
+    """Counts time inside the generator only; paused while the caller holds a record."""
+
+    def __init__(self) -> None:
+        self.total = 0.0
+        self._since: float | None = None
+
+    def start(self) -> None:
+        self._since = time.perf_counter()
+
+    def stop(self) -> None:
+        self.total = self.elapsed
+        self._since = None
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds counted so far, including the running stretch."""
+        running = time.perf_counter() - self._since if self._since is not None else 0.0
+        return self.total + running
+
+
+@torch.no_grad()
+def _validate(
+    policy: Policy, obs: torch.Tensor, actions: torch.Tensor, targets: torch.Tensor
+) -> tuple[float | None, float | None, float | None]:
+    """(loss, accuracy, action error) over the validation rows, scored in chunks."""
+    if len(obs) == 0:
+        return None, None, None
+    policy.eval()
+    loss_sum = 0.0
+    hit_or_error = 0.0
+    discrete = policy.spec.action_kind == "discrete"
+    for start in range(0, len(obs), VAL_CHUNK):
+        chunk = slice(start, start + VAL_CHUNK)
+        rows = len(obs[chunk])
+        loss_sum += float(policy.loss(obs[chunk], targets[chunk])) * rows
+        predicted = policy.act(obs[chunk], deterministic=True)
+        if discrete:
+            hit_or_error += float((predicted == actions[chunk]).sum())
+        else:
+            hit_or_error += float((predicted - actions[chunk].float()).abs().mean()) * rows
+    policy.train()
+    n = len(obs)
+    if discrete:
+        return loss_sum / n, hit_or_error / n, None
+    return loss_sum / n, None, hit_or_error / n
+
+
+def train_bc(
+    config: TrainConfig, dataset: DatasetLike, *, cancel: CancelCheck | None = None
+) -> Generator[TrainProgress, None, TrainResult]:
+    """Train a BC policy on `dataset`, yielding a `TrainProgress` every `log_every` steps.
+
+    Returns (as StopIteration.value; see `run_to_completion`) a `TrainResult`. `cancel` is a
+    callable returning True, or a `threading.Event`, checked before every step; a cancelled
+    run returns its policy so far with `cancelled=True`. Raises `TrainingError` for empty,
+    misshapen or non-finite data and for a loss that turns NaN or infinite.
+    """
+    clock, train_clock = _Stopwatch(), _Stopwatch()
+    clock.start()
+    should_stop = _cancel_check(cancel)
+    device = pick_device(config.device)
+    spec = PolicySpec(
+        env_id=dataset.env_id,
+        observation_space=dataset.observation_space,
+        action_space=dataset.action_space,
+        hidden=config.hidden,
+    )
+    data = load_checked(dataset)
+    _check_actions(spec, data.actions, dataset.env_id)
+    split = split_rows(np.asarray(data.episode_ids), config.val_fraction, config.seed)
+    # Fork the global RNG so that seeding the weights leaves the caller's torch RNG untouched.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.seed)
+        policy = Policy(spec)
+    observations = data.observations
+    if spec.observation_kind == "vector":
+        observations = observations.astype(np.float32, copy=False)
+        policy.set_observation_stats(*observation_stats(observations[split.train_rows]))
+    policy.to(device)
+
+    def on_device(rows: np.ndarray) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        obs = torch.as_tensor(observations[rows], device=device)
+        actions = torch.as_tensor(data.actions[rows], device=device)
+        return obs, actions, policy.targets(actions)
+
+    train_obs, _, train_targets = on_device(split.train_rows)
+    val_obs, val_actions, val_targets = on_device(split.val_rows)
+    n_train = len(train_obs)
+    total = config.total_steps(n_train)
+    optimizer = torch.optim.Adam(policy.parameters(), lr=config.lr,
+                                 weight_decay=config.weight_decay)
+    shuffle = torch.Generator().manual_seed(config.seed)
+    log.info("training %s on %s: %d train rows (%d episodes), %d val rows, %d steps",
+             dataset.env_id, device, n_train, len(split.train_episodes), len(val_obs), total)
+
+    history: list[TrainProgress] = []
+    step = samples = window_steps = 0
+    window_loss = torch.zeros((), device=device)
+    order = torch.randperm(n_train, generator=shuffle).to(device)
+    cursor = 0
+
+    def record() -> TrainProgress:
+        train_clock.stop()
+        val_loss, accuracy, action_error = _validate(policy, val_obs, val_actions, val_targets)
+        progress = TrainProgress(
+            step=step,
+            total_steps=total,
+            epoch=samples / n_train,
+            train_loss=float(window_loss) / window_steps if window_steps else None,
+            val_loss=val_loss,
+            val_accuracy=accuracy,
+            val_action_error=action_error,
+            samples_per_s=samples / train_clock.total if train_clock.total > 0 else 0.0,
+            elapsed_s=clock.elapsed,
+        )
+        history.append(progress)
+        return progress
+
+    cancelled = False
+    policy.train()
+    while step < total:
+        if should_stop():
+            cancelled = True
+            break
+        train_clock.start()
+        if cursor >= n_train:
+            order = torch.randperm(n_train, generator=shuffle).to(device)
+            cursor = 0
+        batch = order[cursor : cursor + config.batch_size]
+        cursor += config.batch_size
+        loss = policy.loss(train_obs[batch], train_targets[batch])
+        if not torch.isfinite(loss):
+            raise TrainingError(
+                f"the loss became {float(loss.detach())} at step {step + 1} (lr {config.lr:g}); "
+                "lower the learning rate, or check the dataset for extreme values"
+            )
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        step += 1
+        samples += len(batch)
+        window_loss += loss.detach()
+        window_steps += 1
+        if step % config.log_every == 0 or step == total:
+            progress = record()
+            window_loss.zero_()
+            window_steps = 0
+            clock.stop()
+            yield progress
+            clock.start()
+        else:
+            train_clock.stop()
+    if cancelled or not history or history[-1].step != step:
+        record()
+    clock.stop()
+    policy.eval()
+    final = history[-1]
+    log.info("training %s after %d steps in %.1f s", "cancelled" if cancelled else "finished",
+             step, clock.total)
+    return TrainResult(
+        policy=policy,
+        metrics=final,
+        history=tuple(history),
+        seconds=clock.total,
+        samples_per_s=final.samples_per_s,
+        device=str(device),
+        cancelled=cancelled,
+        env_id=dataset.env_id,
+        dataset_fingerprint=dataset.fingerprint(),
+        train_episodes=split.train_episodes,
+        val_episodes=split.val_episodes,
+    )
+
+
+def _check_actions(spec: PolicySpec, actions: np.ndarray, env_id: str) -> None:
+    """Refuse actions outside the Discrete range or of the wrong Box shape."""
+    space = spec.action_space
+    if spec.action_kind == "discrete":
+        low, high = int(space.start), int(space.start) + int(space.n)
+        if actions.ndim != 1 or actions.min() < low or actions.max() >= high:
+            raise TrainingError(
+                f"dataset for {env_id}: discrete actions must be single integers in "
+                f"[{low}, {high}), found values from {actions.min()} to {actions.max()}"
+            )
+    elif tuple(actions.shape[1:]) != tuple(space.shape):
+        raise TrainingError(
+            f"dataset for {env_id}: actions have shape {actions.shape[1:]} per step but the "
+            f"action space says {space.shape}"
+        )
+
+
+def run_to_completion(generator: Generator[TrainProgress, None, TrainResult]) -> TrainResult:
+    """Drain a `train_bc` generator and return its `TrainResult`."""
+    while True:
+        try:
+            next(generator)
+        except StopIteration as stop:
+            return stop.value
