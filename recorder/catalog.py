@@ -1,0 +1,287 @@
+"""The catalog of playable environments and `make_env`, which builds any gymnasium id.
+
+Each entry carries what human play needs: the action kind, a keyboard map, a gamepad map, a
+playing speed and the observation kind. Ids outside the catalog are played with a JSON control
+map (recorder.control_map, docs/controls.md).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import gymnasium
+import numpy as np
+from gymnasium import spaces
+
+from recorder.bindings import ActionKind
+from recorder.gamepad import AxisBinding, GamepadMap
+from recorder.keyboard import KeyboardMap
+
+log = logging.getLogger(__name__)
+
+ObservationKind = Literal["vector", "image"]
+DEFAULT_ENV_ID = "LunarLander-v3"
+MINIGRID_TILE_SIZE = 8
+
+
+class UnknownEnvError(LookupError):
+    """An env id that is not in the catalog."""
+
+
+class EnvBuildError(RuntimeError):
+    """An environment that gymnasium could not build."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnvEntry:
+    """One playable environment and how a human plays it.
+
+    `turn_based` entries (grid worlds) have no idle action worth recording: the app should step
+    them only when a bound key or button is pressed, not on every tick.
+    """
+
+    env_id: str
+    title: str
+    action_kind: ActionKind
+    keyboard: KeyboardMap
+    gamepad: GamepadMap | None
+    fps: int
+    observation_kind: ObservationKind
+    turn_based: bool = False
+
+    def __post_init__(self) -> None:
+        for name, controls in (("keyboard", self.keyboard), ("gamepad", self.gamepad)):
+            if controls is not None and controls.action_kind != self.action_kind:
+                raise ValueError(
+                    f"{self.env_id}: {name} map is {controls.action_kind}, "
+                    f"entry is {self.action_kind}"
+                )
+        if self.fps <= 0:
+            raise ValueError(f"{self.env_id}: fps must be positive, got {self.fps}")
+
+
+def _discrete(
+    env_id: str,
+    title: str,
+    n: int,
+    *,
+    keys: dict[str, int],
+    pad: dict[str, int],
+    noop: int,
+    fps: int,
+    observation_kind: ObservationKind = "vector",
+    turn_based: bool = False,
+) -> EnvEntry:
+    space = spaces.Discrete(n)
+    return EnvEntry(
+        env_id=env_id,
+        title=title,
+        action_kind="discrete",
+        keyboard=KeyboardMap.from_dict(keys, action_space=space, noop=noop),
+        gamepad=GamepadMap.from_dict({"buttons": pad}, action_space=space, noop=noop),
+        fps=fps,
+        observation_kind=observation_kind,
+        turn_based=turn_based,
+    )
+
+
+def _continuous(
+    env_id: str,
+    title: str,
+    space: spaces.Box,
+    *,
+    keys: dict[str, list[float]],
+    pad: dict[str, list[float]],
+    axes: tuple[AxisBinding, ...],
+    fps: int,
+    observation_kind: ObservationKind = "vector",
+) -> EnvEntry:
+    noop = (0.0,) * space.shape[0]
+    return EnvEntry(
+        env_id=env_id,
+        title=title,
+        action_kind="continuous",
+        keyboard=KeyboardMap.from_dict(keys, action_space=space, noop=noop),
+        gamepad=GamepadMap(
+            action_space=space,
+            noop=noop,
+            axes=axes,
+            **GamepadMap.parse_bindings(pad, action_space=space, section="gamepad.buttons"),
+        ),
+        fps=fps,
+        observation_kind=observation_kind,
+    )
+
+
+def _box(low: list[float], high: list[float]) -> spaces.Box:
+    return spaces.Box(low=np.asarray(low, np.float32), high=np.asarray(high, np.float32))
+
+
+# Pad defaults follow an Xbox-style pad as SDL reports it on Linux: axes 0/1 left stick,
+# 2 left trigger, 3/4 right stick, 5 right trigger; buttons 0 A, 1 B, 2 X, 3 Y; hat 0 d-pad.
+# Stick "up" is negative. Other pads differ: users remap (docs/controls.md).
+_LEFT_X, _LEFT_Y, _RIGHT_X, _RIGHT_Y = 0, 1, 3, 4
+
+# fps: gymnasium's render_fps (real time) unless noted. ALE v5 steps 4 frames of a 60 Hz game,
+# so 15 steps/s is real time; CartPole's 50 Hz lets the pole fall faster than people react.
+_ENTRIES = [
+    _discrete(
+        "CartPole-v1", "CartPole: balance the pole", 2,
+        keys={"left": 0, "right": 1}, pad={"hat_left": 0, "hat_right": 1, "axis0_neg": 0,
+                                            "axis0_pos": 1},
+        noop=0, fps=30,
+    ),
+    _discrete(
+        "MountainCar-v0", "Mountain Car: rock up the hill", 3,
+        keys={"left": 0, "right": 2}, pad={"hat_left": 0, "hat_right": 2, "axis0_neg": 0,
+                                            "axis0_pos": 2},
+        noop=1, fps=30,
+    ),
+    _continuous(
+        "MountainCarContinuous-v0", "Mountain Car (continuous force)", _box([-1.0], [1.0]),
+        keys={"left": [-1.0], "right": [1.0]}, pad={"hat_left": [-1.0], "hat_right": [1.0]},
+        axes=(AxisBinding(axis=_LEFT_X, dim=0),), fps=30,
+    ),
+    _discrete(
+        "Acrobot-v1", "Acrobot: swing the tip above the line", 3,
+        keys={"left": 0, "right": 2}, pad={"hat_left": 0, "hat_right": 2, "axis0_neg": 0,
+                                            "axis0_pos": 2},
+        noop=1, fps=15,
+    ),
+    _continuous(
+        # Positive torque turns the pendulum anticlockwise on screen: "left".
+        "Pendulum-v1", "Pendulum: swing up and balance", _box([-2.0], [2.0]),
+        keys={"left": [2.0], "right": [-2.0]}, pad={"hat_left": [2.0], "hat_right": [-2.0]},
+        axes=(AxisBinding(axis=_LEFT_X, dim=0, scale=-2.0),), fps=30,
+    ),
+    _discrete(
+        "LunarLander-v3", "Lunar Lander: land between the flags", 4,
+        keys={"left": 1, "up": 2, "right": 3},
+        pad={"hat_left": 1, "hat_up": 2, "hat_right": 3, "button0": 2},
+        noop=0, fps=50,
+    ),
+    _continuous(
+        # Main engine off below 0; side engines fire past +-0.5.
+        "LunarLanderContinuous-v3", "Lunar Lander (continuous engines)",
+        _box([-1.0, -1.0], [1.0, 1.0]),
+        keys={"up": [1.0, 0.0], "left": [0.0, -1.0], "right": [0.0, 1.0]},
+        pad={"button0": [1.0, 0.0], "hat_up": [1.0, 0.0]},
+        axes=(AxisBinding(axis=_LEFT_Y, dim=0, scale=-1.0), AxisBinding(axis=_LEFT_X, dim=1)),
+        fps=50,
+    ),
+    _continuous(
+        # Left stick: steer, up for gas, down for brake (clipping drops the opposite side).
+        "CarRacing-v3", "Car Racing", _box([-1.0, 0.0, 0.0], [1.0, 1.0, 1.0]),
+        keys={"left": [-1.0, 0.0, 0.0], "right": [1.0, 0.0, 0.0], "up": [0.0, 1.0, 0.0],
+              "down": [0.0, 0.0, 0.8]},
+        pad={"button0": [0.0, 1.0, 0.0], "button1": [0.0, 0.0, 0.8]},
+        axes=(
+            AxisBinding(axis=_LEFT_X, dim=0),
+            AxisBinding(axis=_LEFT_Y, dim=1, scale=-1.0),
+            AxisBinding(axis=_LEFT_Y, dim=2, scale=0.8),
+        ),
+        fps=50, observation_kind="image",
+    ),
+    _continuous(
+        # Hip and knee of each leg: q/a w/s for the first leg, i/k o/l for the second.
+        "BipedalWalker-v3", "Bipedal Walker", _box([-1.0] * 4, [1.0] * 4),
+        keys={"q": [1.0, 0, 0, 0], "a": [-1.0, 0, 0, 0], "w": [0, 1.0, 0, 0],
+              "s": [0, -1.0, 0, 0], "i": [0, 0, 1.0, 0], "k": [0, 0, -1.0, 0],
+              "o": [0, 0, 0, 1.0], "l": [0, 0, 0, -1.0]},
+        pad={},
+        axes=(
+            AxisBinding(axis=_LEFT_Y, dim=0, scale=-1.0),
+            AxisBinding(axis=_LEFT_X, dim=1),
+            AxisBinding(axis=_RIGHT_Y, dim=2, scale=-1.0),
+            AxisBinding(axis=_RIGHT_X, dim=3),
+        ),
+        fps=50,
+    ),
+    _discrete(
+        # Pong's minimal actions: NOOP, FIRE, RIGHT (paddle up), LEFT (down), and +FIRE.
+        "ALE/Pong-v5", "Atari Pong", 6,
+        keys={"space": 1, "up": 2, "down": 3, "space+up": 4, "down+space": 5},
+        pad={"button0": 1, "hat_up": 2, "hat_down": 3, "button0+hat_up": 4,
+             "button0+hat_down": 5, "axis1_neg": 2, "axis1_pos": 3},
+        noop=0, fps=15, observation_kind="image",
+    ),
+    _discrete(
+        "ALE/Breakout-v5", "Atari Breakout", 4,
+        keys={"space": 1, "right": 2, "left": 3},
+        pad={"button0": 1, "hat_right": 2, "hat_left": 3, "axis0_pos": 2, "axis0_neg": 3},
+        noop=0, fps=15, observation_kind="image",
+    ),
+    *(
+        _discrete(
+            # MiniGrid has no idle action; "done" (6) changes nothing outside a few missions.
+            env_id, title, 7,
+            keys={"left": 0, "right": 1, "up": 2, "p": 3, "d": 4, "space": 5, "enter": 6},
+            pad={"hat_left": 0, "hat_right": 1, "hat_up": 2, "button0": 5, "button1": 4,
+                 "button2": 3, "button7": 6},
+            noop=6, fps=10, observation_kind="image", turn_based=True,
+        )
+        for env_id, title in (
+            ("MiniGrid-Empty-5x5-v0", "MiniGrid: empty room 5x5"),
+            ("MiniGrid-Empty-8x8-v0", "MiniGrid: empty room 8x8"),
+            ("MiniGrid-DoorKey-5x5-v0", "MiniGrid: key, door and goal 5x5"),
+        )
+    ),
+]
+CATALOG: dict[str, EnvEntry] = {entry.env_id: entry for entry in _ENTRIES}
+
+
+def get_entry(env_id: str) -> EnvEntry:
+    """The catalog entry for `env_id`; raises `UnknownEnvError` for other ids."""
+    try:
+        return CATALOG[env_id]
+    except KeyError:
+        raise UnknownEnvError(
+            f"{env_id!r} is not in the CloneLab catalog ({', '.join(CATALOG)}); "
+            "play it with a JSON control map (see docs/controls.md)"
+        ) from None
+
+
+def observation_kind_of(space: spaces.Space) -> ObservationKind:
+    """``"image"`` for an (H, W, C) uint8 Box, ``"vector"`` for other Boxes; raises ValueError
+    for other spaces, which CloneLab does not record."""
+    if not isinstance(space, spaces.Box):
+        raise ValueError(f"observes {space}; CloneLab records Box observations only")
+    if space.dtype == np.uint8 and len(space.shape) == 3:
+        return "image"
+    return "vector"
+
+
+@functools.cache
+def _register_extra_envs() -> None:
+    import ale_py
+    import minigrid
+
+    gymnasium.register_envs(ale_py)
+    gymnasium.register_envs(minigrid)
+
+
+def make_env(env_id: str, *, render_mode: str | None = None, **kwargs: Any) -> gymnasium.Env:
+    """Build `env_id` with the catalog's wrappers; raises `EnvBuildError` with one clear line.
+
+    MiniGrid envs (in the catalog or not) get RGB pixel observations of 8-pixel tiles, a
+    ``Box(0, 255, (H, W, 3), uint8)``; other ids are built plainly.
+    """
+    _register_extra_envs()
+    try:
+        env = gymnasium.make(env_id, render_mode=render_mode, **kwargs)
+    except Exception as exc:  # gymnasium raises many kinds for bad ids, versions and kwargs
+        problem = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise EnvBuildError(f"cannot build environment {env_id!r}: {problem}") from exc
+    return _wrap(env)
+
+
+def _wrap(env: gymnasium.Env) -> gymnasium.Env:
+    from minigrid.minigrid_env import MiniGridEnv
+    from minigrid.wrappers import ImgObsWrapper, RGBImgObsWrapper
+
+    if isinstance(env.unwrapped, MiniGridEnv):
+        env = ImgObsWrapper(RGBImgObsWrapper(env, tile_size=MINIGRID_TILE_SIZE))
+    return env
