@@ -1,0 +1,227 @@
+"""Saving and loading policies: one `.pt` file of plain tensors plus a JSON config string.
+
+Loading never runs code from the file: `torch.load(weights_only=True)` only rebuilds tensors,
+strings, numbers, lists and dicts, and the policy is rebuilt from the JSON. The format is
+documented in docs/checkpoint-format.md.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import logging
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from models.policy import Policy, PolicySpec
+from models.training import TrainConfig
+
+log = logging.getLogger(__name__)
+
+FORMAT = "clonelab-policy"
+FORMAT_VERSION = 1
+
+
+class CheckpointError(Exception):
+    """A checkpoint cannot be written or read; one line naming the file and the problem."""
+
+    def __init__(self, path: str | os.PathLike[str], problem: str) -> None:
+        self.path = os.fspath(path)
+        self.problem = " ".join(str(problem).split())
+        super().__init__(f"{self.path}: {self.problem}")
+
+
+class PolicyEnvMismatch(CheckpointError):
+    """The policy was trained on another env than the one asked for."""
+
+    def __init__(self, path: str | os.PathLike[str], trained_on: str, wanted: str) -> None:
+        self.trained_on = trained_on
+        self.wanted = wanted
+        super().__init__(
+            path,
+            f"this policy was trained on {trained_on}, not {wanted}; choose a policy trained on "
+            f"{wanted} or switch the env to {trained_on}",
+        )
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class CheckpointInfo:
+    """What a checkpoint's JSON says about its policy."""
+
+    env_id: str
+    observation_space: gym.Space
+    action_space: gym.Space
+    architecture: dict[str, Any]
+    train_config: TrainConfig
+    dataset_fingerprint: str
+    clonelab_version: str
+    created: str
+
+
+def _clonelab_version() -> str:
+    try:
+        return importlib.metadata.version("clonelab")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _bound_to_json(values: np.ndarray) -> float | list[Any]:
+    # One number for a uniform bound: image spaces would otherwise store H*W*C copies of 0/255.
+    flat = values.reshape(-1)
+    if flat.size and np.all(flat == flat[0]):
+        return float(flat[0])
+    return values.tolist()
+
+
+def space_to_json(space: gym.Space) -> dict[str, Any]:
+    """A Box or Discrete space as JSON-ready data (infinite bounds become Infinity)."""
+    if isinstance(space, gym.spaces.Discrete):
+        return {"type": "Discrete", "n": int(space.n), "start": int(space.start),
+                "dtype": str(space.dtype)}
+    if isinstance(space, gym.spaces.Box):
+        return {"type": "Box", "shape": list(space.shape), "dtype": str(space.dtype),
+                "low": _bound_to_json(space.low), "high": _bound_to_json(space.high)}
+    raise ValueError(f"cannot store space {space}: only Box and Discrete spaces are supported")
+
+
+def space_from_json(data: dict[str, Any]) -> gym.Space:
+    """The inverse of `space_to_json`; raises KeyError/ValueError/TypeError on bad data."""
+    if data["type"] == "Discrete":
+        return gym.spaces.Discrete(int(data["n"]), start=int(data["start"]))
+    if data["type"] == "Box":
+        shape = tuple(int(n) for n in data["shape"])
+        dtype = np.dtype(data["dtype"])
+        low = np.broadcast_to(np.asarray(data["low"], dtype=dtype), shape)
+        high = np.broadcast_to(np.asarray(data["high"], dtype=dtype), shape)
+        return gym.spaces.Box(low=low, high=high, shape=shape, dtype=dtype)
+    raise ValueError(f"unknown space type {data['type']!r}")
+
+
+def save_policy(
+    path: str | os.PathLike[str],
+    policy: Policy,
+    config: TrainConfig,
+    *,
+    dataset_fingerprint: str = "",
+) -> Path:
+    """Write `policy` with its training config to `path` atomically; returns the path.
+
+    The file appears whole or not at all: it is written under a temporary name, synced, then
+    renamed over `path`.
+    """
+    path = Path(path)
+    spec = policy.spec
+    config_json = json.dumps(
+        {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "clonelab_version": _clonelab_version(),
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "env_id": spec.env_id,
+            "observation_space": space_to_json(spec.observation_space),
+            "action_space": space_to_json(spec.action_space),
+            "architecture": spec.architecture(),
+            "train_config": config.to_dict(),
+            "dataset_fingerprint": dataset_fingerprint,
+        },
+        indent=1,
+    )
+    payload = {
+        "format": FORMAT,
+        "config_json": config_json,
+        "state_dict": {key: value.detach().cpu() for key, value in policy.state_dict().items()},
+    }
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "wb") as file:
+            torch.save(payload, file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except OSError as error:
+        raise CheckpointError(path, f"cannot write the policy: {error}") from error
+    finally:
+        temporary.unlink(missing_ok=True)  # gone already after a successful rename
+    log.info("saved %s policy to %s", spec.env_id, path)
+    return path
+
+
+def _read(path: Path) -> tuple[CheckpointInfo, dict[str, torch.Tensor]]:
+    if not path.is_file():
+        raise CheckpointError(path, "no such policy file")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises many types for foreign or damaged bytes
+        reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+        raise CheckpointError(
+            path, f"not a readable CloneLab policy ({type(error).__name__}: {reason})"
+        ) from error
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(path, "not a CloneLab policy file (no clonelab-policy marker)")
+    state_dict = payload.get("state_dict")
+    if not isinstance(state_dict, dict) or not all(
+        isinstance(value, torch.Tensor) for value in state_dict.values()
+    ):
+        raise CheckpointError(path, "damaged policy file: the weights are missing")
+    try:
+        config = json.loads(payload["config_json"])
+        version = int(config["format_version"])
+        if version > FORMAT_VERSION:
+            raise CheckpointError(
+                path, f"policy format version {version} is newer than this CloneLab reads "
+                f"({FORMAT_VERSION}); update CloneLab"
+            )
+        info = CheckpointInfo(
+            env_id=str(config["env_id"]),
+            observation_space=space_from_json(config["observation_space"]),
+            action_space=space_from_json(config["action_space"]),
+            architecture=dict(config["architecture"]),
+            train_config=TrainConfig.from_dict(config["train_config"]),
+            dataset_fingerprint=str(config["dataset_fingerprint"]),
+            clonelab_version=str(config["clonelab_version"]),
+            created=str(config["created"]),
+        )
+    except CheckpointError:
+        raise
+    except (KeyError, TypeError, ValueError) as error:
+        raise CheckpointError(path, f"damaged policy config ({type(error).__name__}: {error})") \
+            from error
+    return info, state_dict
+
+
+def read_checkpoint_info(path: str | os.PathLike[str]) -> CheckpointInfo:
+    """The JSON side of a checkpoint (env, spaces, training config, dataset fingerprint)."""
+    return _read(Path(path))[0]
+
+
+def load_policy(path: str | os.PathLike[str], *, env_id: str | None = None) -> Policy:
+    """Rebuild a saved policy on the CPU, in eval mode.
+
+    Raises `PolicyEnvMismatch` when `env_id` is given and differs from the policy's env, and
+    `CheckpointError` for a missing, truncated, foreign or tampered file.
+    """
+    path = Path(path)
+    info, state_dict = _read(path)
+    if env_id is not None and env_id != info.env_id:
+        raise PolicyEnvMismatch(path, info.env_id, env_id)
+    try:
+        spec = PolicySpec(
+            env_id=info.env_id,
+            observation_space=info.observation_space,
+            action_space=info.action_space,
+            hidden=tuple(int(size) for size in info.architecture["hidden"]),
+        )
+        policy = Policy(spec)
+        policy.load_state_dict(state_dict, strict=True)
+    except (KeyError, TypeError, RuntimeError, ValueError) as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CheckpointError(path, f"the weights do not fit the stored config ({first})") \
+            from error
+    return policy.eval()
