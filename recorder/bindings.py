@@ -124,11 +124,10 @@ class ButtonBindings:
             return {combo_name(combo): action for combo, action in self.combos.items()}
         return {name: list(vector) for name, vector in self.vectors.items()}
 
-    @staticmethod
-    def parse_bindings(
-        data: Any, *, action_space: spaces.Space, section: str
-    ) -> dict[str, Any]:
+    @classmethod
+    def parse_bindings(cls, data: Any, *, action_space: spaces.Space) -> dict[str, Any]:
         """Read the JSON form of bindings into the `combos` or `vectors` keyword arguments."""
+        section = cls.section
         if not isinstance(data, Mapping):
             raise BindingError(section, f"expected an object of bindings, got {_json_type(data)}")
         if action_kind_of(action_space) == "discrete":

@@ -109,7 +109,7 @@ def _continuous(
             action_space=space,
             noop=noop,
             axes=axes,
-            **GamepadMap.parse_bindings(pad, action_space=space, section="gamepad.buttons"),
+            **GamepadMap.parse_bindings(pad, action_space=space),
         ),
         fps=fps,
         observation_kind=observation_kind,

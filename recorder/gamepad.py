@@ -90,7 +90,7 @@ class AxisBinding:
 class GamepadMap(ButtonBindings):
     """Pad controls to actions: digital controls as in `ButtonBindings`, plus analog axes."""
 
-    section: ClassVar[str] = "gamepad"
+    section: ClassVar[str] = "gamepad.buttons"
     names: ClassVar[frozenset[str]] = GAMEPAD_CONTROL_NAMES
     names_hint: ClassVar[str] = (
         "button0..button31, hat_up, hat_down, hat_left, hat_right, axis0_neg..axis15_pos"
@@ -158,9 +158,7 @@ class GamepadMap(ButtonBindings):
         unknown = set(data) - {"dead_zone", "buttons", "axes"}
         if unknown:
             raise BindingError(f"gamepad.{sorted(unknown)[0]}", "unknown field")
-        bindings = cls.parse_bindings(
-            data.get("buttons", {}), action_space=action_space, section="gamepad.buttons"
-        )
+        bindings = cls.parse_bindings(data.get("buttons", {}), action_space=action_space)
         dead_zone = data.get("dead_zone", DEFAULT_DEAD_ZONE)
         if not isinstance(dead_zone, int | float) or isinstance(dead_zone, bool):
             raise BindingError("gamepad.dead_zone", f"expected a number, got {dead_zone!r}")

@@ -40,5 +40,5 @@ class KeyboardMap(ButtonBindings):
         cls, data: Mapping[str, Any], *, action_space: spaces.Space, noop: Any
     ) -> KeyboardMap:
         """Build from the JSON form; raises `BindingError` naming the offending entry."""
-        bindings = cls.parse_bindings(data, action_space=action_space, section=cls.section)
+        bindings = cls.parse_bindings(data, action_space=action_space)
         return cls(action_space=action_space, noop=noop, **bindings)
