@@ -1,0 +1,322 @@
+"""DemoDataset: the HDF5 demo dataset that play sessions record into and training reads.
+
+A CloneLab dataset is a directory in Minari's layout (``minari.load_dataset`` reads it as is)
+with one file per committed episode, so a crash never costs a committed episode. The same
+class opens a single exported ``.hdf5`` file and Minari datasets made elsewhere, read-only.
+The format is documented in docs/dataset-format.md; names and versions live in recorder.schema.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import gymnasium as gym
+import h5py
+import numpy as np
+
+from recorder import schema
+from recorder.dataset_index import DatasetHeader, DatasetIndex, EpisodeInfo, write_root_attrs
+from recorder.dataset_io import (
+    EpisodeMeta,
+    Location,
+    open_file_id,
+    read_episode_group,
+    read_rows,
+    write_atomically,
+    write_episode_group,
+)
+from recorder.dataset_sources import open_exported_file, open_minari_dir
+from recorder.dataset_store import DirectoryStore
+from recorder.episode import EpisodeData, episode_problem, normalized
+from recorder.errors import DatasetError, describe
+
+__all__ = ["DatasetError", "DemoDataset", "EpisodeData", "EpisodeInfo", "Transitions"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class Transitions:
+    """One row per step: observation s_t, the action a_t taken in it, reward r_t, episode id."""
+
+    observations: np.ndarray
+    actions: np.ndarray
+    rewards: np.ndarray
+    episode_ids: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.rewards)
+
+
+class DemoDataset:
+    """A dataset of demo episodes; create with :meth:`create`, open with :meth:`open`."""
+
+    def __init__(self, path: Path, index: DatasetIndex, *, store: DirectoryStore | None = None,
+                 locations: dict[int, Location] | None = None) -> None:
+        """Use :meth:`create` or :meth:`open`; ``locations`` serve read-only sources."""
+        self._path = path
+        self._index = index
+        self._store = store
+        self._locations = locations or {}
+
+    # --- opening -------------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, path: str | os.PathLike[str], *, env_id: str,
+               observation_space: gym.Space, action_space: gym.Space,
+               operator: str = "") -> DemoDataset:
+        """Create an empty dataset directory at ``path`` (which must not hold anything yet)."""
+        root = Path(path)
+        if root.exists() and (not root.is_dir() or any(root.iterdir())):
+            raise DatasetError(root, "already exists and is not an empty directory")
+        for space in (observation_space, action_space):
+            try:
+                schema.check_space(space)
+            except ValueError as exc:
+                raise DatasetError(root, str(exc)) from None
+        header = DatasetHeader(env_id=env_id, observation_space=observation_space,
+                               action_space=action_space, env_spec=schema.env_spec_json(env_id),
+                               operator=operator, created_at=time.time(),
+                               schema_version=schema.SCHEMA_VERSION,
+                               app_version=schema.app_version())
+        index = DatasetIndex(header=header, episodes=(), next_episode_id=0)
+        try:
+            store = DirectoryStore.create(root / schema.DATA_DIR, index)
+        except OSError as exc:
+            raise DatasetError(root, f"cannot create the dataset ({describe(exc)})") from None
+        return cls(root, index, store=store)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], *, env_id: str | None = None) -> DemoDataset:
+        """Open a CloneLab dataset directory, an exported ``.hdf5`` file or a Minari dataset.
+
+        With ``env_id``, refuse a dataset recorded in another environment. Raises DatasetError
+        with one line naming the file and the problem; a refused file is left untouched.
+        """
+        root = Path(path)
+        if not root.exists():
+            raise DatasetError(root, "no such file or directory")
+        if not root.is_dir():
+            index, locations = open_exported_file(root)
+            return cls._checked(root, index, env_id, locations=locations)
+        data_dir = root / schema.DATA_DIR if (root / schema.DATA_DIR).is_dir() else root
+        metadata_file = data_dir / schema.METADATA_FILE
+        if not metadata_file.exists() and not (data_dir / schema.MAIN_FILE).exists():
+            raise DatasetError(root, "not a dataset directory (no data/metadata.json)")
+        doc = _read_json(metadata_file)
+        if isinstance(doc, dict) and schema.META_CLONELAB not in doc:
+            index, locations = open_minari_dir(data_dir, doc)
+            return cls._checked(root, index, env_id, locations=locations)
+        store = DirectoryStore(data_dir)
+        index, intact = store.read_index()
+        cls._checked(root, index, env_id)
+        locked = store.lock.acquire(blocking=False)
+        try:
+            index = store.repair(index, intact, locked=locked)
+        except OSError as exc:
+            logger.warning("%s: could not repair the index (%s)", data_dir, exc)
+        finally:
+            store.lock.release()
+        return cls(root, index, store=store)
+
+    @classmethod
+    def _checked(cls, path: Path, index: DatasetIndex, env_id: str | None,
+                 locations: dict[int, Location] | None = None) -> DemoDataset:
+        recorded = index.header.env_id
+        if env_id is not None and recorded != env_id:
+            raise DatasetError(path, f"holds demos of {recorded or 'an unnamed environment'}, "
+                                     f"not {env_id}")
+        return cls(path, index, locations=locations)
+
+    # --- what it holds ---------------------------------------------------------------------
+
+    @property
+    def path(self) -> Path:
+        """The dataset directory or file this object was opened from."""
+        return self._path
+
+    @property
+    def read_only(self) -> bool:
+        """True for exported files and Minari datasets made elsewhere."""
+        return self._store is None
+
+    @property
+    def env_id(self) -> str:
+        return self._index.header.env_id
+
+    @property
+    def observation_space(self) -> gym.Space:
+        return self._index.header.observation_space
+
+    @property
+    def action_space(self) -> gym.Space:
+        return self._index.header.action_space
+
+    @property
+    def operator(self) -> str:
+        return self._index.header.operator
+
+    @property
+    def episode_ids(self) -> tuple[int, ...]:
+        """Ids in ascending order; ids of deleted episodes are never reused."""
+        return self._index.ids
+
+    def __len__(self) -> int:
+        return len(self._index.episodes)
+
+    @property
+    def total_steps(self) -> int:
+        return self._index.total_steps
+
+    def episode_info(self, episode_id: int) -> EpisodeInfo:
+        """The summary of one episode (from the index; no file is opened)."""
+        info = self._index.by_id.get(episode_id)
+        if info is None:
+            raise DatasetError(self._path, f"has no episode {episode_id}")
+        return info
+
+    def load_episode(self, episode_id: int) -> EpisodeData:
+        """Read one episode whole."""
+        location = self._location(episode_id)
+        try:
+            with h5py.File(location.file, "r") as file:
+                return read_episode_group(file[location.group], self.observation_space,
+                                          self.action_space)
+        except (OSError, KeyError, ValueError) as exc:
+            raise DatasetError(location.file,
+                               f"episode {episode_id} is unreadable ({describe(exc)})") from None
+
+    def fingerprint(self) -> str:
+        """A short stable hash of the episode ids, lengths and contents (for checkpoints)."""
+        digest = hashlib.blake2b(digest_size=8)
+        for info in self._index.episodes:
+            digest.update(f"{info.episode_id}:{info.steps}:{info.content_hash};".encode())
+        return digest.hexdigest()
+
+    def transitions(self, episode_ids: Iterable[int] | None = None) -> Transitions:
+        """Contiguous arrays of every step of the chosen episodes (all by default).
+
+        Rows are read straight into preallocated arrays, one file open per episode.
+        """
+        chosen = self.episode_ids if episode_ids is None else tuple(episode_ids)
+        steps = [self.episode_info(episode_id).steps for episode_id in chosen]
+        total = sum(steps)
+        observation_space, action_space = self.observation_space, self.action_space
+        observations = np.empty((total, *observation_space.shape), observation_space.dtype)
+        actions = np.empty((total, *action_space.shape), action_space.dtype)
+        rewards = np.empty(total, schema.REWARD_DTYPE)
+        start = 0
+        for episode_id, count in zip(chosen, steps, strict=True):
+            location = self._location(episode_id)
+            end = start + count
+            try:
+                file_id = open_file_id(location.file)
+                try:
+                    for name, out in ((schema.OBSERVATIONS, observations),
+                                      (schema.ACTIONS, actions), (schema.REWARDS, rewards)):
+                        read_rows(file_id, location.dataset_path(name), out[start:end])
+                finally:
+                    file_id.close()
+            except (OSError, KeyError, ValueError) as exc:
+                raise DatasetError(location.file, f"episode {episode_id} is unreadable "
+                                                  f"({describe(exc)})") from None
+            start = end
+        episode_column = np.repeat(np.asarray(chosen, dtype=np.int64), steps)
+        return Transitions(observations=observations, actions=actions, rewards=rewards,
+                           episode_ids=episode_column)
+
+    # --- changing it -----------------------------------------------------------------------
+
+    def append(self, episode: EpisodeData, *, tags: Iterable[str] = (), notes: str = "") -> int:
+        """Commit one finished episode atomically and return its id.
+
+        Refuses (DatasetError) an episode that does not fit the spaces, has no steps, or holds
+        NaN or infinite values; the dataset is unchanged then.
+        """
+        store = self._writable_store()
+        problem = episode_problem(episode, self.observation_space, self.action_space)
+        tags = tuple(tags)
+        if problem is None and not all(isinstance(tag, str) for tag in tags):
+            problem = "tags must be strings"
+        if problem is None and episode.options is not None:
+            try:
+                schema.to_json(episode.options)
+            except (TypeError, ValueError) as exc:
+                problem = f"reset options are not JSON-serialisable ({exc})"
+        if problem:
+            raise DatasetError(self._path, f"episode refused: {problem}")
+        episode = normalized(episode, self.observation_space, self.action_space)
+        with store.lock:
+            try:
+                index = store.fresh_index()
+                meta = EpisodeMeta(episode_id=index.next_episode_id, env_id=self.env_id,
+                                   tags=tags, notes=str(notes), operator=self.operator,
+                                   app_version=schema.app_version())
+                self._index = store.commit(index, episode, meta, self.observation_space)
+            except OSError as exc:
+                raise DatasetError(store.data_dir,
+                                   f"could not commit the episode ({describe(exc)})") from None
+        logger.debug("%s: committed episode %d", self._path, meta.episode_id)
+        assert meta.episode_id is not None
+        return meta.episode_id
+
+    def delete_episode(self, episode_id: int) -> None:
+        """Delete one episode; the others stay readable and its id is never reused."""
+        store = self._writable_store()
+        with store.lock:
+            try:
+                index = store.fresh_index()
+                if episode_id not in index.by_id:
+                    raise DatasetError(self._path, f"has no episode {episode_id}")
+                self._index = store.remove(index, episode_id)
+            except OSError as exc:
+                raise DatasetError(store.data_dir, f"could not delete episode {episode_id} "
+                                                   f"({describe(exc)})") from None
+
+    def export(self, path: str | os.PathLike[str]) -> Path:
+        """Write every episode into one self-contained ``.hdf5`` file that :meth:`open` reads."""
+        target = Path(path)
+
+        def write(tmp: Path) -> None:
+            with h5py.File(tmp, "w", libver=schema.MAIN_FILE_LIBVER) as file:
+                write_root_attrs(file.attrs, self._index)
+                for position, info in enumerate(self._index.episodes):
+                    meta = EpisodeMeta(episode_id=info.episode_id, env_id=self.env_id,
+                                       tags=info.tags, notes=info.notes, operator=info.operator,
+                                       app_version=info.app_version)
+                    write_episode_group(file.create_group(schema.group_name(position)),
+                                        self.load_episode(info.episode_id),
+                                        observation_space=self.observation_space, meta=meta)
+
+        try:
+            write_atomically(target, write)
+        except OSError as exc:
+            raise DatasetError(target, f"could not export ({describe(exc)})") from None
+        return target
+
+    def _writable_store(self) -> DirectoryStore:
+        if self._store is None:
+            raise DatasetError(self._path, "is read-only (an exported file or a Minari "
+                                           "dataset); append to a CloneLab dataset directory")
+        return self._store
+
+    def _location(self, episode_id: int) -> Location:
+        self.episode_info(episode_id)  # raises for an unknown id
+        if self._store is not None:
+            return self._store.location(episode_id)
+        return self._locations[episode_id]
+
+
+def _read_json(path: Path) -> object:
+    # None when missing or not JSON: the store then falls back to main_data.hdf5.
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None

@@ -1,0 +1,179 @@
+"""A CloneLab dataset directory: its index, crash repair, and atomic commits.
+
+Layout (docs/dataset-format.md): ``<dataset>/data/episodes/episode_<id>.hdf5`` holds each
+committed episode, written under a temporary name, fsynced and renamed; ``main_data.hdf5`` and
+``metadata.json`` index them. A kill at any moment leaves every committed episode readable:
+the episode files are the truth and the index is rebuilt from them when it disagrees.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+import gymnasium as gym
+import h5py
+
+from recorder import schema
+from recorder.dataset_index import (
+    DatasetIndex,
+    EpisodeInfo,
+    check_schema_version,
+    index_from_metadata,
+    index_from_root_attrs,
+    write_index,
+)
+from recorder.dataset_io import (
+    EpisodeMeta,
+    Location,
+    WriterLock,
+    fsync_dir,
+    read_episode_group,
+    read_episode_meta,
+    write_atomically,
+    write_episode_group,
+)
+from recorder.episode import EpisodeData, normalized
+from recorder.errors import DatasetError, describe
+
+logger = logging.getLogger(__name__)
+
+
+class DirectoryStore:
+    """The files of one CloneLab dataset directory (``<dataset>/data``)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.episodes_dir = data_dir / schema.EPISODES_DIR
+        self.main_file = data_dir / schema.MAIN_FILE
+        self.metadata_file = data_dir / schema.METADATA_FILE
+        self.lock = WriterLock(data_dir / schema.LOCK_FILE)
+
+    @classmethod
+    def create(cls, data_dir: Path, index: DatasetIndex) -> DirectoryStore:
+        """Lay out an empty dataset; metadata.json is written last and marks it complete."""
+        store = cls(data_dir)
+        store.episodes_dir.mkdir(parents=True, exist_ok=True)
+        write_index(data_dir, index)
+        return store
+
+    def location(self, episode_id: int) -> Location:
+        """Where a committed episode lives."""
+        return Location(self.episodes_dir / schema.episode_file_name(episode_id))
+
+    def read_index(self) -> tuple[DatasetIndex, bool]:
+        """The index from metadata.json (else from main_data.hdf5) and whether both are intact.
+
+        Raises DatasetError when neither holds a CloneLab index.
+        """
+        problem = "no metadata.json"
+        if self.metadata_file.exists():
+            try:
+                doc = json.loads(self.metadata_file.read_text(encoding="utf-8"))
+                check_schema_version(self.metadata_file,
+                                     doc[schema.META_CLONELAB][schema.ATTR_SCHEMA_VERSION])
+                index = index_from_metadata(doc)
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                problem = f"metadata.json is unreadable ({describe(exc)})"
+            else:
+                return index, self._main_file_agrees(index)
+        try:
+            with h5py.File(self.main_file, "r") as main:
+                check_schema_version(self.main_file, main.attrs[schema.ATTR_SCHEMA_VERSION])
+                return index_from_root_attrs(main.attrs), False
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise DatasetError(self.data_dir,
+                               f"not a readable CloneLab dataset: {problem}, and main_data.hdf5 "
+                               f"is unreadable ({describe(exc)})") from None
+
+    def repair(self, index: DatasetIndex, intact: bool, *, locked: bool) -> DatasetIndex:
+        """Bring the index in line with the episode files; write it back when ``locked``.
+
+        Without the lock another writer may be mid-commit, so temporary files are left alone
+        and the repaired index stays in memory.
+        """
+        if locked:
+            self._remove_temporary_files()
+        on_disk = self._episode_files()
+        if intact and set(on_disk) == set(index.ids):
+            return index
+        known = {info.episode_id: info for info in index.episodes if info.episode_id in on_disk}
+        for episode_id in sorted(set(on_disk) - set(known)):
+            info = self._summarize_file(on_disk[episode_id], episode_id, index, locked=locked)
+            if info is not None:
+                known[episode_id] = info
+        repaired = index.with_episodes(list(known.values()))
+        logger.info("%s: index rebuilt from %d episode files", self.data_dir, len(known))
+        if locked:
+            write_index(self.data_dir, repaired)
+        return repaired
+
+    def fresh_index(self) -> DatasetIndex:
+        """Re-read and repair the index; call with the lock held (other writers may have run)."""
+        index, intact = self.read_index()
+        return self.repair(index, intact, locked=True)
+
+    def commit(self, index: DatasetIndex, episode: EpisodeData, meta: EpisodeMeta,
+               observation_space: gym.Space) -> DatasetIndex:
+        """Write a normalised episode under ``meta.episode_id`` and return the updated index."""
+        assert meta.episode_id is not None
+
+        def write(tmp: Path) -> None:
+            with h5py.File(tmp, "w") as file:
+                write_episode_group(file, episode, observation_space=observation_space,
+                                    meta=meta)
+
+        write_atomically(self.location(meta.episode_id).file, write)
+        info = EpisodeInfo.summarize(episode, episode_id=meta.episode_id, meta=meta)
+        updated = index.with_episodes([*index.episodes, info])
+        write_index(self.data_dir, updated)
+        return updated
+
+    def remove(self, index: DatasetIndex, episode_id: int) -> DatasetIndex:
+        """Delete one episode file, then the index entry (a kill between is repaired on open)."""
+        self.location(episode_id).file.unlink()
+        fsync_dir(self.episodes_dir)
+        updated = index.with_episodes([i for i in index.episodes if i.episode_id != episode_id])
+        write_index(self.data_dir, updated)
+        return updated
+
+    def _main_file_agrees(self, index: DatasetIndex) -> bool:
+        try:
+            with h5py.File(self.main_file, "r") as main:
+                return len(main) == len(index.episodes)
+        except OSError:
+            return False
+
+    def _episode_files(self) -> dict[int, Path]:
+        files = {}
+        for entry in os.scandir(self.episodes_dir):
+            episode_id = schema.parse_episode_file_name(entry.name)
+            if episode_id is not None:
+                files[episode_id] = Path(entry.path)
+        return files
+
+    def _remove_temporary_files(self) -> None:
+        for folder in (self.data_dir, self.episodes_dir):
+            for path in folder.glob(f"*{schema.TMP_SUFFIX}"):
+                logger.info("removing %s left by an interrupted write", path)
+                path.unlink(missing_ok=True)
+
+    def _summarize_file(self, path: Path, episode_id: int, index: DatasetIndex, *,
+                        locked: bool) -> EpisodeInfo | None:
+        header = index.header
+        try:
+            with h5py.File(path, "r") as file:
+                meta = read_episode_meta(file)
+                episode = read_episode_group(file, header.observation_space, header.action_space)
+            if meta.env_id and meta.env_id != header.env_id:
+                raise ValueError(f"it holds {meta.env_id} steps, not {header.env_id}")
+        except (OSError, KeyError, ValueError) as exc:
+            # Committed files are never half-written, so this one was damaged or copied in.
+            logger.warning("%s: skipped, unreadable episode file (%s)", path, exc)
+            if locked:
+                path.rename(path.with_name(path.name + schema.CORRUPT_SUFFIX))
+            return None
+        episode = normalized(episode, header.observation_space, header.action_space)
+        return EpisodeInfo.summarize(episode, episode_id=episode_id, meta=meta)

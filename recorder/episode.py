@@ -1,0 +1,222 @@
+"""One episode of a demo: the frozen record, the cheap buffer that fills it, and its checks."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, replace
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from recorder import schema
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class EpisodeData:
+    """A finished episode of T steps, laid out as Minari does.
+
+    ``observations`` and ``timestamps`` have T+1 rows (the reset observation first); the rest
+    have T rows. ``timestamps`` are wall-clock seconds since the epoch (NaN when unknown);
+    ``actors``/``devices`` name who acted at each step and through what; ``fps`` is the
+    measured step rate while recording (NaN when unknown).
+    """
+
+    observations: np.ndarray
+    actions: np.ndarray
+    rewards: np.ndarray
+    terminations: np.ndarray
+    truncations: np.ndarray
+    timestamps: np.ndarray
+    actors: tuple[str, ...]
+    devices: tuple[str, ...]
+    seed: int | None = None
+    options: dict[str, Any] | None = None
+    fps: float = math.nan
+
+    @property
+    def steps(self) -> int:
+        """T, the number of steps (actions taken)."""
+        return len(self.rewards)
+
+    def __len__(self) -> int:
+        return self.steps
+
+    @property
+    def episode_return(self) -> float:
+        """The undiscounted sum of rewards."""
+        return float(np.sum(self.rewards, dtype=np.float64))
+
+
+class EpisodeBuffer:
+    """Collects a running episode with list appends only (about a microsecond a step)."""
+
+    def __init__(self, observation: Any, *, seed: int | None, options: dict[str, Any] | None,
+                 timestamp: float) -> None:
+        self.seed = seed
+        self.options = options
+        self._observations = [_own(observation)]
+        self._timestamps = [timestamp]
+        self._actions: list[Any] = []
+        self._rewards: list[float] = []
+        self._terminations: list[bool] = []
+        self._truncations: list[bool] = []
+        self._actors: list[str] = []
+        self._devices: list[str] = []
+        self._return = 0.0
+
+    def __len__(self) -> int:
+        return len(self._rewards)
+
+    @property
+    def episode_return(self) -> float:
+        """The sum of rewards so far."""
+        return self._return
+
+    def recent_fps(self, window: int = 30) -> float:
+        """Steps per second over the last ``window`` steps (NaN before two timestamps)."""
+        recent = self._timestamps[-(window + 1):]
+        elapsed = recent[-1] - recent[0]
+        return (len(recent) - 1) / elapsed if elapsed > 0 else math.nan
+
+    def add(self, action: Any, observation: Any, reward: float, terminated: bool,
+            truncated: bool, *, actor: str, device: str, timestamp: float) -> None:
+        """Record one step: the action taken and what the env returned for it."""
+        self._actions.append(_own(action))
+        self._observations.append(_own(observation))
+        self._rewards.append(reward)
+        self._return += reward
+        self._terminations.append(terminated)
+        self._truncations.append(truncated)
+        self._actors.append(actor)
+        self._devices.append(device)
+        self._timestamps.append(timestamp)
+
+    def freeze(self, observation_space: gym.Space, action_space: gym.Space) -> EpisodeData:
+        """Stack the buffer into an EpisodeData in the spaces' dtypes.
+
+        An episode stopped before the env ended it is marked truncated at its last step, as
+        Minari's DataCollector does, so that no stored episode looks unfinished.
+        """
+        truncations = np.array(self._truncations, dtype=schema.FLAG_DTYPE)
+        terminations = np.array(self._terminations, dtype=schema.FLAG_DTYPE)
+        if len(truncations) and not (terminations[-1] or truncations[-1]):
+            truncations[-1] = True
+        timestamps = np.array(self._timestamps, dtype=schema.TIMESTAMP_DTYPE)
+        return EpisodeData(
+            observations=np.stack(self._observations).astype(observation_space.dtype,
+                                                              copy=False),
+            actions=_stack_rows(self._actions, action_space),
+            rewards=np.array(self._rewards, dtype=schema.REWARD_DTYPE),
+            terminations=terminations,
+            truncations=truncations,
+            timestamps=timestamps,
+            actors=tuple(self._actors),
+            devices=tuple(self._devices),
+            seed=self.seed,
+            options=self.options,
+            fps=measured_fps(timestamps),
+        )
+
+
+def measured_fps(timestamps: np.ndarray) -> float:
+    """Steps per second from per-step timestamps; the median interval ignores pauses."""
+    if len(timestamps) < 2:
+        return math.nan
+    interval = float(np.median(np.diff(timestamps)))
+    return 1.0 / interval if interval > 0 else math.nan
+
+
+def episode_problem(episode: EpisodeData, observation_space: gym.Space,
+                    action_space: gym.Space) -> str | None:
+    """What makes ``episode`` unfit for a dataset with these spaces, or None when it is fit."""
+    steps = episode.steps
+    if steps == 0:
+        return "the episode has no steps"
+    expected = {
+        schema.OBSERVATIONS: (episode.observations, (steps + 1, *observation_space.shape)),
+        schema.ACTIONS: (episode.actions, (steps, *action_space.shape)),
+        schema.REWARDS: (episode.rewards, (steps,)),
+        schema.TERMINATIONS: (episode.terminations, (steps,)),
+        schema.TRUNCATIONS: (episode.truncations, (steps,)),
+        schema.TIMESTAMPS: (episode.timestamps, (steps + 1,)),
+    }
+    for name, (array, shape) in expected.items():
+        if np.shape(array) != shape:
+            return f"{name} has shape {np.shape(array)}, expected {shape}"
+    for name, array, space in ((schema.OBSERVATIONS, episode.observations, observation_space),
+                               (schema.ACTIONS, episode.actions, action_space)):
+        if not np.can_cast(np.asarray(array).dtype, space.dtype, "same_kind"):
+            return f"{name} have dtype {np.asarray(array).dtype}, expected {space.dtype}"
+    for name, array in ((schema.OBSERVATIONS, episode.observations),
+                        (schema.ACTIONS, episode.actions), (schema.REWARDS, episode.rewards)):
+        problem = nonfinite_problem(name, np.asarray(array))
+        if problem:
+            return problem
+    if isinstance(action_space, gym.spaces.Discrete):
+        actions = np.asarray(episode.actions)
+        low, high = int(action_space.start), int(action_space.start + action_space.n)
+        if actions.min() < low or actions.max() >= high:
+            return f"actions fall outside Discrete({action_space.n}) (range {low}..{high - 1})"
+    for name, values, allowed in (("actors", episode.actors, schema.ACTOR_CODES),
+                                  ("devices", episode.devices, schema.DEVICE_CODES)):
+        if len(values) != steps:
+            return f"{name} has {len(values)} entries, expected {steps}"
+        unknown = set(values) - set(allowed)
+        if unknown:
+            return f"{name} holds {sorted(unknown)}, expected names among {list(allowed)}"
+    return None
+
+
+def nonfinite_problem(name: str, array: np.ndarray) -> str | None:
+    """A message when a float ``array`` holds NaN or infinite values, else None."""
+    if array.dtype.kind not in "fc":
+        return None
+    finite = np.isfinite(array)
+    if finite.all():
+        return None
+    row = int(np.argwhere(~finite)[0][0])
+    return f"{name} hold NaN or infinite values (first at row {row})"
+
+
+def normalized(episode: EpisodeData, observation_space: gym.Space,
+               action_space: gym.Space) -> EpisodeData:
+    """The episode with every array contiguous and in its stored dtype (hashes depend on it)."""
+
+    def as_stored(array: Any, dtype: Any) -> np.ndarray:
+        return np.ascontiguousarray(np.asarray(array).astype(dtype, copy=False))
+
+    return replace(
+        episode,
+        observations=as_stored(episode.observations, observation_space.dtype),
+        actions=as_stored(episode.actions, action_space.dtype),
+        rewards=as_stored(episode.rewards, schema.REWARD_DTYPE),
+        terminations=as_stored(episode.terminations, schema.FLAG_DTYPE),
+        truncations=as_stored(episode.truncations, schema.FLAG_DTYPE),
+        timestamps=as_stored(episode.timestamps, schema.TIMESTAMP_DTYPE),
+        actors=tuple(episode.actors),
+        devices=tuple(episode.devices),
+    )
+
+
+def content_hash(episode: EpisodeData) -> str:
+    """A short hash of what an episode teaches (observations, actions, rewards, endings)."""
+    digest = hashlib.blake2b(digest_size=8)
+    for array in (episode.observations, episode.actions, episode.rewards,
+                  episode.terminations, episode.truncations):
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.dtype.str}{array.shape}".encode())
+        digest.update(memoryview(array).cast("B"))
+    return digest.hexdigest()
+
+
+def _own(value: Any) -> Any:
+    # Some envs and policies reuse one array and mutate it; a buffer must keep its own copy.
+    return value.copy() if isinstance(value, np.ndarray) else value
+
+
+def _stack_rows(values: list[Any], space: gym.Space) -> np.ndarray:
+    if not values:
+        return np.empty((0, *space.shape), dtype=space.dtype)
+    return np.asarray(values).astype(space.dtype, copy=False)

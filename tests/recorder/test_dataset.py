@@ -1,0 +1,212 @@
+"""DemoDataset: round trips, appends across sessions, deletes, export, transitions, fingerprint."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+
+import h5py
+import numpy as np
+import pytest
+
+from recorder import schema
+from recorder.dataset import DatasetError, DemoDataset, EpisodeData
+from tests.recorder.crash_writer import (
+    BOX_ACTIONS,
+    DISCRETE_ACTIONS,
+    IMAGE_SPACE,
+    VECTOR_SPACE,
+    synthetic_episode,
+)
+
+SPACES = {
+    "vector-discrete": (VECTOR_SPACE, DISCRETE_ACTIONS),
+    "image-box": (IMAGE_SPACE, BOX_ACTIONS),
+}
+
+
+def make_dataset(path, spaces=SPACES["vector-discrete"], env_id="Synthetic-v0"):
+    observation_space, action_space = spaces
+    return DemoDataset.create(path, env_id=env_id, observation_space=observation_space,
+                              action_space=action_space, operator="ann")
+
+
+def assert_same_episode(loaded: EpisodeData, expected: EpisodeData) -> None:
+    for name in ("observations", "actions", "rewards", "terminations", "truncations",
+                 "timestamps"):
+        actual, wanted = getattr(loaded, name), getattr(expected, name)
+        assert actual.dtype == np.asarray(wanted).dtype, name
+        np.testing.assert_array_equal(actual, wanted, err_msg=name)
+    assert loaded.actors == expected.actors
+    assert loaded.devices == expected.devices
+    assert loaded.seed == expected.seed
+    assert loaded.options == expected.options
+    assert loaded.fps == expected.fps
+
+
+@pytest.mark.parametrize("kind", SPACES)
+def test_round_trip_keeps_every_field(tmp_path, kind):
+    observation_space, action_space = SPACES[kind]
+    dataset = make_dataset(tmp_path / "demos", SPACES[kind])
+    episodes = [synthetic_episode(seed, 5 + seed, observation_space, action_space)
+                for seed in range(2)]
+    ids = [dataset.append(episode, tags=("warmup", kind), notes="first try")
+           for episode in episodes]
+
+    reopened = DemoDataset.open(tmp_path / "demos", env_id="Synthetic-v0")
+
+    assert ids == [0, 1]
+    assert reopened.episode_ids == (0, 1)
+    assert len(reopened) == 2
+    assert reopened.total_steps == 5 + 6
+    assert reopened.observation_space == observation_space
+    assert reopened.action_space == action_space
+    assert reopened.operator == "ann"
+    for episode_id, episode in zip(ids, episodes, strict=True):
+        assert_same_episode(reopened.load_episode(episode_id), episode)
+        info = reopened.episode_info(episode_id)
+        assert info.steps == episode.steps
+        assert info.episode_return == pytest.approx(episode.episode_return)
+        assert info.tags == ("warmup", kind) and info.notes == "first try"
+        assert info.operator == "ann" and info.seed == episode.seed
+        assert info.terminated and not info.truncated
+        assert sum(info.actor_steps.values()) == episode.steps
+        assert info.actor_steps.get("human", 0) == episode.actors.count("human")
+        assert info.started_at == episode.timestamps[0]
+        assert info.app_version == schema.app_version()
+
+
+def test_image_observations_are_chunked_whole_frames_and_compressed(tmp_path):
+    dataset = make_dataset(tmp_path / "images", SPACES["image-box"])
+    dataset.append(synthetic_episode(1, 40, IMAGE_SPACE, BOX_ACTIONS))
+    episode_file = tmp_path / "images" / "data" / "episodes" / "episode_0.hdf5"
+    with h5py.File(episode_file, "r") as file:
+        frames = file[schema.OBSERVATIONS]
+        assert frames.compression == "gzip" and frames.compression_opts == 1
+        assert 1 <= frames.chunks[0] <= 32
+        assert frames.chunks[1:] == IMAGE_SPACE.shape
+        assert file[schema.ACTIONS].chunks is None  # small vectors stay contiguous
+
+
+def test_append_across_sessions_continues_ids(tmp_path):
+    first = make_dataset(tmp_path / "demos")
+    first.append(synthetic_episode(0, 4))
+    second = DemoDataset.open(tmp_path / "demos")
+    assert second.append(synthetic_episode(1, 6)) == 1
+    third = DemoDataset.open(tmp_path / "demos")
+
+    assert third.episode_ids == (0, 1)
+    assert_same_episode(third.load_episode(1), synthetic_episode(1, 6))
+    metadata = json.loads((tmp_path / "demos" / "data" / "metadata.json").read_text())
+    assert metadata["total_episodes"] == 2 and metadata["total_steps"] == 10
+
+
+def test_two_open_datasets_never_hand_out_the_same_id(tmp_path):
+    recorder_view = make_dataset(tmp_path / "demos")
+    other_view = DemoDataset.open(tmp_path / "demos")
+    assert recorder_view.append(synthetic_episode(0, 3)) == 0
+    assert other_view.append(synthetic_episode(1, 3)) == 1
+    assert DemoDataset.open(tmp_path / "demos").episode_ids == (0, 1)
+
+
+def test_delete_keeps_the_rest_and_never_reuses_ids(tmp_path):
+    dataset = make_dataset(tmp_path / "demos")
+    for seed in range(3):
+        dataset.append(synthetic_episode(seed, 4 + seed))
+    dataset.delete_episode(1)
+    dataset.delete_episode(2)  # the highest id: the next one must still be new
+
+    reopened = DemoDataset.open(tmp_path / "demos")
+    assert reopened.episode_ids == (0,)
+    assert reopened.total_steps == 4
+    assert_same_episode(reopened.load_episode(0), synthetic_episode(0, 4))
+    assert reopened.append(synthetic_episode(9, 3)) == 3
+    assert not (tmp_path / "demos" / "data" / "episodes" / "episode_1.hdf5").exists()
+    with pytest.raises(DatasetError, match="has no episode 1"):
+        reopened.load_episode(1)
+
+
+def test_export_is_one_self_contained_file(tmp_path):
+    dataset = make_dataset(tmp_path / "demos", SPACES["image-box"])
+    for seed in range(3):
+        dataset.append(synthetic_episode(seed, 3 + seed, IMAGE_SPACE, BOX_ACTIONS),
+                       tags=(f"t{seed}",))
+    dataset.delete_episode(0)
+    (tmp_path / "shared").mkdir()
+    exported = dataset.export(tmp_path / "shared" / "demos.hdf5")
+    expected_actions = dataset.transitions().actions
+    shutil.rmtree(tmp_path / "demos")  # the export must not need the directory
+
+    single = DemoDataset.open(exported, env_id="Synthetic-v0")
+
+    assert single.read_only
+    assert single.episode_ids == (1, 2)
+    assert single.fingerprint() == dataset.fingerprint()
+    assert single.episode_info(2).tags == ("t2",)
+    assert single.action_space == BOX_ACTIONS
+    assert_same_episode(single.load_episode(2),
+                        synthetic_episode(2, 5, IMAGE_SPACE, BOX_ACTIONS))
+    np.testing.assert_array_equal(single.transitions().actions, expected_actions)
+
+
+def test_a_moved_dataset_still_reads(tmp_path):
+    dataset = make_dataset(tmp_path / "demos")
+    dataset.append(synthetic_episode(0, 4))
+    shutil.move(tmp_path / "demos", tmp_path / "elsewhere")
+    moved = DemoDataset.open(tmp_path / "elsewhere")
+    assert_same_episode(moved.load_episode(0), synthetic_episode(0, 4))
+    with h5py.File(tmp_path / "elsewhere" / "data" / "main_data.hdf5", "r") as main:
+        np.testing.assert_array_equal(main["episode_0/actions"][()],
+                                      synthetic_episode(0, 4).actions)
+
+
+def test_transitions_pair_each_observation_with_its_action(tmp_path):
+    dataset = make_dataset(tmp_path / "demos")
+    episodes = {seed: synthetic_episode(seed, 3 + seed) for seed in range(4)}
+    for episode in episodes.values():
+        dataset.append(episode)
+
+    everything = dataset.transitions()
+    chosen = dataset.transitions([3, 1])
+
+    assert len(everything) == dataset.total_steps
+    np.testing.assert_array_equal(
+        everything.observations,
+        np.concatenate([e.observations[:-1] for e in episodes.values()]))
+    np.testing.assert_array_equal(everything.actions,
+                                  np.concatenate([e.actions for e in episodes.values()]))
+    np.testing.assert_array_equal(everything.rewards,
+                                  np.concatenate([e.rewards for e in episodes.values()]))
+    np.testing.assert_array_equal(chosen.episode_ids, [3] * 6 + [1] * 4)
+    np.testing.assert_array_equal(chosen.observations[:6], episodes[3].observations[:-1])
+    assert everything.observations.flags.c_contiguous
+    assert everything.observations.dtype == np.float32 and everything.actions.dtype == np.int64
+
+
+def test_fingerprint_follows_the_content(tmp_path):
+    one = make_dataset(tmp_path / "one")
+    two = make_dataset(tmp_path / "two")
+    for dataset in (one, two):
+        dataset.append(synthetic_episode(0, 5))
+    first = one.fingerprint()
+
+    assert len(first) == 16
+    assert two.fingerprint() == first  # same ids, same content
+    assert DemoDataset.open(tmp_path / "one").fingerprint() == first
+    one.append(synthetic_episode(1, 5))
+    assert one.fingerprint() != first
+    two.append(synthetic_episode(2, 5))
+    assert two.fingerprint() != one.fingerprint()  # same lengths, other content
+    one.delete_episode(1)
+    assert one.fingerprint() == first
+
+
+def test_unknown_timing_is_nan_not_zero(tmp_path):
+    dataset = make_dataset(tmp_path / "demos")
+    episode = synthetic_episode(0, 3)
+    nan_timed = EpisodeData(**{**episode.__dict__, "fps": math.nan,
+                               "timestamps": np.full(4, np.nan)})
+    dataset.append(nan_timed)
+    info = DemoDataset.open(tmp_path / "demos").episode_info(0)
+    assert math.isnan(info.fps) and math.isnan(info.started_at)
