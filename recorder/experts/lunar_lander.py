@@ -1,0 +1,20 @@
+"""The LunarLander expert: gymnasium's own heuristic controller (returns above 200)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from gymnasium.envs.box2d.lunar_lander import heuristic
+
+from recorder.experts.base import ScriptedExpert
+
+
+class LunarLanderExpert(ScriptedExpert):
+    """Discrete or continuous, whichever the env is (the heuristic reads `env.continuous`)."""
+
+    def policy(self, observation: Any) -> Any:
+        action = heuristic(self.env.unwrapped, observation)
+        if self.env.unwrapped.continuous:
+            return np.asarray(action, dtype=np.float32)
+        return int(action)
