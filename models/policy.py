@@ -17,8 +17,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from models.heads import CategoricalHead, GaussianHead
+from recorder.catalog import ObservationKind, observation_kind_of
 
-ObservationKind = Literal["vector", "image"]
 ActionKind = Literal["discrete", "continuous"]
 
 DEFAULT_HIDDEN = (256, 256)
@@ -32,15 +32,11 @@ class UnsupportedSpaceError(ValueError):
 
 
 def observation_kind(space: gym.Space) -> ObservationKind:
-    """"image" for a (H, W, C) uint8 Box, "vector" for any other Box."""
-    if not isinstance(space, gym.spaces.Box):
-        raise UnsupportedSpaceError(
-            f"observation space {space} is not supported: policies take Box observations "
-            "(vectors, or (H, W, C) uint8 images)"
-        )
-    if space.dtype == np.uint8 and len(space.shape) == 3:
-        return "image"
-    return "vector"
+    """"image" for a (H, W, C) uint8 Box, "vector" for any other Box (the catalog's rule)."""
+    try:
+        return observation_kind_of(space)
+    except ValueError as error:
+        raise UnsupportedSpaceError(f"observation space not supported: {error}") from None
 
 
 def action_kind(space: gym.Space) -> ActionKind:
