@@ -131,7 +131,7 @@ def measured_fps(timestamps: np.ndarray) -> float:
 def episode_problem(episode: EpisodeData, observation_space: gym.Space,
                     action_space: gym.Space) -> str | None:
     """What makes ``episode`` unfit for a dataset with these spaces, or None when it is fit."""
-    steps = episode.steps
+    steps = len(episode.actions)  # one action per step: the other lengths follow from it
     if steps == 0:
         return "the episode has no steps"
     expected = {

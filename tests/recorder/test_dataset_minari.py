@@ -1,0 +1,96 @@
+"""Minari compatibility both ways: Minari reads our datasets, we read Minari's."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+from recorder.dataset import DatasetError, DemoDataset
+from tests.recorder.crash_writer import (
+    DISCRETE_ACTIONS,
+    IMAGE_SPACE,
+    VECTOR_SPACE,
+    synthetic_episode,
+)
+
+minari = pytest.importorskip("minari")
+from minari.data_collector.episode_buffer import EpisodeBuffer  # noqa: E402
+from minari.dataset.minari_storage import MinariStorage  # noqa: E402
+
+
+@pytest.fixture
+def minari_root(tmp_path, monkeypatch):
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path))
+    return tmp_path
+
+
+@pytest.mark.parametrize("observation_space", [VECTOR_SPACE, IMAGE_SPACE], ids=["vector", "image"])
+def test_minari_load_dataset_reads_a_clonelab_dataset(minari_root, observation_space):
+    dataset = DemoDataset.create(minari_root / "cartpole-demo-v0", env_id="CartPole-v1",
+                                 observation_space=observation_space,
+                                 action_space=DISCRETE_ACTIONS)
+    episodes = [synthetic_episode(seed, 4 + seed, observation_space, DISCRETE_ACTIONS)
+                for seed in range(3)]
+    for episode in episodes:
+        dataset.append(episode)
+    dataset.delete_episode(0)  # Minari reads dense positions; our ids keep their gap
+
+    loaded = minari.load_dataset("cartpole-demo-v0")
+
+    assert loaded.total_episodes == 2
+    assert loaded.total_steps == dataset.total_steps
+    assert loaded.env_spec.id == "CartPole-v1"
+    assert loaded.observation_space == observation_space
+    assert loaded.action_space == DISCRETE_ACTIONS
+    for read, written in zip(loaded.iterate_episodes(), episodes[1:], strict=True):
+        np.testing.assert_array_equal(read.observations, written.observations)
+        np.testing.assert_array_equal(read.actions, written.actions)
+        np.testing.assert_array_equal(read.rewards, written.rewards)
+        np.testing.assert_array_equal(read.terminations, written.terminations)
+        np.testing.assert_array_equal(read.truncations, written.truncations)
+    assert [m["id"] for m in loaded.storage.get_episode_metadata([0, 1])] == [1, 2]
+    assert "cartpole-demo-v0" in minari.list_local_datasets()
+
+
+def build_minari_dataset(data_path, episodes, *, env_id="CartPole-v1"):
+    """A dataset written by Minari's own storage API, as another tool would make it."""
+    data_path.parent.mkdir(parents=True)
+    storage = MinariStorage.new(data_path, observation_space=VECTOR_SPACE,
+                                action_space=DISCRETE_ACTIONS, env_spec=gym.spec(env_id),
+                                jpeg_encoding=False)
+    storage.update_episodes([
+        EpisodeBuffer(seed=episode.seed, observations=list(episode.observations),
+                      actions=list(episode.actions), rewards=list(episode.rewards),
+                      terminations=list(episode.terminations),
+                      truncations=list(episode.truncations))
+        for episode in episodes])
+    storage.update_metadata({"dataset_id": "elsewhere/made-v0", "minari_version": "0.5.4",
+                             "author": {"someone"}})
+    return storage
+
+
+def test_open_a_minari_dataset_made_elsewhere(tmp_path):
+    episodes = [synthetic_episode(seed, 5 + seed) for seed in range(3)]
+    build_minari_dataset(tmp_path / "made-v0" / "data", episodes)
+
+    dataset = DemoDataset.open(tmp_path / "made-v0", env_id="CartPole-v1")
+
+    assert dataset.read_only
+    assert dataset.env_id == "CartPole-v1"
+    assert dataset.episode_ids == (0, 1, 2)
+    assert dataset.operator == "someone"
+    loaded = dataset.load_episode(2)
+    np.testing.assert_array_equal(loaded.observations, episodes[2].observations)
+    np.testing.assert_array_equal(loaded.actions, episodes[2].actions)
+    assert loaded.seed == 2
+    assert loaded.actors == ("unknown",) * 7
+    assert np.isnan(loaded.timestamps).all()
+    transitions = dataset.transitions()
+    np.testing.assert_array_equal(transitions.rewards,
+                                  np.concatenate([e.rewards for e in episodes]))
+    exported = DemoDataset.open(dataset.export(tmp_path / "copy.hdf5"))
+    assert exported.fingerprint() == dataset.fingerprint()
+    with pytest.raises(DatasetError, match="read-only"):
+        dataset.append(episodes[0])
+
