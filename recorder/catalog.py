@@ -16,7 +16,7 @@ import gymnasium
 import numpy as np
 from gymnasium import spaces
 
-from recorder.bindings import ActionKind
+from recorder.bindings import ActionKind, action_kind_of
 from recorder.gamepad import AxisBinding, GamepadMap
 from recorder.keyboard import KeyboardMap
 
@@ -63,56 +63,37 @@ class EnvEntry:
             raise ValueError(f"{self.env_id}: fps must be positive, got {self.fps}")
 
 
-def _discrete(
+def _entry(
     env_id: str,
     title: str,
-    n: int,
+    space: spaces.Discrete | spaces.Box,
     *,
-    keys: dict[str, int],
-    pad: dict[str, int],
-    noop: int,
+    keys: dict[str, Any],
+    pad: dict[str, Any],
     fps: int,
+    noop: int | None = None,
+    axes: tuple[AxisBinding, ...] = (),
     observation_kind: ObservationKind = "vector",
     turn_based: bool = False,
 ) -> EnvEntry:
-    space = spaces.Discrete(n)
+    """An entry from JSON-style bindings; the no-op defaults to 0 (discrete) or zeros."""
+    idle: int | tuple[float, ...] = (0.0,) * space.shape[0] if space.shape else 0
+    if noop is not None:
+        idle = noop
     return EnvEntry(
         env_id=env_id,
         title=title,
-        action_kind="discrete",
-        keyboard=KeyboardMap.from_dict(keys, action_space=space, noop=noop),
-        gamepad=GamepadMap.from_dict({"buttons": pad}, action_space=space, noop=noop),
-        fps=fps,
-        observation_kind=observation_kind,
-        turn_based=turn_based,
-    )
-
-
-def _continuous(
-    env_id: str,
-    title: str,
-    space: spaces.Box,
-    *,
-    keys: dict[str, list[float]],
-    pad: dict[str, list[float]],
-    axes: tuple[AxisBinding, ...],
-    fps: int,
-    observation_kind: ObservationKind = "vector",
-) -> EnvEntry:
-    noop = (0.0,) * space.shape[0]
-    return EnvEntry(
-        env_id=env_id,
-        title=title,
-        action_kind="continuous",
-        keyboard=KeyboardMap.from_dict(keys, action_space=space, noop=noop),
+        action_kind=action_kind_of(space),
+        keyboard=KeyboardMap.from_dict(keys, action_space=space, noop=idle),
         gamepad=GamepadMap(
             action_space=space,
-            noop=noop,
+            noop=idle,
             axes=axes,
             **GamepadMap.parse_bindings(pad, action_space=space),
         ),
         fps=fps,
         observation_kind=observation_kind,
+        turn_based=turn_based,
     )
 
 
@@ -128,42 +109,42 @@ _LEFT_X, _LEFT_Y, _RIGHT_X, _RIGHT_Y = 0, 1, 3, 4
 # fps: gymnasium's render_fps (real time) unless noted. ALE v5 steps 4 frames of a 60 Hz game,
 # so 15 steps/s is real time; CartPole's 50 Hz lets the pole fall faster than people react.
 _ENTRIES = [
-    _discrete(
-        "CartPole-v1", "CartPole: balance the pole", 2,
+    _entry(
+        "CartPole-v1", "CartPole: balance the pole", spaces.Discrete(2),
         keys={"left": 0, "right": 1}, pad={"hat_left": 0, "hat_right": 1, "axis0_neg": 0,
                                             "axis0_pos": 1},
         noop=0, fps=30,
     ),
-    _discrete(
-        "MountainCar-v0", "Mountain Car: rock up the hill", 3,
+    _entry(
+        "MountainCar-v0", "Mountain Car: rock up the hill", spaces.Discrete(3),
         keys={"left": 0, "right": 2}, pad={"hat_left": 0, "hat_right": 2, "axis0_neg": 0,
                                             "axis0_pos": 2},
         noop=1, fps=30,
     ),
-    _continuous(
+    _entry(
         "MountainCarContinuous-v0", "Mountain Car (continuous force)", _box([-1.0], [1.0]),
         keys={"left": [-1.0], "right": [1.0]}, pad={"hat_left": [-1.0], "hat_right": [1.0]},
         axes=(AxisBinding(axis=_LEFT_X, dim=0),), fps=30,
     ),
-    _discrete(
-        "Acrobot-v1", "Acrobot: swing the tip above the line", 3,
+    _entry(
+        "Acrobot-v1", "Acrobot: swing the tip above the line", spaces.Discrete(3),
         keys={"left": 0, "right": 2}, pad={"hat_left": 0, "hat_right": 2, "axis0_neg": 0,
                                             "axis0_pos": 2},
         noop=1, fps=15,
     ),
-    _continuous(
+    _entry(
         # Positive torque turns the pendulum anticlockwise on screen: "left".
         "Pendulum-v1", "Pendulum: swing up and balance", _box([-2.0], [2.0]),
         keys={"left": [2.0], "right": [-2.0]}, pad={"hat_left": [2.0], "hat_right": [-2.0]},
         axes=(AxisBinding(axis=_LEFT_X, dim=0, scale=-2.0),), fps=30,
     ),
-    _discrete(
-        "LunarLander-v3", "Lunar Lander: land between the flags", 4,
+    _entry(
+        "LunarLander-v3", "Lunar Lander: land between the flags", spaces.Discrete(4),
         keys={"left": 1, "up": 2, "right": 3},
         pad={"hat_left": 1, "hat_up": 2, "hat_right": 3, "button0": 2},
         noop=0, fps=50,
     ),
-    _continuous(
+    _entry(
         # Main engine off below 0; side engines fire past +-0.5.
         "LunarLanderContinuous-v3", "Lunar Lander (continuous engines)",
         _box([-1.0, -1.0], [1.0, 1.0]),
@@ -172,7 +153,7 @@ _ENTRIES = [
         axes=(AxisBinding(axis=_LEFT_Y, dim=0, scale=-1.0), AxisBinding(axis=_LEFT_X, dim=1)),
         fps=50,
     ),
-    _continuous(
+    _entry(
         # Left stick: steer, up for gas, down for brake (clipping drops the opposite side).
         "CarRacing-v3", "Car Racing", _box([-1.0, 0.0, 0.0], [1.0, 1.0, 1.0]),
         keys={"left": [-1.0, 0.0, 0.0], "right": [1.0, 0.0, 0.0], "up": [0.0, 1.0, 0.0],
@@ -185,7 +166,7 @@ _ENTRIES = [
         ),
         fps=50, observation_kind="image",
     ),
-    _continuous(
+    _entry(
         # Hip and knee of each leg: q/a w/s for the first leg, i/k o/l for the second.
         "BipedalWalker-v3", "Bipedal Walker", _box([-1.0] * 4, [1.0] * 4),
         keys={"q": [1.0, 0, 0, 0], "a": [-1.0, 0, 0, 0], "w": [0, 1.0, 0, 0],
@@ -200,24 +181,24 @@ _ENTRIES = [
         ),
         fps=50,
     ),
-    _discrete(
+    _entry(
         # Pong's minimal actions: NOOP, FIRE, RIGHT (paddle up), LEFT (down), and +FIRE.
-        "ALE/Pong-v5", "Atari Pong", 6,
+        "ALE/Pong-v5", "Atari Pong", spaces.Discrete(6),
         keys={"space": 1, "up": 2, "down": 3, "space+up": 4, "down+space": 5},
         pad={"button0": 1, "hat_up": 2, "hat_down": 3, "button0+hat_up": 4,
              "button0+hat_down": 5, "axis1_neg": 2, "axis1_pos": 3},
         noop=0, fps=15, observation_kind="image",
     ),
-    _discrete(
-        "ALE/Breakout-v5", "Atari Breakout", 4,
+    _entry(
+        "ALE/Breakout-v5", "Atari Breakout", spaces.Discrete(4),
         keys={"space": 1, "right": 2, "left": 3},
         pad={"button0": 1, "hat_right": 2, "hat_left": 3, "axis0_pos": 2, "axis0_neg": 3},
         noop=0, fps=15, observation_kind="image",
     ),
     *(
-        _discrete(
+        _entry(
             # MiniGrid has no idle action; "done" (6) changes nothing outside a few missions.
-            env_id, title, 7,
+            env_id, title, spaces.Discrete(7),
             keys={"left": 0, "right": 1, "up": 2, "p": 3, "d": 4, "space": 5, "enter": 6},
             pad={"hat_left": 0, "hat_right": 1, "hat_up": 2, "button0": 5, "button1": 4,
                  "button2": 3, "button7": 6},
