@@ -1,0 +1,165 @@
+"""Crash safety: a writer killed at any moment keeps every committed episode readable."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from recorder.dataset import DemoDataset
+from recorder.dataset_io import WriterLock
+from tests.recorder.crash_writer import (
+    CRASH_ENV_ID,
+    DISCRETE_ACTIONS,
+    VECTOR_SPACE,
+    crash_episode,
+    synthetic_episode,
+)
+
+WRITER = Path(__file__).with_name("crash_writer.py")
+
+# (delay after the writer announces a commit, whether that commit is a big one). Big commits
+# take ~150 ms, so the short delays land mid-write; the long ones land between commits.
+INDEX_FILES = ("metadata.json", "main_data.hdf5")
+KILLS = [(0.0, True), (0.02, True), (0.06, True), (0.11, True), (0.0, False), (0.004, False),
+         (0.3, False)]
+
+
+def run_writer_until_killed(path: Path, first_seed: int, delay: float, big: bool
+                            ) -> tuple[dict[int, int], int]:
+    """Start the writer, kill it ``delay`` s after it starts committing a chosen episode.
+
+    Returns the committed ids (id -> seed) it reported and the seed it was committing.
+    """
+    writer = subprocess.Popen([sys.executable, str(WRITER), str(path), str(first_seed)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    committed: dict[int, int] = {}
+    in_flight = -1
+    deadline = time.monotonic() + 20
+    try:
+        while time.monotonic() < deadline:
+            line = writer.stdout.readline()
+            if not line:
+                pytest.fail(f"the writer stopped on its own: {writer.stderr.read()}")
+            words = line.split()
+            if words[0] == "committed":
+                committed[int(words[1])] = int(words[2])
+            elif committed and (int(words[1]) % 3 == 2) == big:
+                in_flight = int(words[1])
+                time.sleep(delay)
+                break
+    finally:
+        writer.send_signal(signal.SIGKILL)
+        rest, _ = writer.communicate()
+    for line in rest.splitlines():  # lines flushed before the kill
+        words = line.split()
+        if words[0] == "committed":
+            committed[int(words[1])] = int(words[2])
+        else:
+            in_flight = int(words[1])
+    return committed, in_flight
+
+
+def test_sigkill_at_any_moment_keeps_every_committed_episode(tmp_path):
+    path = tmp_path / "crash-v0"
+    committed: dict[int, int] = {}
+    seed = 0
+    for delay, big in KILLS:
+        reported, in_flight = run_writer_until_killed(path, seed, delay, big)
+        assert reported, "the writer committed nothing before the kill"
+        committed.update(reported)
+        seed = in_flight + 1
+
+        dataset = DemoDataset.open(path, env_id=CRASH_ENV_ID)
+
+        assert set(committed) <= set(dataset.episode_ids)
+        extra = set(dataset.episode_ids) - set(committed)
+        assert len(extra) <= 1  # the commit in flight may have landed before its report
+        for episode_id in extra:
+            committed[episode_id] = in_flight
+        for episode_id, episode_seed in committed.items():
+            loaded = dataset.load_episode(episode_id)
+            np.testing.assert_array_equal(loaded.observations,
+                                          crash_episode(episode_seed).observations)
+        assert not list(path.rglob("*.tmp"))
+        assert len(dataset.transitions()) == dataset.total_steps
+    assert sorted(committed) == list(range(len(committed)))  # no id was handed out twice
+    metadata = json.loads((path / "data" / "metadata.json").read_text())
+    assert metadata["total_episodes"] == len(committed)
+
+
+@pytest.fixture
+def data_dir(tmp_path) -> Path:
+    dataset = DemoDataset.create(tmp_path / "demos", env_id="Synthetic-v0",
+                                 observation_space=VECTOR_SPACE, action_space=DISCRETE_ACTIONS)
+    for seed in range(2):
+        dataset.append(synthetic_episode(seed, 4))
+    return tmp_path / "demos" / "data"
+
+
+def test_episode_committed_but_not_indexed_is_recovered(tmp_path, data_dir):
+    old = tmp_path / "old"
+    old.mkdir()
+    for name in INDEX_FILES:
+        shutil.copy2(data_dir / name, old / name)
+    DemoDataset.open(data_dir.parent).append(synthetic_episode(7, 5))
+    for name in INDEX_FILES:  # as if killed before the index was rewritten
+        shutil.copy2(old / name, data_dir / name)
+
+    dataset = DemoDataset.open(data_dir.parent)
+
+    assert dataset.episode_ids == (0, 1, 2)
+    assert dataset.episode_info(2).seed == 7
+    assert json.loads((data_dir / "metadata.json").read_text())["total_episodes"] == 3
+    assert DemoDataset.open(data_dir.parent).append(synthetic_episode(8, 3)) == 3
+
+
+def test_delete_interrupted_before_the_index_rewrite(data_dir):
+    (data_dir / "episodes" / "episode_1.hdf5").unlink()  # the first half of a delete
+    dataset = DemoDataset.open(data_dir.parent)
+    assert dataset.episode_ids == (0,)
+    assert dataset.append(synthetic_episode(5, 3)) == 2
+
+
+def test_stray_temporary_files_are_removed_on_open(data_dir):
+    (data_dir / "episodes" / "episode_2.hdf5.tmp").write_bytes(b"\x89HDF half")
+    (data_dir / "metadata.json.tmp").write_text("{")
+    dataset = DemoDataset.open(data_dir.parent)
+    assert not list(data_dir.rglob("*.tmp"))
+    assert dataset.episode_ids == (0, 1)
+
+
+def test_lost_metadata_is_rebuilt(data_dir):
+    (data_dir / "metadata.json").unlink()
+    dataset = DemoDataset.open(data_dir.parent)
+    assert dataset.episode_ids == (0, 1)
+    assert dataset.env_id == "Synthetic-v0"
+    assert json.loads((data_dir / "metadata.json").read_text())["total_episodes"] == 2
+
+
+def test_damaged_unindexed_episode_file_is_set_aside(data_dir):
+    (data_dir / "episodes" / "episode_5.hdf5").write_bytes(b"garbage")
+    dataset = DemoDataset.open(data_dir.parent)
+    assert dataset.episode_ids == (0, 1)
+    assert (data_dir / "episodes" / "episode_5.hdf5.corrupt").read_bytes() == b"garbage"
+    assert dataset.append(synthetic_episode(3, 3)) == 2
+
+
+def test_open_during_another_writers_commit_changes_nothing(data_dir):
+    stray = data_dir / "episodes" / "episode_2.hdf5.tmp"
+    stray.write_bytes(b"being written")
+    holder = WriterLock(data_dir / ".lock")
+    assert holder.acquire(blocking=False)
+    try:
+        dataset = DemoDataset.open(data_dir.parent)
+    finally:
+        holder.release()
+    assert stray.exists()  # another writer's file in progress is not ours to remove
+    assert dataset.episode_ids == (0, 1)
