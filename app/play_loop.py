@@ -1,0 +1,203 @@
+"""A QTimer that steps a PlaySession with an ActionSource at the env's fps times a speed factor."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+
+from app import pyside_fixes
+
+pyside_fixes.install()
+
+MIN_SPEED = 0.25
+MAX_SPEED = 2.0
+_SEED_RANGE = 2**31 - 1
+
+
+@runtime_checkable
+class HumanInput(Protocol):
+    """An action source a person drives: it knows whether they are acting, and through what."""
+
+    @property
+    def device(self) -> str:
+        """The device behind the last `act()` ("keyboard" or "gamepad")."""
+        ...
+
+    def has_input(self) -> bool:
+        """Whether the person is pressing something now (or pressed since the last act)."""
+        ...
+
+
+class PlayLoop(QObject):
+    """Steps `session` with `source` at `fps * speed`, scheduled by the clock, not by counting.
+
+    Each tick asks the source for an action, steps the session and emits `stepped(StepOutcome)`;
+    `achieved_fps(float)` with the session's measured rate (NaN before two steps). When the
+    episode ends the loop pauses and emits `episode_finished(EpisodeData)` (whose `fps` the
+    recorder measures from the step timestamps). `start()` on a finished (or fresh) session
+    resets it first with the next seed. In wait-for-input mode a tick only steps while a
+    `HumanInput` source reports input (Atari-HEAD style). An exception in a tick pauses the loop
+    and propagates (to the window's exception hook); the session keeps the buffered episode.
+    """
+
+    stepped = Signal(object)
+    episode_finished = Signal(object)
+    achieved_fps = Signal(float)
+    running_changed = Signal()  # read `running`
+    episode_started = Signal(object)  # the reset observation
+
+    def __init__(self, session: Any, source: Any, fps: float, *, actor: str = "human",
+                 device: str = "keyboard", seed: int | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        if fps <= 0:
+            raise ValueError(f"fps must be positive, got {fps}")
+        self._session = session
+        self._source = source
+        self._fps = float(fps)
+        self._actor = actor
+        self._device = device
+        self._seeds = None if seed is None else np.random.default_rng(seed)
+        self._speed = 1.0
+        self._wait_for_input = False
+        self._running = False
+        self._observation: Any = None
+        self._next_due = 0.0
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.timeout.connect(self._on_tick)
+
+    @property
+    def session(self) -> Any:
+        """The PlaySession being stepped."""
+        return self._session
+
+    @property
+    def source(self) -> Any:
+        """The ActionSource asked for each action."""
+        return self._source
+
+    @property
+    def running(self) -> bool:
+        """Whether the timer is stepping."""
+        return self._running
+
+    @property
+    def speed(self) -> float:
+        """The speed factor (MIN_SPEED to MAX_SPEED)."""
+        return self._speed
+
+    @property
+    def target_fps(self) -> float:
+        """The rate asked for: the env's fps times the speed."""
+        return self._fps * self._speed
+
+    @property
+    def wait_for_input(self) -> bool:
+        """Whether the env advances only while the player acts."""
+        return self._wait_for_input
+
+    @property
+    def in_episode(self) -> bool:
+        """Whether an episode has been reset and not finished."""
+        return self._observation is not None
+
+    def reset(self, seed: int | None = None) -> Any:
+        """Start a new episode with `seed`, else the loop's next seed, else a random one.
+
+        The session records the seed it used, so every episode can be replayed.
+        """
+        if seed is None and self._seeds is not None:
+            seed = int(self._seeds.integers(_SEED_RANGE))
+        self._observation = self._session.reset(seed=seed)
+        self._source.reset(self._session.seed)
+        self.episode_started.emit(self._observation)
+        return self._observation
+
+    def start(self) -> None:
+        """Step at the chosen rate (resetting first when no episode is running)."""
+        if self._running:
+            return
+        if not self.in_episode:
+            self.reset()
+        self._running = True
+        self._next_due = time.monotonic()
+        self._schedule()
+        self.running_changed.emit()
+
+    def pause(self) -> None:
+        """Stop stepping; the episode stays where it is."""
+        self._timer.stop()
+        if self._running:
+            self._running = False
+            self.running_changed.emit()
+
+    def toggle(self) -> None:
+        """Pause when running, start otherwise."""
+        if self._running:
+            self.pause()
+        else:
+            self.start()
+
+    def step_once(self) -> None:
+        """Pause and take exactly one step (a new episode is reset first when none runs)."""
+        self.pause()
+        if not self.in_episode:
+            self.reset()
+        self._step()
+
+    def set_speed(self, factor: float) -> None:
+        """Set the speed factor, clipped to [MIN_SPEED, MAX_SPEED]."""
+        self._speed = float(min(MAX_SPEED, max(MIN_SPEED, factor)))
+        if self._running:
+            self._next_due = time.monotonic()
+            self._schedule()
+
+    def set_wait_for_input(self, enabled: bool) -> None:
+        """Advance only when the player acts (True) or at the timer's rate (False)."""
+        self._wait_for_input = enabled
+
+    def _schedule(self) -> None:
+        delay_ms = max(0.0, (self._next_due - time.monotonic()) * 1000.0)
+        self._timer.start(int(delay_ms))
+
+    def _on_tick(self) -> None:
+        if not self._running:
+            return
+        period = 1.0 / self.target_fps
+        now = time.monotonic()
+        # Deadlines advance by the period, so rounding of the timer's milliseconds averages out;
+        # after a stall we start again from now instead of bursting to catch up.
+        self._next_due += period
+        if self._next_due < now - period:
+            self._next_due = now
+        waiting = (self._wait_for_input and isinstance(self._source, HumanInput)
+                   and not self._source.has_input())
+        if not waiting:
+            self._step()
+        if self._running:
+            self._schedule()
+
+    def _step(self) -> None:
+        try:
+            action = self._source.act(self._observation)
+            device = self._source.device if isinstance(self._source, HumanInput) else self._device
+            outcome = self._session.step(action, actor=self._actor, device=device)
+        except BaseException:
+            self.pause()
+            raise
+        self._observation = outcome.obs
+        self.stepped.emit(outcome)
+        self.achieved_fps.emit(self._session.fps)
+        if outcome.terminated or outcome.truncated:
+            self._finish()
+
+    def _finish(self) -> None:
+        self.pause()
+        self._observation = None
+        episode = self._session.finish_episode()
+        self.episode_finished.emit(episode)
