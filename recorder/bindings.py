@@ -13,7 +13,7 @@ import dataclasses
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, cast
 
 import numpy as np
 from gymnasium import spaces
@@ -61,17 +61,18 @@ class ButtonBindings:
     names: ClassVar[frozenset[str]] = frozenset()
     names_hint: ClassVar[str] = ""
 
-    action_space: spaces.Discrete | spaces.Box
+    action_space: spaces.Space  # Discrete or a bounded 1-D Box, checked on creation
     noop: int | tuple[float, ...]
     combos: Mapping[tuple[str, ...], int] = field(default_factory=dict)
     vectors: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        kind = action_kind_of(self.action_space)
-        if kind == "discrete":
-            self._check_discrete()
-        else:
-            self._check_continuous()
+        space = self.action_space
+        action_kind_of(space)  # refuses other spaces
+        if isinstance(space, spaces.Discrete):
+            self._check_discrete(space)
+        elif isinstance(space, spaces.Box):
+            self._check_continuous(space)
 
     @property
     def action_kind(self) -> ActionKind:
@@ -85,23 +86,24 @@ class ButtonBindings:
 
     def noop_action(self) -> Any:
         """The no-op as an element of the action space."""
-        if self.action_kind == "discrete":
+        if isinstance(self.noop, int | np.integer):
             return int(self.noop)
         return np.asarray(self.noop, dtype=self.action_space.dtype)
 
     def digital_action(self, pressed: Iterable[str], analog: np.ndarray | None = None) -> Any:
         """The action for the pressed inputs (plus an `analog` vector for continuous maps)."""
         held = set(pressed)
-        if self.action_kind == "discrete":
+        space = self.action_space
+        if isinstance(space, spaces.Discrete):
             combo = tuple(sorted(held & self.bound_names))
-            return self.combos.get(combo, int(self.noop))
-        total = np.asarray(self.noop, dtype=np.float64).copy()
+            return self.combos.get(combo, self.noop_action())
+        total = np.array(self.noop, dtype=np.float64)
         for name in held & self.vectors.keys():
             total += self.vectors[name]
         if analog is not None:
             total += analog
-        space = self.action_space
-        return np.clip(total, space.low, space.high).astype(space.dtype)
+        box = cast(spaces.Box, space)  # the only other kind __post_init__ lets through
+        return np.clip(total, box.low, box.high).astype(box.dtype)
 
     def rebind(self, old: str, new: str) -> ButtonBindings:
         """A copy with input `old` replaced by `new` in every binding (remapping)."""
@@ -161,8 +163,7 @@ class ButtonBindings:
         if name not in self.names:
             raise BindingError(where, f"unknown input name {name!r}; names are {self.names_hint}")
 
-    def _check_discrete(self) -> None:
-        space = self.action_space
+    def _check_discrete(self, space: spaces.Discrete) -> None:
         if self.vectors:
             raise BindingError(self.section, f"wrong action kind: {space} needs integer actions")
         valid = range(int(space.start), int(space.start + space.n))
@@ -179,13 +180,14 @@ class ButtonBindings:
             if not _is_int(action) or action not in valid:
                 raise BindingError(where, f"action {action!r} is outside the action space {space}")
 
-    def _check_continuous(self) -> None:
-        space = self.action_space
+    def _check_continuous(self, space: spaces.Box) -> None:
         if self.combos:
             raise BindingError(self.section, f"wrong action kind: {space} needs vector actions")
+        if _is_int(self.noop):
+            raise BindingError("noop", f"wrong action kind: {space} needs a vector: {self.noop!r}")
         noop = _check_vector(self.noop, "noop", space)
         if not space.contains(noop.astype(space.dtype)):
-            raise BindingError("noop", f"{list(self.noop)} is outside the action space {space}")
+            raise BindingError("noop", f"{self.noop!r} is outside the action space {space}")
         for name, vector in self.vectors.items():
             where = f"{self.section}[{name!r}]"
             self._check_name(name, where)
@@ -208,11 +210,9 @@ def parse_vector(value: Any, where: str) -> tuple[float, ...]:
 def _check_vector(value: Any, where: str, space: spaces.Box) -> np.ndarray:
     vector = np.asarray(value, dtype=np.float64)
     if vector.shape != space.shape:
-        raise BindingError(
-            where, f"expected {space.shape[0]} numbers for {space}, got {list(value)!r}"
-        )
+        raise BindingError(where, f"expected {space.shape[0]} numbers for {space}, got {value!r}")
     if not np.all(np.isfinite(vector)):
-        raise BindingError(where, f"numbers must be finite, got {list(value)!r}")
+        raise BindingError(where, f"numbers must be finite, got {value!r}")
     return vector
 
 

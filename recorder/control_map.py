@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from gymnasium import spaces
@@ -179,8 +179,9 @@ def _parse_noop(value: Any, space: spaces.Space) -> int | tuple[float, ...]:
         if not isinstance(value, int) or isinstance(value, bool):
             raise BindingError("noop", f"wrong action kind: {space} takes an integer: {value!r}")
         return value
+    box = cast(spaces.Box, space)  # action_kind_of() refused every other space
     if value is None:
-        return tuple(np.clip(0.0, space.low, space.high).astype(float).tolist())
+        return tuple(np.clip(0.0, box.low, box.high).astype(float).tolist())
     if not isinstance(value, list):
         raise BindingError("noop", f"wrong action kind: {space} takes a list: {value!r}")
     return parse_vector(value, "noop")

@@ -103,13 +103,14 @@ class GamepadMap(ButtonBindings):
         super().__post_init__()
         if not 0.0 <= self.dead_zone < 1.0:
             raise BindingError("gamepad.dead_zone", f"must be in [0, 1), got {self.dead_zone!r}")
-        if self.axes and self.action_kind == "discrete":
+        space = self.action_space
+        if self.axes and not isinstance(space, spaces.Box):
             raise BindingError(
                 "gamepad.axes",
                 f"wrong action kind: analog axes need a Box action space, not "
-                f"{self.action_space}; bind axis directions such as 'axis0_neg' instead",
+                f"{space}; bind axis directions such as 'axis0_neg' instead",
             )
-        dims = self.action_space.shape[0] if self.action_kind == "continuous" else 0
+        dims = space.shape[0] if isinstance(space, spaces.Box) else 0
         for i, binding in enumerate(self.axes):
             where = f"gamepad.axes[{i}]"
             if not 0 <= binding.axis < MAX_AXES:
@@ -124,9 +125,10 @@ class GamepadMap(ButtonBindings):
     def action(self, state: GamepadState) -> Any:
         """The action for one reading of the pad."""
         pressed = active_controls(state, self.dead_zone)
-        if self.action_kind == "discrete":
+        space = self.action_space
+        if not isinstance(space, spaces.Box):
             return self.digital_action(pressed)
-        analog = np.zeros(self.action_space.shape, dtype=np.float64)
+        analog = np.zeros(space.shape, dtype=np.float64)
         for binding in self.axes:
             if binding.axis < len(state.axes):
                 value = binding.shaped(state.axes[binding.axis], self.dead_zone)

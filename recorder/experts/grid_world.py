@@ -8,42 +8,45 @@ only costs a detour.
 from __future__ import annotations
 
 from collections import deque
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from minigrid.core.actions import Actions
 from minigrid.core.constants import DIR_TO_VEC
+from minigrid.core.world_object import Door, Goal, Key, WorldObj
 from minigrid.minigrid_env import MiniGridEnv
 
 from recorder.experts.base import ScriptedExpert
 
 Cell = tuple[int, int]
 Pose = tuple[int, int, int]  # x, y, heading (0 east, 1 south, 2 west, 3 north)
+Thing = TypeVar("Thing", bound=WorldObj)
 
 
 class MiniGridExpert(ScriptedExpert):
     """Plans on the grid behind the pixel wrappers; the observation itself is not needed."""
 
     def policy(self, observation: Any) -> int:
-        grid_env: MiniGridEnv = self.env.unwrapped
-        key = _find(grid_env, "key")
-        door = _find(grid_env, "door")
-        if key is not None and door is not None and grid_env.grid.get(*door).is_locked:
-            target, finish = key, Actions.pickup
-        elif door is not None and not grid_env.grid.get(*door).is_open:
-            target, finish = door, Actions.toggle
+        grid_env = cast(MiniGridEnv, self.env.unwrapped)
+        key = _find(grid_env, Key)
+        door = _find(grid_env, Door)
+        goal = _find(grid_env, Goal)
+        if key is not None and door is not None and door[1].is_locked:
+            target, finish = key[0], Actions.pickup
+        elif door is not None and not door[1].is_open:
+            target, finish = door[0], Actions.toggle
+        elif goal is not None:
+            target, finish = goal[0], Actions.forward
         else:
-            target, finish = _find(grid_env, "goal"), Actions.forward
-        if target is None:
             return int(Actions.done)
         x, y = (int(v) for v in grid_env.agent_pos)
         return int(_first_step(grid_env, (x, y, int(grid_env.agent_dir)), target, finish))
 
 
-def _find(grid_env: MiniGridEnv, kind: str) -> Cell | None:
+def _find(grid_env: MiniGridEnv, kind: type[Thing]) -> tuple[Cell, Thing] | None:
     grid = grid_env.grid
     for index, thing in enumerate(grid.grid):
-        if thing is not None and thing.type == kind:
-            return index % grid.width, index // grid.width
+        if isinstance(thing, kind):
+            return (index % grid.width, index // grid.width), thing
     return None
 
 
@@ -66,8 +69,9 @@ def _first_step(grid_env: MiniGridEnv, start: Pose, target: Cell, finish: Action
     queue = deque([start])
     while queue:
         pose = queue.popleft()
+        step = first[pose]
         if _front(pose) == target:
-            return finish if first[pose] is None else first[pose]
+            return finish if step is None else step
         x, y, heading = pose
         moves = [
             (Actions.left, (x, y, (heading - 1) % 4)),
@@ -77,6 +81,6 @@ def _first_step(grid_env: MiniGridEnv, start: Pose, target: Cell, finish: Action
             moves.append((Actions.forward, (*_front(pose), heading)))
         for action, following in moves:
             if following not in first:
-                first[following] = action if first[pose] is None else first[pose]
+                first[following] = action if step is None else step
                 queue.append(following)
     return Actions.done

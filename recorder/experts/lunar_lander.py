@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
-from gymnasium.envs.box2d.lunar_lander import heuristic
+from gymnasium.envs.box2d.lunar_lander import LunarLander, heuristic
 
 from recorder.experts.base import ScriptedExpert
 
@@ -14,7 +14,8 @@ class LunarLanderExpert(ScriptedExpert):
     """Discrete or continuous, whichever the env is (the heuristic reads `env.continuous`)."""
 
     def policy(self, observation: Any) -> Any:
-        action = heuristic(self.env.unwrapped, observation)
-        if self.env.unwrapped.continuous:
+        lander = cast(LunarLander, self.env.unwrapped)
+        action = heuristic(lander, observation)
+        if lander.continuous:
             return np.asarray(action, dtype=np.float32)
         return int(action)

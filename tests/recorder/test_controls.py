@@ -84,6 +84,7 @@ def test_continuous_sum_is_clipped_to_the_action_bounds():
         ({"left": [1.0]}, BOX, (0.0, 0.0), "expected 2 numbers"),
         ({"left": [3.0, 0.0]}, BOX, (0.0, 0.0), "outside the action space"),
         ({"left": [1.0, 0.0]}, BOX, (2.0, 0.0), "outside the action space"),
+        ({"left": [1.0, 0.0]}, BOX, 0, "wrong action kind"),
         ({"up+left": [1.0, 0.0]}, BOX, (0.0, 0.0), "unknown input name 'up+left'"),
     ],
 )
