@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import logging
 import sys
@@ -73,7 +72,7 @@ def cmd_expert(args: argparse.Namespace) -> dict[str, Any]:
     try:
         expert = make_expert(env, noise=args.noise, seed=args.seed)
         out = Path(args.out)
-        if DemoDataset.exists(out):
+        if out.exists() and (not out.is_dir() or any(out.iterdir())):
             dataset = DemoDataset.open(out, env_id=args.env_id)
         else:
             dataset = DemoDataset.create(
@@ -93,7 +92,7 @@ def cmd_expert(args: argparse.Namespace) -> dict[str, Any]:
                 while not session.episode_over:
                     outcome = session.step(expert.act(observation), actor="expert",
                                            device="script")
-                    observation = outcome.observation
+                    observation = outcome.obs
                 episode = session.finish_episode()
                 dataset.append(episode, tags=("expert", f"noise={args.noise:g}"))
                 returns.append(float(np.sum(episode.rewards)))
@@ -115,11 +114,10 @@ def cmd_info(args: argparse.Namespace) -> dict[str, Any]:
     dataset = DemoDataset.open(Path(args.dataset))
     infos = [dataset.episode_info(episode_id) for episode_id in dataset.episode_ids]
     returns = np.array([info.episode_return for info in infos], dtype=np.float64)
-    actors = sorted({actor for info in infos for actor in info.actors})
+    actors = sorted({actor for info in infos for actor, steps in info.actor_steps.items() if steps})
     return {
         "env_id": dataset.env_id,
         "dataset": str(args.dataset),
-        "schema_version": dataset.schema_version,
         "episodes": len(infos),
         "steps": int(dataset.total_steps),
         "return_mean": float(returns.mean()) if len(returns) else None,
@@ -158,27 +156,31 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
             bar.set_postfix(loss=f"{progress.train_loss:.4f}", refresh=False)
             bar.refresh()
     out = Path(args.out)
-    save_policy(out, result.policy, config, dataset=dataset)
+    save_policy(out, result.policy, config, dataset_fingerprint=result.dataset_fingerprint)
     return {
         "env_id": dataset.env_id,
         "policy": str(out),
         "device": str(result.device),
-        "steps": result.steps,
-        "epochs": result.epochs,
+        "cancelled": result.cancelled,
+        "steps": result.metrics.step,
+        "epochs": result.metrics.epoch,
         "seconds": result.seconds,
         "samples_per_s": result.samples_per_s,
-        "train_loss": result.train_loss,
-        "val_loss": result.val_loss,
-        **{key: value for key, value in dataclasses.asdict(result.metrics).items()},
+        "train_loss": result.metrics.train_loss,
+        "val_loss": result.metrics.val_loss,
+        "val_accuracy": result.metrics.val_accuracy,
+        "val_action_error": result.metrics.val_action_error,
+        "train_episodes": len(result.train_episodes),
+        "val_episodes": len(result.val_episodes),
     }
 
 
 def cmd_eval(args: argparse.Namespace) -> dict[str, Any]:
     """Evaluate a saved policy for N seeded episodes."""
-    policy, meta = load_policy(Path(args.policy))
+    policy = load_policy(Path(args.policy))
     result = evaluate(
         policy,
-        meta.env_id,
+        policy.spec.env_id,
         episodes=args.episodes,
         seed=args.seed,
         deterministic=not args.stochastic,
