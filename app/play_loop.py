@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import time
+from collections import deque
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -31,11 +33,35 @@ class HumanInput(Protocol):
         ...
 
 
+class RateMeter:
+    """Steps per second over the last steps, leaving out time spent paused or waiting.
+
+    (The session's own rate counts from the reset and across pauses; the HUD wants the pace of
+    play itself.)
+    """
+
+    def __init__(self, window: int = 30) -> None:
+        self._intervals: deque[float] = deque(maxlen=window)
+        self._last: float | None = None
+
+    def step(self, now: float) -> float:
+        """Count a step taken at `now` (monotonic seconds); the rate so far (NaN at first)."""
+        if self._last is not None:
+            self._intervals.append(now - self._last)
+        self._last = now
+        total = sum(self._intervals)
+        return len(self._intervals) / total if total > 0 else math.nan
+
+    def gap(self) -> None:
+        """The next step does not follow the last one directly."""
+        self._last = None
+
+
 class PlayLoop(QObject):
     """Steps `session` with `source` at `fps * speed`, scheduled by the clock, not by counting.
 
     Each tick asks the source for an action, steps the session and emits `stepped(StepOutcome)`;
-    `achieved_fps(float)` with the session's measured rate (NaN before two steps). When the
+    `achieved_fps(float)` with the measured pace of play (NaN before two steps). When the
     episode ends the loop pauses and emits `episode_finished(EpisodeData)` (whose `fps` the
     recorder measures from the step timestamps). `start()` on a finished (or fresh) session
     resets it first with the next seed. In wait-for-input mode a tick only steps while a
@@ -66,6 +92,7 @@ class PlayLoop(QObject):
         self._running = False
         self._observation: Any = None
         self._next_due = 0.0
+        self._meter = RateMeter()
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -125,6 +152,7 @@ class PlayLoop(QObject):
         if not self.in_episode:
             self.reset()
         self._running = True
+        self._meter.gap()
         self._next_due = time.monotonic()
         self._schedule()
         self.running_changed.emit()
@@ -148,12 +176,14 @@ class PlayLoop(QObject):
         self.pause()
         if not self.in_episode:
             self.reset()
+        self._meter.gap()
         self._step()
 
     def set_speed(self, factor: float) -> None:
         """Set the speed factor, clipped to [MIN_SPEED, MAX_SPEED]."""
         self._speed = float(min(MAX_SPEED, max(MIN_SPEED, factor)))
         if self._running:
+            self._meter.gap()
             self._next_due = time.monotonic()
             self._schedule()
 
@@ -177,7 +207,9 @@ class PlayLoop(QObject):
             self._next_due = now
         waiting = (self._wait_for_input and isinstance(self._source, HumanInput)
                    and not self._source.has_input())
-        if not waiting:
+        if waiting:
+            self._meter.gap()
+        else:
             self._step()
         if self._running:
             self._schedule()
@@ -192,7 +224,7 @@ class PlayLoop(QObject):
             raise
         self._observation = outcome.obs
         self.stepped.emit(outcome)
-        self.achieved_fps.emit(self._session.fps)
+        self.achieved_fps.emit(self._meter.step(time.monotonic()))
         if outcome.terminated or outcome.truncated:
             self._finish()
 
