@@ -1,0 +1,73 @@
+"""The Play tab's commands as QActions, shared by the Play menu, the toolbar and the shortcuts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QWidget
+
+SPEEDS = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlayActions:
+    """Every Play command; the play view connects and enables them, the window places them."""
+
+    record: QAction
+    pause: QAction
+    step: QAction
+    restart: QAction
+    wait_for_input: QAction
+    slower: QAction
+    faster: QAction
+    speeds: QActionGroup
+    keep: QAction
+    discard: QAction
+    delete_last: QAction
+    retry: QAction
+    controls: QAction
+
+    def speed_action(self, factor: float) -> QAction:
+        """The checkable action of one speed."""
+        return next(a for a in self.speeds.actions() if a.data() == factor)
+
+
+def make_play_actions(parent: QWidget) -> PlayActions:
+    """Build the actions with their shortcuts and tooltips (single keys: see PlayView.event)."""
+
+    def action(text: str, keys: list[str], tip: str, *, checkable: bool = False) -> QAction:
+        item = QAction(text, parent)
+        item.setShortcuts([QKeySequence(key) for key in keys])
+        shown = f" ({', '.join(keys)})" if keys else ""
+        item.setToolTip(tip + shown)
+        item.setStatusTip(tip)
+        item.setCheckable(checkable)
+        return item
+
+    speeds = QActionGroup(parent)
+    for factor in SPEEDS:
+        item = QAction(f"{factor:g}x", speeds)
+        item.setCheckable(True)
+        item.setData(factor)
+        item.setToolTip(f"Play at {factor:g} times the environment's speed")
+    return PlayActions(
+        record=action("Record", ["R"], "Record episodes into the dataset", checkable=True),
+        pause=action("Pause", ["P"], "Pause or resume play (Space may be a game key)",
+                     checkable=True),
+        step=action("Step", [".", "N"], "Pause and advance exactly one step"),
+        restart=action("Restart episode", ["Ctrl+R"], "Drop the running episode, start anew"),
+        wait_for_input=action("Wait for input", ["T"],
+                              "Advance only while you press something (turn by turn)",
+                              checkable=True),
+        slower=action("Slower", ["-"], "Lower the speed one notch"),
+        faster=action("Faster", ["="], "Raise the speed one notch"),
+        speeds=speeds,
+        keep=action("Keep episode", ["K"], "Commit the finished episode to the dataset"),
+        discard=action("Discard episode", ["D"], "Throw the finished episode away"),
+        delete_last=action("Delete last episode", ["Del"],
+                           "Delete the episode committed last from the dataset"),
+        retry=action("Retry failed commits", [], "Try again to save episodes that failed"),
+        controls=action("Show controls", ["F2"], "Show the key and gamepad maps for remapping",
+                        checkable=True),
+    )
