@@ -1,0 +1,180 @@
+"""The Train tab: the generated form, background training, cancel, evaluation, errors."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from PySide6.QtCore import QElapsedTimer, QTimer
+from PySide6.QtWidgets import QSpinBox
+
+from app.config_form import ConfigForm, ConfigFormError, field_docs
+from app.episode_selection import mean_return
+from app.state import AppState
+from app.train_panel import TrainPanel
+from models.checkpoint import read_checkpoint_info
+from models.training import TrainConfig
+from recorder.dataset import DemoDataset
+from tests.app.demo_data import expert_dataset, play_expert
+
+ENV_ID = "CartPole-v1"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """Small MLPs train fastest on one thread, and much faster on a busy shared machine."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.fixture(scope="module")
+def demos(tmp_path_factory) -> Path:
+    ds = expert_dataset(tmp_path_factory.mktemp("train") / "demos", ENV_ID, seeds=(0, 1, 2),
+                        max_steps=80, tags=("expert",))
+    ds.append(play_expert(ENV_ID, 5, noise=1.0, max_steps=80), tags=("noisy",))
+    return ds.path
+
+
+@pytest.fixture
+def panel(qtbot, demos: Path, tmp_path: Path) -> TrainPanel:
+    state = AppState(ENV_ID)
+    state.set_dataset_path(demos)
+    view = TrainPanel(state)
+    qtbot.addWidget(view)
+    view.save_edit.setText(str(tmp_path / "clone.pt"))
+    yield view
+    view.shutdown()
+
+
+def set_fields(panel: TrainPanel, **values) -> None:
+    for name, value in values.items():
+        editor = panel.form.editor(name)
+        if isinstance(editor, QSpinBox):
+            editor.setValue(value)
+        else:
+            editor.setText(str(value))
+
+
+def test_form_is_made_from_train_config_with_docstring_tooltips(qtbot) -> None:
+    form = ConfigForm(TrainConfig)
+    qtbot.addWidget(form)
+    assert form.config() == TrainConfig()
+    assert form.editor("lr").toolTip() == field_docs(TrainConfig)["lr"] == "Adam learning rate."
+    form.editor("steps").setValue(300)
+    form.editor("hidden").setText("64, 32")
+    form.editor("lr").setText("3e-4")
+    assert form.config() == TrainConfig(steps=300, hidden=(64, 32), lr=3e-4)
+
+
+def test_form_refuses_what_train_config_refuses(qtbot) -> None:
+    form = ConfigForm(TrainConfig)
+    qtbot.addWidget(form)
+    form.editor("val_fraction").setText("1.5")
+    assert "val_fraction" in form.error_text()
+    with pytest.raises(ConfigFormError):
+        form.config()
+    form.editor("val_fraction").setText("0.2")
+    form.editor("lr").setText("fast")
+    assert "Lr" in form.error_text() or "lr" in form.error_text().lower()
+
+
+def test_episode_choice_by_tag_and_by_return(panel: TrainPanel) -> None:
+    assert panel.selected_ids() == (0, 1, 2, 3)
+    panel.use_tag.setChecked(True)
+    panel.tag_combo.setCurrentText("noisy")
+    assert panel.selected_ids() == (3,)
+    panel.use_min.setChecked(True)
+    panel.min_return.setValue(80.0)
+    assert panel.selected_ids() == (0, 1, 2)
+    assert "3 episodes" in panel.selection_label.text()
+
+
+def test_device_is_shown(panel: TrainPanel) -> None:
+    assert panel.device_label.text().startswith("Trains on: ")
+
+
+def test_training_reports_progress_saves_and_evaluates(qtbot, panel: TrainPanel,
+                                                       tmp_path: Path) -> None:
+    set_fields(panel, steps=120, log_every=20)
+    panel.form.editor("hidden").setText("32")
+    panel.eval_episodes.setValue(2)
+    records = []
+    worker = panel.start_training()
+    worker.progress.connect(records.append)
+    with qtbot.waitSignal(panel._state.policy_changed, timeout=30_000) as saved:
+        pass
+    assert saved.args[0] == tmp_path / "clone.pt"
+    assert [r.step for r in records] == [20, 40, 60, 80, 100, 120]
+    assert "samples/s" in panel.speed_label.text()
+    assert len(panel.loss_plot.train_curve.getData()[0]) == 6
+    info = read_checkpoint_info(tmp_path / "clone.pt")
+    assert info.env_id == ENV_ID and info.train_config.steps == 120
+    qtbot.waitUntil(lambda: panel.evaluation is not None, timeout=30_000)
+    assert panel.evaluation.episodes == 2
+    demos = DemoDataset.open(panel._state.dataset_path)
+    demo_mean = mean_return(demos.episode_info(i) for i in demos.episode_ids)
+    assert f"mean return {panel.evaluation.return_mean:.1f}" in panel.message.text()
+    assert f"demos: {demo_mean:.1f}" in panel.message.text()
+
+
+def test_cancel_stops_training_within_a_second(qtbot, panel: TrainPanel) -> None:
+    set_fields(panel, steps=1_000_000, log_every=10)
+    worker = panel.start_training()
+    with qtbot.waitSignal(worker.progress, timeout=20_000):
+        pass
+    started = time.monotonic()
+    with qtbot.waitSignal(worker.cancelled, timeout=5_000):
+        panel.cancel_button.click()
+    assert time.monotonic() - started < 1.0
+    assert panel.message.text() == "Training cancelled."
+    assert panel.train_button.isEnabled()
+    assert panel._state.policy_path is None
+
+
+def test_event_loop_never_stalls_while_training(qtbot, panel: TrainPanel) -> None:
+    set_fields(panel, steps=400, log_every=20)
+    panel.form.editor("hidden").setText("64, 64")
+    panel.eval_episodes.setValue(0)
+    clock = QElapsedTimer()
+    gaps: list[int] = []
+    ticker = QTimer()
+    ticker.setInterval(10)
+
+    def tick() -> None:
+        gaps.append(clock.restart())
+
+    ticker.timeout.connect(tick)
+    clock.start()
+    ticker.start()
+    worker = panel.start_training()
+    with qtbot.waitSignal(worker.finished, timeout=60_000):
+        pass
+    ticker.stop()
+    assert len(gaps) > 20  # it ran long enough to measure
+    assert max(gaps[1:]) <= 50, f"the UI stalled {max(gaps[1:])} ms"
+
+
+def test_problems_are_messages_in_the_panel(qtbot, panel: TrainPanel, monkeypatch) -> None:
+    panel.use_min.setChecked(True)
+    panel.min_return.setValue(1e6)
+    assert panel.start_training() is None
+    assert "No episodes" in panel.message.text()
+    panel.use_all.setChecked(True)
+
+    def broken_training(*_args, **_kwargs):
+        raise RuntimeError("the loss became nan at step 3")
+        yield  # a generator, like train_bc
+
+    monkeypatch.setattr("app.train_panel.train_bc", broken_training)
+    worker = panel.start_training()
+    with qtbot.waitSignal(worker.failed, timeout=10_000):
+        pass
+    assert "Training failed" in panel.message.text() and "nan" in panel.message.text()
+
+    panel._state.set_dataset_path(Path("/nonexistent/dataset"))
+    assert "Cannot open" in panel.dataset_label.text()
+    assert panel.start_training() is None
