@@ -285,8 +285,8 @@ class DemoDataset:
         target = Path(path)
 
         def write(tmp: Path) -> None:
-            with h5py.File(tmp, "w", libver=schema.MAIN_FILE_LIBVER) as file:
-                write_root_attrs(file.attrs, self._index)
+            with h5py.File(tmp, "w", libver=schema.EXPORT_FILE_LIBVER) as file:
+                write_root_attrs(file.attrs, self._index, with_episodes=True)
                 for position, info in enumerate(self._index.episodes):
                     meta = EpisodeMeta(episode_id=info.episode_id, env_id=self.env_id,
                                        tags=info.tags, notes=info.notes, operator=info.operator,

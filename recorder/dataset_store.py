@@ -50,13 +50,16 @@ class DirectoryStore:
         self.main_file = data_dir / schema.MAIN_FILE
         self.metadata_file = data_dir / schema.METADATA_FILE
         self.lock = WriterLock(data_dir / schema.LOCK_FILE)
+        # The last index read or written, keyed by metadata.json's identity: a commit then
+        # skips re-parsing a file that no other writer has replaced since.
+        self._cached: tuple[tuple[int, int, int], DatasetIndex] | None = None
 
     @classmethod
     def create(cls, data_dir: Path, index: DatasetIndex) -> DirectoryStore:
         """Lay out an empty dataset; metadata.json is written last and marks it complete."""
         store = cls(data_dir)
         store.episodes_dir.mkdir(parents=True, exist_ok=True)
-        write_index(data_dir, index)
+        store._write_index(index)
         return store
 
     def location(self, episode_id: int) -> Location:
@@ -71,10 +74,7 @@ class DirectoryStore:
         problem = "no metadata.json"
         if self.metadata_file.exists():
             try:
-                doc = json.loads(self.metadata_file.read_text(encoding="utf-8"))
-                check_schema_version(self.metadata_file,
-                                     doc[schema.META_CLONELAB][schema.ATTR_SCHEMA_VERSION])
-                index = index_from_metadata(doc)
+                index = self._read_metadata()
             except (OSError, ValueError, KeyError, TypeError) as exc:
                 problem = f"metadata.json is unreadable ({describe(exc)})"
             else:
@@ -97,17 +97,18 @@ class DirectoryStore:
         if locked:
             self._remove_temporary_files()
         on_disk = self._episode_files()
-        if intact and set(on_disk) == set(index.ids):
+        if intact and on_disk == set(index.ids):
             return index
         known = {info.episode_id: info for info in index.episodes if info.episode_id in on_disk}
-        for episode_id in sorted(set(on_disk) - set(known)):
-            info = self._summarize_file(on_disk[episode_id], episode_id, index, locked=locked)
+        for episode_id in sorted(on_disk - set(known)):
+            info = self._summarize_file(self.location(episode_id).file, episode_id, index,
+                                        locked=locked)
             if info is not None:
                 known[episode_id] = info
         repaired = index.with_episodes(list(known.values()))
         logger.info("%s: index rebuilt from %d episode files", self.data_dir, len(known))
         if locked:
-            write_index(self.data_dir, repaired)
+            self._write_index(repaired)
         return repaired
 
     def fresh_index(self) -> DatasetIndex:
@@ -128,7 +129,7 @@ class DirectoryStore:
         write_atomically(self.location(meta.episode_id).file, write)
         info = EpisodeInfo.summarize(episode, episode_id=meta.episode_id, meta=meta)
         updated = index.with_episodes([*index.episodes, info])
-        write_index(self.data_dir, updated)
+        self._write_index(updated)
         return updated
 
     def remove(self, index: DatasetIndex, episode_id: int) -> DatasetIndex:
@@ -136,8 +137,28 @@ class DirectoryStore:
         self.location(episode_id).file.unlink()
         fsync_dir(self.episodes_dir)
         updated = index.with_episodes([i for i in index.episodes if i.episode_id != episode_id])
-        write_index(self.data_dir, updated)
+        self._write_index(updated)
         return updated
+
+    def _read_metadata(self) -> DatasetIndex:
+        signature = self._metadata_signature()
+        if self._cached is not None and self._cached[0] == signature:
+            return self._cached[1]
+        doc = json.loads(self.metadata_file.read_text(encoding="utf-8"))
+        check_schema_version(self.metadata_file,
+                             doc[schema.META_CLONELAB][schema.ATTR_SCHEMA_VERSION])
+        index = index_from_metadata(doc)
+        self._cached = (signature, index)
+        return index
+
+    def _write_index(self, index: DatasetIndex) -> None:
+        write_index(self.data_dir, index)
+        self._cached = (self._metadata_signature(), index)
+
+    def _metadata_signature(self) -> tuple[int, int, int]:
+        # Each atomic rewrite makes a new inode, so inode, size and mtime identify a version.
+        stat = os.stat(self.metadata_file)
+        return stat.st_ino, stat.st_size, stat.st_mtime_ns
 
     def _main_file_agrees(self, index: DatasetIndex) -> bool:
         try:
@@ -146,13 +167,9 @@ class DirectoryStore:
         except OSError:
             return False
 
-    def _episode_files(self) -> dict[int, Path]:
-        files = {}
-        for entry in os.scandir(self.episodes_dir):
-            episode_id = schema.parse_episode_file_name(entry.name)
-            if episode_id is not None:
-                files[episode_id] = Path(entry.path)
-        return files
+    def _episode_files(self) -> set[int]:
+        names = (schema.parse_episode_file_name(name) for name in os.listdir(self.episodes_dir))
+        return {episode_id for episode_id in names if episode_id is not None}
 
     def _remove_temporary_files(self) -> None:
         for folder in (self.data_dir, self.episodes_dir):

@@ -76,7 +76,7 @@ ROOT_ACTION_SPACE = "action_space"  # Minari space JSON
 ROOT_ENV_SPEC = "env_spec"  # gymnasium EnvSpec JSON, absent when unknown
 ROOT_CREATED_AT = "created_at"  # seconds since the epoch
 ROOT_NEXT_EPISODE_ID = "next_episode_id"
-ROOT_EPISODES = "episodes"  # JSON list of episode summaries (see EPISODE_INFO_KEYS)
+ROOT_EPISODES = "episodes"  # exported files only: JSON list of EpisodeInfo summaries
 # ATTR_SCHEMA_VERSION, ATTR_APP_VERSION, ATTR_ENV_ID and ATTR_OPERATOR are root attributes too.
 
 # --- metadata.json: Minari's keys plus one "clonelab" object ---
@@ -87,7 +87,7 @@ META_EPISODES = ROOT_EPISODES
 IMAGE_COMPRESSION = "gzip"
 IMAGE_COMPRESSION_LEVEL = 1
 FRAMES_PER_CHUNK = 32
-MAIN_FILE_LIBVER = "v110"  # dense attribute storage: the episodes attribute may exceed 64 KiB
+EXPORT_FILE_LIBVER = "v110"  # dense attribute storage: the episodes attribute may exceed 64 KiB
 
 _SUPPORTED_SPACES = (gym.spaces.Box, gym.spaces.Discrete, gym.spaces.MultiDiscrete,
                      gym.spaces.MultiBinary)
