@@ -20,12 +20,10 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from app.lockstep import Pane, TwinRun
+from app.lockstep import TwinRun, make_pane
 from models.agent import PolicyAgent
 from models.policy import Policy
-from recorder.catalog import make_env
 from recorder.replay import CompressedFrames, RecordedActions
-from recorder.session import PlaySession
 
 log = logging.getLogger(__name__)
 
@@ -184,16 +182,14 @@ def demo_and_clone(env_id: str, episode: Any, policy: Policy, *,
                    deterministic: bool = True) -> TwinRun:
     """A `TwinRun` of the demo's recorded actions (left) and the policy (right), same seed.
 
-    Both envs render to rgb_array; the run is limited to the demo's length.
+    Both envs render to rgb_array; the run is limited to the demo's length; the left pane
+    checks that it reproduces the recorded observations (`Pane.first_mismatch`).
     """
-    panes = []
-    for source, actor, device in (
-        (RecordedActions(episode.actions), "human", "keyboard"),
-        (PolicyAgent(policy, deterministic=deterministic, seed=episode.seed), "agent", "policy"),
-    ):
-        env = make_env(env_id, render_mode="rgb_array")
-        panes.append(Pane(PlaySession(env, env_id=env_id), source, actor, device))
-    return TwinRun(panes[0], panes[1], seed=episode.seed, options=episode.options or None,
+    left = make_pane(env_id, RecordedActions(episode.actions), "human", "keyboard",
+                     recorded=episode.observations)
+    right = make_pane(env_id, PolicyAgent(policy, deterministic=deterministic, seed=episode.seed),
+                      "agent", "policy")
+    return TwinRun(left, right, seed=episode.seed, options=episode.options or None,
                    limit=len(episode.actions))
 
 

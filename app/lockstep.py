@@ -8,26 +8,40 @@ other goes on. `Lockstep` puts a single QTimer in front of it.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
+from app.errors import one_line
 from app.play_loop import MAX_SPEED, MIN_SPEED
+from recorder.catalog import make_env
+from recorder.replay import observations_match
+from recorder.session import PlaySession
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
 class Pane:
-    """One side: a session, what acts in it, and how its steps are labelled."""
+    """One side: a session, what acts in it, and how its steps are labelled.
+
+    A pane replaying a recording gets its `recorded` observations and keeps `first_mismatch`,
+    the first step whose observation the env did not reproduce (or where it ended early).
+    """
 
     session: Any
     source: Any
     actor: str
     device: str
+    recorded: Any = None
     observation: Any = None
     done: bool = False
     last: Any = None
     """The latest `StepOutcome` (None right after a reset)."""
+    first_mismatch: int | None = None
 
     def reset(self, seed: int | None, options: dict[str, Any] | None) -> None:
         """Reset the env and the source for a new episode from `seed`."""
@@ -35,6 +49,7 @@ class Pane:
         self.source.reset(seed)
         self.done = False
         self.last = None
+        self._check()
 
     def step(self) -> None:
         """Take one step unless the pane has ended."""
@@ -47,11 +62,28 @@ class Pane:
         # A replay source that has handed out every recorded action has nothing more to play.
         exhausted = bool(getattr(self.source, "exhausted", False))
         self.done = bool(outcome.terminated or outcome.truncated or exhausted)
+        self._check()
+
+    def _check(self) -> None:
+        if self.recorded is None:
+            return
+        taken = self.session.steps
+        ended_early = self.done and taken < len(self.recorded) - 1
+        if ended_early or not observations_match(self.recorded[taken], self.observation):
+            if self.first_mismatch is None or taken < self.first_mismatch:
+                self.first_mismatch = taken
 
     @property
     def episode_return(self) -> float:
         """The return so far."""
         return 0.0 if self.last is None else float(self.last.episode_return)
+
+
+def make_pane(env_id: str, source: Any, actor: str, device: str, *,
+              recorded: Any = None) -> Pane:
+    """A pane with its own env of `env_id` rendering to rgb_array."""
+    env = make_env(env_id, render_mode="rgb_array")
+    return Pane(PlaySession(env, env_id=env_id), source, actor, device, recorded=recorded)
 
 
 class TwinRun:
@@ -112,12 +144,14 @@ class Lockstep(QObject):
     """One QTimer stepping a `TwinRun` at `fps * speed`; emits `stepped(step)` after each move.
 
     `stepped` also fires after `seek` and `restart`, so views redraw from one place.
-    `running_changed(bool)` and `finished()` (the run is over) complete the picture.
+    `running_changed(bool)` and `finished()` (the run is over) complete the picture; an env or
+    a source that raises pauses the run and emits `failed(message)` instead of propagating.
     """
 
     stepped = Signal(int)
     running_changed = Signal(bool)
     finished = Signal()
+    failed = Signal(str)
 
     def __init__(self, run: TwinRun, fps: float, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -135,6 +169,11 @@ class Lockstep(QObject):
     def running(self) -> bool:
         """Whether the timer is stepping."""
         return self._timer.isActive()
+
+    @property
+    def fps(self) -> float:
+        """The env's rate at speed 1."""
+        return self._fps
 
     @property
     def speed(self) -> float:
@@ -171,29 +210,34 @@ class Lockstep(QObject):
     def step_once(self) -> None:
         """Pause and advance both panes by one step."""
         self.pause()
-        if self.run.step():
+        if self._guarded(self.run.step):
             self.stepped.emit(self.run.step_count)
 
     def seek(self, step: int) -> None:
         """Pause and put both panes at counter value `step`."""
         self.pause()
-        self.run.seek(step)
+        self._guarded(lambda: self.run.seek(step))
         self.stepped.emit(self.run.step_count)
 
     def restart(self) -> None:
         """Both panes back to step 0."""
-        self.run.reset()
-        self.stepped.emit(0)
+        self._guarded(self.run.reset)
+        self.stepped.emit(self.run.step_count)
 
     def _apply_interval(self) -> None:
         self._timer.setInterval(max(1, round(1000.0 / (self._fps * self._speed))))
 
-    def _tick(self) -> None:
+    def _guarded(self, action: Callable[[], Any]) -> Any:
         try:
-            stepped = self.run.step()
-        except BaseException:
+            return action()
+        except Exception as exc:  # noqa: BLE001 - an env failure is reported, not raised
+            log.exception("lockstep: a pane failed")
             self.pause()
-            raise
+            self.failed.emit(one_line(exc))
+            return None
+
+    def _tick(self) -> None:
+        stepped = self._guarded(self.run.step)
         if stepped:
             self.stepped.emit(self.run.step_count)
         if self.run.over:
