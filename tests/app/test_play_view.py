@@ -167,6 +167,14 @@ def test_recording_into_a_corrupt_dataset_says_so(qtbot, make_view, tmp_path):
     assert any(str(broken) in text for text in error_boxes(view))
 
 
+def test_new_datasets_carry_the_operator(make_view, settings, tmp_path):
+    settings.operator = "ada"
+    view = make_view("CartPole-v1")
+    assert view.create_dataset(tmp_path / "by-ada")
+    assert DemoDataset.open(tmp_path / "by-ada").operator == "ada"
+    assert view._state.dataset_path == tmp_path / "by-ada"
+
+
 def test_recording_without_a_dataset_asks_for_one(qtbot, make_view):
     view = make_view("CartPole-v1")
     with qtbot.waitSignal(view.dataset_needed, timeout=1000):

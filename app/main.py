@@ -1,0 +1,23 @@
+"""The GUI entry point: `run_app(env_id)` opens the main window and runs Qt's event loop."""
+
+from __future__ import annotations
+
+import sys
+
+from PySide6.QtWidgets import QApplication
+
+from app.main_window import MainWindow
+from app.settings import APPLICATION, ORGANIZATION, Settings
+from app.state import AppState
+from recorder.catalog import DEFAULT_ENV_ID
+
+
+def run_app(env_id: str | None = None) -> int:
+    """Open CloneLab on `env_id` (else the env played last, else the default); the exit code."""
+    app = QApplication.instance() or QApplication(sys.argv)
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    settings = Settings()
+    window = MainWindow(AppState(env_id or settings.last_env or DEFAULT_ENV_ID), settings)
+    window.show()
+    return app.exec()

@@ -1,0 +1,174 @@
+"""MainWindow: tabs and menus, env switching, bad input as messages, the exception hook,
+drag and drop, remembered settings."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import gymnasium
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QMessageBox
+
+from app.main_window import MainWindow
+from app.settings import Settings
+from app.state import AppState
+from recorder.dataset import DemoDataset
+
+ASSETS = Path(__file__).resolve().parents[2] / "assets" / "controls"
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+
+
+@pytest.fixture
+def window(qtbot, settings):
+    win = MainWindow(AppState("CartPole-v1"), settings)
+    qtbot.addWidget(win)
+    with qtbot.waitActive(win):
+        win.show()
+        win.activateWindow()
+    win.play.setFocus()
+    yield win
+    win.close()
+
+
+def messages(win: MainWindow) -> list[str]:
+    return [box.text() for box in win.findChildren(QMessageBox) if box.isVisible()]
+
+
+def cartpole_dataset(path: Path) -> Path:
+    env = gymnasium.make("CartPole-v1")
+    DemoDataset.create(path, env_id="CartPole-v1", observation_space=env.observation_space,
+                       action_space=env.action_space)
+    env.close()
+    return path
+
+
+def drop(win: MainWindow, *paths: Path) -> None:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path)) for path in paths])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
+                       Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    win.dropEvent(event)
+
+
+def test_the_window_opens_with_its_tabs_and_menus(window):
+    tabs = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    assert tabs == ["Play", "Datasets", "Train", "Watch", "Compare"]
+    assert window.minimumSizeHint().height() < 600  # fits a small laptop screen
+    menus = [action.text() for action in window.menuBar().actions()]
+    assert menus == ["&File", "&Environment", "&Play", "&Help"]
+    assert window.play.entry.env_id == "CartPole-v1"
+    assert window.play.frame.frame_size() is not None
+
+
+def test_switching_env_from_the_toolbar(qtbot, window, settings):
+    index = window.env_combo.findData("MountainCar-v0")
+    window.env_combo.activated.emit(index)
+    assert window.play.entry.env_id == "MountainCar-v0"
+    assert window.state.env_id == "MountainCar-v0" and settings.last_env == "MountainCar-v0"
+    assert "MountainCar-v0" in window.windowTitle()
+    checked = [a.data() for a in window._env_group.actions() if a.isChecked()]
+    assert checked == ["MountainCar-v0"]
+
+
+def test_a_bad_env_id_is_a_message_not_a_crash(window):
+    window.state.set_env_id("NoSuchEnv-v9")
+    assert any("NoSuchEnv-v9" in text for text in messages(window))
+    assert window.play.entry.env_id == "CartPole-v1"
+    assert window.state.env_id == "CartPole-v1"
+    assert window.env_combo.currentData() == "CartPole-v1"
+    assert "NoSuchEnv-v9" in window.statusBar().currentMessage()
+
+
+def test_any_gymnasium_id_plays_with_a_json_control_map(window):
+    assert window.open_other_env("MiniGrid-FourRooms-v0", ASSETS / "minigrid-four-rooms.json")
+    assert window.play.entry.env_id == "MiniGrid-FourRooms-v0"
+    assert window.env_combo.currentData() == "MiniGrid-FourRooms-v0"
+
+
+def test_a_bad_control_map_is_a_message(window, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"env_id": "CartPole-v1", "action_kind": "continuous", "keyboard": {}}')
+    assert not window.open_other_env("", bad)
+    assert any("action_kind" in text and "bad.json" in text for text in messages(window))
+    assert window.play.entry.env_id == "CartPole-v1"
+
+
+def test_the_exception_hook_shows_a_message_and_keeps_the_episode(qtbot, window, tmp_path):
+    play = window.play
+    assert play.create_dataset(tmp_path / "demos") and play.set_recording(True)
+    for _ in range(3):
+        play.step_once()
+    real_act = play.source.act
+
+    def broken(observation):
+        play.source.act = real_act
+        raise ZeroDivisionError("a bug somewhere")
+
+    play.source.act = broken
+    play.toggle_pause()  # the timer's tick raises inside Qt
+    qtbot.waitUntil(lambda: any("ZeroDivisionError: a bug somewhere" in text
+                                for text in messages(window)), timeout=5000)
+    assert sys.excepthook == window.hook.handle
+    assert not play.loop.running
+    assert play.loop.in_episode and play.loop.session.steps == 3
+
+    play.toggle_pause()
+    qtbot.waitUntil(lambda: play.pending_episode is not None, timeout=20_000)
+    with qtbot.waitSignal(play.committer.committed, timeout=10_000):
+        play.keep_episode()
+    episode = DemoDataset.open(tmp_path / "demos").load_episode(0)
+    assert episode.steps > 3  # the steps before the error are in the recording
+
+
+def test_dropping_a_dataset_directory_selects_it(window, tmp_path):
+    path = cartpole_dataset(tmp_path / "dropped")
+    drop(window, path)
+    assert window.state.dataset_path == path
+    assert window.settings.recent("dataset")[0] == path
+    assert window.play.set_recording(True)
+
+
+def test_dropping_a_dataset_of_another_env_switches_env(window, tmp_path):
+    env = gymnasium.make("Acrobot-v1")
+    path = tmp_path / "acrobot"
+    DemoDataset.create(path, env_id="Acrobot-v1", observation_space=env.observation_space,
+                       action_space=env.action_space)
+    drop(window, path)
+    assert window.state.env_id == "Acrobot-v1" and window.play.entry.env_id == "Acrobot-v1"
+    assert window.play.dataset is not None
+
+
+def test_dropping_a_corrupt_dataset_is_a_message(window, tmp_path):
+    broken = tmp_path / "corrupt.hdf5"
+    broken.write_bytes(b"not an hdf5 file at all")
+    drop(window, broken)
+    assert window.state.dataset_path is None
+    assert any("corrupt.hdf5" in text for text in messages(window))
+
+
+def test_dropping_a_policy_file_selects_it(window, tmp_path):
+    policy = tmp_path / "clone.pt"
+    policy.write_bytes(b"weights")
+    drop(window, policy)
+    assert window.state.policy_path == policy
+
+
+def test_geometry_is_remembered(qtbot, settings):
+    win = MainWindow(AppState("CartPole-v1"), settings)
+    qtbot.addWidget(win)
+    win.show()
+    win.setGeometry(31, 47, 700, 500)  # inside the offscreen screen's 800x600
+    where = win.geometry()
+    win.close()
+    assert settings.geometry is not None
+    again = MainWindow(AppState("CartPole-v1"), settings)
+    qtbot.addWidget(again)
+    assert again.geometry() == where
+    again.close()
