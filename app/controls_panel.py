@@ -7,6 +7,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import gymnasium
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from app import pyside_fixes
+from app.settings import Settings
 from recorder.catalog import EnvEntry
 from recorder.controls import (
     BindingError,
@@ -33,6 +35,7 @@ from recorder.controls import (
     GamepadState,
     KeyboardMap,
     active_controls,
+    control_map_to_dict,
 )
 from recorder.gamepad import MAX_AXES
 
@@ -61,15 +64,17 @@ class ControlsPanel(QWidget):
     Rebind a key: select its row, press "Rebind key", press the new key (the play view passes
     it to `capture_key`). Rebind a pad control the same way with the pad (`feed_gamepad`).
     Analog axes: pick the axis number, invert it, or "Detect" by moving the stick; the dead
-    zone applies to sticks and triggers. Each change emits `entry_changed(EnvEntry)`;
-    `reset_requested()` asks for the catalog's defaults.
+    zone applies to sticks and triggers. Each change is saved in the settings (per env, as
+    JSON) and emits `entry_changed(EnvEntry)`; "Restore defaults" goes back to the entry given
+    to `show_env`.
     """
 
     entry_changed = Signal(object)
-    reset_requested = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._settings = settings
+        self._default: EnvEntry | None = None
         self._entry: EnvEntry | None = None
         self._action_names: Sequence[str] = ()
         self._capturing_key: str | None = None
@@ -115,7 +120,7 @@ class ControlsPanel(QWidget):
         self._message.setObjectName("controlsMessage")
         defaults = QPushButton("Restore defaults")
         defaults.setToolTip("Forget the remapping for this environment")
-        defaults.clicked.connect(self.reset_requested)
+        defaults.clicked.connect(self.restore_defaults)
         buttons = QHBoxLayout()
         buttons.addStretch()
         buttons.addWidget(defaults)
@@ -143,12 +148,35 @@ class ControlsPanel(QWidget):
         """The panel's last instruction or error."""
         return self._message.text()
 
-    def set_entry(self, entry: EnvEntry, action_names: Sequence[str] = ()) -> None:
-        """Show an entry's maps (`action_names` label discrete actions when known)."""
+    def show_env(self, entry: EnvEntry, env: gymnasium.Env) -> EnvEntry:
+        """Show an env's controls, with the user's saved remapping when it still fits; returns
+        the entry in effect. Discrete actions are labelled when the env names them (Atari)."""
+        self._default = entry
+        meanings = getattr(env.unwrapped, "get_action_meanings", None)
+        self._action_names = tuple(meanings()) if callable(meanings) else ()
+        saved = self._settings.control_map(entry.env_id)
+        self._message.clear()
+        if saved is not None:
+            try:
+                entry = with_saved_controls(entry, saved)
+            except BindingError as exc:
+                log.warning("saved controls for %s ignored: %s", entry.env_id, exc)
+                self._message.setText(f"Your saved controls no longer fit ({exc}); "
+                                      "using the defaults.")
         self._entry = entry
-        self._action_names = tuple(action_names)
         self._cancel_captures()
         self._refresh()
+        return entry
+
+    def restore_defaults(self) -> None:
+        """Forget the remapping of this env."""
+        if self._default is None:
+            return
+        self._settings.set_control_map(self._default.env_id, None)
+        self._entry = self._default
+        self._refresh()
+        self._message.setText("Default controls restored.")
+        self.entry_changed.emit(self._default)
 
     def select_key(self, key: str) -> None:
         """Select a key's row (as a click would)."""
@@ -269,6 +297,7 @@ class ControlsPanel(QWidget):
 
     def _apply(self, entry: EnvEntry, message: str) -> None:
         self._entry = entry
+        self._settings.set_control_map(entry.env_id, control_map_to_dict(entry))
         self._refresh()
         self._message.setText(message)
         self.entry_changed.emit(entry)

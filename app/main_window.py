@@ -65,7 +65,7 @@ class MainWindow(QMainWindow):
         self._build_toolbar()
         state.status_message.connect(lambda text: self.statusBar().showMessage(text, STATUS_MS))
         state.env_changed.connect(self._on_env_changed)
-        self.play.dataset_needed.connect(self.new_dataset)
+        self.play.recorder.dataset_needed.connect(self.new_dataset)
         self.hook = ExceptionHook(before_report=self.play.pause, parent=self)
         self.hook.raised.connect(self._on_unexpected)
         self.hook.install()

@@ -32,6 +32,17 @@ class PlayActions:
         """The checkable action of one speed."""
         return next(a for a in self.speeds.actions() if a.data() == factor)
 
+    @property
+    def speed(self) -> float:
+        """The speed checked now."""
+        checked = self.speeds.checkedAction()
+        return float(checked.data()) if checked is not None else 1.0
+
+    def nudged_speed(self, notches: int) -> float:
+        """The speed `notches` steps up (or down) from the checked one, within SPEEDS."""
+        index = SPEEDS.index(self.speed) + notches
+        return SPEEDS[max(0, min(len(SPEEDS) - 1, index))]
+
 
 def make_play_actions(parent: QWidget) -> PlayActions:
     """Build the actions with their shortcuts and tooltips (single keys: see PlayView.event)."""

@@ -1,16 +1,19 @@
-"""Recording: committing kept episodes off the UI thread, and the keep/discard panel."""
+"""Recording: the dataset the Play tab records into, the episode awaiting review, and commits
+of kept episodes off the UI thread."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
+import gymnasium
+from PySide6.QtCore import QObject, Signal
 
 from app import pyside_fixes
+from app.state import AppState
 from app.workers import GeneratorWorker
-from recorder.dataset import DemoDataset, EpisodeData
+from recorder.dataset import DatasetError, DemoDataset, EpisodeData
 
 pyside_fixes.install()
 log = logging.getLogger(__name__)
@@ -124,62 +127,126 @@ class EpisodeCommitter(QObject):
         return job
 
 
-class ReviewPanel(QFrame):
-    """A small non-modal strip shown when a recorded episode ends: keep (K) or discard (D),
-    with optional comma-separated tags and a note."""
+class Recorder(QObject):
+    """Where the Play tab's episodes go.
 
-    keep_requested = Signal()
-    discard_requested = Signal()
+    Holds the dataset of the current env (from `state.dataset_path`), the record switch, the
+    finished episode awaiting keep or discard, and the committer. `changed()` after any change;
+    `problem(title, message)` for the view to show; `dataset_needed()` when recording starts
+    with no dataset selected.
+    """
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    changed = Signal()
+    problem = Signal(str, str)
+    dataset_needed = Signal()
+
+    def __init__(self, state: AppState, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.setObjectName("reviewPanel")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self._summary = QLabel()
-        self._tags = QLineEdit()
-        self._tags.setPlaceholderText("tags, comma separated")
-        self._tags.setToolTip("Optional tags stored with the episode (e.g. good, crash, test)")
-        self._notes = QLineEdit()
-        self._notes.setPlaceholderText("note")
-        self._notes.setToolTip("An optional note stored with the episode")
-        keep = QPushButton("Keep (K)")
-        keep.setToolTip("Commit this episode to the dataset")
-        keep.clicked.connect(self.keep_requested)
-        discard = QPushButton("Discard (D)")
-        discard.setToolTip("Throw this episode away")
-        discard.clicked.connect(self.discard_requested)
-        for button in (keep, discard):
-            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(8, 4, 8, 4)
-        layout.addWidget(self._summary)
-        layout.addWidget(self._tags, 2)
-        layout.addWidget(self._notes, 3)
-        layout.addWidget(keep)
-        layout.addWidget(discard)
-        self.hide()
+        self._state = state
+        self._env_id: str | None = None
+        self.dataset: DemoDataset | None = None
+        self.enabled = False
+        self.pending: EpisodeData | None = None
+        self.committer = EpisodeCommitter(self)
+        self.committer.committed.connect(self._on_committed)
+        self.committer.failed.connect(self._on_failed)
+        self.committer.changed.connect(self.changed)
+        state.dataset_changed.connect(lambda path: self.open(path, quiet=True))
 
-    def ask(self, episode: EpisodeData) -> None:
-        """Show the panel for a finished episode (tags and note start empty)."""
-        self._summary.setText(
-            f"Episode over: {episode.steps} steps, return {episode.episode_return:.1f}"
-        )
-        self._tags.clear()
-        self._notes.clear()
-        self.show()
+    def set_env(self, env_id: str) -> None:
+        """Record `env_id` from now on: reopen the selected dataset for it."""
+        self._env_id = env_id
+        self.dataset = None
+        self.open(self._state.dataset_path, quiet=True)
 
-    def tags(self) -> tuple[str, ...]:
-        """The tags typed, stripped, empty ones dropped."""
-        return tuple(tag.strip() for tag in self._tags.text().split(",") if tag.strip())
+    def open(self, path: Path | None, *, quiet: bool) -> None:
+        """Use the dataset at `path` if it holds this env's demos and is writable."""
+        if self.dataset is not None and path == self.dataset.path:
+            self.changed.emit()  # same dataset, new contents: the HUD's count
+            return
+        self.dataset = None
+        if path is not None and self._env_id is not None:
+            try:
+                dataset = DemoDataset.open(path, env_id=self._env_id)
+                if dataset.read_only:
+                    raise DatasetError(path, "is read-only (an exported file or a Minari "
+                                             "dataset); record into a dataset directory")
+                self.dataset = dataset
+            except DatasetError as exc:
+                if quiet:
+                    self._state.show_status(f"Recording unavailable: {exc}")
+                else:
+                    self.problem.emit("Cannot record into this dataset", str(exc))
+        if self.dataset is None:
+            self.enabled = False
+        self.changed.emit()
 
-    def notes(self) -> str:
-        """The note typed."""
-        return self._notes.text().strip()
+    def create(self, path: Path, env: gymnasium.Env, *, operator: str) -> bool:
+        """Create an empty dataset for the current env at `path` and select it."""
+        try:
+            DemoDataset.create(path, env_id=str(self._env_id),
+                               observation_space=env.observation_space,
+                               action_space=env.action_space, operator=operator)
+        except DatasetError as exc:
+            self.problem.emit("Cannot create the dataset", str(exc))
+            return False
+        self._state.set_dataset_path(path)
+        return True
 
-    def set_tags(self, text: str) -> None:
-        """Fill the tags field (as typed)."""
-        self._tags.setText(text)
+    def set_enabled(self, enabled: bool) -> bool:
+        """Switch recording; switching on needs a dataset of this env (False without one)."""
+        if enabled and self._state.dataset_path is None:
+            self._state.show_status("Recording needs a dataset: File > New dataset…")
+            self.dataset_needed.emit()
+        elif enabled and (self.dataset is None or self.dataset.path != self._state.dataset_path):
+            self.open(self._state.dataset_path, quiet=False)
+        self.enabled = enabled and self.dataset is not None
+        self.changed.emit()
+        return self.enabled
 
-    def set_notes(self, text: str) -> None:
-        """Fill the note field."""
-        self._notes.setText(text)
+    def offer(self, episode: EpisodeData) -> bool:
+        """A finished episode: held for review when recording (True), else let go."""
+        if self.enabled and self.dataset is not None:
+            self.pending = episode
+            self.changed.emit()
+            return True
+        return False
+
+    def keep(self, tags: tuple[str, ...] = (), notes: str = "") -> None:
+        """Commit the episode under review (off the UI thread)."""
+        if self.pending is None or self.dataset is None:
+            return
+        self.committer.commit(CommitJob(dataset=self.dataset, episode=self.pending,
+                                        tags=tags, notes=notes))
+        self._state.show_status(f"Saving the episode to {self.dataset.path.name}…")
+        self.pending = None
+        self.changed.emit()
+
+    def discard(self) -> None:
+        """Throw the episode under review away."""
+        if self.pending is not None:
+            self.pending = None
+            self._state.show_status("Episode discarded")
+            self.changed.emit()
+
+    def delete_last(self) -> None:
+        """Delete the episode committed last."""
+        try:
+            episode_id = self.committer.delete_last()
+        except (LookupError, DatasetError) as exc:
+            self.problem.emit("Cannot delete the last episode", str(exc))
+            return
+        self._state.show_status(f"Deleted episode {episode_id}")
+        self._announce()
+
+    def _on_committed(self, episode_id: int) -> None:
+        self._state.show_status(f"Saved episode {episode_id}")
+        self._announce()
+
+    def _on_failed(self, message: str) -> None:
+        self.problem.emit("The episode was not saved",
+                          f"{message}\n\nIt is kept in memory: Play > Retry failed commits.")
+
+    def _announce(self) -> None:
+        if self.dataset is not None:
+            self._state.set_dataset_path(self.dataset.path)  # other views reload it

@@ -177,7 +177,7 @@ def test_new_datasets_carry_the_operator(make_view, settings, tmp_path):
 
 def test_recording_without_a_dataset_asks_for_one(qtbot, make_view):
     view = make_view("CartPole-v1")
-    with qtbot.waitSignal(view.dataset_needed, timeout=1000):
+    with qtbot.waitSignal(view.recorder.dataset_needed, timeout=1000):
         assert not view.set_recording(True)
 
 
@@ -195,6 +195,10 @@ def test_rebinding_a_key_plays_and_is_remembered(qtbot, make_view, settings):
     again = make_view("CartPole-v1")  # same settings: the map comes back
     assert "l" in again.entry.keyboard.bound_names
     assert "right" not in again.entry.keyboard.bound_names
+
+    again.controls.restore_defaults()
+    assert again.source.keyboard_map.action(["right"]) == 1
+    assert settings.control_map("CartPole-v1") is None
 
 
 def test_rebinding_onto_a_bound_key_is_refused_inline(qtbot, make_view):
