@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -60,12 +62,14 @@ def evaluate(
     seed: int,
     deterministic: bool = True,
     max_steps: int | None = None,
+    env_kwargs: Mapping[str, Any] | None = None,
 ) -> EvalResult:
     """Run `episodes` episodes of `env_id` (built by `recorder.catalog.make_env`).
 
     Episode i is reset with seed `seed + i`, so two policies evaluated with the same seed face
     the same starts. `max_steps` cuts episodes short (counted as they stand). Stochastic action
-    draws come from a generator seeded with `seed`.
+    draws come from a generator seeded with `seed`. `env_kwargs` go to `make_env` (a variant
+    of the env, such as MiniGrid's random start positions).
     """
     from recorder.catalog import make_env  # the catalog registers ALE and MiniGrid when imported
 
@@ -77,7 +81,7 @@ def evaluate(
     for first in range(0, episodes, MAX_PARALLEL_ENVS):
         count = min(MAX_PARALLEL_ENVS, episodes - first)
         envs = SyncVectorEnv(
-            [functools.partial(make_env, env_id) for _ in range(count)],
+            [functools.partial(make_env, env_id, **(env_kwargs or {})) for _ in range(count)],
             autoreset_mode=AutoresetMode.NEXT_STEP,
         )
         try:

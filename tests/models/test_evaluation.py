@@ -65,7 +65,8 @@ def test_gaussian_policy_acts_within_the_bounds(pendulum_demos: FakeDataset) -> 
     config = TrainConfig(steps=5, hidden=(16,), device="cpu")
     policy = run_to_completion(train_bc(config, pendulum_demos)).policy
     with torch.no_grad():
-        policy.head.params.bias.fill_(5.0)  # mu far beyond the torque bound of 2
+        policy.head.mu.weight.zero_()
+        policy.head.mu.bias.fill_(5.0)  # mu far beyond the torque bound of 2
     result = evaluate(policy, "Pendulum-v1", episodes=2, seed=0, max_steps=30)
     assert result.lengths == (30, 30)
     # Constant full torque: the same as stepping the env with the clipped action by hand.

@@ -96,14 +96,13 @@ def test_cnn_handles_small_and_atari_sized_frames() -> None:
 
 
 def test_gaussian_log_sigma_is_clamped() -> None:
-    head = GaussianHead(3, 1)
+    head = GaussianHead(3, 2)
     with torch.no_grad():
-        head.params.weight.zero_()
-        head.params.bias.copy_(torch.tensor([0.0, 50.0]))
-    assert head(torch.zeros(1, 3))[1].item() == GaussianHead.LOG_SIGMA_MAX
-    with torch.no_grad():
-        head.params.bias.copy_(torch.tensor([0.0, -50.0]))
-    assert head(torch.zeros(1, 3))[1].item() == GaussianHead.LOG_SIGMA_MIN
+        head.log_sigma.copy_(torch.tensor([50.0, -50.0]))
+    log_sigma = head(torch.zeros(4, 3))[1]
+    assert log_sigma.shape == (4, 2)
+    assert log_sigma[:, 0].eq(GaussianHead.LOG_SIGMA_MAX).all()
+    assert log_sigma[:, 1].eq(GaussianHead.LOG_SIGMA_MIN).all()
 
 
 def test_gaussian_samples_are_reparameterised_and_seeded() -> None:
@@ -113,7 +112,8 @@ def test_gaussian_samples_are_reparameterised_and_seeded() -> None:
     again = head.sample(features, torch.Generator().manual_seed(5))
     assert torch.equal(first, again)
     first.sum().backward()  # rsample: the draw is differentiable in mu and sigma
-    assert head.params.weight.grad is not None and head.params.weight.grad.abs().sum() > 0
+    assert head.mu.weight.grad is not None and head.mu.weight.grad.abs().sum() > 0
+    assert head.log_sigma.grad is not None and head.log_sigma.grad.abs().sum() > 0
     mu, log_sigma = head(features)
     z = ((first - mu) / log_sigma.exp()).detach()
     assert abs(z.mean().item()) < 0.05 and abs(z.std().item() - 1.0) < 0.05

@@ -64,10 +64,10 @@ def test_gaussian_bc_fits_the_expert(pendulum_demos: FakeDataset) -> None:
         train_bc(TrainConfig(steps=400, log_every=100, lr=3e-3, **SMALL), pendulum_demos)
     )
     first, last = result.history[0], result.metrics
-    assert last.train_loss < first.train_loss - 1.0
+    assert last.train_loss < first.train_loss - 0.5
     assert last.val_accuracy is None
-    # The torque range is [-2, 2]; the clone's mean is within a few tenths of the expert's.
-    assert last.val_action_error < 0.3
+    # Always answering the mean torque would miss by ~1.4 on average (torque range [-2, 2]).
+    assert last.val_action_error < 0.15
 
 
 def test_tiny_dataset_is_overfit(cartpole_demos: FakeDataset) -> None:
@@ -140,7 +140,7 @@ def test_the_same_seed_gives_the_same_weights(pendulum_demos: FakeDataset) -> No
 
     first, again, other = weights(1), weights(1), weights(2)
     assert all(torch.equal(first[key], again[key]) for key in first)
-    assert not torch.equal(first["head.params.weight"], other["head.params.weight"])
+    assert not torch.equal(first["head.mu.weight"], other["head.mu.weight"])
 
 
 def test_training_leaves_the_global_torch_rng_alone(cartpole_demos: FakeDataset) -> None:
