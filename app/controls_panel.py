@@ -11,6 +11,7 @@ import gymnasium
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QAbstractScrollArea,
     QCheckBox,
     QDoubleSpinBox,
     QFormLayout,
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
@@ -95,6 +97,8 @@ class ControlsPanel(QWidget):
         self._axes.setHorizontalHeaderLabels(["Axis", "Drives", "Invert", ""])
         self._axes.verticalHeader().hide()
         self._axes.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self._axes.setSizeAdjustPolicy(QAbstractScrollArea.SizeAdjustPolicy.AdjustToContents)
+        self._axes.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self._dead_zone = QDoubleSpinBox()
         self._dead_zone.setRange(0.0, 0.95)
         self._dead_zone.setSingleStep(0.05)
@@ -130,6 +134,7 @@ class ControlsPanel(QWidget):
         layout.addWidget(self._pad_box)
         layout.addWidget(self._no_pad)
         layout.addWidget(self._message)
+        layout.addStretch()
         layout.addLayout(buttons)
         for button in (rebind_key, rebind_pad, defaults):
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -349,6 +354,10 @@ def _bindings_table(first_column: str) -> QTableWidget:
     table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    # As tall as its rows, so the panel stays compact.
+    table.setSizeAdjustPolicy(QAbstractScrollArea.SizeAdjustPolicy.AdjustToContents)
+    table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    table.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
     return table
 
 

@@ -96,7 +96,7 @@ class FrameView(QWidget):
             painter.drawImage(self.frame_rect(), self._image)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         font = QFont(self.font())
-        font.setPointSizeF(max(10.0, min(16.0, self.height() / 40)))
+        font.setPointSizeF(max(9.0, min(13.0, self.height() / 55)))
         font.setBold(True)
         painter.setFont(font)
         metrics = QFontMetrics(font)

@@ -64,8 +64,7 @@ def make_play_actions(parent: QWidget) -> PlayActions:
         item.setToolTip(f"Play at {factor:g} times the environment's speed")
     return PlayActions(
         record=action("Record", ["R"], "Record episodes into the dataset", checkable=True),
-        pause=action("Pause", ["P"], "Pause or resume play (Space may be a game key)",
-                     checkable=True),
+        pause=action("Play", ["P"], "Play or pause (Space may be a game key)"),
         step=action("Step", [".", "N"], "Pause and advance exactly one step"),
         restart=action("Restart episode", ["Ctrl+R"], "Drop the running episode, start anew"),
         wait_for_input=action("Wait for input", ["T"],

@@ -368,7 +368,7 @@ class PlayView(QWidget):
         a, loop = self.actions, self.loop
         reviewing = self.pending_episode is not None
         running = loop is not None and loop.running
-        a.pause.setChecked(not running)
+        a.pause.setText("Pause" if running else "Play")
         for action in (a.pause, a.step, a.restart):
             action.setEnabled(loop is not None and not reviewing)
         a.keep.setEnabled(reviewing)
