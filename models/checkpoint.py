@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import gymnasium as gym
 import numpy as np
@@ -212,10 +212,11 @@ def load_policy(path: str | os.PathLike[str], *, env_id: str | None = None) -> P
     if env_id is not None and env_id != info.env_id:
         raise PolicyEnvMismatch(path, info.env_id, env_id)
     try:
+        # PolicySpec checks the space types itself and raises UnsupportedSpaceError.
         spec = PolicySpec(
             env_id=info.env_id,
-            observation_space=info.observation_space,
-            action_space=info.action_space,
+            observation_space=cast(gym.spaces.Box, info.observation_space),
+            action_space=cast(gym.spaces.Discrete | gym.spaces.Box, info.action_space),
             hidden=tuple(int(size) for size in info.architecture["hidden"]),
         )
         policy = Policy(spec)

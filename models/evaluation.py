@@ -112,7 +112,7 @@ def evaluate(
 def _run(
     policy: Policy,
     envs: SyncVectorEnv,
-    seeds: list[int],
+    seeds: list[int | None],
     *,
     deterministic: bool,
     max_steps: int | None,

@@ -126,7 +126,7 @@ class CNNTorso(nn.Module):
     40x40 to 64x64 frames) as well as Atari's 210x160 without size-specific kernels.
     """
 
-    def __init__(self, image_shape: tuple[int, int, int], hidden: tuple[int, ...]) -> None:
+    def __init__(self, image_shape: tuple[int, ...], hidden: tuple[int, ...]) -> None:
         super().__init__()
         height, width, channels = image_shape
         convs: list[nn.Module] = []
@@ -147,9 +147,18 @@ class CNNTorso(nn.Module):
 class Policy(nn.Module):
     """A BC policy: preprocess -> torso -> head, with env-unit actions in and out."""
 
+    # Buffers (registered in __init__ for the spaces that need them).
+    obs_mean: torch.Tensor
+    obs_std: torch.Tensor
+    action_center: torch.Tensor
+    action_half_range: torch.Tensor
+    action_low: torch.Tensor
+    action_high: torch.Tensor
+
     def __init__(self, spec: PolicySpec) -> None:
         super().__init__()
         self.spec = spec
+        self.action_shape: tuple[int, ...] = tuple(spec.action_space.shape or ())
         obs_space = spec.observation_space
         self.torso: MLPTorso | CNNTorso
         if spec.observation_kind == "image":
@@ -216,7 +225,7 @@ class Policy(nn.Module):
             return head_actions + self.action_start
         unscaled = head_actions * self.action_half_range + self.action_center
         clipped = torch.clamp(unscaled, self.action_low, self.action_high)
-        return clipped.reshape(-1, *self.spec.action_space.shape)
+        return clipped.reshape(-1, *self.action_shape)
 
     def loss(self, observations: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """The BC loss, -log pi(a* | s) averaged over the batch; `targets` from `targets()`."""
@@ -246,7 +255,7 @@ class Policy(nn.Module):
         if not isinstance(self.head, GaussianHead):
             raise TypeError("action_gaussian needs a Box-action policy")
         mu, log_sigma = self.head(self.features(observations))
-        shape = (-1, *self.spec.action_space.shape)
+        shape = (-1, *self.action_shape)
         mu_env = mu * self.action_half_range + self.action_center
         sigma_env = torch.exp(log_sigma) * self.action_half_range
         return mu_env.reshape(shape), sigma_env.reshape(shape)

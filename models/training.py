@@ -16,6 +16,7 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 import torch
 
@@ -363,14 +364,14 @@ def train_bc(
 def _check_actions(spec: PolicySpec, actions: np.ndarray, env_id: str) -> None:
     """Refuse actions outside the Discrete range or of the wrong Box shape."""
     space = spec.action_space
-    if spec.action_kind == "discrete":
+    if isinstance(space, gym.spaces.Discrete):
         low, high = int(space.start), int(space.start) + int(space.n)
         if actions.ndim != 1 or actions.min() < low or actions.max() >= high:
             raise TrainingError(
                 f"dataset for {env_id}: discrete actions must be single integers in "
                 f"[{low}, {high}), found values from {actions.min()} to {actions.max()}"
             )
-    elif tuple(actions.shape[1:]) != tuple(space.shape):
+    elif tuple(actions.shape[1:]) != space.shape:
         raise TrainingError(
             f"dataset for {env_id}: actions have shape {actions.shape[1:]} per step but the "
             f"action space says {space.shape}"
