@@ -68,7 +68,7 @@ class ActionPlot(pg.PlotWidget):
         axis = self.getAxis("bottom")
         axis.setTicks([list(enumerate(labels))])
         if isinstance(space, gym.spaces.Discrete):
-            self.setTitle("Action probabilities")
+            self.setTitle("Action probabilities (orange: the most likely)")
             self.setLabel("left", "probability")
             self.setYRange(0.0, 1.0, padding=0.02)
             self._errors = None

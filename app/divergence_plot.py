@@ -32,7 +32,8 @@ class DivergencePlot(pg.PlotWidget):
         self.divergence = pg.InfiniteLine(
             pos=0, angle=90, label="first divergence",
             pen=pg.mkPen(_DISAGREE, width=2, style=Qt.PenStyle.DashLine),
-            labelOpts={"position": 0.85, "color": _DISAGREE},
+            labelOpts={"position": 0.8, "color": _DISAGREE, "fill": (255, 255, 255, 220),
+                       "anchors": [(-0.05, 0.5), (-0.05, 0.5)]},
         )
         self.addItem(self.cursor)
 

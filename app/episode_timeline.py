@@ -119,9 +119,12 @@ class EpisodeTimeline(QWidget):
         right.addLayout(values)
         right.addWidget(QLabel("Observation"))
         right.addWidget(self.observation_table, 1)
+        side = QWidget()
+        side.setLayout(right)
+        side.setMaximumWidth(320)
         layout = QHBoxLayout(self)
-        layout.addLayout(left, 3)
-        layout.addLayout(right, 2)
+        layout.addLayout(left, 1)
+        layout.addWidget(side)
         self.clear()
 
     # -- public API ---------------------------------------------------------------------------

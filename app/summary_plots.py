@@ -83,6 +83,8 @@ def _plot(title: str, left: str, bottom: str) -> pg.PlotWidget:
     plot.setLabel("left", left)
     plot.setLabel("bottom", bottom)
     plot.setMenuEnabled(False)
+    for side in ("left", "bottom"):
+        plot.getAxis(side).enableAutoSIPrefix(False)  # raw observation units, no "x0.001"
     return plot
 
 
@@ -104,9 +106,10 @@ class SummaryPlots(QWidget):
         self.status.setObjectName("summaryStatus")
 
         choices = QHBoxLayout()
-        for text, combo in (("action dim", self.action_dim), ("coverage x", self.x_dim),
-                            ("y", self.y_dim)):
-            choices.addWidget(QLabel(text))
+        self.action_dim_label = QLabel("action dim")
+        for label, combo in ((self.action_dim_label, self.action_dim),
+                             (QLabel("coverage x"), self.x_dim), (QLabel("y"), self.y_dim)):
+            choices.addWidget(label)
             choices.addWidget(combo)
         choices.addStretch(1)
         choices.addWidget(self.status)
@@ -160,6 +163,8 @@ class SummaryPlots(QWidget):
             combo.setCurrentIndex(min(default, count - 1))
             combo.setEnabled(count > 1)
             combo.blockSignals(False)
+        for widget in (self.action_dim, self.action_dim_label):
+            widget.setVisible(action_dims > 0)
 
     def _draw_returns(self) -> None:
         plot = self.returns_plot
@@ -173,7 +178,8 @@ class SummaryPlots(QWidget):
         mean = float(summary.returns[finite].mean()) if finite.any() else 0.0
         pen = pg.mkPen((200, 80, 0), width=2, style=Qt.PenStyle.DashLine)
         plot.addItem(pg.InfiniteLine(pos=mean, angle=0, label=f"mean {mean:.1f}", pen=pen,
-                                     labelOpts={"position": 0.05, "color": (200, 80, 0)}))
+                                     labelOpts={"position": 0.97, "color": (200, 80, 0),
+                                                "fill": (255, 255, 255, 200)}))
 
     def _redraw_choices(self, *_: Any) -> None:
         self._draw_actions()
@@ -191,8 +197,10 @@ class SummaryPlots(QWidget):
             counts = np.array([(summary.actions == v).sum() for v in values])
             plot.addItem(pg.BarGraphItem(x=values, height=counts, width=0.7,
                                          brush=pg.mkBrush(46, 139, 87)))
+            plot.getAxis("bottom").setTicks([[(int(v), str(v)) for v in values]])
             plot.setLabel("bottom", "action")
             return
+        plot.getAxis("bottom").setTicks(None)
         dim = max(0, self.action_dim.currentIndex())
         column = summary.actions.reshape(len(summary.actions), -1)[:, dim]
         counts, edges = np.histogram(column, bins=_BINS)

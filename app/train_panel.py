@@ -69,6 +69,7 @@ class LossPlot(pg.PlotWidget):
         self.setLabel("bottom", "step")
         self.setLabel("left", "loss (-log likelihood)")
         self.setMenuEnabled(False)
+        self.getAxis("left").enableAutoSIPrefix(False)
         self.addLegend(offset=(-10, 10))
         self.train_curve = self.plot([], [], name="train", pen=pg.mkPen((31, 119, 180), width=2))
         self.val_curve = self.plot([], [], name="validation",
@@ -103,11 +104,12 @@ class TrainPanel(QWidget):
         self._worker: GeneratorWorker | None = None
         self._demo_mean = math.nan
         self._config: TrainConfig | None = None
+        self._last_progress: TrainProgress | None = None
         self.result: TrainResult | None = None
         self.evaluation: EvalResult | None = None
 
         self.form = ConfigForm(TrainConfig, choices={"device": DEVICE_NAMES},
-                               labels={"lr": "Learning rate"})
+                               labels={"lr": "Learning rate", "hidden": "Hidden layers"})
         self.form.editor("device").currentTextChanged.connect(self._show_device)
         self.device_label = QLabel()
         self.device_label.setObjectName("deviceLabel")
@@ -242,6 +244,7 @@ class TrainPanel(QWidget):
         self._config = config
         self.result = None
         self.evaluation = None
+        self._last_progress = None
         self.loss_plot.clear_curves()
         self.progress_bar.setRange(0, 0)  # busy until the first record says the total
         self._show_message(f"Training on {len(ids)} episodes...")
@@ -269,6 +272,7 @@ class TrainPanel(QWidget):
     # -- training -----------------------------------------------------------------------------
 
     def _on_progress(self, progress: TrainProgress) -> None:
+        self._last_progress = progress
         self.progress_bar.setRange(0, progress.total_steps)
         self.progress_bar.setValue(progress.step)
         self.progress_bar.setFormat(f"step %v / %m  (epoch {progress.epoch:.1f})")
@@ -321,7 +325,10 @@ class TrainPanel(QWidget):
 
     def _on_stopped(self, message: str, error: bool) -> None:
         self._worker = None
-        self.progress_bar.setRange(0, max(1, self.progress_bar.maximum()))
+        last = self._last_progress
+        self.progress_bar.setRange(0, last.total_steps if last else 1)
+        self.progress_bar.setValue(last.step if last else 0)
+        self.eta_label.setText("")
         self.train_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
         self._show_message(message, error=error)

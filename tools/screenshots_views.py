@@ -1,0 +1,132 @@
+"""Screenshots of the Datasets, Train, Watch and Compare tabs with real data.
+
+Records a CartPole expert dataset (plus two noisy demos), trains a clone briefly, builds each
+view on it and saves `widget.grab()` PNGs to docs/screenshots/. Run under a real X server:
+
+    QT_QPA_PLATFORM=xcb xvfb-run -s '-screen 0 1400x900x24' \
+        .venv/bin/python tools/screenshots_views.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from PySide6.QtWidgets import QApplication, QWidget
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # tests.app.demo_data records the demos
+
+from app.compare_view import CompareView  # noqa: E402
+from app.dataset_browser import DatasetBrowser  # noqa: E402
+from app.state import AppState  # noqa: E402
+from app.train_panel import TrainPanel  # noqa: E402
+from app.watch_view import WatchView  # noqa: E402
+from models.checkpoint import save_policy  # noqa: E402
+from models.training import TrainConfig, run_to_completion, train_bc  # noqa: E402
+from tests.app.demo_data import expert_dataset, play_expert  # noqa: E402
+
+ENV_ID = "CartPole-v1"
+SIZE = (1360, 860)
+
+
+def wait_until(app: QApplication, condition: Callable[[], bool], timeout: float = 120.0) -> None:
+    """Run the event loop until `condition()` holds (sleeping, so worker threads get the GIL)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the view did not get ready in time")
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def settle(app: QApplication, seconds: float = 0.3) -> None:
+    """Let layouts and repaints finish."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def grab(app: QApplication, widget: QWidget, path: Path) -> None:
+    """Save what the widget shows."""
+    settle(app)
+    widget.grab().save(str(path))
+    print(f"wrote {path}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.WARNING)
+    torch.set_num_threads(1)
+    app = QApplication(sys.argv)
+    work = Path(tempfile.mkdtemp(prefix="clonelab-shots-"))
+
+    demos = expert_dataset(work / "cartpole-demos", ENV_ID, seeds=range(8), max_steps=200,
+                           tags=("expert",), operator="scripted expert")
+    for seed in (20, 21):
+        demos.append(play_expert(ENV_ID, seed, noise=0.6, max_steps=200), tags=("noisy",))
+    config = TrainConfig(steps=1500, hidden=(64, 64), log_every=50)
+    result = run_to_completion(train_bc(config, demos))
+    policy_path = save_policy(work / "cartpole-clone.pt", result.policy, config,
+                              dataset_fingerprint=result.dataset_fingerprint)
+
+    state = AppState(ENV_ID)
+    state.set_dataset_path(demos.path)
+
+    browser = DatasetBrowser(state)
+    browser.resize(*SIZE)
+    browser.show()
+    browser.select_episode(8)
+    wait_until(app, lambda: browser.timeline.replay_result() is not None)
+    browser.timeline.set_step(40)
+    wait_until(app, lambda: browser.plots.summary() is not None)
+    grab(app, browser, args.out / "datasets.png")
+    browser.tabs.setCurrentIndex(1)
+    grab(app, browser, work / "datasets-plots.png")
+
+    panel = TrainPanel(state)
+    panel.resize(*SIZE)
+    panel.show()
+    panel.form.editor("steps").setValue(1500)
+    panel.form.editor("hidden").setText("64, 64")
+    panel.form.editor("log_every").setValue(50)
+    panel.save_edit.setText(str(work / "panel-clone.pt"))
+    panel.start_training()
+    wait_until(app, lambda: panel.evaluation is not None or not panel.is_busy())
+    grab(app, panel, args.out / "train.png")
+
+    state.set_policy_path(policy_path)
+    watch = WatchView(state)
+    watch.resize(*SIZE)
+    watch.show()
+    watch.new_episode(seed=3)
+    for _ in range(40):
+        watch.step_once()
+    grab(app, watch, args.out / "watch.png")
+
+    compare = CompareView(state)
+    compare.resize(*SIZE)
+    compare.show()
+    compare.choose_episode(8)
+    divergence = compare.comparison.first_divergence if compare.comparison else None
+    compare.lockstep.seek((divergence or 0) + 15)
+    grab(app, compare, args.out / "compare.png")
+    print(f"extra shots and data in {work}")
+
+    for view in (browser, panel, watch, compare):
+        view.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
