@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QSettings
 
+from app.gamepad_poller import GamepadPoller
 from app.play_view import PlayView
 from app.settings import Settings
 from app.state import AppState
+from recorder.controls import GamepadError
 from recorder.dataset import DemoDataset
 from tests.support.virtual_gamepad import VirtualGamepad
 
@@ -112,3 +114,15 @@ def test_axis_invert_and_dead_zone_change_the_action(qtbot, pad, pendulum):
     view.poller.poll()
     view.step_once()
     assert view.loop.session.finish_episode().actions[0, 0] == pytest.approx(1.0, abs=1e-3)
+
+
+def test_no_gamepad_support_is_a_status_message_not_a_crash(qtbot):
+    def broken_reader(**kwargs):
+        raise GamepadError("cannot start SDL to read gamepads: no joystick subsystem")
+
+    poller = GamepadPoller(reader_factory=broken_reader)
+    with qtbot.waitSignal(poller.unavailable, timeout=1000) as unavailable:
+        assert not poller.start()
+    assert "no joystick subsystem" in unavailable.args[0]
+    poller.poll()  # polling without a reader does nothing
+    poller.stop()

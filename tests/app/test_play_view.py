@@ -11,6 +11,7 @@ from app.play_view import PlayView
 from app.qt_keys import qt_key
 from app.settings import Settings
 from app.state import AppState
+from recorder.catalog import EnvBuildError
 from recorder.dataset import DatasetError, DemoDataset
 
 KEY_RIGHT, KEY_LEFT = Qt.Key.Key_Right, Qt.Key.Key_Left
@@ -232,3 +233,17 @@ def test_turn_based_envs_wait_for_input(qtbot, make_view):
     qtbot.keyClick(view, Qt.Key.Key_Up)  # forward
     qtbot.waitUntil(lambda: len(steps) == 1, timeout=5000)
     assert np.asarray(view.loop.session.finish_episode().actions).tolist() == [2]
+
+
+def test_an_env_that_fails_to_build_is_a_message(qtbot, make_view, monkeypatch):
+    view = make_view("CartPole-v1")
+
+    def failing(env_id, **kwargs):
+        raise EnvBuildError(f"cannot build environment {env_id!r}: Box2D is missing")
+
+    monkeypatch.setattr("app.play_view.make_env", failing)
+    view._state.set_env_id("LunarLander-v3")
+    assert any("Box2D is missing" in text for text in error_boxes(view))
+    assert view.entry.env_id == "CartPole-v1" and view._state.env_id == "CartPole-v1"
+    view.step_once()  # the old env still plays
+    assert view.loop.session.steps == 1
