@@ -14,7 +14,7 @@ import logging
 import os
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import gymnasium as gym
@@ -28,13 +28,14 @@ from recorder.dataset_io import (
     Location,
     open_file_id,
     read_episode_group,
+    read_raw,
     read_rows,
     write_atomically,
     write_episode_group,
 )
 from recorder.dataset_sources import open_exported_file, open_minari_dir
 from recorder.dataset_store import DirectoryStore
-from recorder.episode import EpisodeData, episode_problem, normalized
+from recorder.episode import EpisodeData, episode_problem, hash_arrays, normalized
 from recorder.errors import DatasetError, describe
 
 __all__ = ["DatasetError", "DemoDataset", "EpisodeData", "EpisodeInfo", "Transitions"]
@@ -203,34 +204,47 @@ class DemoDataset:
     def transitions(self, episode_ids: Iterable[int] | None = None) -> Transitions:
         """Contiguous arrays of every step of the chosen episodes (all by default).
 
-        Rows are read straight into preallocated arrays, one file open per episode.
+        Rows go straight into preallocated arrays: by byte ranges checked against each
+        episode's content hash where the index knows them, else through HDF5.
         """
         chosen = self.episode_ids if episode_ids is None else tuple(episode_ids)
-        steps = [self.episode_info(episode_id).steps for episode_id in chosen]
+        infos = [self.episode_info(episode_id) for episode_id in chosen]
+        steps = [info.steps for info in infos]
         total = sum(steps)
         observation_space, action_space = self.observation_space, self.action_space
-        observations = np.empty((total, *observation_space.shape), observation_space.dtype)
+        # One spare row: a byte-range read takes an episode's T+1 observations whole, and the
+        # next episode overwrites the extra one.
+        observations = np.empty((total + 1, *observation_space.shape), observation_space.dtype)
         actions = np.empty((total, *action_space.shape), action_space.dtype)
         rewards = np.empty(total, schema.REWARD_DTYPE)
+        flags = np.empty((2, max(steps, default=0)), schema.FLAG_DTYPE)
         start = 0
-        for episode_id, count in zip(chosen, steps, strict=True):
-            location = self._location(episode_id)
-            end = start + count
-            try:
-                file_id = open_file_id(location.file)
-                try:
-                    for name, out in ((schema.OBSERVATIONS, observations),
-                                      (schema.ACTIONS, actions), (schema.REWARDS, rewards)):
-                        read_rows(file_id, location.dataset_path(name), out[start:end])
-                finally:
-                    file_id.close()
-            except (OSError, KeyError, ValueError) as exc:
-                raise DatasetError(location.file, f"episode {episode_id} is unreadable "
-                                                  f"({describe(exc)})") from None
+        for info in infos:
+            end = start + info.steps
+            location = self._location(info.episode_id)
+            raw = (observations[start:end + 1], actions[start:end], rewards[start:end],
+                   flags[0, :info.steps], flags[1, :info.steps])
+            if not _read_verified(location, info, raw):
+                self._read_through_hdf5(location, info.episode_id,
+                                        (observations[start:end], actions[start:end],
+                                         rewards[start:end]))
             start = end
         episode_column = np.repeat(np.asarray(chosen, dtype=np.int64), steps)
-        return Transitions(observations=observations, actions=actions, rewards=rewards,
+        return Transitions(observations=observations[:total], actions=actions, rewards=rewards,
                            episode_ids=episode_column)
+
+    def _read_through_hdf5(self, location: Location, episode_id: int,
+                           outs: tuple[np.ndarray, ...]) -> None:
+        try:
+            file_id = open_file_id(location.file)
+            try:
+                for name, out in zip(schema.RAW_DATASETS, outs, strict=False):
+                    read_rows(file_id, location.dataset_path(name), out)
+            finally:
+                file_id.close()
+        except (OSError, KeyError, ValueError) as exc:
+            raise DatasetError(location.file, f"episode {episode_id} is unreadable "
+                                              f"({describe(exc)})") from None
 
     # --- changing it -----------------------------------------------------------------------
 
@@ -286,14 +300,18 @@ class DemoDataset:
 
         def write(tmp: Path) -> None:
             with h5py.File(tmp, "w", libver=schema.EXPORT_FILE_LIBVER) as file:
-                write_root_attrs(file.attrs, self._index, with_episodes=True)
+                exported = []
                 for position, info in enumerate(self._index.episodes):
                     meta = EpisodeMeta(episode_id=info.episode_id, env_id=self.env_id,
                                        tags=info.tags, notes=info.notes, operator=info.operator,
                                        app_version=info.app_version)
-                    write_episode_group(file.create_group(schema.group_name(position)),
-                                        self.load_episode(info.episode_id),
-                                        observation_space=self.observation_space, meta=meta)
+                    offsets = write_episode_group(
+                        file.create_group(schema.group_name(position)),
+                        self.load_episode(info.episode_id),
+                        observation_space=self.observation_space, meta=meta)
+                    exported.append(replace(info, raw_offsets=offsets))
+                write_root_attrs(file.attrs, self._index.with_episodes(exported),
+                                 with_episodes=True)
 
         try:
             write_atomically(target, write)
@@ -312,6 +330,22 @@ class DemoDataset:
         if self._store is not None:
             return self._store.location(episode_id)
         return self._locations[episode_id]
+
+
+def _read_verified(location: Location, info: EpisodeInfo, buffers: tuple[np.ndarray, ...]
+                   ) -> bool:
+    """Read an episode's hashed datasets by byte range; False when that cannot be trusted."""
+    if info.raw_offsets is None:
+        return False
+    try:
+        read_raw(location.file, info.raw_offsets, buffers)
+    except OSError:
+        return False
+    if hash_arrays(*buffers) == info.content_hash:
+        return True
+    logger.info("%s: episode %d read through HDF5 (its byte ranges moved)", location.file,
+                info.episode_id)
+    return False
 
 
 def _read_json(path: Path) -> object:

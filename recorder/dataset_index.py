@@ -46,10 +46,12 @@ class EpisodeInfo:
     operator: str
     app_version: str
     content_hash: str
+    raw_offsets: tuple[int, ...] | None = None
+    """Where the hashed datasets' bytes start in the episode's file (a verified read shortcut)."""
 
     @classmethod
-    def summarize(cls, episode: EpisodeData, *, episode_id: int,
-                  meta: EpisodeMeta) -> EpisodeInfo:
+    def summarize(cls, episode: EpisodeData, *, episode_id: int, meta: EpisodeMeta,
+                  raw_offsets: tuple[int, ...] | None = None) -> EpisodeInfo:
         """Summarise a normalised episode."""
         return cls(
             episode_id=episode_id,
@@ -68,6 +70,7 @@ class EpisodeInfo:
             operator=meta.operator,
             app_version=meta.app_version,
             content_hash=content_hash(episode),
+            raw_offsets=raw_offsets,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -80,7 +83,9 @@ class EpisodeInfo:
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> EpisodeInfo:
         """Inverse of :meth:`to_json`; KeyError or TypeError when a field is missing."""
-        return cls(**{**doc, "tags": tuple(doc["tags"])})
+        offsets = doc.get("raw_offsets")
+        return cls(**{**doc, "tags": tuple(doc["tags"]),
+                      "raw_offsets": None if offsets is None else tuple(offsets)})
 
 
 _INFO_FIELDS = tuple(field.name for field in fields(EpisodeInfo))

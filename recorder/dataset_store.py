@@ -30,6 +30,7 @@ from recorder.dataset_io import (
     Location,
     WriterLock,
     fsync_dir,
+    raw_offsets,
     read_episode_group,
     read_episode_meta,
     write_atomically,
@@ -121,13 +122,16 @@ class DirectoryStore:
         """Write a normalised episode under ``meta.episode_id`` and return the updated index."""
         assert meta.episode_id is not None
 
+        offsets: list[tuple[int, ...] | None] = []
+
         def write(tmp: Path) -> None:
             with h5py.File(tmp, "w") as file:
-                write_episode_group(file, episode, observation_space=observation_space,
-                                    meta=meta)
+                offsets.append(write_episode_group(file, episode, meta=meta,
+                                                   observation_space=observation_space))
 
         write_atomically(self.location(meta.episode_id).file, write)
-        info = EpisodeInfo.summarize(episode, episode_id=meta.episode_id, meta=meta)
+        info = EpisodeInfo.summarize(episode, episode_id=meta.episode_id, meta=meta,
+                                     raw_offsets=offsets[0])
         updated = index.with_episodes([*index.episodes, info])
         self._write_index(updated)
         return updated
@@ -184,6 +188,7 @@ class DirectoryStore:
             with h5py.File(path, "r") as file:
                 meta = read_episode_meta(file)
                 episode = read_episode_group(file, header.observation_space, header.action_space)
+                offsets = raw_offsets(file)
             if meta.env_id and meta.env_id != header.env_id:
                 raise ValueError(f"it holds {meta.env_id} steps, not {header.env_id}")
         except (OSError, KeyError, ValueError) as exc:
@@ -193,4 +198,5 @@ class DirectoryStore:
                 path.rename(path.with_name(path.name + schema.CORRUPT_SUFFIX))
             return None
         episode = normalized(episode, header.observation_space, header.action_space)
-        return EpisodeInfo.summarize(episode, episode_id=episode_id, meta=meta)
+        return EpisodeInfo.summarize(episode, episode_id=episode_id, meta=meta,
+                                     raw_offsets=offsets)

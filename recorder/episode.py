@@ -202,9 +202,14 @@ def normalized(episode: EpisodeData, observation_space: gym.Space,
 
 def content_hash(episode: EpisodeData) -> str:
     """A short hash of what an episode teaches (observations, actions, rewards, endings)."""
+    return hash_arrays(episode.observations, episode.actions, episode.rewards,
+                       episode.terminations, episode.truncations)
+
+
+def hash_arrays(*arrays: np.ndarray) -> str:
+    """A short hash of arrays' dtypes, shapes and bytes, in order."""
     digest = hashlib.blake2b(digest_size=8)
-    for array in (episode.observations, episode.actions, episode.rewards,
-                  episode.terminations, episode.truncations):
+    for array in arrays:
         array = np.ascontiguousarray(array)
         digest.update(f"{array.dtype.str}{array.shape}".encode())
         digest.update(memoryview(array).cast("B"))

@@ -42,6 +42,8 @@ TRUNCATIONS = "truncations"  # T rows, bool
 TIMESTAMPS = "timestamps"  # T+1 rows, float64 seconds since the epoch
 ACTORS = "actors"  # T rows, enum uint8 (ACTOR_NAMES)
 DEVICES = "devices"  # T rows, enum uint8 (DEVICE_NAMES)
+RAW_DATASETS = (OBSERVATIONS, ACTIONS, REWARDS, TERMINATIONS, TRUNCATIONS)
+"""The datasets an episode's content hash covers, in hashing order."""
 REWARD_DTYPE = np.dtype(np.float64)
 FLAG_DTYPE = np.dtype(np.bool_)
 TIMESTAMP_DTYPE = np.dtype(np.float64)

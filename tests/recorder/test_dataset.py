@@ -210,3 +210,24 @@ def test_unknown_timing_is_nan_not_zero(tmp_path):
     dataset.append(nan_timed)
     info = DemoDataset.open(tmp_path / "demos").episode_info(0)
     assert math.isnan(info.fps) and math.isnan(info.started_at)
+
+
+@pytest.mark.parametrize("shift", [8, 10**9], ids=["moved", "past-the-end"])
+def test_transitions_survive_stale_byte_offsets(tmp_path, shift):
+    dataset = make_dataset(tmp_path / "demos")
+    episodes = [synthetic_episode(seed, 6) for seed in range(3)]
+    for episode in episodes:
+        dataset.append(episode)
+    assert dataset.episode_info(1).raw_offsets is not None  # the fast path is on offer
+    metadata_file = tmp_path / "demos" / "data" / "metadata.json"
+    doc = json.loads(metadata_file.read_text())
+    listed = doc["clonelab"]["episodes"][1]
+    listed["raw_offsets"] = [offset + shift for offset in listed["raw_offsets"]]
+    metadata_file.write_text(json.dumps(doc))
+
+    transitions = DemoDataset.open(tmp_path / "demos").transitions()
+
+    np.testing.assert_array_equal(transitions.observations,
+                                  np.concatenate([e.observations[:-1] for e in episodes]))
+    np.testing.assert_array_equal(transitions.actions,
+                                  np.concatenate([e.actions for e in episodes]))
