@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any, cast
 
 import gymnasium as gym
-import numpy as np
 import torch
 
 from models.policy import Policy, PolicySpec
 from models.training import TrainConfig
+from recorder.schema import space_from_json, space_to_json
 
 log = logging.getLogger(__name__)
 
@@ -72,38 +72,6 @@ def _clonelab_version() -> str:
         return "unknown"
 
 
-def _bound_to_json(values: np.ndarray) -> float | list[Any]:
-    # One number for a uniform bound: image spaces would otherwise store H*W*C copies of 0/255.
-    flat = values.reshape(-1)
-    if flat.size and np.all(flat == flat[0]):
-        return float(flat[0])
-    return values.tolist()
-
-
-def space_to_json(space: gym.Space) -> dict[str, Any]:
-    """A Box or Discrete space as JSON-ready data (infinite bounds become Infinity)."""
-    if isinstance(space, gym.spaces.Discrete):
-        return {"type": "Discrete", "n": int(space.n), "start": int(space.start),
-                "dtype": str(space.dtype)}
-    if isinstance(space, gym.spaces.Box):
-        return {"type": "Box", "shape": list(space.shape), "dtype": str(space.dtype),
-                "low": _bound_to_json(space.low), "high": _bound_to_json(space.high)}
-    raise ValueError(f"cannot store space {space}: only Box and Discrete spaces are supported")
-
-
-def space_from_json(data: dict[str, Any]) -> gym.Space:
-    """The inverse of `space_to_json`; raises KeyError/ValueError/TypeError on bad data."""
-    if data["type"] == "Discrete":
-        return gym.spaces.Discrete(int(data["n"]), start=int(data["start"]))
-    if data["type"] == "Box":
-        shape = tuple(int(n) for n in data["shape"])
-        dtype = np.dtype(data["dtype"])
-        low = np.broadcast_to(np.asarray(data["low"], dtype=dtype), shape)
-        high = np.broadcast_to(np.asarray(data["high"], dtype=dtype), shape)
-        return gym.spaces.Box(low=low, high=high, shape=shape, dtype=dtype)
-    raise ValueError(f"unknown space type {data['type']!r}")
-
-
 def save_policy(
     path: str | os.PathLike[str],
     policy: Policy,
@@ -125,13 +93,12 @@ def save_policy(
             "clonelab_version": _clonelab_version(),
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "env_id": spec.env_id,
-            "observation_space": space_to_json(spec.observation_space),
-            "action_space": space_to_json(spec.action_space),
+            "observation_space": json.loads(space_to_json(spec.observation_space)),
+            "action_space": json.loads(space_to_json(spec.action_space)),
             "architecture": spec.architecture(),
             "train_config": config.to_dict(),
             "dataset_fingerprint": dataset_fingerprint,
-        },
-        indent=1,
+        }
     )
     payload = {
         "format": FORMAT,
@@ -180,8 +147,8 @@ def _read(path: Path) -> tuple[CheckpointInfo, dict[str, torch.Tensor]]:
             )
         info = CheckpointInfo(
             env_id=str(config["env_id"]),
-            observation_space=space_from_json(config["observation_space"]),
-            action_space=space_from_json(config["action_space"]),
+            observation_space=space_from_json(json.dumps(config["observation_space"])),
+            action_space=space_from_json(json.dumps(config["action_space"])),
             architecture=dict(config["architecture"]),
             train_config=TrainConfig.from_dict(config["train_config"]),
             dataset_fingerprint=str(config["dataset_fingerprint"]),
