@@ -34,6 +34,7 @@ from app.export import close_run, demo_and_clone, render_run, video_formats, wri
 from app.frame_view import FrameView
 from app.lockstep import Lockstep, TwinRun, make_pane
 from app.marker_slider import MarkerSlider
+from app.message_line import MessageLine
 from app.qt_keys import key_name
 from app.state import AppState
 from app.watch_view import env_fps
@@ -46,8 +47,6 @@ from recorder.dataset import DemoDataset
 from recorder.sources import KeyboardSource
 
 log = logging.getLogger(__name__)
-
-_ERROR_STYLE = "color: #c0392b;"
 
 
 class CompareView(QWidget):
@@ -99,9 +98,7 @@ class CompareView(QWidget):
         self.summary_label = QLabel()
         self.summary_label.setWordWrap(True)
         self.divergence_plot = DivergencePlot()
-        self.message = QLabel()
-        self.message.setObjectName("compareMessage")
-        self.message.setWordWrap(True)
+        self.message = MessageLine("compareMessage")
         self._build_layout()
         self._set_controls(False)
         for signal in (state.dataset_changed, state.policy_changed, state.env_changed):
@@ -147,16 +144,16 @@ class CompareView(QWidget):
         self.episode_combo.blockSignals(False)
         dataset_path, policy_path = self._state.dataset_path, self._state.policy_path
         if dataset_path is None or policy_path is None:
-            self._show_message("Choose a dataset (Datasets tab) and a policy (Train or Watch tab)"
-                               " to compare them.")
+            self.message.show_message("Choose a dataset (Datasets tab) and a policy (Train or "
+                                      "Watch tab) to compare them.")
             return
         try:
             self._dataset = DemoDataset.open(dataset_path)
             self._policy = load_policy(policy_path, env_id=self._dataset.env_id)
         except Exception as exc:  # noqa: BLE001 - corrupt dataset, policy of another env
-            self._show_message(one_line(exc), error=True)
+            self.message.show_message(one_line(exc), "error")
             return
-        self._show_message("")
+        self.message.show_message("")
         self.episode_combo.blockSignals(True)
         for episode_id in self._dataset.episode_ids:
             info = self._dataset.episode_info(episode_id)
@@ -204,7 +201,7 @@ class CompareView(QWidget):
             return write_video(path, frames, fps)
 
         worker = GeneratorWorker(work, self)
-        worker.progress.connect(lambda p: self._show_message(
+        worker.progress.connect(lambda p: self.message.show_message(
             f"Exporting: frame {p.frames} of at most {p.limit}..."))
         worker.finished.connect(lambda out: self._on_exported(f"Saved {out}.", False))
         worker.failed.connect(lambda msg: self._on_exported(f"Export failed: {msg}", True))
@@ -236,7 +233,7 @@ class CompareView(QWidget):
                                               self.episode.actions)
         except Exception as exc:  # noqa: BLE001
             self.episode = None
-            self._show_message(one_line(exc), error=True)
+            self.message.show_message(one_line(exc), "error")
             return
         self._build_run()
 
@@ -258,11 +255,11 @@ class CompareView(QWidget):
                 run = demo_and_clone(env_id, episode, self._policy,
                                      deterministic=self.deterministic.isChecked())
         except Exception as exc:  # noqa: BLE001 - a failing env, an env without keys
-            self._show_message(f"Cannot build the env: {one_line(exc)}", error=True)
+            self.message.show_message(f"Cannot build the env: {one_line(exc)}", "error")
             return
         self.lockstep = Lockstep(run, env_fps(env_id, run.left.session.env), self)
         self.lockstep.stepped.connect(self._on_stepped)
-        self.lockstep.failed.connect(lambda msg: self._show_message(msg, error=True))
+        self.lockstep.failed.connect(lambda msg: self.message.show_message(msg, "error"))
         self.lockstep.running_changed.connect(
             lambda running: self.play_button.setText("Pause" if running else "Play"))
         self.left_title.setText("You (keyboard, live)" if live else "Demo (recorded actions)")
@@ -279,7 +276,7 @@ class CompareView(QWidget):
         self.summary_label.setText(self._summary_text(comparison))
         self.replay_mismatch = None
         self._set_controls(True)
-        self._show_message("")
+        self.message.show_message("")
         self._on_stepped(0)
         if live:
             self.setFocus()
@@ -326,8 +323,9 @@ class CompareView(QWidget):
         mismatch = self.lockstep.run.left.first_mismatch
         if mismatch is not None and mismatch != self.replay_mismatch:
             self.replay_mismatch = mismatch
-            self._show_message(f"The replay differs from the recording from step {mismatch}: "
-                               "the left pane may not show what was recorded.", error=True)
+            self.message.show_message(f"The replay differs from the recording from step "
+                                      f"{mismatch}: the left pane may not show what was "
+                                      "recorded.", "error")
 
     def _describe_step(self, step: int) -> None:
         comparison = self.comparison
@@ -377,17 +375,13 @@ class CompareView(QWidget):
     def _on_exported(self, message: str, error: bool) -> None:
         self._export_worker = None
         self.export_button.setEnabled(self.episode is not None)
-        self._show_message(message, error=error)
+        self.message.show_message(message, "error" if error else "note")
 
     def _set_controls(self, enabled: bool) -> None:
         for widget in (self.play_button, self.step_button, self.restart_button, self.slider,
                        self.export_button):
             widget.setEnabled(enabled)
 
-    def _show_message(self, text: str, *, error: bool = False) -> None:
-        self.message.setText(text)
-        self.message.setStyleSheet(_ERROR_STYLE if error else "")
-        self.message.setVisible(bool(text))
 
     def _choose_export_path(self) -> None:
         suffix = self.format_combo.currentText().lower()

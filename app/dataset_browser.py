@@ -37,6 +37,7 @@ from app.dataset_edits import PendingDeletions, merge_into
 from app.episode_table import ID_ROLE, EpisodeFilterProxy, EpisodeTableModel
 from app.episode_timeline import EpisodeTimeline
 from app.errors import one_line
+from app.message_line import MessageLine
 from app.state import AppState
 from app.summary_plots import SummaryPlots, summarize
 from app.workers import GeneratorWorker
@@ -47,7 +48,6 @@ log = logging.getLogger(__name__)
 
 UNDO_WINDOW_MS = 20_000
 _SUMMARY_DELAY_MS = 300
-_ERROR_STYLE = "color: #c0392b;"
 
 
 class DatasetBrowser(QWidget):
@@ -112,9 +112,7 @@ class DatasetBrowser(QWidget):
 
         self.path_label = QLabel("No dataset open")
         self.path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.message = QLabel()
-        self.message.setObjectName("browserMessage")
-        self.message.setWordWrap(True)
+        self.message = MessageLine("browserMessage")
         self.timeline = EpisodeTimeline()
         self.plots = SummaryPlots()
         self._undo_timer = QTimer(self)
@@ -182,13 +180,13 @@ class DatasetBrowser(QWidget):
         try:
             dataset = DemoDataset.open(path)
         except Exception as exc:  # noqa: BLE001 - any unreadable input becomes a message
-            self._show_message(f"Cannot open {path}: {one_line(exc)}", error=True)
+            self.message.show_message(f"Cannot open {path}: {one_line(exc)}", "error")
             return False
         self._dataset = dataset
         kind = "read-only" if dataset.read_only else "writable"
         self.path_label.setText(f"{dataset.path}  ({dataset.env_id}, {kind})")
         self._set_dataset_actions(True)
-        self._show_message("")
+        self.message.show_message("")
         self.reload()
         return True
 
@@ -203,7 +201,8 @@ class DatasetBrowser(QWidget):
             finally:
                 env.close()
         except Exception as exc:  # noqa: BLE001
-            self._show_message(f"Cannot create a dataset at {path}: {one_line(exc)}", error=True)
+            self.message.show_message(f"Cannot create a dataset at {path}: {one_line(exc)}",
+                                      "error")
             return False
         self._state.set_dataset_path(Path(path))
         return True
@@ -238,12 +237,12 @@ class DatasetBrowser(QWidget):
         if not ids or self._dataset is None:
             return
         if self._dataset.read_only:
-            self._show_message("This dataset is read-only; open a CloneLab dataset folder to "
-                               "delete episodes.", error=True)
+            self.message.show_message("This dataset is read-only; open a CloneLab dataset "
+                                      "folder to delete episodes.", "error")
             return
         self._pending.delete(ids)
         self._undo_timer.start(UNDO_WINDOW_MS)
-        self._show_message(f"Deleted {len(ids)} episode(s). Undo within "
+        self.message.show_message(f"Deleted {len(ids)} episode(s). Undo within "
                            f"{UNDO_WINDOW_MS // 1000} s (Ctrl+Z).")
 
     def commit_deletions(self) -> None:
@@ -252,11 +251,11 @@ class DatasetBrowser(QWidget):
         try:
             deleted = self._pending.commit(self._dataset)
         except Exception as exc:  # noqa: BLE001
-            self._show_message(f"Deleting failed: {one_line(exc)}", error=True)
+            self.message.show_message(f"Deleting failed: {one_line(exc)}", "error")
             self.reload()
             return
         if deleted:
-            self._show_message(f"Deleted episodes {', '.join(map(str, deleted))} from disk.")
+            self.message.show_message(f"Deleted episodes {', '.join(map(str, deleted))} from disk.")
             self.reload()
 
     def merge_from(self, path: str | Path) -> GeneratorWorker | None:
@@ -266,7 +265,8 @@ class DatasetBrowser(QWidget):
         self.commit_deletions()
         target = self._dataset.path
         worker = GeneratorWorker(lambda cancel: merge_into(target, path, cancel=cancel), self)
-        worker.progress.connect(lambda p: self._show_message(f"Merging: {p[0]}/{p[1]} episodes"))
+        worker.progress.connect(
+            lambda p: self.message.show_message(f"Merging: {p[0]}/{p[1]} episodes"))
         worker.finished.connect(lambda count: self._on_merged(f"Merged {count} episodes."))
         worker.failed.connect(lambda msg: self._on_merged(f"Merge failed: {msg}", error=True))
         self._run(worker)
@@ -306,7 +306,7 @@ class DatasetBrowser(QWidget):
         try:
             self._dataset = DemoDataset.open(self._dataset.path)  # type: ignore[union-attr]
         except Exception as exc:  # noqa: BLE001
-            self._show_message(f"Cannot re-read the dataset: {one_line(exc)}", error=True)
+            self.message.show_message(f"Cannot re-read the dataset: {one_line(exc)}", "error")
             return
         self.reload()
 
@@ -319,7 +319,7 @@ class DatasetBrowser(QWidget):
             episode = dataset.load_episode(episode_id)
         except Exception as exc:  # noqa: BLE001
             self.timeline.clear(f"Episode {episode_id} is unreadable")
-            self._show_message(one_line(exc), error=True)
+            self.message.show_message(one_line(exc), "error")
             return
         image = observation_kind_of(dataset.observation_space) == "image"
         self.timeline.set_episode(dataset.env_id, episode, image_observations=image)
@@ -327,7 +327,7 @@ class DatasetBrowser(QWidget):
     def _on_hidden_changed(self, ids: frozenset[int]) -> None:
         self.proxy.set_hidden_ids(ids)
         if not ids:
-            self._show_message("")
+            self.message.show_message("")
 
     def _apply_min_return(self, *_: Any) -> None:
         enabled = self.min_return_check.isChecked()
@@ -335,7 +335,7 @@ class DatasetBrowser(QWidget):
 
     def _on_merged(self, message: str, *, error: bool = False) -> None:
         self.merge_button.setEnabled(self._dataset is not None)
-        self._show_message(message, error=error)
+        self.message.show_message(message, "error" if error else "note")
         self._state.set_dataset_path(self._dataset.path if self._dataset else None)
 
     def _start_summary(self) -> None:
@@ -376,12 +376,6 @@ class DatasetBrowser(QWidget):
             widget.setEnabled(writable)
         self.save_plots_button.setEnabled(enabled)
 
-    def _show_message(self, text: str, *, error: bool = False) -> None:
-        self.message.setText(text)
-        self.message.setStyleSheet(_ERROR_STYLE if error else "")
-        self.message.setVisible(bool(text))
-        if text:
-            log.info("datasets: %s", text)
 
     def _choose_folder(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Open a dataset folder")
@@ -410,6 +404,6 @@ class DatasetBrowser(QWidget):
             try:
                 paths = self.plots.save_png(folder)
             except Exception as exc:  # noqa: BLE001
-                self._show_message(f"Cannot save the plots: {one_line(exc)}", error=True)
+                self.message.show_message(f"Cannot save the plots: {one_line(exc)}", "error")
                 return
-            self._show_message(f"Saved {', '.join(p.name for p in paths)} in {folder}.")
+            self.message.show_message(f"Saved {', '.join(p.name for p in paths)} in {folder}.")

@@ -30,14 +30,13 @@ from PySide6.QtWidgets import (
 
 from app.frame_view import FrameView
 from app.marker_slider import MarkerSlider
+from app.message_line import MessageLine
 from app.workers import GeneratorWorker
 from recorder.catalog import make_env
 from recorder.replay import ReplayProgress, ReplayResult, resimulate
 
 log = logging.getLogger(__name__)
 
-_ERROR_STYLE = "color: #c0392b; font-weight: bold;"
-_OK_STYLE = "color: #1e8449;"
 _MISMATCH_BRUSH = Qt.GlobalColor.red
 
 
@@ -88,9 +87,7 @@ class EpisodeTimeline(QWidget):
         self.mismatch_button.clicked.connect(self._go_to_mismatch)
         self.mismatch_button.hide()
         self.step_label = QLabel()
-        self.replay_label = QLabel()
-        self.replay_label.setObjectName("replayStatus")
-        self.replay_label.setWordWrap(True)
+        self.replay_label = MessageLine("replayStatus")
         self._values = {name: QLabel() for name in ("action", "reward", "return", "actor")}
         self.observation_table = QTableWidget(0, 2)
         self.observation_table.setHorizontalHeaderLabels(["recorded", "re-simulated"])
@@ -143,7 +140,7 @@ class EpisodeTimeline(QWidget):
         self.mismatch_button.hide()
         self.frame.set_hud([])
         self.frame.set_banner(message)
-        self.replay_label.setText("")
+        self.replay_label.show_message("")
         self.step_label.setText("")
         for label in self._values.values():
             label.setText("")
@@ -162,8 +159,7 @@ class EpisodeTimeline(QWidget):
         self.frame.set_banner("")
         if image_observations:
             self._frames = [as_rgb(obs) for obs in episode.observations]
-            self.replay_label.setText("Image observations: shown as recorded.")
-            self.replay_label.setStyleSheet("")
+            self.replay_label.show_message("Image observations: shown as recorded.")
         else:
             self._start_replay(env_id, episode)
         self.slider.setValue(0)
@@ -200,8 +196,8 @@ class EpisodeTimeline(QWidget):
     # -- re-simulation ------------------------------------------------------------------------
 
     def _start_replay(self, env_id: str, episode: Any) -> None:
-        self.replay_label.setStyleSheet("")
-        self.replay_label.setText("Re-simulating from the stored seed to rebuild the frames...")
+        self.replay_label.show_message("Re-simulating from the stored seed to rebuild the "
+                                       "frames...")
         self.frame.set_banner("Re-simulating...")
 
         def work(cancel: Any) -> Any:
@@ -257,18 +253,18 @@ class EpisodeTimeline(QWidget):
         mismatch = result.first_mismatch
         self.slider.set_marker(mismatch)
         if mismatch is None:
-            self.replay_label.setText(
-                f"Re-simulation matches the recording at all {len(result.errors)} observations."
+            self.replay_label.show_message(
+                f"Re-simulation matches the recording at all {len(result.errors)} observations.",
+                "good",
             )
-            self.replay_label.setStyleSheet(_OK_STYLE)
         else:
             error = result.errors[mismatch]
             detail = f" (largest difference {error:.3g})" if math.isfinite(error) else ""
-            self.replay_label.setText(
+            self.replay_label.show_message(
                 f"Re-simulation differs from the recording from step {mismatch}{detail}: "
-                "frames after it may not show what was recorded."
+                "frames after it may not show what was recorded.",
+                "error",
             )
-            self.replay_label.setStyleSheet(_ERROR_STYLE)
             self.mismatch_button.show()
         self._show_step(self.slider.value())
         self.replay_checked.emit(result)
@@ -276,8 +272,7 @@ class EpisodeTimeline(QWidget):
     def _on_replay_failed(self, message: str) -> None:
         self._worker = None
         self.frame.set_banner("No frames")
-        self.replay_label.setText(f"Cannot re-simulate this episode: {message}")
-        self.replay_label.setStyleSheet(_ERROR_STYLE)
+        self.replay_label.show_message(f"Cannot re-simulate this episode: {message}", "error")
 
     # -- showing a step -----------------------------------------------------------------------
 

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 from app.config_form import ConfigForm, ConfigFormError
 from app.episode_selection import EpisodeSubset, all_tags, mean_return, select_ids
 from app.errors import one_line
+from app.message_line import MessageLine
 from app.state import AppState
 from app.workers import GeneratorWorker
 from models.checkpoint import save_policy
@@ -46,8 +47,6 @@ from models.training import TrainConfig, TrainProgress, TrainResult, train_bc
 from recorder.dataset import DemoDataset
 
 log = logging.getLogger(__name__)
-
-_ERROR_STYLE = "color: #c0392b;"
 
 
 def eta_text(progress: TrainProgress) -> str:
@@ -111,10 +110,8 @@ class TrainPanel(QWidget):
         self.form = ConfigForm(TrainConfig, choices={"device": DEVICE_NAMES},
                                labels={"lr": "Learning rate", "hidden": "Hidden layers"})
         self.form.editor("device").currentTextChanged.connect(self._show_device)
-        self.device_label = QLabel()
-        self.device_label.setObjectName("deviceLabel")
-        self.dataset_label = QLabel()
-        self.dataset_label.setWordWrap(True)
+        self.device_label = MessageLine("deviceLabel")
+        self.dataset_label = MessageLine("datasetLabel")
         self.use_all = QRadioButton("all episodes")
         self.use_tag = QRadioButton("tagged")
         self.use_min = QRadioButton("return at least")
@@ -150,9 +147,7 @@ class TrainPanel(QWidget):
         self.eta_label = QLabel()
         self.speed_label = QLabel()
         self.metrics_label = QLabel()
-        self.message = QLabel()
-        self.message.setObjectName("trainMessage")
-        self.message.setWordWrap(True)
+        self.message = MessageLine("trainMessage")
         self.loss_plot = LossPlot()
 
         self._build_layout(browse)
@@ -230,14 +225,14 @@ class TrainPanel(QWidget):
             config = self.form.config()
             pick_device(config.device)
         except (ConfigFormError, ValueError) as exc:
-            self._show_message(f"Fix the configuration: {one_line(exc)}", error=True)
+            self.message.show_message(f"Fix the configuration: {one_line(exc)}", "error")
             return None
         if self._dataset is None:
-            self._show_message("Open a dataset in the Datasets tab first.", error=True)
+            self.message.show_message("Open a dataset in the Datasets tab first.", "error")
             return None
         ids = self.selected_ids()
         if not ids:
-            self._show_message("No episodes match the selection.", error=True)
+            self.message.show_message("No episodes match the selection.", "error")
             return None
         subset = EpisodeSubset(self._dataset, ids)
         self._demo_mean = mean_return(self._dataset.episode_info(i) for i in ids)
@@ -247,7 +242,7 @@ class TrainPanel(QWidget):
         self._last_progress = None
         self.loss_plot.clear_curves()
         self.progress_bar.setRange(0, 0)  # busy until the first record says the total
-        self._show_message(f"Training on {len(ids)} episodes...")
+        self.message.show_message(f"Training on {len(ids)} episodes...")
         worker = GeneratorWorker(lambda cancel: train_bc(config, subset, cancel=cancel), self)
         worker.progress.connect(self._on_progress)
         worker.finished.connect(self._on_trained)
@@ -261,7 +256,7 @@ class TrainPanel(QWidget):
         if self._worker is not None:
             self._worker.cancel()
             self.cancel_button.setEnabled(False)
-            self._show_message("Cancelling...")
+            self.message.show_message("Cancelling...")
 
     def shutdown(self) -> None:
         """Cancel and wait for background work (the view is going away)."""
@@ -305,7 +300,7 @@ class TrainPanel(QWidget):
         if episodes == 0:
             self._on_stopped(done, False)
             return
-        self._show_message(done + f" Evaluating on {episodes} episodes...")
+        self.message.show_message(done + f" Evaluating on {episodes} episodes...")
         self.progress_bar.setRange(0, 0)
         env_id, seed, policy = result.env_id, self._config.seed, result.policy
         worker = GeneratorWorker(
@@ -331,7 +326,7 @@ class TrainPanel(QWidget):
         self.eta_label.setText("")
         self.train_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
-        self._show_message(message, error=error)
+        self.message.show_message(message, "error" if error else "note")
 
     def _start(self, worker: GeneratorWorker) -> None:
         self._worker = worker
@@ -347,17 +342,15 @@ class TrainPanel(QWidget):
             try:
                 self._dataset = DemoDataset.open(path)
             except Exception as exc:  # noqa: BLE001 - a bad dataset is a message
-                self.dataset_label.setText(f"Cannot open {path}: {one_line(exc)}")
-                self.dataset_label.setStyleSheet(_ERROR_STYLE)
+                self.dataset_label.show_message(f"Cannot open {path}: {one_line(exc)}", "error")
                 self._update_selection()
                 return
-        self.dataset_label.setStyleSheet("")
         dataset = self._dataset
         if dataset is None:
-            self.dataset_label.setText("No dataset: open one in the Datasets tab.")
+            self.dataset_label.show_message("No dataset: open one in the Datasets tab.")
         else:
-            self.dataset_label.setText(f"{dataset.path.name}: {len(dataset)} episodes of "
-                                       f"{dataset.env_id}, {dataset.total_steps} steps")
+            self.dataset_label.show_message(f"{dataset.path.name}: {len(dataset)} episodes of "
+                                            f"{dataset.env_id}, {dataset.total_steps} steps")
         tags = all_tags(dataset.episode_info(i) for i in dataset.episode_ids) if dataset else []
         self.tag_combo.blockSignals(True)
         self.tag_combo.clear()
@@ -379,13 +372,10 @@ class TrainPanel(QWidget):
         try:
             device = pick_device(name)
         except ValueError as exc:
-            self.device_label.setText(str(exc))
-            self.device_label.setStyleSheet(_ERROR_STYLE)
+            self.device_label.show_message(str(exc), "error")
             return
-        self.device_label.setStyleSheet("")
-        self.device_label.setText(f"Trains on: {device.type.upper()}"
-                                  + ("  (auto: CUDA, then MPS, else CPU)" if name == "auto"
-                                     else ""))
+        auto = "  (auto: CUDA, then MPS, else CPU)" if name == "auto" else ""
+        self.device_label.show_message(f"Trains on: {device.type.upper()}{auto}")
 
     def _save_path(self) -> Path:
         text = self.save_edit.text().strip()
@@ -402,6 +392,3 @@ class TrainPanel(QWidget):
         if path:
             self.save_edit.setText(path)
 
-    def _show_message(self, text: str, *, error: bool = False) -> None:
-        self.message.setText(text)
-        self.message.setStyleSheet(_ERROR_STYLE if error else "")

@@ -30,6 +30,7 @@ from app.action_plot import ActionPlot, action_labels
 from app.episode_timeline import format_action
 from app.errors import one_line
 from app.frame_view import FrameView
+from app.message_line import MessageLine
 from app.play_loop import MAX_SPEED, MIN_SPEED, PlayLoop
 from app.state import AppState
 from models.agent import PolicyAgent
@@ -40,7 +41,6 @@ from recorder.session import PlaySession, StepOutcome
 
 log = logging.getLogger(__name__)
 
-_ERROR_STYLE = "color: #c0392b;"
 _NEXT_EPISODE_MS = 800
 # Speed slider positions are hundredths of the speed factor.
 _SPEED_SCALE = 100
@@ -122,9 +122,7 @@ class WatchView(QWidget):
         self.speed.setMaximumWidth(160)
         self.speed.valueChanged.connect(self._on_speed)
         self.speed_label = QLabel("1.00x")
-        self.message = QLabel()
-        self.message.setObjectName("watchMessage")
-        self.message.setWordWrap(True)
+        self.message = MessageLine("watchMessage")
         self._next_timer = QTimer(self)
         self._next_timer.setSingleShot(True)
         self._next_timer.timeout.connect(self._start_next)
@@ -157,20 +155,20 @@ class WatchView(QWidget):
         self._teardown()
         path = self._state.policy_path
         if path is None:
-            self._show_message("Load a policy (or train one in the Train tab) to watch it.")
+            self.message.show_message("Load a policy (or train one in the Train tab) to watch it.")
             return False
         env_id = self._state.env_id
         try:
             policy = load_policy(path, env_id=env_id)
             env = make_env(env_id, render_mode="rgb_array")
         except Exception as exc:  # noqa: BLE001 - wrong env, damaged file, failing env
-            self._show_message(one_line(exc), error=True)
+            self.message.show_message(one_line(exc), "error")
             return False
         try:
             check_fits(policy, env_id, env.observation_space, env.action_space)
         except ValueError as exc:
             env.close()
-            self._show_message(str(exc), error=True)
+            self.message.show_message(str(exc), "error")
             return False
         self._env = env
         self.agent = PolicyAgent(policy, deterministic=self.deterministic.isChecked())
@@ -186,7 +184,7 @@ class WatchView(QWidget):
         self.policy_label.setText(f"{Path(path).name} playing {env_id}")
         self._episodes = 0
         self._set_controls(True)
-        self._show_message("")
+        self.message.show_message("")
         self.new_episode()
         return True
 
@@ -210,7 +208,7 @@ class WatchView(QWidget):
         try:
             self.loop.reset(seed)
         except Exception as exc:  # noqa: BLE001
-            self._show_message(f"The env failed to reset: {one_line(exc)}", error=True)
+            self.message.show_message(f"The env failed to reset: {one_line(exc)}", "error")
 
     def shutdown(self) -> None:
         """Stop playing and close the env."""
@@ -253,7 +251,7 @@ class WatchView(QWidget):
 
     def _on_env_failed(self, message: str) -> None:
         self._failed = True
-        self._show_message(message, error=True)
+        self.message.show_message(message, "error")
 
     def _on_deterministic(self, checked: bool) -> None:
         if self.agent is not None:
@@ -271,7 +269,7 @@ class WatchView(QWidget):
         try:
             frame = self._env.render()
         except Exception as exc:  # noqa: BLE001
-            self._show_message(f"The env cannot render: {one_line(exc)}", error=True)
+            self.message.show_message(f"The env cannot render: {one_line(exc)}", "error")
             return
         if frame is not None:
             self.frame.set_frame(frame)
@@ -305,10 +303,6 @@ class WatchView(QWidget):
         for widget in (self.play_button, self.step_button, self.restart_button):
             widget.setEnabled(enabled)
 
-    def _show_message(self, text: str, *, error: bool = False) -> None:
-        self.message.setText(text)
-        self.message.setStyleSheet(_ERROR_STYLE if error else "")
-        self.message.setVisible(bool(text))
 
     def _choose_policy(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Load a policy", "", "Policies (*.pt)")
