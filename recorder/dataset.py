@@ -214,8 +214,9 @@ class DemoDataset:
         observation_space, action_space = self.observation_space, self.action_space
         # One spare row: a byte-range read takes an episode's T+1 observations whole, and the
         # next episode overwrites the extra one.
-        observations = np.empty((total + 1, *observation_space.shape), observation_space.dtype)
-        actions = np.empty((total, *action_space.shape), action_space.dtype)
+        observations = np.empty((total + 1, *schema.row_shape(observation_space)),
+                                observation_space.dtype)
+        actions = np.empty((total, *schema.row_shape(action_space)), action_space.dtype)
         rewards = np.empty(total, schema.REWARD_DTYPE)
         flags = np.empty((2, max(steps, default=0)), schema.FLAG_DTYPE)
         start = 0

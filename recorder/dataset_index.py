@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from functools import cached_property
 from pathlib import Path
@@ -146,12 +147,7 @@ def metadata_json(index: DatasetIndex, dataset_id: str) -> str:
         "minari_version": schema.MINARI_VERSION,
         "algorithm_name": "CloneLab demonstrations",
         schema.META_CLONELAB: {
-            schema.ATTR_SCHEMA_VERSION: header.schema_version,
-            schema.ATTR_APP_VERSION: header.app_version,
-            schema.ATTR_ENV_ID: header.env_id,
-            schema.ATTR_OPERATOR: header.operator,
-            schema.ROOT_CREATED_AT: header.created_at,
-            schema.ROOT_NEXT_EPISODE_ID: index.next_episode_id,
+            **_dataset_fields(index),
             schema.META_EPISODES: [info.to_json() for info in index.episodes],
         },
     }
@@ -165,20 +161,9 @@ def metadata_json(index: DatasetIndex, dataset_id: str) -> str:
 def index_from_metadata(doc: dict[str, Any]) -> DatasetIndex:
     """Read the index from a parsed CloneLab metadata.json (KeyError/ValueError if malformed)."""
     ours = doc[schema.META_CLONELAB]
-    header = DatasetHeader(
-        env_id=str(ours[schema.ATTR_ENV_ID]),
-        observation_space=schema.space_from_json(doc["observation_space"]),
-        action_space=schema.space_from_json(doc["action_space"]),
-        env_spec=doc.get("env_spec"),
-        operator=str(ours.get(schema.ATTR_OPERATOR, "")),
-        created_at=float(ours.get(schema.ROOT_CREATED_AT, math.nan)),
-        schema_version=int(ours[schema.ATTR_SCHEMA_VERSION]),
-        app_version=str(ours.get(schema.ATTR_APP_VERSION, "")),
-    )
-    episodes = [EpisodeInfo.from_json(item) for item in ours[schema.META_EPISODES]]
-    return DatasetIndex(header=header, episodes=(),
-                        next_episode_id=int(ours[schema.ROOT_NEXT_EPISODE_ID])
-                        ).with_episodes(episodes)
+    return _index_from(ours, observation_space=doc["observation_space"],
+                       action_space=doc["action_space"], env_spec=doc.get("env_spec"),
+                       episodes=ours[schema.META_EPISODES])
 
 
 def write_root_attrs(attrs: h5py.AttributeManager, index: DatasetIndex, *,
@@ -189,16 +174,11 @@ def write_root_attrs(attrs: h5py.AttributeManager, index: DatasetIndex, *,
     commit doubles its cost); without metadata.json they are rebuilt from the episode files.
     """
     header = index.header
-    attrs[schema.ATTR_SCHEMA_VERSION] = header.schema_version
-    attrs[schema.ATTR_APP_VERSION] = header.app_version
-    attrs[schema.ATTR_ENV_ID] = header.env_id
-    attrs[schema.ATTR_OPERATOR] = header.operator
-    attrs[schema.ROOT_CREATED_AT] = header.created_at
+    attrs.update(_dataset_fields(index))
     attrs[schema.ROOT_OBSERVATION_SPACE] = schema.space_to_json(header.observation_space)
     attrs[schema.ROOT_ACTION_SPACE] = schema.space_to_json(header.action_space)
     if header.env_spec is not None:
         attrs[schema.ROOT_ENV_SPEC] = header.env_spec
-    attrs[schema.ROOT_NEXT_EPISODE_ID] = index.next_episode_id
     if with_episodes:
         attrs[schema.ROOT_EPISODES] = json.dumps([info.to_json() for info in index.episodes])
 
@@ -208,21 +188,40 @@ def index_from_root_attrs(attrs: h5py.AttributeManager) -> DatasetIndex:
 
     The episode list is empty when the attributes have none (main_data.hdf5).
     """
+    return _index_from(attrs, observation_space=attrs[schema.ROOT_OBSERVATION_SPACE],
+                       action_space=attrs[schema.ROOT_ACTION_SPACE],
+                       env_spec=attrs.get(schema.ROOT_ENV_SPEC),
+                       episodes=json.loads(attrs.get(schema.ROOT_EPISODES, "[]")))
+
+
+def _dataset_fields(index: DatasetIndex) -> dict[str, Any]:
+    # The same names serve metadata.json's "clonelab" object and the HDF5 root attributes.
+    header = index.header
+    return {
+        schema.ATTR_SCHEMA_VERSION: header.schema_version,
+        schema.ATTR_APP_VERSION: header.app_version,
+        schema.ATTR_ENV_ID: header.env_id,
+        schema.ATTR_OPERATOR: header.operator,
+        schema.ROOT_CREATED_AT: header.created_at,
+        schema.ROOT_NEXT_EPISODE_ID: index.next_episode_id,
+    }
+
+
+def _index_from(fields: Mapping[str, Any], *, observation_space: str, action_space: str,
+                env_spec: str | None, episodes: list[dict[str, Any]]) -> DatasetIndex:
     header = DatasetHeader(
-        env_id=str(attrs[schema.ATTR_ENV_ID]),
-        observation_space=schema.space_from_json(attrs[schema.ROOT_OBSERVATION_SPACE]),
-        action_space=schema.space_from_json(attrs[schema.ROOT_ACTION_SPACE]),
-        env_spec=attrs.get(schema.ROOT_ENV_SPEC),
-        operator=str(attrs.get(schema.ATTR_OPERATOR, "")),
-        created_at=float(attrs.get(schema.ROOT_CREATED_AT, math.nan)),
-        schema_version=int(attrs[schema.ATTR_SCHEMA_VERSION]),
-        app_version=str(attrs.get(schema.ATTR_APP_VERSION, "")),
+        env_id=str(fields[schema.ATTR_ENV_ID]),
+        observation_space=schema.space_from_json(observation_space),
+        action_space=schema.space_from_json(action_space),
+        env_spec=env_spec,
+        operator=str(fields.get(schema.ATTR_OPERATOR, "")),
+        created_at=float(fields.get(schema.ROOT_CREATED_AT, math.nan)),
+        schema_version=int(fields[schema.ATTR_SCHEMA_VERSION]),
+        app_version=str(fields.get(schema.ATTR_APP_VERSION, "")),
     )
-    listed = json.loads(attrs.get(schema.ROOT_EPISODES, "[]"))
-    episodes = [EpisodeInfo.from_json(item) for item in listed]
-    return DatasetIndex(header=header, episodes=(),
-                        next_episode_id=int(attrs[schema.ROOT_NEXT_EPISODE_ID])
-                        ).with_episodes(episodes)
+    index = DatasetIndex(header=header, episodes=(),
+                         next_episode_id=int(fields[schema.ROOT_NEXT_EPISODE_ID]))
+    return index.with_episodes([EpisodeInfo.from_json(item) for item in episodes])
 
 
 def write_index(data_dir: Path, index: DatasetIndex) -> None:

@@ -66,7 +66,11 @@ def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
 
 def write_text_atomically(path: Path, text: str) -> None:
     """Atomically replace a text file."""
-    write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+    def write(tmp: Path) -> None:
+        tmp.write_text(text, encoding="utf-8")
+
+    write_atomically(path, write)
 
 
 def write_episode_group(group: h5py.Group, episode: EpisodeData, *,
@@ -126,7 +130,7 @@ def read_raw(path: Path, offsets: tuple[int, ...], buffers: tuple[np.ndarray, ..
     """Fill each contiguous buffer from the bytes at its offset; OSError on a short read."""
     with open(path, "rb", buffering=0) as file:
         for offset, buffer in zip(offsets, buffers, strict=True):
-            view = memoryview(buffer).cast("B")
+            view = buffer.data.cast("B")
             file.seek(offset)
             if file.readinto(view) != view.nbytes:
                 raise OSError(f"{path} ends before byte {offset + view.nbytes}")

@@ -134,9 +134,10 @@ def episode_problem(episode: EpisodeData, observation_space: gym.Space,
     steps = len(episode.actions)  # one action per step: the other lengths follow from it
     if steps == 0:
         return "the episode has no steps"
+    observation_shape = schema.row_shape(observation_space)
     expected = {
-        schema.OBSERVATIONS: (episode.observations, (steps + 1, *observation_space.shape)),
-        schema.ACTIONS: (episode.actions, (steps, *action_space.shape)),
+        schema.OBSERVATIONS: (episode.observations, (steps + 1, *observation_shape)),
+        schema.ACTIONS: (episode.actions, (steps, *schema.row_shape(action_space))),
         schema.REWARDS: (episode.rewards, (steps,)),
         schema.TERMINATIONS: (episode.terminations, (steps,)),
         schema.TRUNCATIONS: (episode.truncations, (steps,)),
@@ -147,7 +148,7 @@ def episode_problem(episode: EpisodeData, observation_space: gym.Space,
             return f"{name} has shape {np.shape(array)}, expected {shape}"
     for name, array, space in ((schema.OBSERVATIONS, episode.observations, observation_space),
                                (schema.ACTIONS, episode.actions, action_space)):
-        if not np.can_cast(np.asarray(array).dtype, space.dtype, "same_kind"):
+        if not np.can_cast(np.asarray(array).dtype, np.dtype(space.dtype), "same_kind"):
             return f"{name} have dtype {np.asarray(array).dtype}, expected {space.dtype}"
     for name, array in ((schema.OBSERVATIONS, episode.observations),
                         (schema.ACTIONS, episode.actions), (schema.REWARDS, episode.rewards)):
@@ -212,7 +213,7 @@ def hash_arrays(*arrays: np.ndarray) -> str:
     for array in arrays:
         array = np.ascontiguousarray(array)
         digest.update(f"{array.dtype.str}{array.shape}".encode())
-        digest.update(memoryview(array).cast("B"))
+        digest.update(array.data.cast("B"))
     return digest.hexdigest()
 
 
@@ -223,5 +224,5 @@ def _own(value: Any) -> Any:
 
 def _stack_rows(values: list[Any], space: gym.Space) -> np.ndarray:
     if not values:
-        return np.empty((0, *space.shape), dtype=space.dtype)
+        return np.empty((0, *schema.row_shape(space)), dtype=space.dtype)
     return np.asarray(values).astype(space.dtype, copy=False)

@@ -122,6 +122,11 @@ def image_chunks(rows: int, frame_shape: tuple[int, ...]) -> tuple[int, ...]:
     return (max(1, min(FRAMES_PER_CHUNK, rows)), *frame_shape)
 
 
+def row_shape(space: gym.Space) -> tuple[int, ...]:
+    """The shape of one element of a supported space (gymnasium types it as optional)."""
+    return tuple(space.shape or ())
+
+
 def check_space(space: gym.Space) -> None:
     """Raise ValueError when ``space`` is not one the dataset can store."""
     if not isinstance(space, _SUPPORTED_SPACES):
@@ -141,7 +146,7 @@ def space_to_json(space: gym.Space) -> str:
     elif isinstance(space, gym.spaces.MultiDiscrete):
         doc = {"type": "MultiDiscrete", "dtype": str(space.dtype), "nvec": space.nvec.tolist(),
                "start": space.start.tolist()}
-    else:
+    elif isinstance(space, gym.spaces.MultiBinary):
         doc = {"type": "MultiBinary", "n": space.n}
     return json.dumps(doc)
 
