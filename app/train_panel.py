@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pyqtgraph as pg
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -263,6 +264,10 @@ class TrainPanel(QWidget):
         if self._worker is not None:
             self._worker.cancel()
             self._worker.wait(5000)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        self.shutdown()
+        super().closeEvent(event)
 
     # -- training -----------------------------------------------------------------------------
 

@@ -97,6 +97,21 @@ def test_delete_hides_at_once_undo_restores_and_commit_deletes_on_disk(
     assert not browser.undo_stack.canUndo()
 
 
+def test_deletion_reaches_the_disk_when_the_undo_window_closes(qtbot, browser, dataset,
+                                                             monkeypatch) -> None:
+    monkeypatch.setattr("app.dataset_browser.UNDO_WINDOW_MS", 50)
+    with qtbot.waitSignal(browser._undo_timer.timeout, timeout=5_000):
+        browser.delete_episodes([2])
+    assert DemoDataset.open(dataset.path).episode_ids == (0, 1)
+    assert not browser.undo_stack.canUndo()
+
+
+def test_new_episodes_show_when_the_dataset_changes(browser, dataset) -> None:
+    dataset.append(play_expert(ENV_ID, 9, max_steps=10), tags=("late",))
+    browser._state.set_dataset_path(dataset.path)  # what the Play tab does after a commit
+    assert browser.visible_ids() == [0, 1, 2, 3]
+
+
 def test_closing_the_view_commits_pending_deletions(qtbot, dataset) -> None:
     state = AppState(ENV_ID)
     state.set_dataset_path(dataset.path)
