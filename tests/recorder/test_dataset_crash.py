@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import h5py
 import numpy as np
 import pytest
 
@@ -136,12 +137,16 @@ def test_stray_temporary_files_are_removed_on_open(data_dir):
     assert dataset.episode_ids == (0, 1)
 
 
-def test_lost_metadata_is_rebuilt(data_dir):
-    (data_dir / "metadata.json").unlink()
+@pytest.mark.parametrize("lost", INDEX_FILES)
+def test_a_lost_index_file_is_rebuilt(data_dir, lost):
+    (data_dir / lost).unlink()
     dataset = DemoDataset.open(data_dir.parent)
     assert dataset.episode_ids == (0, 1)
     assert dataset.env_id == "Synthetic-v0"
     assert json.loads((data_dir / "metadata.json").read_text())["total_episodes"] == 2
+    with h5py.File(data_dir / "main_data.hdf5", "r") as main:
+        np.testing.assert_array_equal(main["episode_1/actions"][()],
+                                      synthetic_episode(1, 4).actions)
 
 
 def test_damaged_unindexed_episode_file_is_set_aside(data_dir):
