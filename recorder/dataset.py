@@ -118,13 +118,14 @@ class DemoDataset:
         store = DirectoryStore(data_dir)
         index, intact = store.read_index()
         cls._checked(root, index, env_id)
-        locked = store.lock.acquire(blocking=False)
         try:
-            index = store.repair(index, intact, locked=locked)
-        except OSError as exc:
-            logger.warning("%s: could not repair the index (%s)", data_dir, exc)
-        finally:
-            store.lock.release()
+            locked = store.lock.acquire(blocking=False)
+            try:
+                index = store.repair(index, intact, locked=locked)
+            finally:
+                store.lock.release()
+        except OSError as exc:  # a read-only copy, say: it still reads
+            logger.warning("%s: could not check the index (%s)", data_dir, describe(exc))
         return cls(root, index, store=store)
 
     @classmethod
@@ -268,16 +269,16 @@ class DemoDataset:
         if problem:
             raise DatasetError(self._path, f"episode refused: {problem}")
         episode = normalized(episode, self.observation_space, self.action_space)
-        with store.lock:
-            try:
+        try:
+            with store.lock:
                 index = store.fresh_index()
                 meta = EpisodeMeta(episode_id=index.next_episode_id, env_id=self.env_id,
                                    tags=tags, notes=str(notes), operator=self.operator,
                                    app_version=schema.app_version())
                 self._index = store.commit(index, episode, meta, self.observation_space)
-            except OSError as exc:
-                raise DatasetError(store.data_dir,
-                                   f"could not commit the episode ({describe(exc)})") from None
+        except OSError as exc:
+            raise DatasetError(store.data_dir,
+                               f"could not commit the episode ({describe(exc)})") from None
         logger.debug("%s: committed episode %d", self._path, meta.episode_id)
         assert meta.episode_id is not None
         return meta.episode_id
@@ -285,15 +286,15 @@ class DemoDataset:
     def delete_episode(self, episode_id: int) -> None:
         """Delete one episode; the others stay readable and its id is never reused."""
         store = self._writable_store()
-        with store.lock:
-            try:
+        try:
+            with store.lock:
                 index = store.fresh_index()
                 if episode_id not in index.by_id:
                     raise DatasetError(self._path, f"has no episode {episode_id}")
                 self._index = store.remove(index, episode_id)
-            except OSError as exc:
-                raise DatasetError(store.data_dir, f"could not delete episode {episode_id} "
-                                                   f"({describe(exc)})") from None
+        except OSError as exc:
+            raise DatasetError(store.data_dir, f"could not delete episode {episode_id} "
+                                               f"({describe(exc)})") from None
 
     def export(self, path: str | os.PathLike[str]) -> Path:
         """Write every episode into one self-contained ``.hdf5`` file that :meth:`open` reads."""
