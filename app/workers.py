@@ -24,6 +24,10 @@ log = logging.getLogger(__name__)
 
 WorkFactory = Callable[[threading.Event], Any]
 
+# Every thread started, until it has finished: Python must never collect a QThread that still
+# runs (Qt aborts), even when the widget that owned the worker is gone.
+_THREADS: set[QThread] = set()
+
 
 class _Runner(QThread):
     """The thread that drives the generator; reports through its owner's signals."""
@@ -54,12 +58,17 @@ class GeneratorWorker(QObject):
         self._factory = factory
         self._cancel = threading.Event()
         self._thread: _Runner | None = None
+        # The owner went away (its window closed): nobody wants the result any more.
+        self.destroyed.connect(self._cancel.set)
 
     def start(self) -> None:
         """Start the work on a new thread (once per worker)."""
         if self._thread is not None:
             raise RuntimeError("a GeneratorWorker runs once; make a new one")
+        for finished in [thread for thread in _THREADS if thread.isFinished()]:
+            _THREADS.discard(finished)
         self._thread = _Runner(self)
+        _THREADS.add(self._thread)
         self._thread.start()
 
     def cancel(self) -> None:
@@ -84,12 +93,18 @@ class GeneratorWorker(QObject):
                 result = work
         except Exception as exc:  # noqa: BLE001 - every failure becomes one message
             log.exception("background work failed")
-            self.failed.emit(one_line(exc))
+            self._report("failed", one_line(exc))
             return
         if self._cancel.is_set():
-            self.cancelled.emit()
+            self._report("cancelled")
         else:
-            self.finished.emit(result)
+            self._report("finished", result)
+
+    def _report(self, signal: str, *args: Any) -> None:
+        try:
+            getattr(self, signal).emit(*args)
+        except RuntimeError:  # the worker's Qt object was deleted with its owner
+            log.debug("work ended (%s) after its owner was deleted", signal)
 
     def _iterate(self, work: Generator) -> Any:
         while True:
@@ -100,4 +115,4 @@ class GeneratorWorker(QObject):
                 record = next(work)
             except StopIteration as stop:
                 return stop.value
-            self.progress.emit(record)
+            self._report("progress", record)

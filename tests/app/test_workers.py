@@ -108,3 +108,24 @@ def test_a_worker_runs_once(qtbot):
     assert worker.wait()
     with pytest.raises(RuntimeError, match="runs once"):
         worker.start()
+
+
+def test_deleting_the_owner_cancels_the_work_without_a_crash(qtbot):
+    from PySide6.QtCore import QObject
+
+    started = threading.Event()
+    stopped = threading.Event()
+
+    def factory(cancel):
+        started.set()
+        if cancel.wait(5):
+            stopped.set()
+        return "late"
+
+    owner = QObject()
+    worker = GeneratorWorker(factory, owner)
+    worker.start()
+    assert started.wait(5)
+    owner.deleteLater()  # e.g. the window closed while a summary was computing
+    del owner, worker
+    qtbot.waitUntil(stopped.is_set, timeout=5000)
