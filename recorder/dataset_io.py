@@ -33,7 +33,18 @@ class EpisodeMeta:
     notes: str = ""
     operator: str = ""
     app_version: str = ""
-    schema_version: int | None = None
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where an episode group lives: a file and the group's path inside it."""
+
+    file: Path
+    group: str = "/"
+
+    def dataset_path(self, name: str) -> str:
+        """The path of one of the group's datasets inside the file."""
+        return f"{self.group.rstrip('/')}/{name}"
 
 
 def fsync_dir(path: Path) -> None:
@@ -171,7 +182,6 @@ def read_episode_meta(group: h5py.Group) -> EpisodeMeta:
     """The non-data attributes of an episode group (defaults for Minari's groups)."""
     attrs = group.attrs
     episode_id = attrs.get(schema.ATTR_ID)
-    version = attrs.get(schema.ATTR_SCHEMA_VERSION)
     return EpisodeMeta(
         episode_id=None if episode_id is None else int(episode_id),
         env_id=str(attrs.get(schema.ATTR_ENV_ID, "")),
@@ -179,7 +189,6 @@ def read_episode_meta(group: h5py.Group) -> EpisodeMeta:
         notes=str(attrs.get(schema.ATTR_NOTES, "")),
         operator=str(attrs.get(schema.ATTR_OPERATOR, "")),
         app_version=str(attrs.get(schema.ATTR_APP_VERSION, "")),
-        schema_version=None if version is None else int(version),
     )
 
 
@@ -275,15 +284,3 @@ def _read_options(attrs: h5py.AttributeManager) -> dict[str, Any] | None:
             node = node.setdefault(parent, {})
         node[leaf] = value.tolist() if isinstance(value, np.ndarray | np.generic) else value
     return options
-
-
-@dataclass(frozen=True)
-class Location:
-    """Where an episode group lives: a file and the group's path inside it."""
-
-    file: Path
-    group: str = "/"
-
-    def dataset_path(self, name: str) -> str:
-        """The path of one of the group's datasets inside the file."""
-        return f"{self.group.rstrip('/')}/{name}"

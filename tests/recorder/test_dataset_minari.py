@@ -53,14 +53,14 @@ def test_minari_load_dataset_reads_a_clonelab_dataset(minari_root, observation_s
     assert "cartpole-demo-v0" in minari.list_local_datasets()
 
 
-def build_minari_dataset(data_path, episodes, *, env_id="CartPole-v1"):
+def build_minari_dataset(data_path, episodes, *, env_id="CartPole-v1", options=None):
     """A dataset written by Minari's own storage API, as another tool would make it."""
     data_path.parent.mkdir(parents=True)
     storage = MinariStorage.new(data_path, observation_space=VECTOR_SPACE,
                                 action_space=DISCRETE_ACTIONS, env_spec=gym.spec(env_id),
                                 jpeg_encoding=False)
     storage.update_episodes([
-        EpisodeBuffer(seed=episode.seed, observations=list(episode.observations),
+        EpisodeBuffer(seed=episode.seed, options=options, observations=list(episode.observations),
                       actions=list(episode.actions), rewards=list(episode.rewards),
                       terminations=list(episode.terminations),
                       truncations=list(episode.truncations))
@@ -72,7 +72,8 @@ def build_minari_dataset(data_path, episodes, *, env_id="CartPole-v1"):
 
 def test_open_a_minari_dataset_made_elsewhere(tmp_path):
     episodes = [synthetic_episode(seed, 5 + seed) for seed in range(3)]
-    build_minari_dataset(tmp_path / "made-v0" / "data", episodes)
+    build_minari_dataset(tmp_path / "made-v0" / "data", episodes,
+                         options={"low": -0.05, "shape": {"width": 3}})
 
     dataset = DemoDataset.open(tmp_path / "made-v0", env_id="CartPole-v1")
 
@@ -84,6 +85,7 @@ def test_open_a_minari_dataset_made_elsewhere(tmp_path):
     np.testing.assert_array_equal(loaded.observations, episodes[2].observations)
     np.testing.assert_array_equal(loaded.actions, episodes[2].actions)
     assert loaded.seed == 2
+    assert loaded.options == {"low": -0.05, "shape": {"width": 3}}  # Minari's options/<key>
     assert loaded.actors == ("unknown",) * 7
     assert np.isnan(loaded.timestamps).all()
     transitions = dataset.transitions()
