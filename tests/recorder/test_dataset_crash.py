@@ -89,6 +89,7 @@ def test_sigkill_at_any_moment_keeps_every_committed_episode(tmp_path):
             np.testing.assert_array_equal(loaded.observations,
                                           crash_episode(episode_seed).observations)
         assert not list(path.rglob("*.tmp"))
+        assert not list(path.rglob("*.corrupt"))  # no kill left a half-written episode file
         assert len(dataset.transitions()) == dataset.total_steps
     assert sorted(committed) == list(range(len(committed)))  # no id was handed out twice
     metadata = json.loads((path / "data" / "metadata.json").read_text())
