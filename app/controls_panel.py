@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import enum
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -155,10 +156,9 @@ class ControlsPanel(QWidget):
 
     def show_env(self, entry: EnvEntry, env: gymnasium.Env) -> EnvEntry:
         """Show an env's controls, with the user's saved remapping when it still fits; returns
-        the entry in effect. Discrete actions are labelled when the env names them (Atari)."""
+        the entry in effect. Discrete actions are labelled when the env names them."""
         self._default = entry
-        meanings = getattr(env.unwrapped, "get_action_meanings", None)
-        self._action_names = tuple(meanings()) if callable(meanings) else ()
+        self._action_names = action_names(env)
         saved = self._settings.control_map(entry.env_id)
         self._message.clear()
         if saved is not None:
@@ -343,6 +343,17 @@ class ControlsPanel(QWidget):
             self._axes.setCellWidget(row, 2, invert)
             self._axes.setCellWidget(row, 3, detect)
         self._axes.setVisible(bool(pad.axes))
+
+
+def action_names(env: gymnasium.Env) -> tuple[str, ...]:
+    """Names of an env's discrete actions when it has them (Atari, MiniGrid), else ()."""
+    meanings = getattr(env.unwrapped, "get_action_meanings", None)
+    if callable(meanings):
+        return tuple(str(name).lower() for name in meanings())
+    actions = getattr(env.unwrapped, "actions", None)  # MiniGrid's Actions enum
+    if isinstance(actions, type) and issubclass(actions, enum.Enum):
+        return tuple(action.name for action in actions)
+    return ()
 
 
 def _bindings_table(first_column: str) -> QTableWidget:

@@ -105,8 +105,9 @@ class MainWindow(QMainWindow):
             self.state.set_env_id(dataset.env_id)
         self.state.set_dataset_path(path)
         self.settings.add_recent("dataset", path)
-        self.statusBar().showMessage(
-            f"Dataset {path.name}: {len(dataset)} episodes of {dataset.env_id}", STATUS_MS)
+        count = len(dataset)
+        self.statusBar().showMessage(f"Dataset {path.name}: {count} episode"
+                                     f"{'' if count == 1 else 's'} of {dataset.env_id}", STATUS_MS)
         return True
 
     def choose_policy(self) -> None:
@@ -318,7 +319,7 @@ class MainWindow(QMainWindow):
         event.acceptProposedAction()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
-        unsaved = len(self.play.committer.failed_jobs)
+        unsaved = self.play.finish_recording()
         if unsaved:
             answer = QMessageBox.question(
                 self, "Unsaved episodes",

@@ -202,10 +202,19 @@ class PlayView(QWidget):
         if self.loop is not None:
             self.loop.pause()
 
+    def finish_recording(self) -> int:
+        """Before quitting: keep the episode under review and finish every commit; returns
+        how many kept episodes could not be saved (still in memory for a retry)."""
+        self.pause()
+        if self.pending_episode is not None:
+            self.keep_episode()  # played to its end: keep rather than lose it
+        self.committer.drain()
+        return len(self.committer.failed_jobs)
+
     def shutdown(self) -> None:
-        """Stop timers, finish commits and close the env (the window is closing)."""
+        """Stop the gamepad poller, finish commits and close the env (the window closes)."""
         self.poller.stop()
-        self.committer.wait()
+        self.finish_recording()
         self._close_env()
 
     # --- events -----------------------------------------------------------------------------
@@ -292,6 +301,7 @@ class PlayView(QWidget):
             self.source.gamepad_map = entry.gamepad
 
     def _on_episode_started(self, _observation: Any) -> None:
+        self._episodes += 1
         self._last = None
         self._render()
 
@@ -303,7 +313,6 @@ class PlayView(QWidget):
         self._fps = fps
 
     def _on_episode_finished(self, episode: EpisodeData) -> None:
-        self._episodes += 1
         if self.recorder.offer(episode):
             self.review.ask(episode)
         self._sync()
@@ -352,13 +361,15 @@ class PlayView(QWidget):
         fps = "–" if math.isnan(self._fps) else f"{self._fps:.0f}"
         lines = [
             self.entry.title,
-            f"Episode {self._episodes + 1}   Step {step}   Return {total:.1f}",
+            f"Episode {self._episodes}   Step {step}   Return {total:.2f}",
             f"FPS {fps} / {self.loop.target_fps:g}   Speed {self.loop.speed:g}x"
             + ("   Wait for input" if self.loop.wait_for_input else ""),
             f"Control: human ({self.source.device})",
         ]
         if self.recording and self.dataset is not None:
-            lines.append(f"Dataset: {self.dataset.path.name} ({len(self.dataset)} episodes)")
+            count = len(self.dataset)
+            lines.append(f"Dataset: {self.dataset.path.name} ({count} episode"
+                         f"{'' if count == 1 else 's'})")
         if not self.loop.running and self.pending_episode is None and self.loop.in_episode:
             lines.append("PAUSED")
         self.frame.set_hud(lines)

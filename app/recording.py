@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import gymnasium
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Signal
 
 from app import pyside_fixes
 from app.state import AppState
@@ -87,9 +87,20 @@ class EpisodeCommitter(QObject):
         self.changed.emit()
         return episode_id
 
-    def wait(self, timeout_ms: int = 10_000) -> bool:
-        """Block until the running commit ends (at quit); True when nothing is left running."""
-        return self._worker is None or self._worker.wait(timeout_ms)
+    def drain(self, timeout_ms: int = 30_000) -> bool:
+        """Finish every queued commit before returning (the app is quitting); failures stay in
+        `failed_jobs`. False when a commit outlasted `timeout_ms`."""
+        while self._worker is not None:
+            worker = self._worker
+            if not worker.wait(timeout_ms):
+                log.error("a commit is still running after %d ms", timeout_ms)
+                return False
+            # Deliver the worker's queued result now: the event loop may not run again.
+            QCoreApplication.sendPostedEvents(self, QEvent.Type.MetaCall)
+            if self._worker is worker:
+                log.error("a finished commit did not report its result")
+                return False
+        return True
 
     def _next(self) -> None:
         if self._current is not None or not self._queue:

@@ -23,12 +23,32 @@ from PySide6.QtWidgets import QApplication
 from app.main_window import MainWindow
 from app.settings import Settings
 from app.state import AppState
+from recorder.catalog import make_env
+from recorder.dataset import DemoDataset
+from recorder.experts import make_expert
+from recorder.session import PlaySession
 
 
 def settle(app: QApplication, ms: int = 200) -> None:
     """Let Qt lay out and paint."""
     QTest.qWait(ms)
     app.processEvents()
+
+
+def expert_dataset(path: Path, env_id: str) -> Path:
+    """A dataset holding one scripted-expert episode (what a session of recording leaves)."""
+    env = make_env(env_id)
+    dataset = DemoDataset.create(path, env_id=env_id, observation_space=env.observation_space,
+                                 action_space=env.action_space, operator="screenshots")
+    session = PlaySession(env, env_id=env_id)
+    expert = make_expert(env, seed=0)
+    observation = session.reset(seed=0)
+    expert.reset(0)
+    while not session.episode_over:
+        observation = session.step(expert.act(observation), actor="expert", device="script").obs
+    dataset.append(session.finish_episode(), tags=("expert",))
+    env.close()
+    return path
 
 
 def play_screenshot(app: QApplication, out: Path, workdir: Path, env_id: str) -> Path:
@@ -39,12 +59,12 @@ def play_screenshot(app: QApplication, out: Path, workdir: Path, env_id: str) ->
     window.resize(1280, 800)
     window.show()
     settle(app)
+    window.open_dataset(expert_dataset(workdir / "demos", env_id))
     play = window.play
-    play.create_dataset(workdir / "demos")
     play.set_recording(True)
     # Fire the main engine in bursts, through the view's own key events, at the real rate.
     play.toggle_pause()
-    for key, ms in ((Qt.Key.Key_Up, 500), (None, 300), (Qt.Key.Key_Up, 400), (None, 300)):
+    for key, ms in ((None, 600), (Qt.Key.Key_Up, 250), (Qt.Key.Key_Left, 150), (None, 300)):
         if key is not None:
             QTest.keyPress(play, key)
         QTest.qWait(ms)
@@ -52,6 +72,29 @@ def play_screenshot(app: QApplication, out: Path, workdir: Path, env_id: str) ->
             QTest.keyRelease(play, key)
     path = out / "play.png"
     window.grab().save(str(path))  # while playing: the HUD shows the achieved rate
+    window.close()
+    return path
+
+
+def review_screenshot(app: QApplication, out: Path, workdir: Path) -> Path:
+    """The keep/discard strip after a recorded MiniGrid episode (pixel art, scaled crisp)."""
+    env_id = "MiniGrid-Empty-5x5-v0"
+    settings = Settings(QSettings(str(workdir / "review.ini"), QSettings.Format.IniFormat))
+    window = MainWindow(AppState(env_id), settings)
+    window.resize(1280, 800)
+    window.show()
+    settle(app)
+    window.open_dataset(expert_dataset(workdir / "grid-demos", env_id))
+    play = window.play
+    play.set_recording(True)
+    # Forward twice, turn right, forward twice: the goal ends the episode by itself.
+    for key in (Qt.Key.Key_Up, Qt.Key.Key_Up, Qt.Key.Key_Right, Qt.Key.Key_Up, Qt.Key.Key_Up):
+        QTest.keyClick(play, key)
+        settle(app, 150)
+    play.review.set_tags("grid, first try")
+    settle(app, 300)
+    path = out / "play_review.png"
+    window.grab().save(str(path))
     window.close()
     return path
 
@@ -67,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     with tempfile.TemporaryDirectory() as workdir:
         print(play_screenshot(app, args.out, Path(workdir), args.env))
+        print(review_screenshot(app, args.out, Path(workdir)))
     return 0
 
 

@@ -172,3 +172,18 @@ def test_geometry_is_remembered(qtbot, settings):
     qtbot.addWidget(again)
     assert again.geometry() == where
     again.close()
+
+
+def test_closing_keeps_the_episode_under_review_and_finishes_commits(qtbot, settings, tmp_path):
+    win = MainWindow(AppState("CartPole-v1"), settings)
+    qtbot.addWidget(win)
+    play = win.play
+    assert play.create_dataset(tmp_path / "demos") and play.set_recording(True)
+    for _ in range(2):  # one episode kept (its commit still running), one under review
+        while play.pending_episode is None:
+            play.step_once()
+        if not play.committer.busy:
+            play.keep_episode()
+    assert play.pending_episode is not None
+    win.close()  # returns only when both are on disk
+    assert len(DemoDataset.open(tmp_path / "demos")) == 2

@@ -216,7 +216,7 @@ def test_the_hud_tells_step_return_rate_and_who_plays(qtbot, make_view):
     view.step_once()
     view.step_once()
     hud = "\n".join(view.frame.hud())
-    assert "Step 2" in hud and "Return 2.0" in hud
+    assert "Episode 1   Step 2   Return 2.00" in hud
     assert "/ 30" in hud and "Control: human (keyboard)" in hud
     assert view.frame.frame_size() is not None
     view.set_speed(2.0)
