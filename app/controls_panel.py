@@ -226,11 +226,7 @@ class ControlsPanel(QWidget):
             moved = max(range(len(state.axes)), key=lambda i: abs(state.axes[i]))
             if abs(state.axes[moved]) >= _AXIS_DETECT_THRESHOLD:
                 index, self._capturing_axis = self._capturing_axis, None
-                self._set_axis(index, moved)
-
-    def set_axis(self, index: int, axis: int) -> None:
-        """Make analog binding `index` read pad axis `axis`."""
-        self._set_axis(index, axis)
+                self.set_axis(index, moved)
 
     def set_inverted(self, index: int, inverted: bool) -> None:
         """Invert (or not) analog binding `index`."""
@@ -277,7 +273,8 @@ class ControlsPanel(QWidget):
         self._capturing_key = self._capturing_pad = self._capturing_axis = None
         self._pad_held = frozenset()
 
-    def _set_axis(self, index: int, axis: int) -> None:
+    def set_axis(self, index: int, axis: int) -> None:
+        """Make analog binding `index` read pad axis `axis`."""
         if self._entry is None or self._entry.gamepad is None:
             return
         pad = self._entry.gamepad
@@ -327,7 +324,7 @@ class ControlsPanel(QWidget):
             axis.setRange(0, MAX_AXES - 1)
             axis.setValue(binding.axis)
             axis.setToolTip("The pad axis number (SDL's numbering)")
-            axis.valueChanged.connect(lambda value, i=row: self._set_axis(i, value))
+            axis.valueChanged.connect(lambda value, i=row: self.set_axis(i, value))
             invert = QCheckBox()
             invert.setChecked(binding.scale < 0)
             invert.setToolTip("Flip the axis direction")

@@ -126,3 +126,17 @@ def test_no_gamepad_support_is_a_status_message_not_a_crash(qtbot):
     assert "no joystick subsystem" in unavailable.args[0]
     poller.poll()  # polling without a reader does nothing
     poller.stop()
+
+
+def test_an_axis_can_be_detected_by_moving_the_stick(qtbot, pad, pendulum):
+    view = pendulum
+    view.controls._start_axis_detect(0)
+    pad.set_axis(3, -1.0)  # the right stick instead of the left
+    view.poller.poll()
+    assert view.entry.gamepad.axes[0].axis == 3
+    view.step_once()
+    pad.set_axis(3, 0.0)
+    pad.set_axis(0, -1.0)  # the old axis no longer drives the action
+    view.poller.poll()
+    view.step_once()
+    assert view.loop.session.finish_episode().actions[:, 0].tolist() == pytest.approx([2.0, 0.0])
