@@ -28,10 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import pyside_fixes
-
 log = logging.getLogger(__name__)
-pyside_fixes.install()
 
 _INT_MAX = 2**31 - 1
 _NONE_TEXT = "default"

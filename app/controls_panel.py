@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import pyside_fixes
 from app.settings import Settings
 from recorder.catalog import EnvEntry
 from recorder.controls import (
@@ -42,7 +41,6 @@ from recorder.controls import (
 )
 from recorder.gamepad import MAX_AXES
 
-pyside_fixes.install()
 log = logging.getLogger(__name__)
 
 _AXIS_DETECT_THRESHOLD = 0.6

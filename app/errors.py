@@ -11,10 +11,6 @@ from types import TracebackType
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from app import pyside_fixes
-
-pyside_fixes.install()
-
 log = logging.getLogger(__name__)
 
 

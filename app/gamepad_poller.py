@@ -7,10 +7,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from app import pyside_fixes
 from recorder.controls import GamepadError, GamepadReader, HotplugEvent
-
-pyside_fixes.install()
 
 log = logging.getLogger(__name__)
 

@@ -10,10 +10,6 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
-from app import pyside_fixes
-
-pyside_fixes.install()
-
 MIN_SPEED = 0.25
 MAX_SPEED = 2.0
 _SEED_RANGE = 2**31 - 1

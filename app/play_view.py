@@ -12,7 +12,6 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QFocusEvent, QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 
-from app import pyside_fixes
 from app.controls_panel import ControlsPanel
 from app.errors import show_error
 from app.frame_view import FrameView
@@ -29,7 +28,6 @@ from recorder.catalog import CATALOG, EnvBuildError, EnvEntry, UnknownEnvError, 
 from recorder.dataset import EpisodeData
 from recorder.session import PlaySession, StepOutcome
 
-pyside_fixes.install()
 log = logging.getLogger(__name__)
 
 

@@ -10,12 +10,10 @@ from pathlib import Path
 import gymnasium
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Signal
 
-from app import pyside_fixes
 from app.state import AppState
 from app.workers import GeneratorWorker
 from recorder.dataset import DatasetError, DemoDataset, EpisodeData
 
-pyside_fixes.install()
 log = logging.getLogger(__name__)
 
 

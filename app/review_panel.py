@@ -5,10 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
-from app import pyside_fixes
 from recorder.dataset import EpisodeData
-
-pyside_fixes.install()
 
 
 class ReviewPanel(QFrame):

@@ -15,10 +15,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal
 
-from app import pyside_fixes
 from app.errors import one_line
-
-pyside_fixes.install()
 
 log = logging.getLogger(__name__)
 

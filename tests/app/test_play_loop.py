@@ -180,7 +180,7 @@ def test_an_exception_pauses_and_keeps_the_buffered_episode(qtbot, session):
 
 def test_many_qt_calls_and_emits_do_not_abort_python(session):
     # PySide6 6.12.0 on Python 3.11 drops a reference to None per void call and to True per
-    # emit; without app.pyside_fixes this many calls abort CPython (none_dealloc).
+    # emit, and this many calls abort CPython (none_dealloc): pyproject keeps it out.
     loop = PlayLoop(session, ConstantSource(), fps=30)
     for _ in range(150_000):
         loop.set_wait_for_input(False)  # a Python method that makes no Qt call: a baseline
