@@ -218,9 +218,9 @@ class SummaryPlots(QWidget):
             plot.setTitle("State coverage (not shown for image observations)")
             return
         plot.setTitle("State coverage")
-        points = summary.observations.reshape(len(summary.observations), -1)
-        if points.shape[1] == 0 or len(points) == 0:
+        if len(summary.observations) == 0:
             return
+        points = summary.observations.reshape(len(summary.observations), -1)
         x = max(0, self.x_dim.currentIndex())
         y = max(0, self.y_dim.currentIndex())
         scatter = pg.ScatterPlotItem(x=points[:, x], y=points[:, y], size=3, pen=None,

@@ -199,3 +199,21 @@ def test_plots_save_as_png(qtbot, browser, tmp_path: Path) -> None:
     paths = browser.plots.save_png(tmp_path)
     assert sorted(p.name for p in paths) == ["actions.png", "coverage.png", "returns.png"]
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in paths)
+
+
+def test_a_new_empty_dataset_shows_empty_plots_without_an_error(qtbot, tmp_path: Path) -> None:
+    import gymnasium as gym
+
+    env = gym.make(ENV_ID)
+    empty = DemoDataset.create(tmp_path / "empty", env_id=ENV_ID,
+                               observation_space=env.observation_space,
+                               action_space=env.action_space)
+    state = AppState(ENV_ID)
+    state.set_dataset_path(empty.path)
+    view = DatasetBrowser(state)
+    qtbot.addWidget(view)
+    view.plots.x_dim.setCurrentIndex(1)  # redraws the coverage plot from the empty summary
+    qtbot.waitUntil(lambda: view.plots.summary() is not None, timeout=10_000)
+    assert len(view.plots.summary().episode_ids) == 0
+    assert view.plots.coverage_plot.listDataItems() == []
+    view.shutdown()
