@@ -209,26 +209,30 @@ class _Stopwatch:
 
 @torch.no_grad()
 def _validate(
-    policy: Policy, obs: torch.Tensor, actions: torch.Tensor, targets: torch.Tensor
+    policy: Policy,
+    obs: torch.Tensor,
+    actions: torch.Tensor,
+    targets: torch.Tensor,
+    rows: torch.Tensor,
 ) -> tuple[float | None, float | None, float | None]:
-    """(loss, accuracy, action error) over the validation rows, scored in chunks."""
-    if len(obs) == 0:
+    """(loss, accuracy, action error) over the validation `rows`, scored in chunks."""
+    if len(rows) == 0:
         return None, None, None
     policy.eval()
     loss_sum = 0.0
     hit_or_error = 0.0
     discrete = policy.spec.action_kind == "discrete"
-    for start in range(0, len(obs), VAL_CHUNK):
-        chunk = slice(start, start + VAL_CHUNK)
-        rows = len(obs[chunk])
-        loss_sum += float(policy.loss(obs[chunk], targets[chunk])) * rows
+    for start in range(0, len(rows), VAL_CHUNK):
+        chunk = rows[start : start + VAL_CHUNK]
+        loss_sum += float(policy.loss(obs[chunk], targets[chunk])) * len(chunk)
         predicted = policy.act(obs[chunk], deterministic=True)
         if discrete:
             hit_or_error += float((predicted == actions[chunk]).sum())
         else:
-            hit_or_error += float((predicted - actions[chunk].float()).abs().mean()) * rows
+            error = (predicted - actions[chunk].float()).abs().mean()
+            hit_or_error += float(error) * len(chunk)
     policy.train()
-    n = len(obs)
+    n = len(rows)
     if discrete:
         return loss_sum / n, hit_or_error / n, None
     return loss_sum / n, None, hit_or_error / n
@@ -267,20 +271,20 @@ def train_bc(
         policy.set_observation_stats(*observation_stats(observations[split.train_rows]))
     policy.to(device)
 
-    def on_device(rows: np.ndarray) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        obs = torch.as_tensor(observations[rows], device=device)
-        actions = torch.as_tensor(data.actions[rows], device=device)
-        return obs, actions, policy.targets(actions)
-
-    train_obs, _, train_targets = on_device(split.train_rows)
-    val_obs, val_actions, val_targets = on_device(split.val_rows)
-    n_train = len(train_obs)
+    # All rows go to the device once, unsplit: batches gather by row index, so the training
+    # and validation sets never exist as copies (image datasets can be gigabytes).
+    obs = torch.as_tensor(observations, device=device)
+    actions = torch.as_tensor(data.actions, device=device)
+    targets = policy.targets(actions)
+    train_rows = torch.as_tensor(split.train_rows, device=device)
+    val_rows = torch.as_tensor(split.val_rows, device=device)
+    n_train = len(train_rows)
     total = config.total_steps(n_train)
     optimizer = torch.optim.Adam(policy.parameters(), lr=config.lr,
                                  weight_decay=config.weight_decay)
     shuffle = torch.Generator().manual_seed(config.seed)
     log.info("training %s on %s: %d train rows (%d episodes), %d val rows, %d steps",
-             dataset.env_id, device, n_train, len(split.train_episodes), len(val_obs), total)
+             dataset.env_id, device, n_train, len(split.train_episodes), len(val_rows), total)
 
     history: list[TrainProgress] = []
     step = samples = window_steps = 0
@@ -290,7 +294,7 @@ def train_bc(
 
     def record() -> TrainProgress:
         train_clock.stop()
-        val_loss, accuracy, action_error = _validate(policy, val_obs, val_actions, val_targets)
+        val_loss, accuracy, action_error = _validate(policy, obs, actions, targets, val_rows)
         progress = TrainProgress(
             step=step,
             total_steps=total,
@@ -315,9 +319,9 @@ def train_bc(
         if cursor >= n_train:
             order = torch.randperm(n_train, generator=shuffle).to(device)
             cursor = 0
-        batch = order[cursor : cursor + config.batch_size]
+        batch = train_rows[order[cursor : cursor + config.batch_size]]
         cursor += config.batch_size
-        loss = policy.loss(train_obs[batch], train_targets[batch])
+        loss = policy.loss(obs[batch], targets[batch])
         if not torch.isfinite(loss):
             raise TrainingError(
                 f"the loss became {float(loss.detach())} at step {step + 1} (lr {config.lr:g}); "
