@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from models.device import DeviceError
 from models.training import (
     DEFAULT_STEPS,
     TrainConfig,
@@ -176,3 +177,11 @@ def test_default_budget_and_json_round_trip() -> None:
 def test_config_errors_say_what_to_do(fields: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         TrainConfig(**fields)
+
+
+def test_an_absent_device_fails_before_any_work(
+    cartpole_demos: FakeDataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(DeviceError, match="'cuda' requested"):
+        next(train_bc(TrainConfig(steps=5, device="cuda"), cartpole_demos))
