@@ -11,6 +11,7 @@ import importlib.metadata
 import json
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -72,6 +73,68 @@ def _clonelab_version() -> str:
         return "unknown"
 
 
+def write_weights_file(
+    path: Path,
+    *,
+    file_format: str,
+    config_json: str,
+    state_dict: Mapping[str, torch.Tensor],
+    what: str,
+) -> Path:
+    """Write {format, config_json, state_dict} with torch.save, atomically; returns the path.
+
+    The file appears whole or not at all: it is written under a temporary name in the same
+    folder, synced, then renamed over `path`. `what` names the kind of file in errors.
+    """
+    payload = {
+        "format": file_format,
+        "config_json": config_json,
+        "state_dict": {key: value.detach().cpu() for key, value in state_dict.items()},
+    }
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "wb") as file:
+            torch.save(payload, file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except OSError as error:
+        raise CheckpointError(path, f"cannot write the {what}: {error}") from error
+    finally:
+        temporary.unlink(missing_ok=True)  # gone already after a successful rename
+    return path
+
+
+def read_weights_file(
+    path: Path, *, file_format: str, what: str
+) -> tuple[str, dict[str, torch.Tensor]]:
+    """(config_json, state_dict) of a file from `write_weights_file`; never runs its code.
+
+    `torch.load(weights_only=True)` rebuilds only tensors, strings, numbers and containers.
+    Raises `CheckpointError` for a missing, truncated, foreign or tampered file.
+    """
+    if not path.is_file():
+        raise CheckpointError(path, f"no such {what} file")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises many types for foreign or damaged bytes
+        reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+        raise CheckpointError(
+            path, f"not a readable CloneLab {what} ({type(error).__name__}: {reason})"
+        ) from error
+    if not isinstance(payload, dict) or payload.get("format") != file_format:
+        raise CheckpointError(path, f"not a CloneLab {what} file (no {file_format} marker)")
+    state_dict = payload.get("state_dict")
+    if not isinstance(state_dict, dict) or not all(
+        isinstance(value, torch.Tensor) for value in state_dict.values()
+    ):
+        raise CheckpointError(path, f"damaged {what} file: the weights are missing")
+    config_json = payload.get("config_json")
+    if not isinstance(config_json, str):
+        raise CheckpointError(path, f"damaged {what} file: the config is missing")
+    return config_json, state_dict
+
+
 def save_policy(
     path: str | os.PathLike[str],
     policy: Policy,
@@ -79,11 +142,7 @@ def save_policy(
     *,
     dataset_fingerprint: str = "",
 ) -> Path:
-    """Write `policy` with its training config to `path` atomically; returns the path.
-
-    The file appears whole or not at all: it is written under a temporary name, synced, then
-    renamed over `path`.
-    """
+    """Write `policy` with its training config to `path` atomically; returns the path."""
     path = Path(path)
     spec = policy.spec
     config_json = json.dumps(
@@ -100,45 +159,16 @@ def save_policy(
             "dataset_fingerprint": dataset_fingerprint,
         }
     )
-    payload = {
-        "format": FORMAT,
-        "config_json": config_json,
-        "state_dict": {key: value.detach().cpu() for key, value in policy.state_dict().items()},
-    }
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(temporary, "wb") as file:
-            torch.save(payload, file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except OSError as error:
-        raise CheckpointError(path, f"cannot write the policy: {error}") from error
-    finally:
-        temporary.unlink(missing_ok=True)  # gone already after a successful rename
+    write_weights_file(path, file_format=FORMAT, config_json=config_json,
+                       state_dict=policy.state_dict(), what="policy")
     log.info("saved %s policy to %s", spec.env_id, path)
     return path
 
 
 def _read(path: Path) -> tuple[CheckpointInfo, dict[str, torch.Tensor]]:
-    if not path.is_file():
-        raise CheckpointError(path, "no such policy file")
+    config_json, state_dict = read_weights_file(path, file_format=FORMAT, what="policy")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # torch raises many types for foreign or damaged bytes
-        reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
-        raise CheckpointError(
-            path, f"not a readable CloneLab policy ({type(error).__name__}: {reason})"
-        ) from error
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise CheckpointError(path, "not a CloneLab policy file (no clonelab-policy marker)")
-    state_dict = payload.get("state_dict")
-    if not isinstance(state_dict, dict) or not all(
-        isinstance(value, torch.Tensor) for value in state_dict.values()
-    ):
-        raise CheckpointError(path, "damaged policy file: the weights are missing")
-    try:
-        config = json.loads(payload["config_json"])
+        config = json.loads(config_json)
         version = int(config["format_version"])
         if version > FORMAT_VERSION:
             raise CheckpointError(
