@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 from bare_loop import bare_loop_seconds
 from benchlib import machine, summary, write_json
 from npz_demos import NpzDemos
@@ -52,12 +53,12 @@ def bare(demos: NpzDemos, *, epochs: int, batch_size: int) -> dict[str, float]:
 
 
 def imitation(
-    python: str, data: Path, *, epochs: int, batch_size: int
+    python: str, data: Path, *, epochs: int, batch_size: int, threads: int
 ) -> dict[str, float]:
     """imitation's BC in its own venv; its script times only ``bc.train``."""
     out = subprocess.run(
         [python, str(IMITATION_SCRIPT), "--data", str(data), "--epochs", str(epochs),
-         "--batch-size", str(batch_size)],
+         "--batch-size", str(batch_size), "--threads", str(threads)],
         check=True, capture_output=True, text=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -70,16 +71,19 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads(),
+                        help="torch intra-op threads, the same for all three sides")
     parser.add_argument("--imitation-python", default="/work/imitation-venv/bin/python")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "throughput.json")
     args = parser.parse_args()
 
+    torch.set_num_threads(args.threads)
     demos = NpzDemos(args.data)
     runs = {
         "bare": lambda: bare(demos, epochs=args.epochs, batch_size=args.batch_size),
         "clonelab": lambda: ours(demos, epochs=args.epochs, batch_size=args.batch_size),
         "imitation": lambda: imitation(args.imitation_python, args.data, epochs=args.epochs,
-                                       batch_size=args.batch_size),
+                                       batch_size=args.batch_size, threads=args.threads),
     }
     before = machine()
     # Warm-up: the first run in a process pays for lazy initialisation in torch.
@@ -103,6 +107,7 @@ def main() -> None:
         "rows": len(demos.transitions().actions),
         "epochs": args.epochs,
         "batch_size": args.batch_size,
+        "threads": args.threads,
         "machine_before": before,
         "machine_after": machine(),
         "samples_per_s": {name: summary(rates(name)) for name in names},

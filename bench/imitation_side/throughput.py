@@ -20,10 +20,12 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--warmup-batches", type=int, default=20,
                         help="untimed steps first, as the other sides warm up in-process")
     args = parser.parse_args()
 
+    torch.set_num_threads(args.threads)
     demos = load_demos(args.data)
     trainer = make_bc(demos, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
     trainer.train(n_batches=args.warmup_batches, progress_bar=False)
