@@ -9,11 +9,13 @@ from PySide6.QtWidgets import QApplication
 from app.main_window import MainWindow
 from app.settings import APPLICATION, ORGANIZATION, Settings
 from app.state import AppState
+from models.device import leave_a_core_free
 from recorder.catalog import DEFAULT_ENV_ID
 
 
 def run_app(env_id: str | None = None) -> int:
     """Open CloneLab on `env_id` (else the env played last, else the default); the exit code."""
+    leave_a_core_free()  # training runs beside the event loop; keep the frames smooth
     app = QApplication.instance() or QApplication(sys.argv)
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)

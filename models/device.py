@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import torch
 
@@ -51,3 +52,15 @@ def pick_device(name: str = "auto") -> torch.device:
             )
         return torch.device("mps")
     raise DeviceError(f"unknown device {name!r}; choose one of {', '.join(DEVICE_NAMES)}")
+
+
+def leave_a_core_free() -> int:
+    """Cap torch's CPU threads at one fewer than the machine's cores (at least one).
+
+    For interactive use: a GUI that trains in a background thread needs a core of its own for
+    its event loop, or frame times spike while torch's threads hold every core. Returns the
+    thread count now in force.
+    """
+    threads = max(1, (os.cpu_count() or 1) - 1)
+    torch.set_num_threads(threads)
+    return threads

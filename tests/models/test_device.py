@@ -40,3 +40,18 @@ def test_absent_accelerator_is_a_clear_error(name: str, no_accelerators: None) -
 def test_unknown_device_name_lists_the_choices() -> None:
     with pytest.raises(DeviceError, match="auto, cpu, cuda, mps"):
         pick_device("tpu")
+
+
+def test_leave_a_core_free_caps_torch_threads(monkeypatch) -> None:
+    import torch
+
+    from models.device import leave_a_core_free
+
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.setattr("os.cpu_count", lambda: 4)
+        assert leave_a_core_free() == 3 and torch.get_num_threads() == 3
+        monkeypatch.setattr("os.cpu_count", lambda: 1)
+        assert leave_a_core_free() == 1 and torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
