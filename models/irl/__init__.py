@@ -1,0 +1,17 @@
+"""Inverse RL: learn the reward a demonstrator was maximising, and train a policy on it.
+
+- `models.irl.tabular`: small discrete worlds (FrozenLake, MiniGrid rooms) as tabular MDPs.
+- `models.irl.maxent`: maximum-causal-entropy IRL on a tabular MDP; the reward as a grid.
+- `models.irl.adversarial`: AIRL and GAIL from a CloneLab dataset, as a progress generator.
+- `models.irl.reward`: reward networks, their files, and the reward along an episode.
+- `models.irl.rl`: stable-baselines3 PPO on a learned reward, copied into a CloneLab `Policy`.
+- `models.irl.shift`: perturbed envs (wider starts, pushes, action noise) for BC-vs-IRL.
+
+docs/irl.md describes the API and the measured results.
+"""
+
+from __future__ import annotations
+
+
+class IRLError(RuntimeError):
+    """Inverse RL cannot run on this input (wrong kind of env or dataset); one clear line."""
