@@ -7,6 +7,7 @@ clonelab info DATASET [--json]
 clonelab train DATASET --out POLICY [--steps N | --epochs N] [--batch B] [--lr LR]
                [--hidden H] [--seed S] [--device auto|cpu|cuda|mps] [--json]
 clonelab eval POLICY --episodes N [--seed S] [--stochastic] [--json]
+clonelab irl DATASET --out DIR [--method airl|gail|maxent] [--steps N] [--seed S] [--json]
 ```
 The sub-commands never import Qt. With `--json` the last line printed is one JSON object.
 Errors exit with status 1 and one line on stderr.
@@ -19,7 +20,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-SUBCOMMANDS = ("expert", "info", "train", "eval")
+SUBCOMMANDS = ("expert", "info", "train", "eval", "irl")
 
 
 def _positive_int(text: str) -> int:
@@ -92,6 +93,18 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--stochastic", action="store_true",
                           help="sample actions instead of taking argmax / mu")
     evaluate.add_argument("--json", action="store_true", help="end with one JSON line")
+
+    irl = commands.add_parser("irl", help="learn the demonstrator's reward (inverse RL) and "
+                              "train a policy on it")
+    irl.add_argument("dataset", metavar="DATASET")
+    irl.add_argument("--out", required=True, metavar="DIR",
+                     help="folder for policy.pt, the reward and irl.json")
+    irl.add_argument("--method", choices=("airl", "gail", "maxent"), default="airl",
+                     help="airl or gail for vector envs, maxent for MiniGrid rooms")
+    irl.add_argument("--steps", type=_positive_int,
+                     help="env steps (airl, gail; default 100000) or iterations (maxent; 300)")
+    irl.add_argument("--seed", type=int, default=0)
+    irl.add_argument("--json", action="store_true", help="end with one JSON line")
     return parser
 
 

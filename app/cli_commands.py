@@ -1,4 +1,4 @@
-"""The headless sub-commands of `clonelab`: expert, info, train, eval (no Qt here)."""
+"""The headless sub-commands of `clonelab`: expert, info, train, eval, irl (no Qt here)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from tqdm import tqdm
 
 from models.checkpoint import CheckpointError, load_policy, save_policy
 from models.evaluation import evaluate
+from models.irl import IRLError
 from models.training import TrainConfig, TrainingError, train_bc
 from recorder.catalog import EnvBuildError, UnknownEnvError, make_env
 from recorder.dataset import DatasetError, DemoDataset
@@ -28,6 +29,7 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     DatasetError,
     EnvBuildError,
     ExpertError,
+    IRLError,
     TrainingError,
     UnknownEnvError,
     ValueError,
@@ -37,7 +39,8 @@ USER_ERRORS: tuple[type[Exception], ...] = (
 
 def run(args: argparse.Namespace) -> int:
     """Dispatch a parsed sub-command; user errors become one line on stderr and status 1."""
-    handlers = {"expert": cmd_expert, "info": cmd_info, "train": cmd_train, "eval": cmd_eval}
+    handlers = {"expert": cmd_expert, "info": cmd_info, "train": cmd_train, "eval": cmd_eval,
+                "irl": cmd_irl}
     try:
         summary = handlers[args.command](args)
     except USER_ERRORS as error:
@@ -195,3 +198,18 @@ def cmd_eval(args: argparse.Namespace) -> dict[str, Any]:
         "length_mean": result.length_mean,
         "returns": [float(r) for r in result.returns],
     }
+
+def cmd_irl(args: argparse.Namespace) -> dict[str, Any]:
+    """Learn a reward from a dataset (AIRL, GAIL or MaxEnt), save the policy trained on it."""
+    from models.irl.pipeline import run_irl  # stable-baselines3 loads only for this command
+
+    dataset = DemoDataset.open(Path(args.dataset))
+    with _progress(0, args.method) as bar:
+
+        def show(done: int, total: int) -> None:
+            bar.total, bar.n = total, done
+            bar.refresh()
+
+        return run_irl(dataset, Path(args.out), method=args.method, steps=args.steps,
+                       seed=args.seed, on_progress=show)
+
