@@ -40,6 +40,9 @@ OTHER_VIEWS = (
     ("Train", "app.train_panel", "TrainPanel"),
     ("Watch", "app.watch_view", "WatchView"),
     ("Compare", "app.compare_view", "CompareView"),
+    ("Failures", "app.failures_view", "FailuresView"),
+    ("Takeover", "app.takeover_view", "TakeoverView"),
+    ("Inverse RL", "app.irl_view", "IrlView"),
 )
 DATASET_SUFFIXES = {".hdf5", ".h5"}
 POLICY_SUFFIXES = {".pt"}
