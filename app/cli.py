@@ -7,6 +7,8 @@ clonelab info DATASET [--json]
 clonelab train DATASET --out POLICY [--steps N | --epochs N] [--batch B] [--lr LR]
                [--hidden H] [--seed S] [--device auto|cpu|cuda|mps] [--json]
 clonelab eval POLICY --episodes N [--seed S] [--stochastic] [--json]
+clonelab dagger ENV_ID --iterations K --episodes-per-iter M --out DIR [--seed S] [--steps N]
+               [--hidden H] [--decay D] [--noise P] [--eval-episodes N] [--json]
 clonelab irl DATASET --out DIR [--method airl|gail|maxent] [--steps N] [--seed S] [--json]
 ```
 The sub-commands never import Qt. With `--json` the last line printed is one JSON object.
@@ -20,7 +22,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-SUBCOMMANDS = ("expert", "info", "train", "eval", "irl")
+SUBCOMMANDS = ("expert", "info", "train", "eval", "irl", "dagger")
 
 
 def _positive_int(text: str) -> int:
@@ -105,6 +107,30 @@ def build_parser() -> argparse.ArgumentParser:
                      help="env steps (airl, gail; default 100000) or iterations (maxent; 300)")
     irl.add_argument("--seed", type=int, default=0)
     irl.add_argument("--json", action="store_true", help="end with one JSON line")
+
+    dagger = commands.add_parser("dagger", help="DAgger with the scripted expert, against BC "
+                                 "given as many expert labels")
+    dagger.add_argument("env_id", metavar="ENV_ID")
+    dagger.add_argument("--iterations", type=_positive_int, required=True)
+    dagger.add_argument("--episodes-per-iter", type=_positive_int, required=True,
+                        help="episodes rolled out and labelled per iteration")
+    dagger.add_argument("--out", required=True, metavar="DIR",
+                        help="new folder for the labelled data (data/), policy.pt, "
+                        "bc_policy.pt and dagger.json")
+    dagger.add_argument("--seed", type=int, default=0)
+    dagger.add_argument("--steps", type=_positive_int,
+                        help="gradient steps per clone (default 1000)")
+    dagger.add_argument("--batch", type=_positive_int, help="batch size")
+    dagger.add_argument("--hidden", type=_hidden_sizes, help="hidden layer sizes, e.g. 64,64")
+    dagger.add_argument("--decay", type=_probability, default=0.5,
+                        help="the expert acts with probability decay^i at iteration i")
+    dagger.add_argument("--noise", type=_probability, default=0.0,
+                        help="probability of a random expert action (imperfect expert)")
+    dagger.add_argument("--eval-episodes", type=_positive_int, default=10)
+    dagger.add_argument("--max-steps", type=_positive_int,
+                        help="cap on the length of every episode played")
+    dagger.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto")
+    dagger.add_argument("--json", action="store_true", help="end with one JSON line")
     return parser
 
 

@@ -1,8 +1,9 @@
-"""The headless sub-commands of `clonelab`: expert, info, train, eval, irl (no Qt here)."""
+"""The headless sub-commands of `clonelab`: expert, info, train, eval, irl, dagger (no Qt here)."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
@@ -13,6 +14,7 @@ import numpy as np
 from tqdm import tqdm
 
 from models.checkpoint import CheckpointError, load_policy, save_policy
+from models.dagger import DEFAULT_TRAIN, DaggerConfig, run_dagger
 from models.evaluation import evaluate
 from models.irl import IRLError
 from models.training import TrainConfig, TrainingError, train_bc
@@ -40,7 +42,7 @@ USER_ERRORS: tuple[type[Exception], ...] = (
 def run(args: argparse.Namespace) -> int:
     """Dispatch a parsed sub-command; user errors become one line on stderr and status 1."""
     handlers = {"expert": cmd_expert, "info": cmd_info, "train": cmd_train, "eval": cmd_eval,
-                "irl": cmd_irl}
+                "irl": cmd_irl, "dagger": cmd_dagger}
     try:
         summary = handlers[args.command](args)
     except USER_ERRORS as error:
@@ -199,6 +201,7 @@ def cmd_eval(args: argparse.Namespace) -> dict[str, Any]:
         "returns": [float(r) for r in result.returns],
     }
 
+
 def cmd_irl(args: argparse.Namespace) -> dict[str, Any]:
     """Learn a reward from a dataset (AIRL, GAIL or MaxEnt), save the policy trained on it."""
     from models.irl.pipeline import run_irl  # stable-baselines3 loads only for this command
@@ -213,3 +216,44 @@ def cmd_irl(args: argparse.Namespace) -> dict[str, Any]:
         return run_irl(dataset, Path(args.out), method=args.method, steps=args.steps,
                        seed=args.seed, on_progress=show)
 
+
+def cmd_dagger(args: argparse.Namespace) -> dict[str, Any]:
+    """DAgger with the env's scripted expert against BC at equal labels, saved in a new folder."""
+    out = Path(args.out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ValueError(f"{out}: already exists and is not empty; choose a new --out folder")
+    overrides = {"steps": args.steps, "batch_size": args.batch, "hidden": args.hidden,
+                 "seed": args.seed, "device": args.device}
+    config = DaggerConfig(
+        env_id=args.env_id, iterations=args.iterations, episodes_per_iter=args.episodes_per_iter,
+        decay=args.decay, expert_noise=args.noise, eval_episodes=args.eval_episodes,
+        max_episode_steps=args.max_steps, seed=args.seed,
+        train=dataclasses.replace(DEFAULT_TRAIN,
+                                  **{k: v for k, v in overrides.items() if v is not None}),
+    )
+    env = make_env(args.env_id)
+    try:
+        make_expert(env)  # no expert: one clear line before any folder is made
+        dataset = DemoDataset.create(out / "data", env_id=args.env_id,
+                                     observation_space=env.observation_space,
+                                     action_space=env.action_space, operator="scripted expert")
+    finally:
+        env.close()
+    generator = run_dagger(config, record_to=dataset)
+    with _progress(args.iterations, "iterations") as bar:
+        while True:
+            try:
+                record = next(generator)
+            except StopIteration as stop:
+                result = stop.value
+                break
+            bar.update()
+            bar.set_postfix(dagger=f"{record.dagger_return:.1f}", refresh=False)
+    summary = result.summary() | {"dataset": str(out / "data"), "policy": str(out / "policy.pt")}
+    save_policy(out / "policy.pt", result.policy, config.train,
+                dataset_fingerprint=dataset.fingerprint())
+    if result.bc_policy is not None:
+        save_policy(out / "bc_policy.pt", result.bc_policy, config.train)
+        summary["bc_policy"] = str(out / "bc_policy.pt")
+    (out / "dagger.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+    return summary
