@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -20,7 +20,13 @@ import gymnasium as gym
 import numpy as np
 
 from models.data import DatasetLike, split_rows
-from models.ensemble import EnsembleConfig, EnsembleResult, train_ensemble
+from models.ensemble import (
+    Ensemble,
+    EnsembleConfig,
+    EnsembleProgress,
+    EnsembleResult,
+    train_ensemble,
+)
 from models.ood import CalibratedScore, NearestNeighbourScorer, calibrate
 from models.subsets import TransitionSet
 from models.takeover import DEFAULT_AGREE_STEPS, AskForHelp, Human, play_episode
@@ -92,11 +98,75 @@ class RoundsResult:
     """The rounds played, the last ensemble trained and the aggregated data."""
 
     history: tuple[RoundProgress, ...]
-    ensemble: EnsembleResult | None
-    """The ensemble of the last round played (None when cancelled before any)."""
+    model: RoundModel | None
+    """The ensemble and scores of the last round played (None when cancelled before any)."""
     data: TransitionSet
     """The demos' training rows plus every human label."""
     cancelled: bool
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class DemoSplit:
+    """The demo rows that train, and the held-out demo states that calibrate every score."""
+
+    training: TransitionSet
+    held_out: np.ndarray
+
+
+def split_demos(demos: DatasetLike, config: EnsembleConfig) -> DemoSplit:
+    """Hold out `config.holdout_fraction` of the demo episodes (seeded by the training seed)."""
+    rows = TransitionSet.from_dataset(demos)
+    split = split_rows(rows.episode_column, config.holdout_fraction, config.train.seed)
+    return DemoSplit(training=rows.take(split.train_rows),
+                     held_out=rows.observations[split.val_rows])
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class RoundModel:
+    """What plays a round: the ensemble, and the calibrated risk scores its gate checks."""
+
+    ensemble: Ensemble
+    scores: tuple[CalibratedScore, ...]
+    trained: EnsembleResult
+
+
+def risk_scores(risk: Risk, disagreement: CalibratedScore, data: TransitionSet,
+                held_out: np.ndarray, *,
+                first: Sequence[CalibratedScore] = ()) -> list[CalibratedScore]:
+    """The gate's scores; the OOD one measures the distance to every labelled state so far.
+
+    With `first` (the first round's scores) their scales are kept: "1" keeps meaning the first
+    round's familiarity, so new labels can only lower the scores (recalibrating against the
+    growing data would tighten the threshold as fast as the labels loosen it).
+    """
+    scores = []
+    if risk in ("disagreement", "both"):
+        scores.append(disagreement)
+    if risk in ("ood", "both"):
+        scores.append(calibrate(NearestNeighbourScorer(data.observations), held_out,
+                                quantile=disagreement.quantile))
+    if first:
+        scores = [CalibratedScore(score.scorer, kept.scale, kept.quantile)
+                  for score, kept in zip(scores, first, strict=True)]
+    return scores
+
+
+# The name the app's takeover training imported first; new code calls risk_scores.
+_risk_scores = risk_scores
+
+
+def train_round(config: EnsembleConfig, risk: Risk, data: TransitionSet, held_out: np.ndarray,
+                *, first: Sequence[CalibratedScore] = (), cancel: CancelCheck | None = None
+                ) -> Generator[EnsembleProgress, None, RoundModel | None]:
+    """Train the round's ensemble on `data` and build its risk scores (None when cancelled).
+
+    The app's retraining between takeover rounds and `help_rounds` both run this step.
+    """
+    trained = yield from train_ensemble(config, data, held_out=held_out, cancel=cancel)
+    if trained.ensemble is None or trained.disagreement is None or trained.cancelled:
+        return None
+    scores = risk_scores(risk, trained.disagreement, data, held_out, first=first)
+    return RoundModel(ensemble=trained.ensemble, scores=tuple(scores), trained=trained)
 
 
 def help_rounds(
@@ -115,33 +185,24 @@ def help_rounds(
     `record_to`, every played episode is committed with tags "ask-for-help" and "round=<r>".
     """
     stop = _cancel_check(cancel)
-    demo_rows = TransitionSet.from_dataset(demos)
-    split = split_rows(demo_rows.episode_column, config.ensemble.holdout_fraction,
-                       config.ensemble.train.seed)
-    held_out = demo_rows.observations[split.val_rows]
-    data = demo_rows.take(split.train_rows)
+    split = split_demos(demos, config.ensemble)
+    data = split.training
     env = make_env(demos.env_id)
     history: list[RoundProgress] = []
-    trained: EnsembleResult | None = None
-    first_scores: list[CalibratedScore] = []
+    model: RoundModel | None = None
+    first: tuple[CalibratedScore, ...] = ()
     try:
         human = make_human(env)
         session = PlaySession(env, env_id=demos.env_id)
         for round_index in range(config.rounds):
             if stop():
                 break
-            trained = run_to_completion(train_ensemble(config.ensemble, data,
-                                                       held_out=held_out, cancel=cancel))
-            if trained.ensemble is None or trained.disagreement is None or trained.cancelled:
+            model = run_to_completion(train_round(config.ensemble, config.risk, data,
+                                                  split.held_out, first=first, cancel=cancel))
+            if model is None:
                 break
-            scores = _risk_scores(config.risk, trained.disagreement, data, held_out)
-            first_scores = first_scores or scores
-            # Round 0's scales stay: "1" keeps meaning the first round's familiarity, so new
-            # labels can only lower the scores (recalibrating against the growing data would
-            # tighten the threshold as fast as the labels loosen it).
-            scores = [CalibratedScore(score.scorer, first.scale, first.quantile)
-                      for score, first in zip(scores, first_scores, strict=True)]
-            gate = AskForHelp(trained.ensemble, human, scores,
+            first = first or model.scores
+            gate = AskForHelp(model.ensemble, human, model.scores,
                               action_space=env.action_space, threshold=config.threshold,
                               agree_steps=config.agree_steps, human_device=human.device)
             requests, steps, returns = [], [], []
@@ -161,24 +222,12 @@ def help_rounds(
             record = RoundProgress(round=round_index, rounds=config.rounds,
                                    requests=tuple(requests), intervention_steps=tuple(steps),
                                    returns=tuple(returns),
-                                   labels=len(data) - len(split.train_rows))
+                                   labels=len(data) - len(split.training))
             history.append(record)
             log.info("round %d: %.2f requests per episode, %d human labels so far",
                      round_index, record.requests_per_episode, record.labels)
             yield record
     finally:
         env.close()
-    return RoundsResult(history=tuple(history), ensemble=trained, data=data,
+    return RoundsResult(history=tuple(history), model=model, data=data,
                         cancelled=len(history) < config.rounds)
-
-
-def _risk_scores(risk: Risk, disagreement: CalibratedScore, data: TransitionSet,
-                 held_out: np.ndarray) -> list[CalibratedScore]:
-    """The gate's scores; the OOD one measures distance to every labelled state so far."""
-    scores = []
-    if risk in ("disagreement", "both"):
-        scores.append(disagreement)
-    if risk in ("ood", "both"):
-        scores.append(calibrate(NearestNeighbourScorer(data.observations), held_out,
-                                quantile=disagreement.quantile))
-    return scores
