@@ -10,12 +10,19 @@ import numpy as np
 import pytest
 
 from models.irl import IRLError
-from models.irl.maxent import MaxEntConfig, MaxEntResult, train_maxent
+from models.irl.maxent import (
+    MaxEntConfig,
+    MaxEntResult,
+    expected_visits,
+    soft_policies,
+    train_maxent,
+)
 from models.irl.tabular import (
     TabularMDP,
     dataset_demos,
     frozen_lake_demos,
     frozen_lake_mdp,
+    goal_states,
     greedy_path,
     minigrid_demos,
     minigrid_mdp,
@@ -132,3 +139,24 @@ def test_rooms_with_objects_are_refused() -> None:
     env.reset(seed=0)
     with pytest.raises(IRLError, match="tabular IRL handles rooms of floor"):
         minigrid_mdp(env)
+
+
+def test_slippery_frozen_lake_soft_policy_reaches_the_goal_as_often_as_the_demos() -> None:
+    # On slippery ice the learned reward is only meaningful for the soft (max-entropy) policy:
+    # planning greedily on it lingers on cells the demos slid through (docs/irl.md).
+    env = gym.make("FrozenLake-v1", is_slippery=True)
+    mdp = frozen_lake_mdp(env)
+    demos = frozen_lake_demos(env, mdp, episodes=60, seed=0)
+    horizon = max(len(states) for states in demos)  # the env's time limit, as the demos had
+    demo_rate = np.mean([tuple(mdp.state_cells[s[-1]]) in mdp.goal_cells for s in demos])
+    start = np.eye(mdp.n_states)[int(demos[0][0])]
+
+    def goal_probability(state_reward: np.ndarray) -> float:
+        policies = soft_policies(mdp, state_reward, horizon)
+        return float(expected_visits(mdp, policies, start)[goal_states(mdp)].sum())
+
+    result = run_to_completion(train_maxent(mdp, demos, MaxEntConfig(horizon=horizon)))
+
+    assert 0.6 < demo_rate < 0.9
+    assert abs(goal_probability(result.state_reward) - demo_rate) < 0.15
+    assert goal_probability(np.zeros(mdp.n_states)) < 0.1  # a random walk rarely gets there
