@@ -1,0 +1,555 @@
+"""The Takeover tab: the clone plays, the human takes over, the clone learns from it (DAgger).
+
+Two ways to hand control to the human, both round by round: *human-gated* (the human holds
+Shift, which no catalog env binds, drives with the env's keys until the situation is recovered,
+and lets go) and *ask for help* (an ensemble of clones pauses, or slows, and asks when its
+calibrated risk passes the threshold, and takes back once the human's actions and its own agree
+again). After each round the played episodes are committed to `<demos>-takeover` with actor
+"human" at the intervention steps, an ensemble is retrained in the background on the demos plus
+every human label, and play resumes with it. The plot shows the interventions per episode
+(takeovers, or help requests) falling from round to round.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QFocusEvent, QKeyEvent, QMouseEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.errors import one_line
+from app.frame_view import FrameView
+from app.intervention_plot import InterventionPlot
+from app.message_line import MessageLine
+from app.qt_keys import key_name
+from app.state import AppState
+from app.takeover_loop import TakeoverLoop, takeovers
+from app.takeover_training import (
+    TAKEOVER_TAG,
+    RetrainConfig,
+    Retrained,
+    open_takeovers,
+    retrain,
+    takeover_path,
+)
+from app.watch_view import GuardedSession, env_fps
+from app.workers import GeneratorWorker
+from models.agent import PolicyAgent
+from models.checkpoint import load_policy
+from models.ensemble import EnsembleProgress
+from models.rounds import SEED_STRIDE
+from models.takeover import (
+    DEFAULT_AGREE_STEPS,
+    AskForHelp,
+    Controller,
+    Decision,
+    HeldKeyHuman,
+    HumanGate,
+)
+from recorder.catalog import get_entry, make_env
+from recorder.dataset import DemoDataset
+from recorder.session import PlaySession, StepOutcome
+from recorder.sources import ActionSource, KeyboardSource
+
+log = logging.getLogger(__name__)
+
+TAKEOVER_KEY = "shift"
+Mode = Literal["gate", "ask"]
+_MODES: dict[Mode, str] = {"gate": "Human-gated: hold Shift to take over",
+                           "ask": "The clone asks for help"}
+_ASKING_STYLE = ("background: #e67e22; color: white; font-weight: bold; padding: 4px;"
+                 " border-radius: 4px;")
+_HUMAN_STYLE = ("background: #2e86c1; color: white; font-weight: bold; padding: 4px;"
+                " border-radius: 4px;")
+_AGENT_STYLE = "padding: 4px;"
+# The visual cue of a help request: an orange border round the frame (no sound).
+_CUE_STYLE = "#takeoverFrameBox { border: 4px solid #e67e22; border-radius: 4px; }"
+_NO_CUE_STYLE = "#takeoverFrameBox { border: 4px solid transparent; }"
+
+
+@dataclass(frozen=True, kw_only=True)
+class TakeoverSettings:
+    """The Takeover tab's settings (the form edits a copy)."""
+
+    mode: Mode = "gate"
+    retrain: RetrainConfig = field(default_factory=RetrainConfig)
+    episodes_per_round: int = 3
+    """Episodes played between two retrainings."""
+    max_episode_steps: int | None = 500
+    """Episodes are cut (truncated) after this many steps."""
+    threshold: float = 1.0
+    """Ask for help when the calibrated risk exceeds this (1: the held-out demos' quantile)."""
+    agree_steps: int = DEFAULT_AGREE_STEPS
+    """Hand control back after this many agreeing steps running."""
+    pause_on_request: bool = True
+    """Pause when the clone asks (else slow down to `slow_speed`)."""
+    slow_speed: float = 0.25
+    seed: int = 0
+
+
+class TakeoverView(QWidget):
+    """Play the clone with a human ready to take over; retrain between rounds."""
+
+    retrained = Signal(object)  # Retrained
+    round_finished = Signal(int, object)  # round index, tuple of counts per episode
+
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._state = state
+        self.settings = TakeoverSettings()
+        self.loop: TakeoverLoop | None = None
+        self.keys: KeyboardSource | None = None
+        self.demos: DemoDataset | None = None
+        self.takeovers: DemoDataset | None = None
+        self._env: Any = None
+        self._agent: ActionSource | None = None
+        self._retrained: Retrained | None = None
+        self._first_scores: tuple = ()
+        self._worker: GeneratorWorker | None = None
+        self._pending: list[Any] = []
+        self._counts: list[int] = []
+        self._round = 0
+        self._playing = False
+        self._asking = False
+        """The clone asked and the human is in control."""
+        self._awaiting = False
+        """Paused at a help request until the human presses a key."""
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self._build()
+        for signal in (state.env_changed, state.dataset_changed, state.policy_changed):
+            signal.connect(lambda _value: self.load())
+        self.load()
+
+    # -- layout -------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.frame = FrameView()
+        self.plot = InterventionPlot()
+        self.mode_box = QComboBox()
+        for mode, title in _MODES.items():
+            self.mode_box.addItem(title, mode)
+        self.mode_box.currentIndexChanged.connect(self._on_mode)
+        self.start_button = QPushButton("Start")
+        self.start_button.clicked.connect(self.toggle)
+        self.done_button = QPushButton("Done helping")
+        self.done_button.setToolTip("Hand control back to the clone now")
+        self.done_button.clicked.connect(self.done_helping)
+        self.threshold = QDoubleSpinBox()
+        self.threshold.setRange(0.1, 10.0)
+        self.threshold.setSingleStep(0.1)
+        self.threshold.setValue(self.settings.threshold)
+        self.threshold.setToolTip("Ask when the calibrated risk passes this; 1 is the 95% "
+                                  "quantile on held-out demo states")
+        self.threshold.valueChanged.connect(lambda v: self._update(threshold=float(v)))
+        self.risk_box = QComboBox()
+        for risk in ("ood", "disagreement", "both"):
+            self.risk_box.addItem(risk)
+        self.risk_box.currentTextChanged.connect(
+            lambda r: self._update(retrain=replace(self.settings.retrain, risk=r)))
+        self.episodes = QSpinBox()
+        self.episodes.setRange(1, 50)
+        self.episodes.setValue(self.settings.episodes_per_round)
+        self.episodes.valueChanged.connect(lambda v: self._update(episodes_per_round=int(v)))
+        self.on_request = QComboBox()
+        self.on_request.addItems(["pause", "slow down"])
+        self.on_request.currentIndexChanged.connect(
+            lambda i: self._update(pause_on_request=i == 0))
+        self.status = QLabel("")
+        self.status.setObjectName("takeoverStatus")
+        self.message = MessageLine("takeoverMessage")
+        bar = QHBoxLayout()
+        for widget in (self.mode_box, self.start_button, self.done_button,
+                       QLabel("episodes/round"), self.episodes, QLabel("risk"), self.risk_box,
+                       QLabel("threshold"), self.threshold, QLabel("on request"),
+                       self.on_request):
+            bar.addWidget(widget)
+        bar.addStretch(1)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.frame_box = QFrame()
+        self.frame_box.setObjectName("takeoverFrameBox")
+        box = QVBoxLayout(self.frame_box)
+        box.setContentsMargins(4, 4, 4, 4)
+        box.addWidget(self.frame)
+        splitter.addWidget(self.frame_box)
+        splitter.addWidget(self.plot)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.status)
+        layout.addWidget(self.message)
+        layout.addWidget(splitter, 1)
+        for widget in self.findChildren(QWidget):  # keys belong to the game, not the form
+            widget.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self._on_mode()
+
+    # -- public API ---------------------------------------------------------------------------
+
+    def configure(self, settings: TakeoverSettings) -> None:
+        """Use `settings` (the form shows them); takes effect from the next episode."""
+        self.settings = settings
+        self.mode_box.setCurrentIndex(list(_MODES).index(settings.mode))
+        self.threshold.setValue(settings.threshold)
+        self.risk_box.setCurrentText(settings.retrain.risk)
+        self.episodes.setValue(settings.episodes_per_round)
+        self.on_request.setCurrentIndex(0 if settings.pause_on_request else 1)
+        if self.loop is not None:
+            self.loop.max_steps = settings.max_episode_steps
+            self.loop.pause_on_request = settings.pause_on_request
+
+    def load(self) -> bool:
+        """(Re)open the state's env and dataset; the clone is trained or loaded at start."""
+        self._teardown()
+        path = self._state.dataset_path
+        if path is None:
+            self._show("Open a demo dataset (Datasets tab) to train the clone and take over.")
+            return False
+        env_id = self._state.env_id
+        try:
+            keymap = get_entry(env_id).keyboard
+            self.demos = DemoDataset.open(path, env_id=env_id)
+            self.takeovers = open_takeovers(self.demos, takeover_path(path))
+            self._env = make_env(env_id, render_mode="rgb_array")
+        except Exception as exc:  # noqa: BLE001 - foreign env, damaged file, failing env
+            self._teardown()
+            self._show(one_line(exc), "error")
+            return False
+        self.keys = KeyboardSource(keymap)
+        session = GuardedSession(PlaySession(self._env, env_id=env_id),
+                                 lambda text: self._show(text, "error"))
+        self.loop = TakeoverLoop(session, None, env_fps(env_id, self._env),
+                                 max_steps=self.settings.max_episode_steps, parent=self)
+        self.loop.pause_on_request = self.settings.pause_on_request
+        self.loop.stepped.connect(self._on_stepped)
+        self.loop.help_requested.connect(self._on_help_requested)
+        self.loop.episode_finished.connect(self._on_episode_finished)
+        self.loop.running_changed.connect(self._sync)
+        self._show(f"Takeover episodes go to {takeover_path(path).name}; press Start.", "note")
+        self._sync()
+        return True
+
+    def prepare(self) -> None:
+        """Get a clone to play: the state's policy (human-gated only) or a fresh ensemble."""
+        if self.loop is None or self._busy():
+            return
+        policy_path = self._state.policy_path
+        if self._ready():
+            return
+        if self.settings.mode == "gate" and policy_path is not None and self._agent is None:
+            try:
+                self._agent = PolicyAgent(load_policy(policy_path, env_id=self._state.env_id))
+            except Exception as exc:  # noqa: BLE001 - wrong env or damaged file
+                self._show(one_line(exc), "error")
+                return
+            self._show(f"Playing {Path(policy_path).name}.", "note")
+            self._sync()
+            return
+        self._start_retraining()
+
+    def toggle(self) -> None:
+        """Start (training a clone first when there is none) or pause."""
+        if self.loop is None:
+            return
+        if self._playing:
+            self._playing = False
+            self.loop.pause()
+            self._sync()
+            return
+        self._playing = True
+        if not self._ready():
+            self.prepare()  # plays on when the clone is ready (at once, or once trained)
+        if self._ready():
+            self._play()
+
+    def step_once(self) -> None:
+        """Take one step; with no episode running, start one (showing its first frame).
+
+        Nothing happens while the clone retrains. At a help request this steps on with the
+        human in control, as a key press does.
+        """
+        if self.loop is None or not self._ready():
+            return
+        if not self.loop.in_episode:
+            self._begin_episode()
+            return
+        self._awaiting = False
+        self.loop.step_once()
+
+    def done_helping(self) -> None:
+        """Hand control back to the clone now (ask-for-help)."""
+        controller = self.loop.controller if self.loop is not None else None
+        if isinstance(controller, AskForHelp):
+            controller.release()
+        self._asking = self._awaiting = False
+        if self.loop is not None:
+            self.loop.set_speed(1.0)
+            if self._playing:
+                self.loop.start()
+        self._sync()
+
+    @property
+    def round(self) -> int:
+        """The round being played (0-based)."""
+        return self._round
+
+    def shutdown(self) -> None:
+        """Stop playing and training, close the env."""
+        self._teardown()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        self.shutdown()
+        super().closeEvent(event)
+
+    # -- keys -----------------------------------------------------------------------------
+
+    def event(self, event: QEvent) -> bool:
+        # Keys the game uses beat single-key shortcuts.
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
+            if self._plays_key(key_name(event.key())):
+                event.accept()
+                return True
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
+        name = key_name(event.key())
+        if not self._plays_key(name):
+            super().keyPressEvent(event)
+            return
+        if not event.isAutoRepeat():
+            self.keys.press(name)
+            if self._awaiting:  # the human answers the request
+                self._awaiting = False
+                if self._playing:
+                    self.loop.start()
+            self._sync()
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
+        name = key_name(event.key())
+        if self._plays_key(name) and not event.isAutoRepeat():
+            self.keys.release(name)
+            self._sync()
+        super().keyReleaseEvent(event)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:  # noqa: N802 - Qt's name
+        if self.keys is not None:
+            self.keys.release_all()  # the key-ups will go to another widget
+        super().focusOutEvent(event)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
+        self.setFocus()
+        super().mousePressEvent(event)
+
+    def _plays_key(self, name: str | None) -> bool:
+        return (name is not None and self.keys is not None
+                and (name == TAKEOVER_KEY or name in self.keys.keymap.bound_names))
+
+    # -- rounds -------------------------------------------------------------------------------
+
+    def _ready(self) -> bool:
+        trained = self.settings.mode == "gate" or self._retrained is not None
+        return self._agent is not None and trained and not self._busy()
+
+    def _busy(self) -> bool:
+        return self._worker is not None and self._worker.is_running()
+
+    def _human(self) -> HeldKeyHuman:
+        return HeldKeyHuman(self.keys, TAKEOVER_KEY)
+
+    def _controller(self) -> Controller:
+        s = self.settings
+        if s.mode == "gate":
+            return HumanGate(self._agent, self._human())
+        if self._retrained is None:
+            raise RuntimeError("ask-for-help needs a trained ensemble")
+        return AskForHelp(self._agent, self._human(), self._retrained.scores,
+                          action_space=self._env.action_space, threshold=s.threshold,
+                          agree_steps=s.agree_steps, human_device="keyboard")
+
+    def _begin_episode(self) -> None:
+        self.loop.controller = self._controller()
+        self.loop.max_steps = self.settings.max_episode_steps
+        self.loop.pause_on_request = self.settings.pause_on_request
+        self.loop.set_speed(1.0)
+        seed = self.settings.seed * SEED_STRIDE + self._round * 1000 + len(self._counts)
+        self.loop.reset(seed)
+        self._render()
+
+    def _play(self) -> None:
+        if not self.loop.in_episode:
+            self._begin_episode()
+        self.setFocus()
+        self.loop.start()
+        self._sync()
+
+    def _start_retraining(self) -> None:
+        pending, round_index = tuple(self._pending), self._round
+        demos, takeovers = self.demos, self.takeovers
+        tags = (TAKEOVER_TAG, self.settings.mode, f"round={round_index}")
+        config, first = self.settings.retrain, self._first_scores
+        self._worker = GeneratorWorker(lambda cancel: retrain(
+            config, demos, takeovers, pending, tags=tags, first_scores=first,
+            cancel=cancel.is_set), parent=self)
+        self._worker.progress.connect(self._on_train_progress)
+        self._worker.finished.connect(lambda result: self._on_retrained(result, len(pending)))
+        self._worker.failed.connect(self._on_train_failed)
+        self._worker.start()
+        self._show(f"Retraining the clone on the demos and {self._labels_text()}...", "note")
+        self._sync()
+
+    def _on_train_progress(self, record: EnsembleProgress) -> None:
+        self.status.setText(f"Retraining: member {record.member + 1} of {record.members}, "
+                            f"step {record.train.step}")
+
+    def _on_train_failed(self, message: str) -> None:
+        self._playing = False
+        self._show(f"Retraining failed: {message}", "error")
+        self._sync()
+
+    def _on_retrained(self, result: Retrained | None, committed: int) -> None:
+        if result is None:
+            return
+        if committed:
+            del self._pending[:committed]
+            self._round += 1
+            self._counts = []
+        self._retrained, self._agent = result, result.ensemble
+        self._first_scores = self._first_scores or result.scores
+        self._show(f"Round {self._round + 1}: the clone trained on {result.rows} rows, "
+                   f"{result.labels} of them human labels.", "good")
+        self.retrained.emit(result)
+        if self._playing:
+            self._play()
+        self._sync()
+
+    # -- play ---------------------------------------------------------------------------------
+
+    def _on_stepped(self, outcome: StepOutcome, decision: Decision) -> None:
+        controller = self.loop.controller
+        if self._asking and getattr(controller, "mode", "agent") == "agent":
+            self._asking = False  # the clone took back control
+            self.loop.set_speed(1.0)
+        self._render(outcome, decision)
+        self._sync()
+
+    def _on_help_requested(self, decision: Decision) -> None:
+        self._asking = True
+        if self.settings.pause_on_request:
+            self._awaiting = True
+        else:
+            self.loop.set_speed(self.settings.slow_speed)
+        self._render(decision=decision)
+        self._sync()
+
+    def _on_episode_finished(self, played: Any) -> None:
+        count = played.requests if self.settings.mode == "ask" else takeovers(
+            played.interventions)
+        self._asking = self._awaiting = False
+        self._counts.append(count)
+        self._pending.append(played.episode)
+        self.plot.add_episode(self._round, count)
+        if len(self._counts) >= self.settings.episodes_per_round:
+            self.round_finished.emit(self._round, tuple(self._counts))
+            self._start_retraining()
+        elif self._playing:
+            self._play()
+        self._sync()
+
+    # -- display ------------------------------------------------------------------------------
+
+    def _render(self, outcome: StepOutcome | None = None, decision: Decision | None = None
+                ) -> None:
+        try:
+            frame = self._env.render()
+        except Exception as exc:  # noqa: BLE001
+            self._show(f"The env cannot render: {one_line(exc)}", "error")
+            return
+        if frame is not None:
+            self.frame.set_frame(frame)
+        hud = [f"round {self._round + 1}, episode {len(self._counts) + 1}"]
+        if outcome is not None:
+            hud.append(f"step {outcome.step}, return {outcome.episode_return:.1f}")
+        if decision is not None:
+            hud.append(f"{decision.actor} acting")
+            if decision.score == decision.score:  # not NaN
+                hud.append(f"risk {decision.score:.2f} (ask above {self.settings.threshold:.2f})")
+        self.frame.set_hud(hud)
+
+    def _banner(self) -> str:
+        if not self._awaiting and not (self._asking and self.loop is not None
+                                       and self.loop.speed < 1.0):
+            return ""
+        keys = " / ".join(sorted(self.keys.keymap.bound_names)) if self.keys else ""
+        return (f"The clone asks for help\nDrive with {keys}: it takes back once you agree\n"
+                f"(or press Done helping)")
+
+    def _sync(self) -> None:
+        """Buttons and the status bar follow the state of play."""
+        playing = self.loop is not None and self._playing
+        self.start_button.setText("Pause" if playing else "Start")
+        self.start_button.setEnabled(self.loop is not None)
+        self.done_button.setEnabled(self.settings.mode == "ask" and self._asking)
+        self.frame_box.setStyleSheet(_CUE_STYLE if self._asking else _NO_CUE_STYLE)
+        self.frame.set_banner(self._banner())
+        if self._busy():
+            return  # the training progress owns the status line
+        held = self.keys is not None and TAKEOVER_KEY in self.keys.held
+        if self._awaiting:
+            text, style = "ASKING FOR HELP: press a key to take over", _ASKING_STYLE
+        elif self._asking:
+            text, style = "HELPING: the clone takes back once you agree", _ASKING_STYLE
+        elif self.settings.mode == "gate" and held:
+            text, style = "YOU are in control (let go of Shift to hand back)", _HUMAN_STYLE
+        else:
+            who = "the clone plays" if self._agent is not None else "no clone yet"
+            text, style = f"Round {self._round + 1}: {who}", _AGENT_STYLE
+        self.status.setText(text)
+        self.status.setStyleSheet(style)
+
+    def _labels_text(self) -> str:
+        return f"{len(self._pending)} new takeover episode(s)"
+
+    def _show(self, text: str, tone: str = "note") -> None:
+        self.message.show_message(text, tone)  # type: ignore[arg-type]
+
+    def _update(self, **changes: Any) -> None:
+        self.settings = replace(self.settings, **changes)
+        self._sync()
+
+    def _on_mode(self, _index: int = 0) -> None:
+        mode = self.mode_box.currentData()
+        self._update(mode=mode)
+        self.plot.set_measure("help requests" if mode == "ask" else "takeovers")
+        for widget in (self.threshold, self.risk_box, self.on_request):
+            widget.setEnabled(mode == "ask")
+
+    def _teardown(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+            self._worker.wait()
+        self._worker = None
+        if self.loop is not None:
+            self.loop.pause()
+            self.loop.deleteLater()
+        self.loop = None
+        if self._env is not None:
+            self._env.close()
+        self._env = None
+        self.keys = self._agent = self._retrained = None
+        self.demos = self.takeovers = None
+        self._first_scores, self._pending, self._counts = (), [], []
+        self._round, self._playing, self._asking, self._awaiting = 0, False, False, False
