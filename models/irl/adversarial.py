@@ -241,6 +241,15 @@ def train_adversarial(
         return progress
 
     cancelled = False
+    saved_at = -1  # env steps of the last checkpoint written
+
+    def save(policy: Policy) -> None:
+        nonlocal saved_at
+        if checkpoint_dir is not None and saved_at != learner.env_steps:
+            save_checkpoint(checkpoint_dir, policy, model, config, ppo_config,
+                            fingerprint=dataset.fingerprint())
+            saved_at = learner.env_steps
+
     try:
         while learner.env_steps < config.steps:
             if should_stop():
@@ -251,11 +260,13 @@ def train_adversarial(
             step_losses, accuracy = _train_discriminator(
                 model, optimizer, expert, learner.transitions.replay(), learner, config, rng)
             losses += step_losses
-            if checkpoint_dir is not None and 0 < next_checkpoint <= learner.env_steps:
+            finished = learner.env_steps >= config.steps
+            due = 0 < next_checkpoint <= learner.env_steps or finished
+            if checkpoint_dir is not None and due:
+                # The last round saves before its record, so the files match every record.
                 next_checkpoint += config.checkpoint_every
-                save_checkpoint(checkpoint_dir, learner.policy(), model, config, ppo_config,
-                                fingerprint=dataset.fingerprint())
-            if learner.env_steps >= next_log or learner.env_steps >= config.steps:
+                save(learner.policy())
+            if learner.env_steps >= next_log or finished:
                 next_log = learner.env_steps + config.log_every
                 progress = record()
                 losses = []
@@ -268,9 +279,7 @@ def train_adversarial(
     finally:
         learner.close()
     model.eval()
-    if checkpoint_dir is not None:
-        save_checkpoint(checkpoint_dir, policy, model, config, ppo_config,
-                        fingerprint=dataset.fingerprint())
+    save(policy)
     clock.stop()
     log.info("%s %s after %d env steps in %.1f s", config.method,
              "cancelled" if cancelled else "finished", learner.env_steps, clock.total)

@@ -103,6 +103,20 @@ def test_saved_policy_acts_like_ppo_and_files_round_trip(
     np.testing.assert_array_equal(trace.true, episode.rewards)
 
 
+def test_the_last_record_comes_with_its_checkpoint(cartpole_dataset: DemoDataset,
+                                                   tmp_path: Path) -> None:
+    config = AdversarialConfig(steps=1536, log_every=1024, checkpoint_every=1024,
+                               ppo=PPOConfig(n_envs=2, n_steps=256, batch_size=128, n_epochs=1))
+    generator = train_adversarial(config, cartpole_dataset, checkpoint_dir=tmp_path)
+    assert [next(generator).env_steps, next(generator).env_steps] == [1024, 1536]
+    saved = load_policy(tmp_path / POLICY_FILE)  # read while the caller holds the last record
+    _, result = collect(generator)
+    states = torch.as_tensor(np.random.default_rng(2).normal(0, 1, (256, 4)), dtype=torch.float32)
+    with torch.no_grad():
+        np.testing.assert_allclose(saved.action_probabilities(states),
+                                   result.policy.action_probabilities(states))
+
+
 @pytest.mark.parametrize("env_id", ["CartPole-v1", "Pendulum-v1"])
 def test_policy_copy_acts_like_ppo(env_id: str) -> None:
     def zero_reward(obs, actions, next_obs, terminated):  # noqa: ANN001, ANN202
