@@ -14,6 +14,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -26,11 +27,11 @@ from models.training import TrainConfig, run_to_completion
 HERE = Path(__file__).resolve().parent
 DOCS = HERE.parent / "docs"
 SIZE = (900, 560)
-MARGIN = (80, 40, 30, 70)  # left, top, right, bottom
+MARGIN = (80, 58, 30, 56)  # left, top, right, bottom
 COLOURS = {"DAgger": (31, 119, 180), "BC (equal labels)": (214, 39, 40)}
 
 
-def run_seed(args: argparse.Namespace, seed: int) -> dict[str, object]:
+def run_seed(args: argparse.Namespace, seed: int) -> dict[str, Any]:
     """One DAgger run with its baseline; the result's summary plus the wall time."""
     config = DaggerConfig(
         env_id=args.env, iterations=args.iterations, episodes_per_iter=args.episodes_per_iter,
@@ -48,7 +49,7 @@ def _scale(value: float, low: float, high: float, start: int, end: int) -> float
     return start + (value - low) / (high - low) * (end - start) if high > low else start
 
 
-def draw(runs: list[dict[str, object]], title: str, path: Path) -> None:
+def draw(runs: list[dict[str, Any]], title: str, path: Path) -> None:
     """Mean return per iteration of each side (lines) and every seed (dots)."""
     curves = {"DAgger": np.array([run["iteration_returns"] for run in runs], dtype=float),
               "BC (equal labels)": np.array([run["bc_returns"] for run in runs], dtype=float)}
@@ -79,9 +80,9 @@ def draw(runs: list[dict[str, object]], title: str, path: Path) -> None:
                  anchor="mt")
     pen.text((left - 8, bottom + 8), "iteration", fill="black", font=font, anchor="rt")
     pen.text((left - 8, bottom + 26), "labels", fill=(90, 90, 90), font=font, anchor="rt")
-    pen.text(((left + right) / 2, bottom + 48), "mean return over seeds (dots: each seed)",
-             fill="black", font=font, anchor="mt")
-    pen.text((left, top - 10), title, fill="black", font=font, anchor="lb")
+    pen.text((left, top - 30), title, fill="black", font=font, anchor="lb")
+    pen.text((left, top - 8), "return: mean over seeds (lines), each seed (dots)",
+             fill=(90, 90, 90), font=font, anchor="lb")
     for offset, (name, values) in zip((-0.06, 0.06), curves.items(), strict=True):
         colour = COLOURS[name]
         means = values.mean(axis=0)

@@ -30,8 +30,8 @@ def test_dagger_beats_bc_at_equal_labels_with_a_weak_learner() -> None:
     """docs/failures.md: LunarLander, one hidden layer of 4 units, one episode per iteration.
 
     BC from expert demos keeps crashing as demos are added; DAgger, trained on the states its
-    own clone reaches, learns to stay up (over seeds 0-5 the gap after 5 iterations was
-    170-450 points).
+    own clone reaches, crashes less (after 5 iterations DAgger led on each of seeds 0-5, by
+    82 to 376 points).
     """
     dagger, bc = [], []
     for seed in range(3):

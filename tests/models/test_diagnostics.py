@@ -77,6 +77,7 @@ def test_poor_clone_agrees_less_with_the_expert_on_its_own_states(
     good = action_agreement(good_clone, demos, episodes=3)
     assert poor.demo_steps == good.demo_steps == demos.total_steps
     assert good.demo_accuracy > 0.9 and good.onpolicy_agreement > 0.8
-    assert poor.onpolicy_agreement < poor.demo_accuracy  # what it meets vs what it saw
-    assert poor.onpolicy_agreement < good.onpolicy_agreement
+    assert good.onpolicy_agreement < good.demo_accuracy  # what it meets vs what it saw
+    assert poor.onpolicy_agreement < poor.demo_accuracy
+    assert poor.onpolicy_agreement < good.onpolicy_agreement - 0.1
     assert poor.onpolicy_steps == sum(poor.clone_returns)  # CartPole pays 1 a step
