@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.clone_ood import CloneOodPlot
 from app.divergence_plot import DivergencePlot
 from app.episode_timeline import format_action
 from app.errors import one_line
@@ -98,6 +99,7 @@ class CompareView(QWidget):
         self.summary_label = QLabel()
         self.summary_label.setWordWrap(True)
         self.divergence_plot = DivergencePlot()
+        self.ood_plot = CloneOodPlot()  # OOD score and uncertainty of the clone's own states
         self.message = MessageLine("compareMessage")
         self._build_layout()
         self._set_controls(False)
@@ -131,6 +133,7 @@ class CompareView(QWidget):
         layout.addWidget(self.step_info)
         layout.addWidget(self.summary_label)
         layout.addWidget(self.divergence_plot)
+        layout.addWidget(self.ood_plot)
 
     # -- public API ---------------------------------------------------------------------------
 
@@ -139,6 +142,7 @@ class CompareView(QWidget):
         self._teardown()
         self._dataset = None
         self._policy = None
+        self.ood_plot.forget_dataset()
         self.episode_combo.blockSignals(True)
         self.episode_combo.clear()
         self.episode_combo.blockSignals(False)
@@ -213,6 +217,7 @@ class CompareView(QWidget):
     def shutdown(self) -> None:
         """Stop the panes and any export (the view is going away)."""
         self._teardown()
+        self.ood_plot.cancel(wait_ms=10_000)
         if self._export_worker is not None:
             self._export_worker.cancel()
             self._export_worker.wait(10_000)
@@ -273,6 +278,10 @@ class CompareView(QWidget):
         self.slider.set_marker(None if comparison is None else comparison.first_divergence)
         self.divergence_plot.set_comparison(comparison)
         self.divergence_plot.setVisible(not live)
+        self.ood_plot.setVisible(not live)
+        if not live:
+            self.ood_plot.compute(self._policy, self._dataset, episode, steps=steps + 1,
+                                  deterministic=self.deterministic.isChecked())
         self.summary_label.setText(self._summary_text(comparison))
         self.replay_mismatch = None
         self._set_controls(True)
@@ -313,6 +322,7 @@ class CompareView(QWidget):
         self.slider.blockSignals(False)
         self.step_label.setText(f"{step} / {self.slider.maximum()}")
         self.divergence_plot.set_cursor(step)
+        self.ood_plot.set_cursor(step)
         self._check_replay()
         self._describe_step(step)
 

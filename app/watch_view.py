@@ -30,6 +30,7 @@ from app.action_plot import ActionPlot, action_labels
 from app.episode_timeline import format_action
 from app.errors import one_line
 from app.frame_view import FrameView
+from app.live_ood import LiveOodPlot
 from app.message_line import MessageLine
 from app.play_loop import MAX_SPEED, MIN_SPEED, PlayLoop
 from app.state import AppState
@@ -101,6 +102,7 @@ class WatchView(QWidget):
 
         self.frame = FrameView()
         self.action_plot = ActionPlot()
+        self.ood_plot = LiveOodPlot()  # OOD score and uncertainty of each state reached
         self.policy_label = QLabel("No policy loaded")
         self.load_button = QPushButton("Load policy...")
         self.load_button.clicked.connect(self._choose_policy)
@@ -143,7 +145,11 @@ class WatchView(QWidget):
         layout.addWidget(self.policy_label)
         layout.addWidget(self.message)
         layout.addWidget(splitter, 1)
+        layout.addWidget(self.ood_plot)
         self._set_controls(False)
+        for signal in (state.dataset_changed, state.env_changed):
+            signal.connect(lambda *_: self.ood_plot.fit(state.dataset_path, state.env_id))
+        self.ood_plot.fit(state.dataset_path, state.env_id)
         state.policy_changed.connect(lambda _path: self.load())
         state.env_changed.connect(lambda _env: self.load())
         self.load()
@@ -213,6 +219,7 @@ class WatchView(QWidget):
     def shutdown(self) -> None:
         """Stop playing and close the env."""
         self._teardown()
+        self.ood_plot.cancel(wait_ms=10_000)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         self.shutdown()
@@ -224,6 +231,9 @@ class WatchView(QWidget):
         self._episodes += 1
         self._render([f"episode {self._episodes}", "step 0"])
         self._show_distribution(observation)
+        self.ood_plot.start_episode()
+        if self.agent is not None:
+            self.ood_plot.add_state(self.agent.policy, observation)
 
     def _on_stepped(self, outcome: StepOutcome) -> None:
         fps = self.loop.session.fps if self.loop is not None else float("nan")
@@ -234,6 +244,8 @@ class WatchView(QWidget):
         self._render(hud)
         if not (outcome.terminated or outcome.truncated):
             self._show_distribution(outcome.obs)
+        if self.agent is not None:
+            self.ood_plot.add_state(self.agent.policy, outcome.obs)
 
     def _on_episode_finished(self, episode: Any) -> None:
         self.frame.set_hud([f"episode {self._episodes} over",

@@ -1,0 +1,196 @@
+"""The Failures tab and the OOD timelines of Watch and Compare, on tiny CartPole budgets.
+
+Waits use `qtbot.waitSignal`: `waitUntil` keeps the GIL between its polls and slows workers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from app.compare_view import CompareView
+from app.failures_view import FailuresView
+from app.state import AppState
+from app.watch_view import WatchView
+from models.checkpoint import save_policy
+from models.policy import Policy, PolicySpec
+from models.training import TrainConfig, run_to_completion, train_bc
+from tests.app.demo_data import expert_dataset, play_expert
+
+ENV_ID = "CartPole-v1"
+WAIT_MS = 60_000
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> dict[str, Path]:
+    """Three expert CartPole demos and a noisy one, a briefly trained clone, and a clone that
+    always pushes left (it leaves the demos' states within a few steps)."""
+    root = tmp_path_factory.mktemp("failures")
+    dataset = expert_dataset(root / "demos", ENV_ID, seeds=(0, 1, 2), max_steps=60)
+    dataset.append(play_expert(ENV_ID, 3, noise=0.5, max_steps=60), tags=("noisy",))
+    config = TrainConfig(steps=200, hidden=(32,), log_every=100, val_fraction=0.0)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        clone = run_to_completion(train_bc(config, dataset)).policy
+    finally:
+        torch.set_num_threads(threads)
+    spec = PolicySpec(env_id=ENV_ID, observation_space=dataset.observation_space,
+                      action_space=dataset.action_space, hidden=(8,))
+    torch.manual_seed(0)
+    always_left = Policy(spec)
+    with torch.no_grad():
+        always_left.head.logits.weight.zero_()
+        always_left.head.logits.bias.copy_(torch.tensor([5.0, -5.0]))
+    return {"dataset": dataset.path, "clone": save_policy(root / "clone.pt", clone, config),
+            "bad": save_policy(root / "bad.pt", always_left, config), "root": root}
+
+
+def make_state(files: dict[str, Path], policy: str = "clone", env_id: str = ENV_ID) -> AppState:
+    state = AppState(env_id)
+    state.set_dataset_path(files["dataset"])
+    state.set_policy_path(files[policy])
+    return state
+
+
+@pytest.fixture
+def failures(qtbot, files) -> FailuresView:
+    view = FailuresView(make_state(files))
+    qtbot.addWidget(view)
+    yield view
+    view.shutdown()
+
+
+# -- OOD timelines ----------------------------------------------------------------------------
+
+
+def test_compare_marks_where_a_bad_clone_leaves_the_demos(qtbot, files) -> None:
+    view = CompareView(make_state(files, "bad"))
+    qtbot.addWidget(view)
+    try:
+        # The timeline is computed on a worker; its result reaches the plot through the event
+        # loop, so waiting after construction cannot miss it.
+        with qtbot.waitSignal(view.ood_plot.ready, timeout=WAIT_MS) as ready:
+            pass
+        timeline = ready.args[0]
+        first = timeline.first_ood
+        assert first is not None and first > 0  # it starts on a demo's start state
+        assert timeline.ood[first] > 1.0 and np.all(timeline.ood[:first] <= 1.0)
+        assert timeline.uncertainty_name == "entropy"
+        assert len(timeline.uncertainty) == len(timeline.ood)
+        plot = view.ood_plot
+        assert plot.first_line.scene() is not None and plot.first_line.value() == first
+        assert len(plot.above_marks.data) == len(timeline.above)
+        assert f"step {first}" in plot.getPlotItem().titleLabel.text
+    finally:
+        view.shutdown()
+
+
+def test_watch_rates_each_state_the_clone_reaches(qtbot, files) -> None:
+    view = WatchView(make_state(files, "bad"))
+    qtbot.addWidget(view)
+    try:
+        with qtbot.waitSignal(view.ood_plot.fitted, timeout=WAIT_MS):
+            pass
+        assert view.ood_plot.score is not None
+        view.new_episode(seed=0)
+        for _ in range(8):
+            view.step_once()
+        timeline = view.ood_plot.timeline
+        assert len(timeline.ood) == 9  # the start state and eight steps
+        assert timeline.first_ood is not None
+        assert view.ood_plot.first_line.value() == timeline.first_ood
+    finally:
+        view.shutdown()
+
+
+# -- Failures tab -----------------------------------------------------------------------------
+
+
+def test_compounding_error_plot_fills(qtbot, failures: FailuresView) -> None:
+    panel = failures.compounding
+    panel.episodes.setValue(2)
+    panel.rollouts.setValue(1)
+    with qtbot.waitSignal(panel.done, timeout=WAIT_MS) as done:
+        panel.run()
+    error, report = done.args[0]
+    x, y = panel.error_plot.mean_curve.getData()
+    assert len(x) == len(error.steps) > 1
+    np.testing.assert_allclose(y, error.mean)
+    assert error.mean[0] == pytest.approx(0.0, abs=1e-6)  # same seed, same start
+    assert 0.0 <= report.demo_accuracy <= 1.0 and 0.0 <= report.onpolicy_agreement <= 1.0
+    np.testing.assert_allclose(panel.agreement_plot.values,
+                               [report.demo_accuracy, report.onpolicy_agreement])
+    assert "agrees with the expert" in panel.summary.text()
+
+
+def test_a_panel_without_a_dataset_says_so(qtbot, files) -> None:
+    state = AppState(ENV_ID)
+    view = FailuresView(state)
+    qtbot.addWidget(view)
+    assert view.compounding.run() is None
+    assert "Choose a dataset" in view.compounding.message.text()
+    assert view.compounding.run_button.isEnabled()
+
+
+def test_subsets_by_tag_compare_two_clones(qtbot, failures: FailuresView) -> None:
+    panel = failures.subsets
+    panel.group_by.setCurrentText("tag")
+    panel.train_steps.setValue(20)
+    panel.eval_episodes.setValue(1)
+    with qtbot.waitSignal(panel.done, timeout=WAIT_MS) as done:
+        panel.run()
+    comparison = done.args[0]
+    assert comparison.labels == ["expert", "noisy"]
+    assert panel.plot.comparison is comparison
+    assert "Best clone" in panel.summary.text()
+
+
+def _tiny_dagger(panel, iterations: int) -> None:
+    panel.iterations.setValue(iterations)
+    panel.episodes.setValue(1)
+    panel.train_steps.setValue(20)
+    panel.eval_episodes.setValue(1)
+    panel.max_steps.setValue(30)
+
+
+def test_dagger_runs_in_the_background_and_plots_each_iteration(
+        qtbot, failures: FailuresView, tmp_path) -> None:
+    panel = failures.dagger
+    _tiny_dagger(panel, 2)
+    with qtbot.waitSignal(panel.done, timeout=WAIT_MS) as done:
+        assert panel.run() is not None
+        assert not panel.run_button.isEnabled() and panel.cancel_button.isEnabled()
+    result = done.args[0]
+    assert len(result.history) == 2
+    for curve in (panel.plot.dagger_curve, panel.plot.bc_curve):
+        x, _y = curve.getData()
+        assert list(x) == [0, 1]
+    assert panel.run_button.isEnabled() and not panel.cancel_button.isEnabled()
+    saved = panel.save_clone(tmp_path / "dagger.pt")
+    assert saved is not None and saved.exists()
+    assert failures._state.policy_path == saved
+
+
+def test_dagger_cancel_stops_the_run(qtbot, failures: FailuresView) -> None:
+    panel = failures.dagger
+    _tiny_dagger(panel, 50)
+    with qtbot.waitSignal(panel.stopped, timeout=WAIT_MS):
+        worker = panel.run()
+        with qtbot.waitSignal(worker.progress, timeout=WAIT_MS):
+            pass
+        panel.cancel()
+    assert panel.progress_label.text() == "Cancelled."
+    assert 1 <= len(panel.plot.records) < 50
+    assert panel.run_button.isEnabled() and panel.result is None
+
+
+def test_dagger_needs_a_scripted_expert(qtbot, files) -> None:
+    view = FailuresView(AppState("FrozenLake-v1"))
+    qtbot.addWidget(view)
+    assert view.dagger.run() is None
+    assert "no scripted expert" in view.dagger.message.text().lower() or \
+        "has none" in view.dagger.message.text()
