@@ -17,7 +17,8 @@ from models.checkpoint import CheckpointError, load_policy, save_policy
 from models.dagger import DEFAULT_TRAIN, DaggerConfig, run_dagger
 from models.evaluation import evaluate
 from models.irl import IRLError
-from models.training import TrainConfig, TrainingError, train_bc
+from models.subsets import relay
+from models.training import TrainConfig, TrainingError, run_to_completion, train_bc
 from recorder.catalog import EnvBuildError, UnknownEnvError, make_env
 from recorder.dataset import DatasetError, DemoDataset
 from recorder.experts import ExpertError, make_expert
@@ -239,16 +240,9 @@ def cmd_dagger(args: argparse.Namespace) -> dict[str, Any]:
                                      action_space=env.action_space, operator="scripted expert")
     finally:
         env.close()
-    generator = run_dagger(config, record_to=dataset)
     with _progress(args.iterations, "iterations") as bar:
-        while True:
-            try:
-                record = next(generator)
-            except StopIteration as stop:
-                result = stop.value
-                break
-            bar.update()
-            bar.set_postfix(dagger=f"{record.dagger_return:.1f}", refresh=False)
+        result = run_to_completion(relay(run_dagger(config, record_to=dataset),
+                                         lambda record: bar.update()))
     summary = result.summary() | {"dataset": str(out / "data"), "policy": str(out / "policy.pt")}
     save_policy(out / "policy.pt", result.policy, config.train,
                 dataset_fingerprint=dataset.fingerprint())

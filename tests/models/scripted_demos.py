@@ -1,9 +1,10 @@
-"""Scripted-expert demos in a real `DemoDataset`, recorded through `models.takeover`."""
+"""Test helpers: scripted-expert demos in a real `DemoDataset`, and a fixed action source."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from models.takeover import Solo, play_episode
 from recorder.catalog import make_env
@@ -30,3 +31,16 @@ def expert_demos(path: Path, env_id: str, *, seeds: Iterable[int], noise: float 
     finally:
         env.close()
     return dataset
+
+
+class Fixed:
+    """An action source that returns whatever `action` is set to."""
+
+    def __init__(self, action: Any) -> None:
+        self.action = action
+
+    def reset(self, seed: int | None = None) -> None:
+        pass
+
+    def act(self, observation: Any) -> Any:
+        return self.action

@@ -12,10 +12,12 @@ import pytest
 from app.cli import main
 from models.checkpoint import load_policy
 from models.dagger import BetaMix, DaggerConfig, run_dagger
+from models.subsets import relay
 from models.training import TrainConfig, run_to_completion
 from recorder.catalog import make_env
 from recorder.dataset import DemoDataset
 from recorder.experts import make_expert
+from tests.models.scripted_demos import Fixed
 
 TINY = TrainConfig(steps=50, hidden=(16,), seed=0, device="cpu", log_every=50)
 
@@ -54,14 +56,8 @@ def test_dagger_records_expert_labels_and_who_acted(tmp_path: Path) -> None:
     dataset = DemoDataset.create(tmp_path / "dagger", env_id="CartPole-v1",
                                  observation_space=env.observation_space,
                                  action_space=env.action_space)
-    records = []
-    generator = run_dagger(_small(), record_to=dataset)
-    while True:
-        try:
-            records.append(next(generator))
-        except StopIteration as stop:
-            result = stop.value
-            break
+    records: list = []
+    result = run_to_completion(relay(run_dagger(_small(), record_to=dataset), records.append))
     assert [r.iteration for r in records] == [0, 1, 2]
     assert [r.beta for r in records] == [1.0, 0.5, 0.25]
     assert records[0].expert_share == 1.0 and records[2].expert_share < 1.0
@@ -86,23 +82,13 @@ def test_dagger_records_expert_labels_and_who_acted(tmp_path: Path) -> None:
 
 
 def test_beta_mix_picks_who_acts_and_always_labels() -> None:
-    class Constant:
-        def __init__(self, action: int) -> None:
-            self.action = action
-
-        def reset(self, seed: int | None = None) -> None:
-            pass
-
-        def act(self, observation: object) -> int:
-            return self.action
-
     rng = np.random.default_rng(0)
-    mixed = [BetaMix(Constant(1), Constant(0), 0.3, rng).decide(None) for _ in range(2000)]
+    mixed = [BetaMix(Fixed(1), Fixed(0), 0.3, rng).decide(None) for _ in range(2000)]
     assert all(decision.label == 1 for decision in mixed)
     share = np.mean([decision.actor == "expert" for decision in mixed])
     assert share == pytest.approx(0.3, abs=0.04)
     assert all(d.action == (1 if d.actor == "expert" else 0) for d in mixed)
-    first = BetaMix(Constant(1), None, 0.0, rng).decide(None)
+    first = BetaMix(Fixed(1), None, 0.0, rng).decide(None)
     assert first.actor == "expert"  # no clone yet at iteration 0
 
 

@@ -62,8 +62,8 @@ def test_group_by_operator_reads_each_episode(mixed: DemoDataset) -> None:
 def test_clones_of_clean_demos_beat_clones_of_noisy_ones(mixed: DemoDataset) -> None:
     config = TrainConfig(steps=300, hidden=(32, 32), seed=0, device="cpu", log_every=100)
     records = []
-    comparison = run_to_completion(_collect(records, compare_subsets(
-        config, mixed, group_episodes(mixed, "noise"), eval_episodes=5)))
+    comparison = run_to_completion(relay(compare_subsets(
+        config, mixed, group_episodes(mixed, "noise"), eval_episodes=5), records.append))
     assert comparison.labels == ["noise=0", "noise=0.8"]
     assert [(r.subset, r.label) for r in records if r.train.step == 300] == [
         (0, "noise=0"), (1, "noise=0.8")]
@@ -76,18 +76,13 @@ def test_clones_of_clean_demos_beat_clones_of_noisy_ones(mixed: DemoDataset) -> 
     assert comparison.clone_stds.shape == (2,) and not comparison.cancelled
 
 
-def _collect(records: list, generator):
-    """Keep every record a generator yields, and pass its result on."""
-    return (yield from relay(generator, lambda record: records.append(record) or record))
-
-
 def test_cancel_keeps_the_subsets_done(mixed: DemoDataset) -> None:
     config = TrainConfig(steps=50, hidden=(8,), device="cpu", log_every=10)
     records: list = []
     second_started = lambda: any(r.subset == 1 for r in records)  # noqa: E731
-    comparison = run_to_completion(_collect(records, compare_subsets(
+    comparison = run_to_completion(relay(compare_subsets(
         config, mixed, group_episodes(mixed, "noise"), eval_episodes=1,
-        cancel=second_started)))
+        cancel=second_started), records.append))
     assert comparison.cancelled and comparison.labels == ["noise=0"]
     stopped = threading.Event()
     stopped.set()

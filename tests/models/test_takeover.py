@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -26,20 +25,7 @@ from recorder.dataset import DemoDataset
 from recorder.experts import make_expert
 from recorder.session import PlaySession
 from recorder.sources import KeyboardSource
-from tests.models.scripted_demos import expert_demos
-
-
-class Fixed:
-    """An action source that returns whatever `action` is set to."""
-
-    def __init__(self, action: Any) -> None:
-        self.action = action
-
-    def reset(self, seed: int | None = None) -> None:
-        pass
-
-    def act(self, observation: Any) -> Any:
-        return self.action
+from tests.models.scripted_demos import Fixed, expert_demos
 
 
 @pytest.fixture
