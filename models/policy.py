@@ -216,7 +216,8 @@ class Policy(nn.Module):
         """Env actions -> what the head is trained on: indices from 0, or Box scaled to [-1, 1]."""
         if self.spec.action_kind == "discrete":
             return actions.long().reshape(-1) - self.action_start
-        flat = actions.reshape(actions.shape[0], -1).float()
+        # The action size, not -1: an empty batch (no validation split) has no size to infer.
+        flat = actions.reshape(actions.shape[0], self.spec.action_size).float()
         return (flat - self.action_center) / self.action_half_range
 
     def to_env_units(self, head_actions: torch.Tensor) -> torch.Tensor:

@@ -147,3 +147,16 @@ def test_gaussian_policy_reports_mu_and_sigma_in_env_units() -> None:
 def test_unsupported_spaces_are_refused(obs: gym.Space, act: gym.Space, message: str) -> None:
     with pytest.raises(UnsupportedSpaceError, match=message):
         PolicySpec(env_id="Test-v0", observation_space=obs, action_space=act)
+
+
+def test_targets_of_an_empty_batch_of_box_actions_keep_the_action_size() -> None:
+    import gymnasium as gym
+    import torch
+
+    from models.policy import Policy, PolicySpec
+
+    spec = PolicySpec(env_id="Pendulum-v1",
+                      observation_space=gym.spaces.Box(-8, 8, (3,)),
+                      action_space=gym.spaces.Box(-2, 2, (1,)), hidden=(8,))
+    policy = Policy(spec)
+    assert policy.targets(torch.zeros((0, 1))).shape == (0, 1)
