@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -48,6 +49,8 @@ class DaggerPanel(TaskPanel):
         self.iterations = _spin(1, 100, 5, "DAgger iterations (iteration 0: expert demos only)")
         self.episodes = _spin(1, 100, 2, "Episodes rolled out and labelled per iteration")
         self.train_steps = _spin(10, 1_000_000, 1000, "Gradient steps of every clone")
+        self.hidden = QLineEdit(", ".join(str(size) for size in TrainConfig().hidden))
+        self.hidden.setToolTip("Hidden layer sizes of every clone, such as 64, 64")
         self.eval_episodes = _spin(1, 1000, 5, "Seeded evaluation episodes per clone")
         self.max_steps = _spin(0, 100_000, 0, "Cap on episode length; 0: the env's own limit")
         self.max_steps.setSpecialValueText("env limit")
@@ -68,6 +71,7 @@ class DaggerPanel(TaskPanel):
         form.addRow("iterations", self.iterations)
         form.addRow("episodes per iteration", self.episodes)
         form.addRow("training steps per clone", self.train_steps)
+        form.addRow("hidden layers", self.hidden)
         form.addRow("evaluation episodes", self.eval_episodes)
         form.addRow("max steps per episode", self.max_steps)
         form.addRow("expert noise", self.noise)
@@ -96,10 +100,15 @@ class DaggerPanel(TaskPanel):
             raise ValueError(f"DAgger needs a scripted expert; {env_id} has none (experts: "
                              f"{', '.join(EXPERT_ENV_IDS)}).")
         steps = self.train_steps.value()
+        try:
+            hidden = tuple(int(size) for size in self.hidden.text().replace(",", " ").split())
+        except ValueError:
+            raise ValueError(f"hidden layers must be whole numbers such as 64, 64, got "
+                             f"{self.hidden.text()!r}") from None
         return DaggerConfig(
             env_id=env_id, iterations=self.iterations.value(),
             episodes_per_iter=self.episodes.value(),
-            train=TrainConfig(steps=steps, log_every=steps),
+            train=TrainConfig(steps=steps, hidden=hidden, log_every=steps),
             eval_episodes=self.eval_episodes.value(),
             max_episode_steps=self.max_steps.value() or None,
             expert_noise=self.noise.value(), baseline=self.baseline.isChecked(),

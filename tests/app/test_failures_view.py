@@ -155,6 +155,7 @@ def _tiny_dagger(panel, iterations: int) -> None:
     panel.train_steps.setValue(20)
     panel.eval_episodes.setValue(1)
     panel.max_steps.setValue(30)
+    panel.hidden.setText("16")
 
 
 def test_dagger_runs_in_the_background_and_plots_each_iteration(
@@ -166,6 +167,7 @@ def test_dagger_runs_in_the_background_and_plots_each_iteration(
         assert not panel.run_button.isEnabled() and panel.cancel_button.isEnabled()
     result = done.args[0]
     assert len(result.history) == 2
+    assert result.config.train.hidden == (16,)  # the form's hidden layers
     for curve in (panel.plot.dagger_curve, panel.plot.bc_curve):
         x, _y = curve.getData()
         assert list(x) == [0, 1]
@@ -194,3 +196,10 @@ def test_dagger_needs_a_scripted_expert(qtbot, files) -> None:
     assert view.dagger.run() is None
     assert "no scripted expert" in view.dagger.message.text().lower() or \
         "has none" in view.dagger.message.text()
+
+
+def test_dagger_form_rejects_bad_hidden_sizes(qtbot, failures: FailuresView) -> None:
+    failures.dagger.hidden.setText("64, lots")
+    assert failures.dagger.run() is None
+    assert "hidden layers" in failures.dagger.message.text()
+    assert failures.dagger.run_button.isEnabled()
