@@ -216,7 +216,8 @@ def train_adversarial(
 
     learner = PPOLearner(env_id, ppo_config, reward_fn=reward_fn,
                          obs_mean=model.obs_mean.numpy(), obs_std=model.obs_std.numpy(),
-                         seed=config.seed, replay_rounds=config.replay_rounds)
+                         seed=config.seed, total_steps=config.steps,
+                         replay_rounds=config.replay_rounds)
     log.info("%s on %s: %d demo steps, %d env steps, %d per round", config.method, env_id,
              len(expert), config.steps, ppo_config.steps_per_round)
     history: list[IRLProgress] = []

@@ -29,7 +29,7 @@ from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper, VecNormalize
 from torch import nn
 
-from models.irl.reward import Transitions
+from models.irl.reward import RewardModel, Transitions
 from models.policy import Policy, PolicySpec
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,9 @@ class PPOConfig:
     """Actor (and critic) layer sizes; the saved Policy has the same."""
     normalize_reward: bool = True
     """Scale the learned reward by a running std of the returns (SB3's VecNormalize)."""
+    anneal: bool = True
+    """Decay the learning rate and the clip range linearly to 0 over the run (rl-zoo's
+    CartPole setting): the last policy is then a settled one, not a mid-update one."""
 
     def __post_init__(self) -> None:
         for name in ("n_envs", "n_steps", "batch_size", "n_epochs"):
@@ -200,6 +203,7 @@ class PPOLearner:
         obs_mean: np.ndarray,
         obs_std: np.ndarray,
         seed: int,
+        total_steps: int | None = None,
         replay_rounds: int = 1,
     ) -> None:
         from recorder.catalog import make_env  # registers ALE and MiniGrid ids when imported
@@ -231,6 +235,14 @@ class PPOLearner:
             ent_coef=config.ent_coef, policy_kwargs=policy_kwargs, seed=seed, device="cpu",
             verbose=0,
         )
+        if config.anneal and total_steps:
+            # SB3 measures progress per learn() call, and each round is one call: anneal
+            # over the whole run instead.
+            def left(_progress: float) -> float:
+                return max(0.0, 1.0 - self.env_steps / total_steps)
+
+            self.ppo.lr_schedule = lambda progress: config.lr * left(progress)
+            self.ppo.clip_range = lambda progress: config.clip_range * left(progress)
 
     @property
     def env_steps(self) -> int:
@@ -271,7 +283,8 @@ def policy_from_ppo(ppo: PPO, spec: PolicySpec, template: Policy) -> Policy:
     SB3's Gaussian mean and log std are in env units; the Policy's head works in actions
     scaled to [-1, 1], so the last layer is rescaled: mu' = (W x + b - centre) / half_range.
     """
-    policy = Policy(spec)
+    with torch.random.fork_rng(devices=[]):  # building it must not move PPO's random stream
+        policy = Policy(spec)
     policy.load_state_dict(template.state_dict())
     sb3 = ppo.policy
     ours = [m for m in policy.torso.layers if isinstance(m, nn.Linear)]
@@ -289,3 +302,37 @@ def policy_from_ppo(ppo: PPO, spec: PolicySpec, template: Policy) -> Policy:
         policy.head.mu.bias.copy_((action_net.bias - centre) / half)
         policy.head.log_sigma.copy_(sb3.log_std - torch.log(half))
     return policy.eval()
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetrainResult:
+    """A policy trained from scratch on a frozen learned reward."""
+
+    policy: Policy
+    env_steps: int
+    train_return: float | None
+    """Mean true return of its last finished training episodes."""
+
+
+def train_on_reward(reward: RewardModel, *, steps: int, seed: int = 0,
+                    ppo: PPOConfig | None = None) -> RetrainResult:
+    """Train a fresh PPO policy on `reward`'s learned reward (AIRL's g(s), GAIL's logit).
+
+    The test of a learned reward: does it teach a new learner the task, with no discriminator
+    adapting to that learner any more?
+    """
+    def reward_fn(obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray,
+                  terminated: np.ndarray) -> np.ndarray:
+        return reward.score(obs, actions)
+
+    env_id = reward.spec.env_id
+    learner = PPOLearner(env_id, ppo or ppo_preset(env_id), reward_fn=reward_fn,
+                         obs_mean=reward.obs_mean.numpy(), obs_std=reward.obs_std.numpy(),
+                         seed=seed, total_steps=steps)
+    try:
+        while learner.env_steps < steps:
+            learner.run_round()
+        return RetrainResult(policy=learner.policy(), env_steps=learner.env_steps,
+                             train_return=learner.true_return())
+    finally:
+        learner.close()
