@@ -365,7 +365,8 @@ class TakeoverView(QWidget):
         return self._agent is not None and trained and not self._busy()
 
     def _busy(self) -> bool:
-        return self._worker is not None and self._worker.is_running()
+        # Not `worker.is_running()`: the thread outlives its `finished` signal by a moment.
+        return self._worker is not None
 
     def _human(self) -> HeldKeyHuman:
         return HeldKeyHuman(self.keys, TAKEOVER_KEY)
@@ -407,6 +408,7 @@ class TakeoverView(QWidget):
         self._worker.progress.connect(self._on_train_progress)
         self._worker.finished.connect(lambda result: self._on_retrained(result, len(pending)))
         self._worker.failed.connect(self._on_train_failed)
+        self._worker.cancelled.connect(lambda: self._on_retrained(None, 0))
         self._worker.start()
         self._show(f"Retraining the clone on the demos and {self._labels_text()}...", "note")
         self._sync()
@@ -416,12 +418,14 @@ class TakeoverView(QWidget):
                             f"step {record.train.step}")
 
     def _on_train_failed(self, message: str) -> None:
-        self._playing = False
+        self._worker, self._playing = None, False
         self._show(f"Retraining failed: {message}", "error")
         self._sync()
 
     def _on_retrained(self, result: Retrained | None, committed: int) -> None:
+        self._worker = None
         if result is None:
+            self._sync()
             return
         if committed:
             del self._pending[:committed]
@@ -473,6 +477,8 @@ class TakeoverView(QWidget):
 
     def _render(self, outcome: StepOutcome | None = None, decision: Decision | None = None
                 ) -> None:
+        if not self.isVisible():
+            return  # a hidden tab draws nothing (rendering costs as much as stepping)
         try:
             frame = self._env.render()
         except Exception as exc:  # noqa: BLE001
@@ -503,7 +509,7 @@ class TakeoverView(QWidget):
         self.start_button.setText("Pause" if playing else "Start")
         self.start_button.setEnabled(self.loop is not None)
         self.done_button.setEnabled(self.settings.mode == "ask" and self._asking)
-        self.frame_box.setStyleSheet(_CUE_STYLE if self._asking else _NO_CUE_STYLE)
+        _set_style(self.frame_box, _CUE_STYLE if self._asking else _NO_CUE_STYLE)
         self.frame.set_banner(self._banner())
         if self._busy():
             return  # the training progress owns the status line
@@ -518,7 +524,7 @@ class TakeoverView(QWidget):
             who = "the clone plays" if self._agent is not None else "no clone yet"
             text, style = f"Round {self._round + 1}: {who}", _AGENT_STYLE
         self.status.setText(text)
-        self.status.setStyleSheet(style)
+        _set_style(self.status, style)
 
     def _labels_text(self) -> str:
         return f"{len(self._pending)} new takeover episode(s)"
@@ -553,3 +559,9 @@ class TakeoverView(QWidget):
         self.demos = self.takeovers = None
         self._first_scores, self._pending, self._counts = (), [], []
         self._round, self._playing, self._asking, self._awaiting = 0, False, False, False
+
+
+def _set_style(widget: QWidget, style: str) -> None:
+    """Set a style sheet only when it changes (re-polishing every step costs)."""
+    if widget.styleSheet() != style:
+        widget.setStyleSheet(style)

@@ -19,7 +19,7 @@ from app.takeover_loop import takeovers
 from app.takeover_training import RetrainConfig, takeover_path
 from app.takeover_view import TAKEOVER_KEY, TakeoverSettings, TakeoverView
 from models.ensemble import EnsembleConfig
-from models.takeover import AskForHelp, HumanGate, ScriptedHuman, intervention_flags
+from models.takeover import HumanGate, ScriptedHuman, intervention_flags
 from models.training import TrainConfig
 from recorder.catalog import make_env
 from recorder.experts import make_expert
@@ -64,11 +64,12 @@ def _view(qtbot: QtBot, tmp_path: Path, settings: TakeoverSettings) -> TakeoverV
     return view
 
 
-def _settings(mode: str, *, epochs: int, **changes: object) -> TakeoverSettings:
+def _settings(mode: str, *, epochs: int, members: int = 2,
+              **changes: object) -> TakeoverSettings:
     train = TrainConfig(epochs=epochs, batch_size=64, hidden=(32, 32), seed=0, device="cpu",
                         log_every=10**6)
     return replace(TakeoverSettings(mode=mode, retrain=RetrainConfig(
-        ensemble=EnsembleConfig(members=3, train=train))), **changes)
+        ensemble=EnsembleConfig(members=members, train=train))), **changes)
 
 
 def _play_round(view: TakeoverView, human: ScriptedHuman, keys: KeyDriver, *,
@@ -130,26 +131,28 @@ def test_held_shift_takes_over_and_the_takeover_steps_become_human_labels(
 
 
 def test_the_clone_asks_for_help_less_as_rounds_go_on(qtbot: QtBot, tmp_path: Path) -> None:
-    view = _view(qtbot, tmp_path, _settings("ask", epochs=20, episodes_per_round=3,
+    view = _view(qtbot, tmp_path, _settings("ask", epochs=8, episodes_per_round=3,
                                              max_episode_steps=200))
     env = make_env(ENV_ID)
     human = ScriptedHuman(make_expert(env))
     keys = KeyDriver(qtbot, view)
     requested: list[object] = []
     view.loop.help_requested.connect(requested.append)
-    for _round in range(3):
+    for _round in range(2):
         with qtbot.waitSignal(view.retrained, timeout=TRAIN_TIMEOUT_MS):
             _play_round(view, human, keys, gate=False)
+    _play_round(view, human, keys, gate=False)  # the last round's retraining is not needed
     env.close()
 
     means = view.plot.round_means()
+    print("MEANS", means)
     assert len(means) == 3 and means[0] >= 1.0
     assert means[-1] <= 0.5 * means[0]
     assert len(requested) == round(sum(means) * 3)
     stored = view.takeovers
     human_steps = sum(stored.episode_info(i).actor_steps.get("human", 0)
                       for i in stored.episode_ids)
-    assert len(stored) == 9 and human_steps > 0
+    assert len(stored) == 6 and human_steps > 0  # the first two rounds, committed
 
 
 def test_a_help_request_pauses_with_a_banner_until_a_key_is_pressed(
