@@ -274,7 +274,9 @@ class AdversarialPanel(QWidget):
             self.dataset_label.show_message(f"Cannot open {path}: {one_line(exc)}", "error")
             return
         self._dataset = dataset
-        self.dataset_label.show_message(f"{dataset.path.name}: {len(dataset)} episodes of "
+        count = len(dataset)
+        self.dataset_label.show_message(f"{dataset.path.name}: {count} episode"
+                                        f"{'' if count == 1 else 's'} of "
                                         f"{dataset.env_id}, {dataset.total_steps} steps")
         self.episode_combo.blockSignals(True)
         for episode_id in dataset.episode_ids:

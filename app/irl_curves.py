@@ -31,7 +31,7 @@ class IrlCurves(pg.GraphicsLayoutWidget):
         self.accuracy_plot = self._plot(0, 1, "Discriminator accuracy", "share correct")
         self.return_plot = self._plot(1, 0, "Policy return (true reward)", "episode return")
         self.reward_plot = self._plot(1, 1, "Learned reward", "mean per step")
-        self.reward_plot.addLegend(offset=(-10, 10))
+        self.reward_plot.addLegend(offset=(-10, 10), brush=(255, 255, 255, 210))
         self.curves: dict[str, pg.PlotDataItem] = {
             "disc_loss": self.loss_plot.plot(pen=pg.mkPen(BLUE, width=2)),
             "disc_accuracy": self.accuracy_plot.plot(pen=pg.mkPen(BLUE, width=2)),
@@ -90,8 +90,8 @@ class RewardTracePlot(pg.PlotWidget):
         plot.setLabel("right", "learned reward", color=f"rgb{RED}")
         plot.getAxis("left").enableAutoSIPrefix(False)
         plot.getAxis("right").enableAutoSIPrefix(False)
-        legend = plot.addLegend(offset=(10, 10))
-        self.true_curve = plot.plot(pen=pg.mkPen(GREEN, width=2), name="true")
+        # The coloured axis labels name the curves: a legend would sit on top of them.
+        self.true_curve = plot.plot(pen=pg.mkPen(GREEN, width=2))
         # The learned reward lives in its own view box, tied to the right axis and the x range.
         self.learned_box = pg.ViewBox()
         plot.scene().addItem(self.learned_box)
@@ -99,7 +99,6 @@ class RewardTracePlot(pg.PlotWidget):
         self.learned_box.setXLink(plot)
         self.learned_curve = pg.PlotDataItem(pen=pg.mkPen(RED, width=2))
         self.learned_box.addItem(self.learned_curve)
-        legend.addItem(self.learned_curve, "learned")
         plot.vb.sigResized.connect(self._sync_boxes)
 
     def _sync_boxes(self) -> None:
