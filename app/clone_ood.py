@@ -69,7 +69,7 @@ class CloneOodPlot(OodPlot):
         self.set_timeline(timeline, steps=steps)
         first = timeline.first_ood
         self.setTitle(
-            "The clone stays within the demos' states (OOD score <= 1)" if first is None else
+            "The clone stays within the demos' states (OOD score ≤ 1)" if first is None else
             f"The clone leaves the demos' states at step {first} "
             f"(OOD score {timeline.ood[first]:.2f} > 1)")
         self.ready.emit(timeline)

@@ -48,8 +48,8 @@ class LiveOodPlot(OodPlot):
 
         def work(_cancel: Any) -> Any:
             dataset = DemoDataset.open(dataset_path)
-            if dataset.env_id != env_id:
-                raise ValueError(f"the dataset holds {dataset.env_id} demos, not {env_id}")
+            if dataset.env_id != env_id:  # expected while the user switches env and dataset
+                return f"No OOD score: the dataset holds {dataset.env_id} demos, not {env_id}."
             return demo_ood(dataset)
 
         worker = GeneratorWorker(work, self)
@@ -99,11 +99,15 @@ class LiveOodPlot(OodPlot):
             self.setTitle(note)
         self.fitted.emit(note)
 
-    def _on_fitted(self, worker: GeneratorWorker, score: CalibratedScore) -> None:
-        if worker is self._worker:
-            self._worker = None
-            self.score = score
-            self._set_note("Within the demos' states so far (OOD score <= 1)")
+    def _on_fitted(self, worker: GeneratorWorker, score: CalibratedScore | str) -> None:
+        if worker is not self._worker:
+            return
+        self._worker = None
+        if isinstance(score, str):
+            self._set_note(score)
+            return
+        self.score = score
+        self._set_note("Within the demos' states so far (OOD score ≤ 1)")
 
     def _on_fit_failed(self, worker: GeneratorWorker, message: str) -> None:
         if worker is self._worker:

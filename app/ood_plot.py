@@ -38,12 +38,11 @@ class OodPlot(pg.PlotWidget):
         item.getAxis("right").linkToView(self._right)
         self._right.setXLink(item)
         item.vb.sigResized.connect(self._sync_right)
-        legend = item.addLegend(offset=(-10, 5), colCount=4)
+        legend = item.addLegend(offset=(-10, -5), colCount=3)
         self.ood_curve = self.plot(pen=pg.mkPen(_OOD, width=2), name="OOD score")
         self.above_marks = pg.ScatterPlotItem(size=6, brush=pg.mkBrush(_ABOVE), pen=None,
                                               name="above threshold")
-        self.addItem(self.above_marks)
-        legend.addItem(self.above_marks, "above threshold")
+        self.addItem(self.above_marks)  # named: the legend lists it
         self.uncertainty_curve = pg.PlotDataItem(pen=pg.mkPen(_UNCERTAINTY, width=1.5))
         self._right.addItem(self.uncertainty_curve)
         legend.addItem(self.uncertainty_curve, "uncertainty")

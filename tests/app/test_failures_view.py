@@ -107,6 +107,18 @@ def test_watch_rates_each_state_the_clone_reaches(qtbot, files) -> None:
         view.shutdown()
 
 
+def test_watch_has_no_ood_score_from_another_envs_demos(qtbot, files) -> None:
+    view = WatchView(make_state(files, env_id="Acrobot-v1"))
+    qtbot.addWidget(view)
+    try:
+        with qtbot.waitSignal(view.ood_plot.fitted, timeout=WAIT_MS) as fitted:
+            pass
+        assert "holds CartPole-v1 demos, not Acrobot-v1" in fitted.args[0]
+        assert view.ood_plot.score is None
+    finally:
+        view.shutdown()
+
+
 # -- Failures tab -----------------------------------------------------------------------------
 
 
