@@ -3,7 +3,8 @@
 Two panels: MaxEnt IRL on small grid worlds, with the learned reward as a heatmap under the
 demos' paths (`app.irl_maxent_panel`), and AIRL or GAIL on vector envs from the state's
 dataset, with live curves, a saved policy, and the learned reward along an episode
-(`app.irl_adversarial_panel`). The panel that fits the open dataset is shown first.
+(`app.irl_adversarial_panel`). The panel that fits the open dataset is shown first (a grid
+world's dataset also becomes the MaxEnt demos).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
 from app.irl_adversarial_panel import AdversarialPanel
-from app.irl_maxent_panel import MaxEntPanel
+from app.irl_maxent_panel import FROM_DATASET, MaxEntPanel
 from app.state import AppState
 from models.policy import observation_kind
 from recorder.dataset import DemoDataset
@@ -54,4 +55,8 @@ class IrlView(QWidget):
             kind = observation_kind(DemoDataset.open(path).observation_space)
         except Exception:  # noqa: BLE001 - the adversarial panel reports a bad dataset
             return
-        self.tabs.setCurrentWidget(self.maxent if kind != "vector" else self.adversarial)
+        if kind == "vector":
+            self.tabs.setCurrentWidget(self.adversarial)
+        else:
+            self.tabs.setCurrentWidget(self.maxent)
+            self.maxent.source_combo.setCurrentText(FROM_DATASET)

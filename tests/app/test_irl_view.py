@@ -156,3 +156,21 @@ def test_adversarial_errors_are_shown(qtbot, tmp_path: Path) -> None:
     assert view.tabs.currentWidget() is view.maxent
     assert view.adversarial.start() is None
     assert "image observations" in view.adversarial.message.text()
+
+
+def test_maxent_learns_from_a_recorded_minigrid_dataset(qtbot, tmp_path: Path) -> None:
+    grid = expert_dataset(tmp_path / "grid", "MiniGrid-Empty-5x5-v0", seeds=(0, 1),
+                          max_steps=30)
+    state = AppState("MiniGrid-Empty-5x5-v0")
+    state.set_dataset_path(grid.path)
+    view = IrlView(state)
+    qtbot.addWidget(view)
+    panel = view.maxent
+    assert panel.source_combo.currentText() == FROM_DATASET  # the grid dataset is the source
+    panel.iterations_spin.setValue(20)
+    with qtbot.waitSignal(panel.start().finished, timeout=30_000):
+        pass
+    assert panel.heatmap.grid.shape == (5, 5)
+    steps = [grid.episode_info(i).steps for i in grid.episode_ids]
+    assert [len(item.getData()[0]) for item in panel.heatmap.path_items] == [
+        n + 1 for n in steps]  # every recorded state, the reset one included
