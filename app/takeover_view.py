@@ -13,20 +13,14 @@ every human label, and play resumes with it. The plot shows the interventions pe
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QFocusEvent, QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import (
-    QComboBox,
-    QDoubleSpinBox,
     QFrame,
-    QHBoxLayout,
     QLabel,
-    QPushButton,
-    QSpinBox,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -38,10 +32,19 @@ from app.intervention_plot import InterventionPlot
 from app.message_line import MessageLine
 from app.qt_keys import key_name
 from app.state import AppState
+from app.takeover_display import (
+    CUE_STYLE,
+    NO_CUE_STYLE,
+    Control,
+    help_banner,
+    hud_lines,
+    set_style,
+    status,
+)
+from app.takeover_form import TakeoverForm, TakeoverSettings
 from app.takeover_loop import TakeoverLoop, takeovers
 from app.takeover_training import (
     TAKEOVER_TAG,
-    RetrainConfig,
     Retrained,
     open_takeovers,
     retrain,
@@ -54,7 +57,6 @@ from models.checkpoint import load_policy
 from models.ensemble import EnsembleProgress
 from models.rounds import SEED_STRIDE
 from models.takeover import (
-    DEFAULT_AGREE_STEPS,
     AskForHelp,
     Controller,
     Decision,
@@ -69,37 +71,6 @@ from recorder.sources import ActionSource, KeyboardSource
 log = logging.getLogger(__name__)
 
 TAKEOVER_KEY = "shift"
-Mode = Literal["gate", "ask"]
-_MODES: dict[Mode, str] = {"gate": "Human-gated: hold Shift to take over",
-                           "ask": "The clone asks for help"}
-_ASKING_STYLE = ("background: #e67e22; color: white; font-weight: bold; padding: 4px;"
-                 " border-radius: 4px;")
-_HUMAN_STYLE = ("background: #2e86c1; color: white; font-weight: bold; padding: 4px;"
-                " border-radius: 4px;")
-_AGENT_STYLE = "padding: 4px;"
-# The visual cue of a help request: an orange border round the frame (no sound).
-_CUE_STYLE = "#takeoverFrameBox { border: 4px solid #e67e22; border-radius: 4px; }"
-_NO_CUE_STYLE = "#takeoverFrameBox { border: 4px solid transparent; }"
-
-
-@dataclass(frozen=True, kw_only=True)
-class TakeoverSettings:
-    """The Takeover tab's settings (the form edits a copy)."""
-
-    mode: Mode = "gate"
-    retrain: RetrainConfig = field(default_factory=RetrainConfig)
-    episodes_per_round: int = 3
-    """Episodes played between two retrainings."""
-    max_episode_steps: int | None = 500
-    """Episodes are cut (truncated) after this many steps."""
-    threshold: float = 1.0
-    """Ask for help when the calibrated risk exceeds this (1: the held-out demos' quantile)."""
-    agree_steps: int = DEFAULT_AGREE_STEPS
-    """Hand control back after this many agreeing steps running."""
-    pause_on_request: bool = True
-    """Pause when the clone asks (else slow down to `slow_speed`)."""
-    slow_speed: float = 0.25
-    seed: int = 0
 
 
 class TakeoverView(QWidget):
@@ -112,6 +83,7 @@ class TakeoverView(QWidget):
         super().__init__(parent)
         self._state = state
         self.settings = TakeoverSettings()
+        """The settings in use (the form's, or `configure`'s)."""
         self.loop: TakeoverLoop | None = None
         self.keys: KeyboardSource | None = None
         self.demos: DemoDataset | None = None
@@ -140,77 +112,35 @@ class TakeoverView(QWidget):
     def _build(self) -> None:
         self.frame = FrameView()
         self.plot = InterventionPlot()
-        self.mode_box = QComboBox()
-        for mode, title in _MODES.items():
-            self.mode_box.addItem(title, mode)
-        self.mode_box.currentIndexChanged.connect(self._on_mode)
-        self.start_button = QPushButton("Start")
-        self.start_button.clicked.connect(self.toggle)
-        self.done_button = QPushButton("Done helping")
-        self.done_button.setToolTip("Hand control back to the clone now")
-        self.done_button.clicked.connect(self.done_helping)
-        self.threshold = QDoubleSpinBox()
-        self.threshold.setRange(0.1, 10.0)
-        self.threshold.setSingleStep(0.1)
-        self.threshold.setValue(self.settings.threshold)
-        self.threshold.setToolTip("Ask when the calibrated risk passes this; 1 is the 95% "
-                                  "quantile on held-out demo states")
-        self.threshold.valueChanged.connect(lambda v: self._update(threshold=float(v)))
-        self.risk_box = QComboBox()
-        for risk in ("ood", "disagreement", "both"):
-            self.risk_box.addItem(risk)
-        self.risk_box.currentTextChanged.connect(
-            lambda r: self._update(retrain=replace(self.settings.retrain, risk=r)))
-        self.episodes = QSpinBox()
-        self.episodes.setRange(1, 50)
-        self.episodes.setValue(self.settings.episodes_per_round)
-        self.episodes.valueChanged.connect(lambda v: self._update(episodes_per_round=int(v)))
-        self.on_request = QComboBox()
-        self.on_request.addItems(["pause", "slow down"])
-        self.on_request.currentIndexChanged.connect(
-            lambda i: self._update(pause_on_request=i == 0))
+        self.form = TakeoverForm()
+        self.form.changed.connect(self._on_settings)
+        self.form.start_button.clicked.connect(self.toggle)
+        self.form.done_button.clicked.connect(self.done_helping)
         self.status = QLabel("")
         self.status.setObjectName("takeoverStatus")
         self.message = MessageLine("takeoverMessage")
-        bar = QHBoxLayout()
-        for widget in (self.mode_box, self.start_button, self.done_button,
-                       QLabel("episodes/round"), self.episodes, QLabel("risk"), self.risk_box,
-                       QLabel("threshold"), self.threshold, QLabel("on request"),
-                       self.on_request):
-            bar.addWidget(widget)
-        bar.addStretch(1)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
         self.frame_box = QFrame()
         self.frame_box.setObjectName("takeoverFrameBox")
         box = QVBoxLayout(self.frame_box)
         box.setContentsMargins(4, 4, 4, 4)
         box.addWidget(self.frame)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.frame_box)
         splitter.addWidget(self.plot)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
-        layout.addLayout(bar)
+        layout.addWidget(self.form)
         layout.addWidget(self.status)
         layout.addWidget(self.message)
         layout.addWidget(splitter, 1)
-        for widget in self.findChildren(QWidget):  # keys belong to the game, not the form
-            widget.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
-        self._on_mode()
+        self._on_settings(self.form.settings)
 
     # -- public API ---------------------------------------------------------------------------
 
     def configure(self, settings: TakeoverSettings) -> None:
-        """Use `settings` (the form shows them); takes effect from the next episode."""
-        self.settings = settings
-        self.mode_box.setCurrentIndex(list(_MODES).index(settings.mode))
-        self.threshold.setValue(settings.threshold)
-        self.risk_box.setCurrentText(settings.retrain.risk)
-        self.episodes.setValue(settings.episodes_per_round)
-        self.on_request.setCurrentIndex(0 if settings.pause_on_request else 1)
-        if self.loop is not None:
-            self.loop.max_steps = settings.max_episode_steps
-            self.loop.pause_on_request = settings.pause_on_request
+        """Use `settings` (the form shows them); they take effect from the next episode."""
+        self.form.set_settings(settings)
 
     def load(self) -> bool:
         """(Re)open the state's env and dataset; the clone is trained or loaded at start."""
@@ -447,7 +377,7 @@ class TakeoverView(QWidget):
         if self._asking and getattr(controller, "mode", "agent") == "agent":
             self._asking = False  # the clone took back control
             self.loop.set_speed(1.0)
-        self._render(outcome, decision)
+        self._render(decision)
         self._sync()
 
     def _on_help_requested(self, decision: Decision) -> None:
@@ -456,7 +386,7 @@ class TakeoverView(QWidget):
             self._awaiting = True
         else:
             self.loop.set_speed(self.settings.slow_speed)
-        self._render(decision=decision)
+        self._render(decision)
         self._sync()
 
     def _on_episode_finished(self, played: Any) -> None:
@@ -475,8 +405,7 @@ class TakeoverView(QWidget):
 
     # -- display ------------------------------------------------------------------------------
 
-    def _render(self, outcome: StepOutcome | None = None, decision: Decision | None = None
-                ) -> None:
+    def _render(self, decision: Decision | None = None) -> None:
         if not self.isVisible():
             return  # a hidden tab draws nothing (rendering costs as much as stepping)
         try:
@@ -486,45 +415,30 @@ class TakeoverView(QWidget):
             return
         if frame is not None:
             self.frame.set_frame(frame)
-        hud = [f"round {self._round + 1}, episode {len(self._counts) + 1}"]
-        if outcome is not None:
-            hud.append(f"step {outcome.step}, return {outcome.episode_return:.1f}")
-        if decision is not None:
-            hud.append(f"{decision.actor} acting")
-            if decision.score == decision.score:  # not NaN
-                hud.append(f"risk {decision.score:.2f} (ask above {self.settings.threshold:.2f})")
-        self.frame.set_hud(hud)
-
-    def _banner(self) -> str:
-        if not self._awaiting and not (self._asking and self.loop is not None
-                                       and self.loop.speed < 1.0):
-            return ""
-        keys = " / ".join(sorted(self.keys.keymap.bound_names)) if self.keys else ""
-        return (f"The clone asks for help\nDrive with {keys}: it takes back once you agree\n"
-                f"(or press Done helping)")
+        session = self.loop.session
+        self.frame.set_hud(hud_lines(self._round, len(self._counts) + 1, session.steps,
+                                     session.episode_return, decision,
+                                     self.settings.threshold))
 
     def _sync(self) -> None:
-        """Buttons and the status bar follow the state of play."""
+        """Buttons, the status line, the banner and the frame's cue follow the state of play."""
         playing = self.loop is not None and self._playing
-        self.start_button.setText("Pause" if playing else "Start")
-        self.start_button.setEnabled(self.loop is not None)
-        self.done_button.setEnabled(self.settings.mode == "ask" and self._asking)
-        _set_style(self.frame_box, _CUE_STYLE if self._asking else _NO_CUE_STYLE)
-        self.frame.set_banner(self._banner())
+        self.form.start_button.setText("Pause" if playing else "Start")
+        self.form.start_button.setEnabled(self.loop is not None)
+        self.form.done_button.setEnabled(self.settings.mode == "ask" and self._asking)
+        set_style(self.frame_box, CUE_STYLE if self._asking else NO_CUE_STYLE)
+        slowed = self._asking and self.loop is not None and self.loop.speed < 1.0
+        self.frame.set_banner(help_banner(self.keys.keymap.bound_names)
+                              if self.keys is not None and (self._awaiting or slowed) else "")
         if self._busy():
             return  # the training progress owns the status line
-        held = self.keys is not None and TAKEOVER_KEY in self.keys.held
-        if self._awaiting:
-            text, style = "ASKING FOR HELP: press a key to take over", _ASKING_STYLE
-        elif self._asking:
-            text, style = "HELPING: the clone takes back once you agree", _ASKING_STYLE
-        elif self.settings.mode == "gate" and held:
-            text, style = "YOU are in control (let go of Shift to hand back)", _HUMAN_STYLE
-        else:
-            who = "the clone plays" if self._agent is not None else "no clone yet"
-            text, style = f"Round {self._round + 1}: {who}", _AGENT_STYLE
+        text, style = status(Control(
+            awaiting=self._awaiting, asking=self._asking, round=self._round,
+            holding=(self.settings.mode == "gate" and self.keys is not None
+                     and TAKEOVER_KEY in self.keys.held),
+            has_clone=self._agent is not None))
         self.status.setText(text)
-        _set_style(self.status, style)
+        set_style(self.status, style)
 
     def _labels_text(self) -> str:
         return f"{len(self._pending)} new takeover episode(s)"
@@ -532,16 +446,12 @@ class TakeoverView(QWidget):
     def _show(self, text: str, tone: str = "note") -> None:
         self.message.show_message(text, tone)  # type: ignore[arg-type]
 
-    def _update(self, **changes: Any) -> None:
-        self.settings = replace(self.settings, **changes)
+    def _on_settings(self, settings: TakeoverSettings) -> None:
+        measure = "help requests" if settings.mode == "ask" else "takeovers"
+        if self.settings.mode != settings.mode or not self.plot.round_means():
+            self.plot.set_measure(measure)
+        self.settings = settings
         self._sync()
-
-    def _on_mode(self, _index: int = 0) -> None:
-        mode = self.mode_box.currentData()
-        self._update(mode=mode)
-        self.plot.set_measure("help requests" if mode == "ask" else "takeovers")
-        for widget in (self.threshold, self.risk_box, self.on_request):
-            widget.setEnabled(mode == "ask")
 
     def _teardown(self) -> None:
         if self._worker is not None:
@@ -559,9 +469,3 @@ class TakeoverView(QWidget):
         self.demos = self.takeovers = None
         self._first_scores, self._pending, self._counts = (), [], []
         self._round, self._playing, self._asking, self._awaiting = 0, False, False, False
-
-
-def _set_style(widget: QWidget, style: str) -> None:
-    """Set a style sheet only when it changes (re-polishing every step costs)."""
-    if widget.styleSheet() != style:
-        widget.setStyleSheet(style)

@@ -15,9 +15,10 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from app.state import AppState
+from app.takeover_form import TakeoverSettings
 from app.takeover_loop import takeovers
 from app.takeover_training import RetrainConfig, takeover_path
-from app.takeover_view import TAKEOVER_KEY, TakeoverSettings, TakeoverView
+from app.takeover_view import TAKEOVER_KEY, TakeoverView
 from models.ensemble import EnsembleConfig
 from models.takeover import HumanGate, ScriptedHuman, intervention_flags
 from models.training import TrainConfig
@@ -145,7 +146,6 @@ def test_the_clone_asks_for_help_less_as_rounds_go_on(qtbot: QtBot, tmp_path: Pa
     env.close()
 
     means = view.plot.round_means()
-    print("MEANS", means)
     assert len(means) == 3 and means[0] >= 1.0
     assert means[-1] <= 0.5 * means[0]
     assert len(requested) == round(sum(means) * 3)
@@ -166,7 +166,7 @@ def test_a_help_request_pauses_with_a_banner_until_a_key_is_pressed(
     assert not view.loop.running
     assert "asks for help" in view.frame.banner()
     assert "ASKING FOR HELP" in view.status.text()
-    assert view.done_button.isEnabled()
+    assert view.form.done_button.isEnabled()
     with qtbot.waitSignal(view.loop.stepped, timeout=5_000) as signal:
         qtbot.keyPress(view, Qt.Key.Key_Right)
     qtbot.keyRelease(view, Qt.Key.Key_Right)
@@ -184,4 +184,4 @@ def test_without_a_dataset_the_tab_says_what_to_do(qtbot: QtBot) -> None:
     assert "demo dataset" in view.message.text()
     view.toggle()
     view.step_once()
-    assert not view.start_button.isEnabled()
+    assert not view.form.start_button.isEnabled()
