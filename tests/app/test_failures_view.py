@@ -215,3 +215,25 @@ def test_dagger_form_rejects_bad_hidden_sizes(qtbot, failures: FailuresView) -> 
     assert failures.dagger.run() is None
     assert "hidden layers" in failures.dagger.message.text()
     assert failures.dagger.run_button.isEnabled()
+
+
+def test_uncertainty_is_sigma_for_box_and_disagreement_for_an_ensemble(files) -> None:
+    from app.ood_timeline import policy_uncertainty
+    from models.ensemble import Ensemble
+    from recorder.catalog import make_env
+
+    env = make_env("Pendulum-v1")
+    spec = PolicySpec(env_id="Pendulum-v1", observation_space=env.observation_space,
+                      action_space=env.action_space, hidden=(8,))
+    env.close()
+    torch.manual_seed(0)
+    box = Policy(spec)
+    observations = np.zeros((3, 3), dtype=np.float32)
+    values, name = policy_uncertainty(box, observations)
+    _mu, sigma = box.action_gaussian(box.as_tensor(observations))
+    assert name == "sigma"
+    np.testing.assert_allclose(values, sigma.detach().reshape(3, -1).mean(dim=1).numpy(),
+                               rtol=1e-6)
+    members = [Policy(spec), Policy(spec)]
+    values, name = policy_uncertainty(Ensemble(members), observations)
+    assert name == "ensemble disagreement" and values.shape == (3,) and np.all(values > 0)
