@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 _EPISODE = (120, 120, 120)
@@ -28,6 +29,7 @@ class InterventionPlot(pg.PlotWidget):
         self._means = self.plot([], [], pen=pg.mkPen(_ROUND, width=3), symbol="s",
                                 symbolSize=9, symbolBrush=_ROUND, name="round mean")
         self._counts: list[tuple[int, int]] = []  # (round, count) per episode
+        self._borders: list[pg.InfiniteLine] = []
         self.set_measure("takeovers")
 
     def set_measure(self, name: str) -> None:
@@ -58,5 +60,13 @@ class InterventionPlot(pg.PlotWidget):
         rounds = np.array([r for r, _ in self._counts])
         centres = [float(episodes[rounds == r].mean()) for r in sorted(set(rounds.tolist()))]
         self._means.setData(centres, self.round_means())
+        for line in self._borders:
+            self.removeItem(line)
+        # A dashed line before each new round's first episode.
+        starts = np.flatnonzero(np.diff(rounds) != 0) + 1.5 if len(rounds) else []
+        self._borders = [pg.InfiniteLine(pos=float(x), angle=90, pen=pg.mkPen(
+            _EPISODE, style=Qt.PenStyle.DashLine)) for x in starts]
+        for line in self._borders:
+            self.addItem(line)
         if len(counts):
             self.setYRange(0, max(1.0, float(counts.max())) * 1.1, padding=0)

@@ -92,7 +92,9 @@ def takeover_screenshot(app: QApplication, out: Path, workdir: Path) -> Path:
         play_until(view, keys, finished)
         wait_for(view.retrained)
     asked: list[object] = []
-    view.loop.help_requested.connect(asked.append)
+    # A request some way into an episode (the first steps' states are the demos' own).
+    view.loop.help_requested.connect(
+        lambda decision: asked.append(decision) if view.loop.session.steps >= 20 else None)
     play_until(view, keys, asked)
     settle(app, 400)
     path = out / "takeover.png"
