@@ -28,6 +28,8 @@ from PySide6.QtWidgets import (
 
 from app.errors import one_line
 from app.frame_view import FrameView
+from app.gamepad_poller import GamepadPoller
+from app.human_source import HumanSource
 from app.intervention_plot import InterventionPlot
 from app.message_line import MessageLine
 from app.qt_keys import key_name
@@ -42,6 +44,7 @@ from app.takeover_display import (
     status,
 )
 from app.takeover_form import TakeoverForm, TakeoverSettings
+from app.takeover_human import TakeoverHuman
 from app.takeover_loop import TakeoverLoop, takeovers
 from app.takeover_training import (
     TAKEOVER_TAG,
@@ -60,17 +63,15 @@ from models.takeover import (
     AskForHelp,
     Controller,
     Decision,
-    HeldKeyHuman,
     HumanGate,
 )
 from recorder.catalog import get_entry, make_env
 from recorder.dataset import DemoDataset
 from recorder.session import PlaySession, StepOutcome
-from recorder.sources import ActionSource, KeyboardSource
+from recorder.sources import ActionSource
 
 log = logging.getLogger(__name__)
 
-TAKEOVER_KEY = "shift"
 
 
 class TakeoverView(QWidget):
@@ -85,7 +86,7 @@ class TakeoverView(QWidget):
         self.settings = TakeoverSettings()
         """The settings in use (the form's, or `configure`'s)."""
         self.loop: TakeoverLoop | None = None
-        self.keys: KeyboardSource | None = None
+        self.human: TakeoverHuman | None = None
         self.demos: DemoDataset | None = None
         self.takeovers: DemoDataset | None = None
         self._env: Any = None
@@ -111,6 +112,8 @@ class TakeoverView(QWidget):
 
     def _build(self) -> None:
         self.frame = FrameView()
+        self.poller = GamepadPoller(parent=self)
+        self.poller.polled.connect(self._on_pad)
         self.plot = InterventionPlot()
         self.form = TakeoverForm()
         self.form.changed.connect(self._on_settings)
@@ -151,7 +154,7 @@ class TakeoverView(QWidget):
             return False
         env_id = self._state.env_id
         try:
-            keymap = get_entry(env_id).keyboard
+            entry = get_entry(env_id)
             self.demos = DemoDataset.open(path, env_id=env_id)
             self.takeovers = open_takeovers(self.demos, takeover_path(path))
             self._env = make_env(env_id, render_mode="rgb_array")
@@ -159,7 +162,8 @@ class TakeoverView(QWidget):
             self._teardown()
             self._show(one_line(exc), "error")
             return False
-        self.keys = KeyboardSource(keymap)
+        self.human = TakeoverHuman(HumanSource(entry.keyboard, entry.gamepad))
+        self.poller.start()
         session = GuardedSession(PlaySession(self._env, env_id=env_id),
                                  lambda text: self._show(text, "error"))
         self.loop = TakeoverLoop(session, None, env_fps(env_id, self._env),
@@ -261,32 +265,45 @@ class TakeoverView(QWidget):
             super().keyPressEvent(event)
             return
         if not event.isAutoRepeat():
-            self.keys.press(name)
-            if self._awaiting:  # the human answers the request
-                self._awaiting = False
-                if self._playing:
-                    self.loop.start()
+            self.human.press(name)
+            if self._awaiting:
+                self._answer()
             self._sync()
 
     def keyReleaseEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
         name = key_name(event.key())
         if self._plays_key(name) and not event.isAutoRepeat():
-            self.keys.release(name)
+            self.human.release(name)
             self._sync()
         super().keyReleaseEvent(event)
 
     def focusOutEvent(self, event: QFocusEvent) -> None:  # noqa: N802 - Qt's name
-        if self.keys is not None:
-            self.keys.release_all()  # the key-ups will go to another widget
+        if self.human is not None:
+            self.human.release_all()  # the key-ups will go to another widget
         super().focusOutEvent(event)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
         self.setFocus()
         super().mousePressEvent(event)
 
+    def _on_pad(self, state: Any) -> None:
+        if self.human is None:
+            return
+        holding = self.human.holding
+        self.human.set_gamepad_state(state)
+        if self._awaiting and self.human.source.has_input():  # the human answers on the pad
+            self._answer()
+        if holding != self.human.holding:
+            self._sync()
+
+    def _answer(self) -> None:
+        """The human took the controls after a help request: play on."""
+        self._awaiting = False
+        if self._playing:
+            self.loop.start()
+
     def _plays_key(self, name: str | None) -> bool:
-        return (name is not None and self.keys is not None
-                and (name == TAKEOVER_KEY or name in self.keys.keymap.bound_names))
+        return name is not None and self.human is not None and self.human.plays(name)
 
     # -- rounds -------------------------------------------------------------------------------
 
@@ -298,16 +315,13 @@ class TakeoverView(QWidget):
         # Not `worker.is_running()`: the thread outlives its `finished` signal by a moment.
         return self._worker is not None
 
-    def _human(self) -> HeldKeyHuman:
-        return HeldKeyHuman(self.keys, TAKEOVER_KEY)
-
     def _controller(self) -> Controller:
         s = self.settings
         if s.mode == "gate":
-            return HumanGate(self._agent, self._human())
+            return HumanGate(self._agent, self.human)
         if self._retrained is None:
             raise RuntimeError("ask-for-help needs a trained ensemble")
-        return AskForHelp(self._agent, self._human(), self._retrained.scores,
+        return AskForHelp(self._agent, self.human, self._retrained.scores,
                           action_space=self._env.action_space, threshold=s.threshold,
                           agree_steps=s.agree_steps, human_device="keyboard")
 
@@ -428,14 +442,14 @@ class TakeoverView(QWidget):
         self.form.done_button.setEnabled(self.settings.mode == "ask" and self._asking)
         set_style(self.frame_box, CUE_STYLE if self._asking else NO_CUE_STYLE)
         slowed = self._asking and self.loop is not None and self.loop.speed < 1.0
-        self.frame.set_banner(help_banner(self.keys.keymap.bound_names)
-                              if self.keys is not None and (self._awaiting or slowed) else "")
+        self.frame.set_banner(help_banner(self.human.source.keyboard_map.bound_names)
+                              if self.human is not None and (self._awaiting or slowed) else "")
         if self._busy():
             return  # the training progress owns the status line
         text, style = status(Control(
             awaiting=self._awaiting, asking=self._asking, round=self._round,
-            holding=(self.settings.mode == "gate" and self.keys is not None
-                     and TAKEOVER_KEY in self.keys.held),
+            holding=(self.settings.mode == "gate" and self.human is not None
+                     and self.human.holding),
             has_clone=self._agent is not None))
         self.status.setText(text)
         set_style(self.status, style)
@@ -465,7 +479,8 @@ class TakeoverView(QWidget):
         if self._env is not None:
             self._env.close()
         self._env = None
-        self.keys = self._agent = self._retrained = None
+        self.poller.stop()
+        self.human = self._agent = self._retrained = None
         self.demos = self.takeovers = None
         self._first_scores, self._pending, self._counts = (), [], []
         self._round, self._playing, self._asking, self._awaiting = 0, False, False, False

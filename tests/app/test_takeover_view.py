@@ -16,9 +16,10 @@ from pytestqt.qtbot import QtBot
 
 from app.state import AppState
 from app.takeover_form import TakeoverSettings
+from app.takeover_human import TAKEOVER_KEY
 from app.takeover_loop import takeovers
 from app.takeover_training import RetrainConfig, takeover_path
-from app.takeover_view import TAKEOVER_KEY, TakeoverView
+from app.takeover_view import TakeoverView
 from models.ensemble import EnsembleConfig
 from models.takeover import HumanGate, ScriptedHuman, intervention_flags
 from models.training import TrainConfig
