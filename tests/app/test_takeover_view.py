@@ -16,7 +16,7 @@ from pytestqt.qtbot import QtBot
 
 from app.state import AppState
 from app.takeover_form import TakeoverSettings
-from app.takeover_human import TAKEOVER_KEY
+from app.takeover_human import TAKEOVER_BUTTON, TAKEOVER_KEY
 from app.takeover_loop import takeovers
 from app.takeover_training import RetrainConfig, takeover_path
 from app.takeover_view import TakeoverView
@@ -25,6 +25,7 @@ from models.takeover import HumanGate, ScriptedHuman, intervention_flags
 from models.training import TrainConfig
 from recorder.catalog import make_env
 from recorder.experts import make_expert
+from recorder.gamepad import GamepadState
 from tests.app.demo_data import expert_dataset
 
 ENV_ID = "CartPole-v1"
@@ -186,3 +187,21 @@ def test_without_a_dataset_the_tab_says_what_to_do(qtbot: QtBot) -> None:
     view.toggle()
     view.step_once()
     assert not view.form.start_button.isEnabled()
+
+
+def test_the_pad_shoulder_button_takes_over_and_the_pad_drives(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    view = _view(qtbot, tmp_path, _settings("gate", epochs=2, max_episode_steps=50))
+    view.step_once()  # starts an episode
+    buttons = tuple(i == TAKEOVER_BUTTON for i in range(8))
+    view.poller.polled.emit(GamepadState(axes=(0.0, 0.0), buttons=buttons, hats=((1, 0),)))
+    assert "YOU are in control" in view.status.text()
+    with qtbot.waitSignal(view.loop.stepped) as signal:
+        view.step_once()
+    _outcome, decision = signal.args
+    assert (decision.actor, decision.device, decision.action) == ("human", "gamepad", 1)
+    view.poller.polled.emit(GamepadState(axes=(0.0, 0.0), buttons=(False,) * 8, hats=((0, 0),)))
+    with qtbot.waitSignal(view.loop.stepped) as signal:
+        view.step_once()
+    assert signal.args[1].actor == "agent"
