@@ -12,9 +12,9 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget
 
 from app.ood_plot import OodPlot
-from app.ood_timeline import OodTimeline, clone_timeline, demo_ood
 from app.workers import GeneratorWorker
 from models.ood import CalibratedScore
+from models.ood_timeline import OodTimeline, clone_timeline, demo_ood
 from recorder.dataset import DemoDataset, EpisodeData
 
 

@@ -16,9 +16,9 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget
 
 from app.ood_plot import OodPlot
-from app.ood_timeline import OodTimeline, demo_ood, policy_uncertainty
 from app.workers import GeneratorWorker
 from models.ood import CalibratedScore
+from models.ood_timeline import OodTimeline, demo_ood, policy_uncertainty
 from recorder.dataset import DemoDataset
 
 log = logging.getLogger(__name__)

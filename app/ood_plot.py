@@ -11,7 +11,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
-from app.ood_timeline import OOD_THRESHOLD, OodTimeline
+from models.ood_timeline import OOD_THRESHOLD, OodTimeline
 
 _OOD = (31, 119, 180)
 _UNCERTAINTY = (230, 126, 34)

@@ -218,8 +218,8 @@ def test_dagger_form_rejects_bad_hidden_sizes(qtbot, failures: FailuresView) -> 
 
 
 def test_uncertainty_is_sigma_for_box_and_disagreement_for_an_ensemble(files) -> None:
-    from app.ood_timeline import policy_uncertainty
     from models.ensemble import Ensemble
+    from models.ood_timeline import policy_uncertainty
     from recorder.catalog import make_env
 
     env = make_env("Pendulum-v1")

@@ -4,7 +4,7 @@ The OOD score is `models.ood.fit_ood` on the dataset's demo states, calibrated s
 reads "further from the demos than the held-out quantile of demo states". The uncertainty is
 the entropy of the action distribution (Discrete), the mean sigma (Box), or an ensemble's
 calibrated disagreement when one is at hand. The views run `clone_timeline` on a
-`GeneratorWorker` and draw the result with `app.ood_plot.OodPlot`.
+worker thread and draw the result with `app.ood_plot.OodPlot`.
 """
 
 from __future__ import annotations
