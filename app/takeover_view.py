@@ -46,18 +46,16 @@ from app.takeover_display import (
 from app.takeover_form import TakeoverForm, TakeoverSettings
 from app.takeover_human import TakeoverHuman
 from app.takeover_loop import TakeoverLoop, takeovers
+from app.takeover_retrainer import Retrainer
 from app.takeover_training import (
     TAKEOVER_TAG,
     Retrained,
     open_takeovers,
-    retrain,
     takeover_path,
 )
 from app.watch_view import GuardedSession, env_fps
-from app.workers import GeneratorWorker
 from models.agent import PolicyAgent
 from models.checkpoint import load_policy
-from models.ensemble import EnsembleProgress
 from models.rounds import SEED_STRIDE
 from models.takeover import (
     AskForHelp,
@@ -93,7 +91,6 @@ class TakeoverView(QWidget):
         self._agent: ActionSource | None = None
         self._retrained: Retrained | None = None
         self._first_scores: tuple = ()
-        self._worker: GeneratorWorker | None = None
         self._pending: list[Any] = []
         self._counts: list[int] = []
         self._round = 0
@@ -122,6 +119,10 @@ class TakeoverView(QWidget):
         self.status = QLabel("")
         self.status.setObjectName("takeoverStatus")
         self.message = MessageLine("takeoverMessage")
+        self.retrainer = Retrainer(self)
+        self.retrainer.progress.connect(self.status.setText)
+        self.retrainer.done.connect(self._on_retrained)
+        self.retrainer.failed.connect(self._on_train_failed)
         self.frame_box = QFrame()
         self.frame_box.setObjectName("takeoverFrameBox")
         box = QVBoxLayout(self.frame_box)
@@ -312,8 +313,7 @@ class TakeoverView(QWidget):
         return self._agent is not None and trained and not self._busy()
 
     def _busy(self) -> bool:
-        # Not `worker.is_running()`: the thread outlives its `finished` signal by a moment.
-        return self._worker is not None
+        return self.retrainer.busy
 
     def _controller(self) -> Controller:
         s = self.settings
@@ -342,32 +342,19 @@ class TakeoverView(QWidget):
         self._sync()
 
     def _start_retraining(self) -> None:
-        pending, round_index = tuple(self._pending), self._round
-        demos, takeovers = self.demos, self.takeovers
-        tags = (TAKEOVER_TAG, self.settings.mode, f"round={round_index}")
-        config, first = self.settings.retrain, self._first_scores
-        self._worker = GeneratorWorker(lambda cancel: retrain(
-            config, demos, takeovers, pending, tags=tags, first_scores=first,
-            cancel=cancel.is_set), parent=self)
-        self._worker.progress.connect(self._on_train_progress)
-        self._worker.finished.connect(lambda result: self._on_retrained(result, len(pending)))
-        self._worker.failed.connect(self._on_train_failed)
-        self._worker.cancelled.connect(lambda: self._on_retrained(None, 0))
-        self._worker.start()
-        self._show(f"Retraining the clone on the demos and {self._labels_text()}...", "note")
+        tags = (TAKEOVER_TAG, self.settings.mode, f"round={self._round}")
+        self.retrainer.start(self.settings.retrain, self.demos, self.takeovers, self._pending,
+                             tags=tags, first_scores=self._first_scores)
+        self._show(f"Retraining the clone on the demos and {len(self._pending)} new takeover "
+                   f"episode(s)...", "note")
         self._sync()
 
-    def _on_train_progress(self, record: EnsembleProgress) -> None:
-        self.status.setText(f"Retraining: member {record.member + 1} of {record.members}, "
-                            f"step {record.train.step}")
-
     def _on_train_failed(self, message: str) -> None:
-        self._worker, self._playing = None, False
+        self._playing = False
         self._show(f"Retraining failed: {message}", "error")
         self._sync()
 
     def _on_retrained(self, result: Retrained | None, committed: int) -> None:
-        self._worker = None
         if result is None:
             self._sync()
             return
@@ -454,9 +441,6 @@ class TakeoverView(QWidget):
         self.status.setText(text)
         set_style(self.status, style)
 
-    def _labels_text(self) -> str:
-        return f"{len(self._pending)} new takeover episode(s)"
-
     def _show(self, text: str, tone: str = "note") -> None:
         self.message.show_message(text, tone)  # type: ignore[arg-type]
 
@@ -468,10 +452,7 @@ class TakeoverView(QWidget):
         self._sync()
 
     def _teardown(self) -> None:
-        if self._worker is not None:
-            self._worker.cancel()
-            self._worker.wait()
-        self._worker = None
+        self.retrainer.cancel()
         if self.loop is not None:
             self.loop.pause()
             self.loop.deleteLater()
