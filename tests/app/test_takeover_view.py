@@ -205,3 +205,21 @@ def test_the_pad_shoulder_button_takes_over_and_the_pad_drives(
     with qtbot.waitSignal(view.loop.stepped) as signal:
         view.step_once()
     assert signal.args[1].actor == "agent"
+
+
+def test_in_slow_down_mode_a_request_slows_play_until_the_clone_takes_back(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    view = _view(qtbot, tmp_path, _settings("ask", epochs=2, threshold=0.1, agree_steps=2,
+                                             pause_on_request=False, max_episode_steps=100))
+    view.step_once()  # starts an episode
+    requests: list[object] = []
+    view.loop.help_requested.connect(requests.append)
+    while not requests:
+        before = view.loop.session.steps
+        view.step_once()
+    assert view.loop.session.steps == before + 1  # the request's step was taken, not paused
+    assert view.loop.speed == view.settings.slow_speed
+    assert "HELPING" in view.status.text()
+    view.done_helping()
+    assert view.loop.speed == 1.0 and "HELPING" not in view.status.text()
