@@ -27,6 +27,7 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper, VecNormalize
+from stable_baselines3.common.vec_env.base_vec_env import VecEnvStepReturn
 from torch import nn
 
 from models.irl.reward import RewardModel, Transitions
@@ -174,7 +175,7 @@ class LearnedRewardVecEnv(VecEnvWrapper):
         self._actions = np.array(actions)
         self.venv.step_async(actions)
 
-    def step_wait(self):  # noqa: ANN201 - SB3's VecEnvStepReturn tuple
+    def step_wait(self) -> VecEnvStepReturn:
         """Step, then replace the rewards by the learned ones in one batched call."""
         obs, true_rewards, dones, infos = self.venv.step_wait()
         assert self._obs is not None and self._actions is not None, "step before reset"

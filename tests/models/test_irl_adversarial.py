@@ -7,6 +7,7 @@ discounted return-to-go on held-out states instead (models.irl.heldout explains 
 from __future__ import annotations
 
 import threading
+from collections.abc import Generator
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +43,8 @@ def cartpole_dataset(tmp_path_factory: pytest.TempPathFactory) -> DemoDataset:
                                  episodes=5, seed=100)
 
 
-def collect(generator) -> tuple[list[IRLProgress], IRLResult]:  # noqa: ANN001
+def collect(generator: Generator[IRLProgress, None, IRLResult]
+            ) -> tuple[list[IRLProgress], IRLResult]:
     records = []
     while True:
         try:
@@ -119,7 +121,7 @@ def test_the_last_record_comes_with_its_checkpoint(cartpole_dataset: DemoDataset
 
 @pytest.mark.parametrize("env_id", ["CartPole-v1", "Pendulum-v1"])
 def test_policy_copy_acts_like_ppo(env_id: str) -> None:
-    def zero_reward(obs, actions, next_obs, terminated):  # noqa: ANN001, ANN202
+    def zero_reward(obs: np.ndarray, *_: np.ndarray) -> np.ndarray:
         return np.zeros(len(obs))
 
     size = 4 if env_id == "CartPole-v1" else 3
