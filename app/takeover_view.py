@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QCloseEvent, QFocusEvent, QKeyEvent, QMouseEvent
+from PySide6.QtGui import (
+    QCloseEvent,
+    QFocusEvent,
+    QHideEvent,
+    QKeyEvent,
+    QMouseEvent,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QFrame,
     QLabel,
@@ -164,7 +171,8 @@ class TakeoverView(QWidget):
             self._show(one_line(exc), "error")
             return False
         self.human = TakeoverHuman(HumanSource(entry.keyboard, entry.gamepad))
-        self.poller.start()
+        if self.isVisible():
+            self.poller.start()
         session = GuardedSession(PlaySession(self._env, env_id=env_id),
                                  lambda text: self._show(text, "error"))
         self.loop = TakeoverLoop(session, None, env_fps(env_id, self._env),
@@ -245,6 +253,19 @@ class TakeoverView(QWidget):
     def shutdown(self) -> None:
         """Stop playing and training, close the env."""
         self._teardown()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
+        # The pad is read only while the tab shows: the Play tab's reader polls it otherwise
+        # (two readers would share SDL's hot-plug events).
+        if self.human is not None:
+            self.poller.start()
+        super().showEvent(event)
+
+    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 - Qt's name
+        self.poller.stop()
+        if self._playing:
+            self.toggle()  # nobody is watching or at the keys
+        super().hideEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         self.shutdown()
