@@ -47,7 +47,7 @@ class ScriptedKeys:
     def __init__(self, view: TakeoverView) -> None:
         self.view = view
         self.expert = make_expert(view.loop.session.env)
-        keymap = view.keys.keymap
+        keymap = view.human.source.keyboard_map
         self.key_of = {int(keymap.action({name})): name for name in keymap.bound_names}
         self.held: str | None = None
 
