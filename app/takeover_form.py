@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.takeover_training import RetrainConfig
 from models.takeover import DEFAULT_AGREE_STEPS
+from models.takeover_training import RetrainConfig
 
 Mode = Literal["gate", "ask"]
 MODES: dict[Mode, str] = {"gate": "Human-gated: hold Shift to take over",

@@ -7,15 +7,15 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from app.takeover_training import RetrainConfig, retrain
 from app.workers import GeneratorWorker
 from models.ensemble import EnsembleProgress
 from models.ood import CalibratedScore
+from models.takeover_training import RetrainConfig, retrain
 from recorder.dataset import DemoDataset
 
 
 class Retrainer(QObject):
-    """Runs `app.takeover_training.retrain` on a `GeneratorWorker`, one run at a time.
+    """Runs `models.takeover_training.retrain` on a `GeneratorWorker`, one run at a time.
 
     Signals: `progress(str)` (a line for the status bar), `done(Retrained | None, int)` (None
     when cancelled; the int is how many episodes were committed), `failed(str)`.

@@ -54,12 +54,6 @@ from app.takeover_form import TakeoverForm, TakeoverSettings
 from app.takeover_human import TakeoverHuman
 from app.takeover_loop import TakeoverLoop, takeovers
 from app.takeover_retrainer import Retrainer
-from app.takeover_training import (
-    TAKEOVER_TAG,
-    Retrained,
-    open_takeovers,
-    takeover_path,
-)
 from app.watch_view import GuardedSession, env_fps
 from models.agent import PolicyAgent
 from models.checkpoint import load_policy
@@ -69,6 +63,12 @@ from models.takeover import (
     Controller,
     Decision,
     HumanGate,
+)
+from models.takeover_training import (
+    TAKEOVER_TAG,
+    Retrained,
+    open_takeovers,
+    takeover_path,
 )
 from recorder.catalog import get_entry, make_env
 from recorder.dataset import DemoDataset

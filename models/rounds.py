@@ -152,7 +152,6 @@ def risk_scores(risk: Risk, disagreement: CalibratedScore, data: TransitionSet,
 
 
 # The name the app's takeover training imported first; new code calls risk_scores.
-_risk_scores = risk_scores
 
 
 def train_round(config: EnsembleConfig, risk: Risk, data: TransitionSet, held_out: np.ndarray,

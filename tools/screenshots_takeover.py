@@ -22,9 +22,9 @@ from PySide6.QtWidgets import QApplication
 
 from app.qt_keys import qt_key
 from app.state import AppState
-from app.takeover_training import RetrainConfig
 from app.takeover_view import TakeoverSettings, TakeoverView
 from models.ensemble import EnsembleConfig
+from models.takeover_training import RetrainConfig
 from models.training import TrainConfig
 from recorder.experts import make_expert
 from tools.screenshots import expert_dataset, settle

@@ -18,10 +18,10 @@ from app.state import AppState
 from app.takeover_form import TakeoverSettings
 from app.takeover_human import TAKEOVER_BUTTON, TAKEOVER_KEY
 from app.takeover_loop import takeovers
-from app.takeover_training import RetrainConfig, takeover_path
 from app.takeover_view import TakeoverView
 from models.ensemble import EnsembleConfig
 from models.takeover import HumanGate, ScriptedHuman, intervention_flags
+from models.takeover_training import RetrainConfig, takeover_path
 from models.training import TrainConfig
 from recorder.catalog import make_env
 from recorder.experts import make_expert

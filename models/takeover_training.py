@@ -3,7 +3,7 @@
 The demos stay as recorded; takeover episodes go to a sibling dataset (`<demos>-takeover`) whole,
 with actor "human" at the intervention steps and "agent" elsewhere. Training reads every demo
 row plus only the human rows of the takeover episodes (the clone's own steps teach nothing).
-It runs on a `GeneratorWorker` thread, so the HDF5 commit and the training stay off the UI thread.
+The app runs it on a worker thread, so the HDF5 commit and the training stay off the UI thread.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import numpy as np
 from models.data import split_rows
 from models.ensemble import Ensemble, EnsembleConfig, EnsembleProgress, train_ensemble
 from models.ood import CalibratedScore
-from models.rounds import Risk, _risk_scores
+from models.rounds import Risk, risk_scores
 from models.subsets import TransitionSet
 from models.takeover import intervention_flags
 from models.training import CancelCheck, TrainConfig
@@ -113,7 +113,7 @@ def retrain(
     trained = yield from train_ensemble(config.ensemble, data, held_out=held_out, cancel=cancel)
     if trained.ensemble is None or trained.disagreement is None or trained.cancelled:
         return None
-    scores = _risk_scores(config.risk, trained.disagreement, data, held_out)
+    scores = risk_scores(config.risk, trained.disagreement, data, held_out)
     if first_scores:
         scores = [CalibratedScore(score.scorer, first.scale, first.quantile)
                   for score, first in zip(scores, first_scores, strict=True)]
