@@ -151,9 +151,6 @@ def risk_scores(risk: Risk, disagreement: CalibratedScore, data: TransitionSet,
     return scores
 
 
-# The name the app's takeover training imported first; new code calls risk_scores.
-
-
 def train_round(config: EnsembleConfig, risk: Risk, data: TransitionSet, held_out: np.ndarray,
                 *, first: Sequence[CalibratedScore] = (), cancel: CancelCheck | None = None
                 ) -> Generator[EnsembleProgress, None, RoundModel | None]:
