@@ -65,23 +65,30 @@ def as_transitions(demos: Demos) -> types.Transitions:
     )
 
 
-def make_bc(demos: Demos, *, batch_size: int, lr: float, seed: int) -> bc.BC:
-    """imitation's BC with the same 2x256 leaky_relu MLP as ours.
+def make_bc(
+    demos: Demos, *, batch_size: int, lr: float, seed: int, policy: str = "same"
+) -> bc.BC:
+    """imitation's BC with the same 2x256 leaky_relu MLP as ours, or with its default policy.
 
-    The value head is a single linear layer (``vf=[]``) so that imitation does no more network
-    work than we do; its default (``net_arch=[256, 256]``) would add a second 2x256 MLP.
+    ``policy="same"``: the value head is a single linear layer (``vf=[]``) so that imitation
+    does no more network work than we do (``net_arch=[256, 256]`` would add a second 2x256
+    MLP). ``policy="default"``: imitation's own ``FeedForward32Policy`` (32x32 tanh MLPs).
     """
     torch.manual_seed(seed)
     env = gym.make(demos.env_id)
     obs_space, act_space = env.observation_space, env.action_space
     env.close()
-    policy = ActorCriticPolicy(
-        observation_space=obs_space,
-        action_space=act_space,
-        lr_schedule=lambda _: lr,
-        net_arch=dict(pi=HIDDEN, vf=[]),
-        activation_fn=torch.nn.LeakyReLU,
-    )
+    net = None
+    if policy == "same":
+        net = ActorCriticPolicy(
+            observation_space=obs_space,
+            action_space=act_space,
+            lr_schedule=lambda _: lr,
+            net_arch=dict(pi=HIDDEN, vf=[]),
+            activation_fn=torch.nn.LeakyReLU,
+        )
+    elif policy != "default":
+        raise ValueError(f"policy must be 'same' or 'default', got {policy!r}")
     transitions = as_transitions(demos)
     # No stdout/csv output: logging is not what is being measured.
     quiet = imit_logger.configure(tempfile.mkdtemp(prefix="imitation-bench-"), format_strs=[])
@@ -90,7 +97,7 @@ def make_bc(demos: Demos, *, batch_size: int, lr: float, seed: int) -> bc.BC:
         observation_space=obs_space,
         action_space=act_space,
         rng=np.random.default_rng(seed),
-        policy=policy,
+        policy=net,
         demonstrations=transitions,
         batch_size=batch_size,
         optimizer_kwargs={"lr": lr},

@@ -12,6 +12,7 @@ import json
 
 import gymnasium as gym
 import numpy as np
+import torch
 from bc_setup import load_demos, make_bc
 from stable_baselines3.common.policies import ActorCriticPolicy
 
@@ -42,10 +43,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, required=True)
     parser.add_argument("--eval-episodes", type=int, default=20)
     parser.add_argument("--eval-seed", type=int, default=10_000)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--policy", choices=("same", "default"), default="same",
+                        help="our 2x256 leaky_relu MLP, or imitation's FeedForward32Policy")
     args = parser.parse_args()
 
+    torch.set_num_threads(args.threads)
     demos = load_demos(args.data)
-    trainer = make_bc(demos, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
+    trainer = make_bc(demos, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+                      policy=args.policy)
     trainer.train(n_batches=args.n_batches, progress_bar=False)
     returns = evaluate(
         trainer.policy, demos.env_id, episodes=args.eval_episodes, seed=args.eval_seed

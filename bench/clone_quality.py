@@ -1,0 +1,146 @@
+"""Benchmark 2: clone quality at equal budgets, CloneLab's BC vs imitation's BC.
+
+For each case (env, number of expert episodes) and seed, the expert episodes are collected once
+(reset seeds ``1000 * seed + k``) into a ``.npz`` that both sides train on, with the same
+network (2x256 leaky_relu MLP), optimiser (Adam), learning rate, batch size and number of
+gradient steps. Each clone then plays 20 deterministic episodes, episode i reset with seed
+``10_000 + i`` on both sides.
+
+CloneLab trains with its defaults otherwise (observation normalisation, 10% of the episodes,
+or of the steps of a single episode, held out for validation); imitation trains on every row.
+CloneLab also runs with validation off (``val_fraction=0``), training on every row as
+imitation does. imitation also runs with its own defaults (FeedForward32Policy, batches of
+32) for the same number of gradient steps, which is how it is used out of the box.
+
+    .venv/bin/python bench/clone_quality.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from benchlib import machine, summary, write_json
+from export import collect
+from npz_demos import NpzDemos, write_demos
+
+from models.evaluation import evaluate
+from models.training import TrainConfig, run_to_completion, train_bc
+
+HERE = Path(__file__).resolve().parent
+IMITATION_SCRIPT = HERE / "imitation_side" / "quality.py"
+CASES = (("CartPole-v1", 1), ("CartPole-v1", 2), ("Pendulum-v1", 20))
+EVAL_SEED = 10_000
+# imitation's BC defaults: FeedForward32Policy (32x32 tanh) and batches of 32.
+IMITATION_DEFAULT_BATCH = 32
+SIDES = ("clonelab", "clonelab_all_rows", "imitation", "imitation_defaults")
+
+
+def ours(demos: NpzDemos, config: TrainConfig, *, eval_episodes: int) -> dict[str, object]:
+    """Train with train_bc and evaluate with models.evaluation.evaluate."""
+    start = time.perf_counter()
+    result = run_to_completion(train_bc(config, demos))
+    train_s = time.perf_counter() - start
+    scores = evaluate(result.policy, demos.env_id, episodes=eval_episodes, seed=EVAL_SEED,
+                      deterministic=True)
+    return {"returns": list(scores.returns), "mean_return": scores.return_mean,
+            "train_s": train_s}
+
+
+def imitation(python: str, data: Path, config: TrainConfig, *, eval_episodes: int,
+              threads: int, policy: str) -> dict[str, object]:
+    """The same budget for imitation's BC, in its venv, with our network or its default one."""
+    start = time.perf_counter()
+    out = subprocess.run(
+        [python, str(IMITATION_SCRIPT), "--data", str(data),
+         "--batch-size", str(config.batch_size), "--n-batches", str(config.steps),
+         "--lr", str(config.lr), "--seed", str(config.seed),
+         "--eval-episodes", str(eval_episodes), "--eval-seed", str(EVAL_SEED),
+         "--threads", str(threads), "--policy", policy],
+        check=True, capture_output=True, text=True,
+    )
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    report["wall_s"] = time.perf_counter() - start
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--steps", type=int, default=5000, help="gradient steps, both sides")
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--eval-episodes", type=int, default=20)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads on both sides (speed only; 2 collapse under load)")
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/clonelab-bench/quality"))
+    parser.add_argument("--imitation-python", default="/work/imitation-venv/bin/python")
+    parser.add_argument("--out", type=Path, default=HERE / "results" / "clone_quality.json")
+    args = parser.parse_args()
+
+    torch.set_num_threads(args.threads)
+    before = machine()
+    runs = []
+    for env_id, n_episodes in CASES:
+        for seed in args.seeds:
+            demos_seed = 1000 * seed
+            data = collect(env_id, episodes=n_episodes, seed=demos_seed)
+            path = args.workdir / f"{env_id}_{n_episodes}ep_seed{seed}.npz"
+            write_demos(path, env_id=env_id, transitions=data)
+            config = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr,
+                                 seed=seed, device="cpu")
+            run = {
+                "env_id": env_id,
+                "expert_episodes": n_episodes,
+                "seed": seed,
+                "demo_steps": len(data.actions),
+                "expert_mean_return": float(data.rewards.sum()) / n_episodes,
+                "clonelab": ours(NpzDemos(path), config, eval_episodes=args.eval_episodes),
+                "clonelab_all_rows": ours(NpzDemos(path),
+                                          dataclasses.replace(config, val_fraction=0.0),
+                                          eval_episodes=args.eval_episodes),
+                "imitation": imitation(args.imitation_python, path, config,
+                                       eval_episodes=args.eval_episodes, threads=args.threads,
+                                       policy="same"),
+                "imitation_defaults": imitation(
+                    args.imitation_python, path,
+                    dataclasses.replace(config, batch_size=IMITATION_DEFAULT_BATCH),
+                    eval_episodes=args.eval_episodes, threads=args.threads, policy="default"),
+            }
+            runs.append(run)
+            print(json.dumps({k: run[k] for k in ("env_id", "expert_episodes", "seed",
+                                                   "expert_mean_return")}
+                             | {side: round(run[side]["mean_return"], 1) for side in SIDES}),
+                  flush=True)
+
+    cases = {}
+    for env_id, n_episodes in CASES:
+        mine = [r for r in runs if r["env_id"] == env_id and r["expert_episodes"] == n_episodes]
+        cases[f"{env_id} x{n_episodes}"] = {
+            side: {"per_seed_mean_return": [r[side]["mean_return"] for r in mine],
+                   "over_seeds": summary([r[side]["mean_return"] for r in mine])}
+            for side in SIDES
+        } | {"expert_mean_return": float(np.mean([r["expert_mean_return"] for r in mine]))}
+    report = {
+        "command": " ".join(sys.argv),
+        "budget": {"steps": args.steps, "batch_size": args.batch_size, "lr": args.lr,
+                   "threads": args.threads},
+        "machine_before": before,
+        "machine_after": machine(),
+        "cases": cases,
+        "runs": runs,
+    }
+    write_json(args.out, report)
+    print(json.dumps(cases, indent=2))
+
+
+if __name__ == "__main__":
+    main()
