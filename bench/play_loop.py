@@ -8,7 +8,7 @@ Reported per phase: the achieved rate, and percentiles of the frame time (the UI
 one frame: act, step, render, show) and of the interval between frames. The goal: the rate holds
 and the 99th percentile frame time stays within one frame's budget (20 ms at 50 fps).
 
-    QT_QPA_PLATFORM=offscreen python bench/play_loop.py [--seconds 20] [--json]
+    QT_QPA_PLATFORM=offscreen python bench/play_loop.py [--seconds 20] [--threads N] [--json]
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
@@ -154,8 +155,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each phase")
     parser.add_argument("--json", action="store_true", help="print one JSON line")
+    parser.add_argument("--threads", type=int,
+                        help="torch threads (default: all cores but one, as run_app sets)")
     args = parser.parse_args()
-    threads = leave_a_core_free()  # as run_app does
+    if args.threads is None:
+        threads = leave_a_core_free()
+    else:
+        threads = args.threads
+        torch.set_num_threads(threads)
     app = QApplication.instance() or QApplication(sys.argv)
     with tempfile.TemporaryDirectory() as tmp:
         env = make_env(ENV_ID)
