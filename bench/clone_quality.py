@@ -75,6 +75,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--cases", nargs="+", default=[f"{e}:{n}" for e, n in CASES],
+                        help="ENV_ID:EPISODES of the cases to run (default: all)")
+    parser.add_argument("--sides", nargs="+", choices=SIDES, default=list(SIDES))
     parser.add_argument("--steps", type=int, default=5000, help="gradient steps, both sides")
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--lr", type=float, default=1e-3)
@@ -87,9 +90,21 @@ def main() -> None:
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
+    evals, threads, python = args.eval_episodes, args.threads, args.imitation_python
+    sides = {
+        "clonelab": lambda path, config: ours(NpzDemos(path), config, eval_episodes=evals),
+        "clonelab_all_rows": lambda path, config: ours(
+            NpzDemos(path), dataclasses.replace(config, val_fraction=0.0), eval_episodes=evals),
+        "imitation": lambda path, config: imitation(
+            python, path, config, eval_episodes=evals, threads=threads, policy="same"),
+        "imitation_defaults": lambda path, config: imitation(
+            python, path, dataclasses.replace(config, batch_size=IMITATION_DEFAULT_BATCH),
+            eval_episodes=evals, threads=threads, policy="default"),
+    }
+    cases = [case for case in CASES if f"{case[0]}:{case[1]}" in args.cases]
     before = machine()
     runs = []
-    for env_id, n_episodes in CASES:
+    for env_id, n_episodes in cases:
         for seed in args.seeds:
             demos_seed = 1000 * seed
             data = collect(env_id, episodes=n_episodes, seed=demos_seed)
@@ -103,31 +118,20 @@ def main() -> None:
                 "seed": seed,
                 "demo_steps": len(data.actions),
                 "expert_mean_return": float(data.rewards.sum()) / n_episodes,
-                "clonelab": ours(NpzDemos(path), config, eval_episodes=args.eval_episodes),
-                "clonelab_all_rows": ours(NpzDemos(path),
-                                          dataclasses.replace(config, val_fraction=0.0),
-                                          eval_episodes=args.eval_episodes),
-                "imitation": imitation(args.imitation_python, path, config,
-                                       eval_episodes=args.eval_episodes, threads=args.threads,
-                                       policy="same"),
-                "imitation_defaults": imitation(
-                    args.imitation_python, path,
-                    dataclasses.replace(config, batch_size=IMITATION_DEFAULT_BATCH),
-                    eval_episodes=args.eval_episodes, threads=args.threads, policy="default"),
-            }
+            } | {side: sides[side](path, config) for side in args.sides}
             runs.append(run)
             print(json.dumps({k: run[k] for k in ("env_id", "expert_episodes", "seed",
                                                    "expert_mean_return")}
-                             | {side: round(run[side]["mean_return"], 1) for side in SIDES}),
+                             | {side: round(run[side]["mean_return"], 1) for side in args.sides}),
                   flush=True)
 
-    cases = {}
-    for env_id, n_episodes in CASES:
+    by_case = {}
+    for env_id, n_episodes in cases:
         mine = [r for r in runs if r["env_id"] == env_id and r["expert_episodes"] == n_episodes]
-        cases[f"{env_id} x{n_episodes}"] = {
+        by_case[f"{env_id} x{n_episodes}"] = {
             side: {"per_seed_mean_return": [r[side]["mean_return"] for r in mine],
                    "over_seeds": summary([r[side]["mean_return"] for r in mine])}
-            for side in SIDES
+            for side in args.sides
         } | {"expert_mean_return": float(np.mean([r["expert_mean_return"] for r in mine]))}
     report = {
         "command": " ".join(sys.argv),
@@ -135,11 +139,11 @@ def main() -> None:
                    "threads": args.threads},
         "machine_before": before,
         "machine_after": machine(),
-        "cases": cases,
+        "cases": by_case,
         "runs": runs,
     }
     write_json(args.out, report)
-    print(json.dumps(cases, indent=2))
+    print(json.dumps(by_case, indent=2))
 
 
 if __name__ == "__main__":
