@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.checkpoint import CheckpointError
+from models.checkpoint import CheckpointError, read_weights_file, write_weights_file
 from models.data import observation_stats
 from models.policy import MIN_OBS_STD, action_kind, observation_kind
 from recorder.schema import space_from_json, space_to_json
@@ -236,25 +236,10 @@ def reward_along_episode(model: RewardModel, episode: EpisodeLike) -> RewardTrac
 
 def save_reward(path: str | os.PathLike[str], model: RewardModel) -> Path:
     """Write a reward network atomically (weights and JSON spec); returns the path."""
-    path = Path(path)
-    payload = {
-        "format": REWARD_FORMAT,
-        "config_json": json.dumps({"format_version": REWARD_FORMAT_VERSION,
-                                   "spec": model.spec.to_json()}),
-        "state_dict": {key: value.detach().cpu() for key, value in model.state_dict().items()},
-    }
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(temporary, "wb") as file:
-            torch.save(payload, file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except OSError as error:
-        raise CheckpointError(path, f"cannot write the reward: {error}") from error
-    finally:
-        temporary.unlink(missing_ok=True)
-    return path
+    config_json = json.dumps({"format_version": REWARD_FORMAT_VERSION,
+                              "spec": model.spec.to_json()})
+    return write_weights_file(Path(path), file_format=REWARD_FORMAT, config_json=config_json,
+                              state_dict=model.state_dict(), what="reward")
 
 
 def load_reward(path: str | os.PathLike[str]) -> RewardModel:
@@ -263,21 +248,13 @@ def load_reward(path: str | os.PathLike[str]) -> RewardModel:
     Raises `models.checkpoint.CheckpointError` for a missing, damaged or foreign file.
     """
     path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(path, "no such reward file")
+    config_json, state_dict = read_weights_file(path, file_format=REWARD_FORMAT, what="reward")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # torch raises many types for foreign or damaged bytes
-        raise CheckpointError(path, f"not a readable CloneLab reward ({type(error).__name__})") \
-            from error
-    if not isinstance(payload, dict) or payload.get("format") != REWARD_FORMAT:
-        raise CheckpointError(path, "not a CloneLab reward file (no clonelab-reward marker)")
-    try:
-        config = json.loads(payload["config_json"])
+        config = json.loads(config_json)
         if int(config["format_version"]) > REWARD_FORMAT_VERSION:
             raise CheckpointError(path, "reward format is newer than this CloneLab reads")
         model = RewardModel(RewardSpec.from_json(config["spec"]))
-        model.load_state_dict(payload["state_dict"], strict=True)
+        model.load_state_dict(state_dict, strict=True)
     except CheckpointError:
         raise
     except (KeyError, TypeError, ValueError, RuntimeError) as error:
