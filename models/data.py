@@ -78,20 +78,21 @@ def load_checked(dataset: DatasetLike) -> TransitionsLike:
 
 
 def split_rows(episode_ids: np.ndarray, val_fraction: float, seed: int) -> Split:
-    """Hold out whole episodes (seeded) for validation; with one episode, hold out its tail.
+    """Hold out whole episodes (seeded) for validation; with too few, hold out their tails.
 
     Held-out episodes measure what matters for cloning, how the policy does on trajectories it
     never saw; random steps would leak neighbouring, nearly identical states into validation.
+    When `val_fraction` of the episodes rounds to none (fewer than 5 episodes at 0.1), a whole
+    episode would take far more than the fraction asked for (half the data of two demos), so
+    the last `val_fraction` of every episode's steps is held out instead.
     """
     episodes = np.unique(episode_ids)
     all_rows = np.arange(len(episode_ids))
     if val_fraction <= 0.0 or len(episode_ids) < 2:
         return Split(all_rows, all_rows[:0], tuple(episodes.tolist()), ())
-    if len(episodes) == 1:
-        n_val = min(len(all_rows) - 1, max(1, round(val_fraction * len(all_rows))))
-        one = (int(episodes[0]),)
-        return Split(all_rows[:-n_val], all_rows[-n_val:], one, one)
-    n_val = min(len(episodes) - 1, max(1, round(val_fraction * len(episodes))))
+    if round(val_fraction * len(episodes)) == 0:
+        return _split_tails(episode_ids, episodes, val_fraction)
+    n_val = min(len(episodes) - 1, round(val_fraction * len(episodes)))
     shuffled = np.random.default_rng(seed).permutation(episodes)
     val_episodes = np.sort(shuffled[:n_val])
     is_val = np.isin(episode_ids, val_episodes)
@@ -102,6 +103,19 @@ def split_rows(episode_ids: np.ndarray, val_fraction: float, seed: int) -> Split
         tuple(int(e) for e in train_episodes),
         tuple(int(e) for e in val_episodes),
     )
+
+
+def _split_tails(episode_ids: np.ndarray, episodes: np.ndarray, val_fraction: float) -> Split:
+    """Hold out the last `val_fraction` of each episode's steps (at least one, if it has two)."""
+    is_val = np.zeros(len(episode_ids), dtype=bool)
+    for episode in episodes:
+        rows = np.flatnonzero(episode_ids == episode)
+        if len(rows) >= 2:
+            n_val = min(len(rows) - 1, max(1, round(val_fraction * len(rows))))
+            is_val[rows[-n_val:]] = True
+    all_rows = np.arange(len(episode_ids))
+    ids = tuple(int(e) for e in episodes)
+    return Split(all_rows[~is_val], all_rows[is_val], ids, ids if is_val.any() else ())
 
 
 def observation_stats(observations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -36,6 +36,14 @@ def test_one_episode_holds_out_its_tail() -> None:
     assert split.train_rows.tolist() == list(range(45))
 
 
+def test_too_few_episodes_to_spare_one_hold_out_every_episodes_tail() -> None:
+    # Two demos at 0.1: a whole held-out episode would take half the data, not a tenth.
+    split = split_rows(np.repeat(np.array([3, 7]), 20), 0.1, seed=0)
+    assert split.val_rows.tolist() == [18, 19, 38, 39]
+    assert len(split.train_rows) == 36
+    assert split.train_episodes == split.val_episodes == (3, 7)
+
+
 def test_at_least_one_episode_is_kept_for_training() -> None:
     split = split_rows(np.array([0, 0, 1, 1]), 0.9, seed=0)
     assert len(split.train_episodes) == 1 and len(split.val_episodes) == 1

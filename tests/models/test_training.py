@@ -34,7 +34,8 @@ def collect(config: TrainConfig, dataset: FakeDataset) -> tuple[list[TrainProgre
 
 
 def test_progress_records_arrive_every_log_every_steps(cartpole_demos: FakeDataset) -> None:
-    records, result = collect(TrainConfig(steps=25, log_every=10, **SMALL), cartpole_demos)
+    config = TrainConfig(steps=25, log_every=10, val_fraction=0.25, **SMALL)
+    records, result = collect(config, cartpole_demos)
     assert [r.step for r in records] == [10, 20, 25]
     assert all(r.total_steps == 25 for r in records)
     assert result.history == tuple(records) and result.metrics is records[-1]
