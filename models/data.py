@@ -77,22 +77,24 @@ def load_checked(dataset: DatasetLike) -> TransitionsLike:
     return data
 
 
-def split_rows(episode_ids: np.ndarray, val_fraction: float, seed: int) -> Split:
-    """Hold out whole episodes (seeded) for validation; with too few, hold out their tails.
+def split_rows(episode_ids: np.ndarray, val_fraction: float, seed: int, *,
+               tails_when_few: bool = False) -> Split:
+    """Hold out whole episodes (seeded) for validation; with one episode, hold out its tail.
 
     Held-out episodes measure what matters for cloning, how the policy does on trajectories it
     never saw; random steps would leak neighbouring, nearly identical states into validation.
-    When `val_fraction` of the episodes rounds to none (fewer than 5 episodes at 0.1), a whole
-    episode would take far more than the fraction asked for (half the data of two demos), so
-    the last `val_fraction` of every episode's steps is held out instead.
+    With `tails_when_few`, when `val_fraction` of the episodes rounds to none (fewer than 5
+    episodes at 0.1), the last `val_fraction` of every episode's steps is held out instead: a
+    whole episode would take far more than the fraction asked for (half the data of two demos).
+    Calibrations that need unseen whole episodes (OOD scores) keep the default.
     """
     episodes = np.unique(episode_ids)
     all_rows = np.arange(len(episode_ids))
     if val_fraction <= 0.0 or len(episode_ids) < 2:
         return Split(all_rows, all_rows[:0], tuple(episodes.tolist()), ())
-    if round(val_fraction * len(episodes)) == 0:
+    if len(episodes) == 1 or (tails_when_few and round(val_fraction * len(episodes)) == 0):
         return _split_tails(episode_ids, episodes, val_fraction)
-    n_val = min(len(episodes) - 1, round(val_fraction * len(episodes)))
+    n_val = min(len(episodes) - 1, max(1, round(val_fraction * len(episodes))))
     shuffled = np.random.default_rng(seed).permutation(episodes)
     val_episodes = np.sort(shuffled[:n_val])
     is_val = np.isin(episode_ids, val_episodes)

@@ -260,7 +260,8 @@ def train_bc(
     )
     data = load_checked(dataset)
     _check_actions(spec, data.actions, dataset.env_id)
-    split = split_rows(np.asarray(data.episode_ids), config.val_fraction, config.seed)
+    split = split_rows(np.asarray(data.episode_ids), config.val_fraction, config.seed,
+                       tails_when_few=True)
     # Fork the global RNG so that seeding the weights leaves the caller's torch RNG untouched.
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)

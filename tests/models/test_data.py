@@ -38,10 +38,12 @@ def test_one_episode_holds_out_its_tail() -> None:
 
 def test_too_few_episodes_to_spare_one_hold_out_every_episodes_tail() -> None:
     # Two demos at 0.1: a whole held-out episode would take half the data, not a tenth.
-    split = split_rows(np.repeat(np.array([3, 7]), 20), 0.1, seed=0)
+    split = split_rows(np.repeat(np.array([3, 7]), 20), 0.1, seed=0, tails_when_few=True)
     assert split.val_rows.tolist() == [18, 19, 38, 39]
     assert len(split.train_rows) == 36
     assert split.train_episodes == split.val_episodes == (3, 7)
+    whole = split_rows(np.repeat(np.array([3, 7]), 20), 0.1, seed=0)  # the OOD calibrations' way
+    assert len(whole.val_episodes) == 1 and len(whole.val_rows) == 20
 
 
 def test_at_least_one_episode_is_kept_for_training() -> None:
