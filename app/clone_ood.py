@@ -55,9 +55,7 @@ class CloneOodPlot(OodPlot):
     def cancel(self, wait_ms: int = 0) -> None:
         """Drop the running computation (waiting up to `wait_ms` for its thread)."""
         if self._worker is not None:
-            self._worker.cancel()
-            if wait_ms:
-                self._worker.wait(wait_ms)
+            self._worker.stop(wait_ms)
         self._worker = None
 
     def _on_done(self, worker: GeneratorWorker, steps: int, score: CalibratedScore,

@@ -219,8 +219,7 @@ class CompareView(QWidget):
         self._teardown()
         self.ood_plot.cancel(wait_ms=10_000)
         if self._export_worker is not None:
-            self._export_worker.cancel()
-            self._export_worker.wait(10_000)
+            self._export_worker.stop(10_000)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         self.shutdown()

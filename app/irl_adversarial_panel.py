@@ -205,8 +205,7 @@ class AdversarialPanel(QWidget):
     def shutdown(self) -> None:
         """Cancel and wait for the run (the view is going away)."""
         if self._worker is not None:
-            self._worker.cancel()
-            self._worker.wait(10_000)
+            self._worker.stop(10_000)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         self.shutdown()

@@ -63,9 +63,7 @@ class LiveOodPlot(OodPlot):
     def cancel(self, wait_ms: int = 0) -> None:
         """Drop a running fit (waiting up to `wait_ms` for its thread)."""
         if self._worker is not None:
-            self._worker.cancel()
-            if wait_ms:
-                self._worker.wait(wait_ms)
+            self._worker.stop(wait_ms)
         self._worker = None
 
     def start_episode(self) -> None:

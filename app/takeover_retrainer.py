@@ -55,8 +55,7 @@ class Retrainer(QObject):
     def cancel(self) -> None:
         """Stop a run and wait for its thread (shutdown)."""
         if self._worker is not None:
-            self._worker.cancel()
-            self._worker.wait()
+            self._worker.stop(5000)
         self._worker = None
 
     def _on_progress(self, record: EnsembleProgress) -> None:

@@ -262,8 +262,7 @@ class TrainPanel(QWidget):
     def shutdown(self) -> None:
         """Cancel and wait for background work (the view is going away)."""
         if self._worker is not None:
-            self._worker.cancel()
-            self._worker.wait(5000)
+            self._worker.stop(5000)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         self.shutdown()

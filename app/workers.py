@@ -72,6 +72,11 @@ class GeneratorWorker(QObject):
         """Ask the work to stop; it stops at its next yield (or when the factory checks)."""
         self._cancel.set()
 
+    def stop(self, wait_ms: int = 0) -> bool:
+        """Cancel, then wait up to `wait_ms` for the thread (0: don't wait); True once it ended."""
+        self.cancel()
+        return self.wait(wait_ms) if wait_ms else not self.is_running()
+
     def is_running(self) -> bool:
         """Whether the thread is still working."""
         return self._thread is not None and self._thread.isRunning()
