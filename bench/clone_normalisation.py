@@ -24,9 +24,9 @@ from clone_quality import EVAL_SEED
 from export import collect
 from npz_demos import NpzDemos, write_demos
 
-import models.training
-from models.evaluation import evaluate
-from models.training import TrainConfig, run_to_completion, train_bc
+import clonelab.models.training
+from clonelab.models.evaluation import evaluate
+from clonelab.models.training import TrainConfig, run_to_completion, train_bc
 
 HERE = Path(__file__).resolve().parent
 ENV_ID = "CartPole-v1"
@@ -64,7 +64,7 @@ def main() -> None:
         write_demos(path, env_id=ENV_ID, transitions=collect(ENV_ID, episodes=1, seed=1000 * seed))
         demos = NpzDemos(path)
         dataset_stats = score(demos, seed, args.steps, args.eval_episodes)
-        with mock.patch.object(models.training, "observation_stats", identity_stats):
+        with mock.patch.object(clonelab.models.training, "observation_stats", identity_stats):
             identity = score(demos, seed, args.steps, args.eval_episodes)
         std = demos.transitions().observations.std(axis=0)
         run = {"seed": seed, "observation_std": [round(float(s), 4) for s in std],

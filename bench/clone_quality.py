@@ -31,8 +31,8 @@ from benchlib import machine, summary, write_json
 from export import collect
 from npz_demos import NpzDemos, write_demos
 
-from models.evaluation import evaluate
-from models.training import TrainConfig, run_to_completion, train_bc
+from clonelab.models.evaluation import evaluate
+from clonelab.models.training import TrainConfig, run_to_completion, train_bc
 
 HERE = Path(__file__).resolve().parent
 IMITATION_SCRIPT = HERE / "imitation_side" / "quality.py"

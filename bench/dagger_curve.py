@@ -1,6 +1,7 @@
 """DAgger vs BC at equal expert labels: the return per iteration over seeds, as JSON and a PNG.
 
-Each seed runs `models.dagger.run_dagger` (DAgger with the scripted expert, and the BC baseline
+Each seed runs `models.failures.dagger.run_dagger` (DAgger with the scripted expert, and the BC
+baseline
 retrained at every iteration on exactly as many expert labels); the plot shows each side's mean
 over seeds with every seed's return as a dot. Pillow draws it, so no plotting library is needed.
 
@@ -21,8 +22,8 @@ import torch
 from benchlib import machine, write_json
 from PIL import Image, ImageDraw, ImageFont
 
-from models.dagger import DaggerConfig, run_dagger
-from models.training import TrainConfig, run_to_completion
+from clonelab.models.failures.dagger import DaggerConfig, run_dagger
+from clonelab.models.training import TrainConfig, run_to_completion
 
 HERE = Path(__file__).resolve().parent
 DOCS = HERE.parent / "docs"

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 from npz_demos import NpzTransitions, write_demos
 
-from recorder.catalog import make_env
-from recorder.experts import make_expert
+from clonelab.recorder.catalog import make_env
+from clonelab.recorder.experts import make_expert
 
 
 def collect(

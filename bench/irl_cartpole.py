@@ -22,12 +22,12 @@ from pathlib import Path
 import torch
 from benchlib import machine, summary, write_json
 
-from app.cli import main as clonelab
-from models.checkpoint import load_policy
-from models.evaluation import evaluate
-from models.irl.adversarial import POLICY_FILE, AdversarialConfig, train_adversarial
-from models.irl.heldout import collect_held_out, reward_correlation
-from recorder.dataset import DemoDataset
+from clonelab.app.cli import main as clonelab
+from clonelab.models.checkpoint import load_policy
+from clonelab.models.evaluation import evaluate
+from clonelab.models.irl.adversarial import POLICY_FILE, AdversarialConfig, train_adversarial
+from clonelab.models.irl.heldout import collect_held_out, reward_correlation
+from clonelab.recorder.dataset import DemoDataset
 
 HERE = Path(__file__).resolve().parent
 ENV_ID = "CartPole-v1"

@@ -23,12 +23,12 @@ import torch
 from benchlib import machine, write_json
 from irl_cartpole import ENV_ID, record_demos
 
-from models.evaluation import evaluate
-from models.irl.adversarial import AdversarialConfig, train_adversarial
-from models.irl.heldout import collect_held_out, reward_correlation
-from models.irl.reward import RewardModel
-from models.irl.rl import train_on_reward
-from models.training import run_to_completion
+from clonelab.models.evaluation import evaluate
+from clonelab.models.irl.adversarial import AdversarialConfig, train_adversarial
+from clonelab.models.irl.heldout import collect_held_out, reward_correlation
+from clonelab.models.irl.reward import RewardModel
+from clonelab.models.irl.rl import train_on_reward
+from clonelab.models.training import run_to_completion
 
 HERE = Path(__file__).resolve().parent
 EVAL_SEED = 10_000

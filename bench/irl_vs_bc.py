@@ -33,12 +33,12 @@ from benchlib import machine, write_json
 from irl_cartpole import ENV_ID, record_demos
 from PIL import Image, ImageDraw, ImageFont
 
-from models.irl.adversarial import AdversarialConfig, train_adversarial
-from models.irl.shift import Shift, evaluate_under_shift
-from models.training import TrainConfig, run_to_completion, train_bc
-from recorder.catalog import make_env
-from recorder.dataset import DemoDataset
-from recorder.experts import make_expert
+from clonelab.models.irl.adversarial import AdversarialConfig, train_adversarial
+from clonelab.models.irl.shift import Shift, evaluate_under_shift
+from clonelab.models.training import TrainConfig, run_to_completion, train_bc
+from clonelab.recorder.catalog import make_env
+from clonelab.recorder.dataset import DemoDataset
+from clonelab.recorder.experts import make_expert
 
 HERE = Path(__file__).resolve().parent
 EVAL_SEED = 20_000

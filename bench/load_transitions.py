@@ -23,8 +23,8 @@ import numpy as np
 import torch
 from benchlib import machine, summary, write_json
 
-from models.training import TrainConfig, train_bc
-from recorder.dataset import DemoDataset, EpisodeData
+from clonelab.models.training import TrainConfig, train_bc
+from clonelab.recorder.dataset import DemoDataset, EpisodeData
 
 HERE = Path(__file__).resolve().parent
 ENV_ID = "LunarLander-v3"

@@ -30,16 +30,16 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 from PySide6.QtCore import QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from app.frame_view import FrameView  # noqa: E402
-from app.play_loop import PlayLoop  # noqa: E402
-from app.recording import CommitJob, EpisodeCommitter  # noqa: E402
-from app.workers import GeneratorWorker  # noqa: E402
-from models.device import leave_a_core_free  # noqa: E402
-from models.training import TrainConfig, train_bc  # noqa: E402
-from recorder.catalog import get_entry, make_env  # noqa: E402
-from recorder.dataset import DemoDataset  # noqa: E402
-from recorder.experts import make_expert  # noqa: E402
-from recorder.session import PlaySession  # noqa: E402
+from clonelab.app.play.play_loop import PlayLoop  # noqa: E402
+from clonelab.app.play.recording import CommitJob, EpisodeCommitter  # noqa: E402
+from clonelab.app.widgets.frame_view import FrameView  # noqa: E402
+from clonelab.app.widgets.workers import GeneratorWorker  # noqa: E402
+from clonelab.models.device import leave_a_core_free  # noqa: E402
+from clonelab.models.training import TrainConfig, train_bc  # noqa: E402
+from clonelab.recorder.catalog import get_entry, make_env  # noqa: E402
+from clonelab.recorder.dataset import DemoDataset  # noqa: E402
+from clonelab.recorder.experts import make_expert  # noqa: E402
+from clonelab.recorder.session import PlaySession  # noqa: E402
 
 ENV_ID = "LunarLander-v3"
 

@@ -29,11 +29,11 @@ from typing import Any
 import gymnasium as gym
 from benchlib import machine, summary, write_json
 
-from recorder.catalog import make_env
-from recorder.dataset import DemoDataset
-from recorder.experts import make_expert
-from recorder.session import PlaySession
-from recorder.sources import ActionSource
+from clonelab.recorder.catalog import make_env
+from clonelab.recorder.dataset import DemoDataset
+from clonelab.recorder.experts import make_expert
+from clonelab.recorder.session import PlaySession
+from clonelab.recorder.sources import ActionSource
 
 HERE = Path(__file__).resolve().parent
 ENV_ID = "LunarLander-v3"

@@ -22,8 +22,8 @@ from benchlib import machine, summary, write_json
 from npz_demos import NpzDemos
 from torch import nn
 
-from models.losses import categorical_nll
-from models.policy import Policy, PolicySpec
+from clonelab.models.losses import categorical_nll
+from clonelab.models.policy import Policy, PolicySpec
 
 HERE = Path(__file__).resolve().parent
 BATCH = 256

@@ -23,7 +23,7 @@ from bare_loop import bare_loop_seconds
 from benchlib import machine, summary, write_json
 from npz_demos import NpzDemos
 
-from models.training import TrainConfig, run_to_completion, train_bc
+from clonelab.models.training import TrainConfig, run_to_completion, train_bc
 
 HERE = Path(__file__).resolve().parent
 IMITATION_SCRIPT = HERE / "imitation_side" / "throughput.py"

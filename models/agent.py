@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from models.policy import Policy
+from clonelab.models.policy import Policy
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,9 @@ from typing import Any, cast
 import gymnasium as gym
 import torch
 
-from models.policy import Policy, PolicySpec
-from models.training import TrainConfig
-from recorder.schema import space_from_json, space_to_json
+from clonelab.models.policy import Policy, PolicySpec
+from clonelab.models.training import TrainConfig
+from clonelab.recorder.schema import space_from_json, space_to_json
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from gymnasium.vector import AutoresetMode, SyncVectorEnv
 
-from models.policy import Policy
+from clonelab.models.policy import Policy
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,9 @@ def evaluate(
     draws come from a generator seeded with `seed`. `env_kwargs` go to `make_env` (a variant
     of the env, such as MiniGrid's random start positions).
     """
-    from recorder.catalog import make_env  # the catalog registers ALE and MiniGrid when imported
+    from clonelab.recorder.catalog import (
+        make_env,  # the catalog registers ALE and MiniGrid when imported
+    )
 
     if episodes <= 0:
         raise ValueError(f"episodes must be a positive whole number, got {episodes}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from models.losses import categorical_nll, gaussian_nll
+from clonelab.models.losses import categorical_nll, gaussian_nll
 
 
 class CategoricalHead(nn.Module):

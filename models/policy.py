@@ -16,8 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.heads import CategoricalHead, GaussianHead
-from recorder.catalog import ObservationKind, observation_kind_of
+from clonelab.models.heads import CategoricalHead, GaussianHead
+from clonelab.recorder.catalog import ObservationKind, observation_kind_of
 
 ActionKind = Literal["discrete", "continuous"]
 

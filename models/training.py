@@ -20,9 +20,15 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from models.data import DatasetLike, TrainingError, load_checked, observation_stats, split_rows
-from models.device import DEVICE_NAMES, pick_device
-from models.policy import DEFAULT_HIDDEN, Policy, PolicySpec
+from clonelab.models.data import (
+    DatasetLike,
+    TrainingError,
+    load_checked,
+    observation_stats,
+    split_rows,
+)
+from clonelab.models.device import DEVICE_NAMES, pick_device
+from clonelab.models.policy import DEFAULT_HIDDEN, Policy, PolicySpec
 
 __all__ = [
     "DEFAULT_STEPS",

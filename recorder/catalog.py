@@ -16,9 +16,9 @@ import gymnasium
 import numpy as np
 from gymnasium import spaces
 
-from recorder.bindings import ActionKind, action_kind_of
-from recorder.gamepad import AxisBinding, GamepadMap
-from recorder.keyboard import KeyboardMap
+from clonelab.recorder.bindings import ActionKind, action_kind_of
+from clonelab.recorder.gamepad import AxisBinding, GamepadMap
+from clonelab.recorder.keyboard import KeyboardMap
 
 log = logging.getLogger(__name__)
 

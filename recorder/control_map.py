@@ -17,10 +17,10 @@ from typing import Any, cast
 import numpy as np
 from gymnasium import spaces
 
-from recorder.bindings import ACTION_KINDS, BindingError, action_kind_of, parse_vector
-from recorder.catalog import EnvBuildError, EnvEntry, make_env, observation_kind_of
-from recorder.gamepad import GamepadMap
-from recorder.keyboard import KeyboardMap
+from clonelab.recorder.bindings import ACTION_KINDS, BindingError, action_kind_of, parse_vector
+from clonelab.recorder.catalog import EnvBuildError, EnvEntry, make_env, observation_kind_of
+from clonelab.recorder.gamepad import GamepadMap
+from clonelab.recorder.keyboard import KeyboardMap
 
 CONTROL_MAP_VERSION = 1
 REQUIRED_FIELDS = ("env_id", "action_kind", "keyboard")

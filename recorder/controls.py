@@ -4,15 +4,15 @@ The work is done in recorder.bindings (the shared binding core), recorder.keyboa
 recorder.gamepad and recorder.control_map; this module gathers their public names.
 """
 
-from recorder.bindings import ActionKind, BindingError
-from recorder.control_map import (
+from clonelab.recorder.bindings import ActionKind, BindingError
+from clonelab.recorder.control_map import (
     ControlMap,
     ControlMapError,
     control_map_to_dict,
     load_control_map,
     save_control_map,
 )
-from recorder.gamepad import (
+from clonelab.recorder.gamepad import (
     GAMEPAD_CONTROL_NAMES,
     AxisBinding,
     GamepadError,
@@ -22,7 +22,7 @@ from recorder.gamepad import (
     HotplugEvent,
     active_controls,
 )
-from recorder.keyboard import KEY_NAMES, KeyboardMap
+from clonelab.recorder.keyboard import KEY_NAMES, KeyboardMap
 
 __all__ = [
     "GAMEPAD_CONTROL_NAMES",

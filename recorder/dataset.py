@@ -21,9 +21,14 @@ import gymnasium as gym
 import h5py
 import numpy as np
 
-from recorder import schema
-from recorder.dataset_index import DatasetHeader, DatasetIndex, EpisodeInfo, write_root_attrs
-from recorder.dataset_io import (
+from clonelab.recorder import schema
+from clonelab.recorder.dataset_index import (
+    DatasetHeader,
+    DatasetIndex,
+    EpisodeInfo,
+    write_root_attrs,
+)
+from clonelab.recorder.dataset_io import (
     EpisodeMeta,
     Location,
     open_file_id,
@@ -33,10 +38,10 @@ from recorder.dataset_io import (
     write_atomically,
     write_episode_group,
 )
-from recorder.dataset_sources import open_exported_file, open_minari_dir
-from recorder.dataset_store import DirectoryStore
-from recorder.episode import EpisodeData, episode_problem, hash_arrays, normalized
-from recorder.errors import DatasetError, describe
+from clonelab.recorder.dataset_sources import open_exported_file, open_minari_dir
+from clonelab.recorder.dataset_store import DirectoryStore
+from clonelab.recorder.episode import EpisodeData, episode_problem, hash_arrays, normalized
+from clonelab.recorder.errors import DatasetError, describe
 
 __all__ = ["DatasetError", "DemoDataset", "EpisodeData", "EpisodeInfo", "Transitions"]
 

@@ -19,10 +19,10 @@ from typing import Any
 import gymnasium as gym
 import h5py
 
-from recorder import schema
-from recorder.dataset_io import EpisodeMeta, write_atomically, write_text_atomically
-from recorder.episode import EpisodeData, content_hash
-from recorder.errors import DatasetError
+from clonelab.recorder import schema
+from clonelab.recorder.dataset_io import EpisodeMeta, write_atomically, write_text_atomically
+from clonelab.recorder.episode import EpisodeData, content_hash
+from clonelab.recorder.errors import DatasetError
 
 
 @dataclass(frozen=True, kw_only=True)

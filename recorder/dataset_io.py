@@ -14,8 +14,8 @@ import h5py
 import numpy as np
 from h5py import h5d, h5f, h5s
 
-from recorder import schema
-from recorder.episode import EpisodeData
+from clonelab.recorder import schema
+from clonelab.recorder.episode import EpisodeData
 
 try:
     import fcntl

@@ -10,17 +10,17 @@ import gymnasium as gym
 import h5py
 import numpy as np
 
-from recorder import schema
-from recorder.dataset_index import (
+from clonelab.recorder import schema
+from clonelab.recorder.dataset_index import (
     DatasetHeader,
     DatasetIndex,
     EpisodeInfo,
     check_schema_version,
     index_from_root_attrs,
 )
-from recorder.dataset_io import Location, read_episode_group, read_episode_meta
-from recorder.episode import episode_problem, normalized
-from recorder.errors import DatasetError, describe
+from clonelab.recorder.dataset_io import Location, read_episode_group, read_episode_meta
+from clonelab.recorder.episode import episode_problem, normalized
+from clonelab.recorder.errors import DatasetError, describe
 
 
 def open_exported_file(path: Path) -> tuple[DatasetIndex, dict[int, Location]]:

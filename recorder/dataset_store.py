@@ -16,8 +16,8 @@ from pathlib import Path
 import gymnasium as gym
 import h5py
 
-from recorder import schema
-from recorder.dataset_index import (
+from clonelab.recorder import schema
+from clonelab.recorder.dataset_index import (
     DatasetIndex,
     EpisodeInfo,
     check_schema_version,
@@ -25,7 +25,7 @@ from recorder.dataset_index import (
     index_from_root_attrs,
     write_index,
 )
-from recorder.dataset_io import (
+from clonelab.recorder.dataset_io import (
     EpisodeMeta,
     Location,
     WriterLock,
@@ -36,8 +36,8 @@ from recorder.dataset_io import (
     write_atomically,
     write_episode_group,
 )
-from recorder.episode import EpisodeData, normalized
-from recorder.errors import DatasetError, describe
+from clonelab.recorder.episode import EpisodeData, normalized
+from clonelab.recorder.errors import DatasetError, describe
 
 logger = logging.getLogger(__name__)
 

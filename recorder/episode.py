@@ -10,7 +10,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from recorder import schema
+from clonelab.recorder import schema
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)

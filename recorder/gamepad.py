@@ -23,7 +23,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from gymnasium import spaces
 
-from recorder.bindings import BindingError, ButtonBindings
+from clonelab.recorder.bindings import BindingError, ButtonBindings
 
 log = logging.getLogger(__name__)
 

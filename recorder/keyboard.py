@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 from gymnasium import spaces
 
-from recorder.bindings import ButtonBindings
+from clonelab.recorder.bindings import ButtonBindings
 
 KEY_NAMES: frozenset[str] = frozenset(
     ["left", "right", "up", "down", "space", "enter", "shift", "ctrl"]

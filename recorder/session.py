@@ -16,8 +16,8 @@ from typing import Any, NamedTuple
 
 import gymnasium as gym
 
-from recorder import schema
-from recorder.episode import EpisodeBuffer, EpisodeData
+from clonelab.recorder import schema
+from clonelab.recorder.episode import EpisodeBuffer, EpisodeData
 
 logger = logging.getLogger(__name__)
 

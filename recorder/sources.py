@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol, runtime_checkable
 
-from recorder.gamepad import GamepadMap, GamepadReader
-from recorder.keyboard import KeyboardMap
+from clonelab.recorder.gamepad import GamepadMap, GamepadReader
+from clonelab.recorder.keyboard import KeyboardMap
 
 
 @runtime_checkable

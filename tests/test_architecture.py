@@ -58,12 +58,12 @@ def test_import_contracts_hold() -> None:
 
 
 def test_recorder_imports_without_qt_or_torch() -> None:
-    result = _import_without("recorder", "PySide6,pyqtgraph,torch")
+    result = _import_without("clonelab.recorder", "PySide6,pyqtgraph,torch")
     assert result.returncode == 0, result.stderr
 
 
 def test_models_imports_without_qt() -> None:
-    result = _import_without("models,recorder", "PySide6,pyqtgraph")
+    result = _import_without("clonelab.models,clonelab.recorder", "PySide6,pyqtgraph")
     assert result.returncode == 0, result.stderr
 
 

@@ -20,13 +20,13 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from app.main_window import MainWindow
-from app.settings import Settings
-from app.state import AppState
-from recorder.catalog import make_env
-from recorder.dataset import DemoDataset
-from recorder.experts import make_expert
-from recorder.session import PlaySession
+from clonelab.app.window.main_window import MainWindow
+from clonelab.app.window.settings import Settings
+from clonelab.app.window.state import AppState
+from clonelab.recorder.catalog import make_env
+from clonelab.recorder.dataset import DemoDataset
+from clonelab.recorder.experts import make_expert
+from clonelab.recorder.session import PlaySession
 
 
 def settle(app: QApplication, ms: int = 200) -> None:

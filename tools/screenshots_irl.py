@@ -18,9 +18,9 @@ from pathlib import Path
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
-from app.irl_view import IrlView
-from app.state import AppState
-from app.workers import GeneratorWorker
+from clonelab.app.irl.irl_view import IrlView
+from clonelab.app.widgets.workers import GeneratorWorker
+from clonelab.app.window.state import AppState
 from tools.screenshots import expert_dataset, settle
 
 

@@ -20,13 +20,13 @@ from PySide6.QtCore import QEventLoop, Qt, QTimer, SignalInstance
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from app.qt_keys import qt_key
-from app.state import AppState
-from app.takeover_view import TakeoverSettings, TakeoverView
-from models.ensemble import EnsembleConfig
-from models.takeover_training import RetrainConfig
-from models.training import TrainConfig
-from recorder.experts import make_expert
+from clonelab.app.play.qt_keys import qt_key
+from clonelab.app.takeover.takeover_view import TakeoverSettings, TakeoverView
+from clonelab.app.window.state import AppState
+from clonelab.models.failures.ensemble import EnsembleConfig
+from clonelab.models.failures.takeover_training import RetrainConfig
+from clonelab.models.training import TrainConfig
+from clonelab.recorder.experts import make_expert
 from tools.screenshots import expert_dataset, settle
 
 ENV_ID = "CartPole-v1"

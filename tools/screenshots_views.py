@@ -23,13 +23,13 @@ from PySide6.QtWidgets import QApplication, QWidget
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # tests.app.demo_data records the demos
 
-from app.compare_view import CompareView  # noqa: E402
-from app.dataset_browser import DatasetBrowser  # noqa: E402
-from app.state import AppState  # noqa: E402
-from app.train_panel import TrainPanel  # noqa: E402
-from app.watch_view import WatchView  # noqa: E402
-from models.checkpoint import save_policy  # noqa: E402
-from models.training import TrainConfig, run_to_completion, train_bc  # noqa: E402
+from clonelab.app.datasets.dataset_browser import DatasetBrowser  # noqa: E402
+from clonelab.app.train.train_panel import TrainPanel  # noqa: E402
+from clonelab.app.watch.compare_view import CompareView  # noqa: E402
+from clonelab.app.watch.watch_view import WatchView  # noqa: E402
+from clonelab.app.window.state import AppState  # noqa: E402
+from clonelab.models.checkpoint import save_policy  # noqa: E402
+from clonelab.models.training import TrainConfig, run_to_completion, train_bc  # noqa: E402
 from tests.app.demo_data import expert_dataset, play_expert  # noqa: E402
 
 ENV_ID = "CartPole-v1"

@@ -23,9 +23,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from models.checkpoint import save_policy
-from models.irl import IRLError
-from models.irl.reward import (
+from clonelab.models.checkpoint import save_policy
+from clonelab.models.irl import IRLError
+from clonelab.models.irl.reward import (
     Method,
     RewardModel,
     RewardSpec,
@@ -33,9 +33,9 @@ from models.irl.reward import (
     episode_transitions,
     save_reward,
 )
-from models.irl.rl import PPOConfig, PPOLearner, ppo_preset
-from models.policy import Policy, observation_kind
-from models.training import CancelCheck, TrainConfig, _cancel_check, _Stopwatch
+from clonelab.models.irl.rl import PPOConfig, PPOLearner, ppo_preset
+from clonelab.models.policy import Policy, observation_kind
+from clonelab.models.training import CancelCheck, TrainConfig, _cancel_check, _Stopwatch
 
 log = logging.getLogger(__name__)
 

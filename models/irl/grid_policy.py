@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import gymnasium as gym
 import numpy as np
 
-from models.irl.tabular import (
+from clonelab.models.irl.tabular import (
     MINIGRID_FORWARD,
     MINIGRID_LEFT,
     MINIGRID_RIGHT,
@@ -24,8 +24,8 @@ from models.irl.tabular import (
     TabularMDP,
     minigrid_state_reader,
 )
-from models.policy import Policy
-from models.training import TrainConfig, run_to_completion, train_bc
+from clonelab.models.policy import Policy
+from clonelab.models.training import TrainConfig, run_to_completion, train_bc
 
 NAVIGATION = (MINIGRID_LEFT, MINIGRID_RIGHT, MINIGRID_FORWARD)
 

@@ -23,7 +23,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from models.irl.reward import RewardModel, Transitions
+from clonelab.models.irl.reward import RewardModel, Transitions
 
 DISCOUNT = 0.9
 # Steps before a time-limit cut whose discounted tail would still weigh more than 1%.
@@ -80,8 +80,8 @@ def collect_held_out(env_id: str, *, episodes: int = 4, seed: int = 50_000) -> H
 
     Episode i of each kind is reset with `seed + i`; keep `seed` clear of the demos' seeds.
     """
-    from recorder.catalog import make_env
-    from recorder.experts import has_expert, make_expert
+    from clonelab.recorder.catalog import make_env
+    from clonelab.recorder.experts import has_expert, make_expert
 
     env = make_env(env_id)
     try:

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.irl import IRLError
-from models.irl.tabular import Plan, TabularMDP, value_iteration
-from models.training import CancelCheck, _cancel_check, _Stopwatch
+from clonelab.models.irl import IRLError
+from clonelab.models.irl.tabular import Plan, TabularMDP, value_iteration
+from clonelab.models.training import CancelCheck, _cancel_check, _Stopwatch
 
 log = logging.getLogger(__name__)
 

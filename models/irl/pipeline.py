@@ -22,21 +22,21 @@ from typing import Any
 
 import torch
 
-from models.checkpoint import save_policy
-from models.evaluation import evaluate
-from models.irl import IRLError
-from models.irl.adversarial import (
+from clonelab.models.checkpoint import save_policy
+from clonelab.models.evaluation import evaluate
+from clonelab.models.irl import IRLError
+from clonelab.models.irl.adversarial import (
     POLICY_FILE,
     REWARD_FILE,
     AdversarialConfig,
     train_adversarial,
 )
-from models.irl.grid_policy import distill_plan
-from models.irl.heldout import collect_held_out, reward_correlation
-from models.irl.maxent import MaxEntConfig, MaxEntResult, train_maxent
-from models.irl.tabular import dataset_demos, minigrid_mdp
-from models.policy import observation_kind
-from models.training import TrainConfig
+from clonelab.models.irl.grid_policy import distill_plan
+from clonelab.models.irl.heldout import collect_held_out, reward_correlation
+from clonelab.models.irl.maxent import MaxEntConfig, MaxEntResult, train_maxent
+from clonelab.models.irl.tabular import dataset_demos, minigrid_mdp
+from clonelab.models.policy import observation_kind
+from clonelab.models.training import TrainConfig
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ def _run_adversarial(dataset: Any, out: Path, *, method: str, steps: int | None,
 
 def _run_maxent(dataset: Any, out: Path, *, steps: int | None, seed: int,
                 on_progress: Progress | None) -> tuple[dict[str, Any], dict[str, Any]]:
-    from recorder.catalog import make_env
+    from clonelab.recorder.catalog import make_env
 
     if observation_kind(dataset.observation_space) != "image":
         raise IRLError(f"dataset for {dataset.env_id}: MaxEnt IRL here is tabular and needs a "

@@ -27,10 +27,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models.checkpoint import CheckpointError, read_weights_file, write_weights_file
-from models.data import observation_stats
-from models.policy import MIN_OBS_STD, action_kind, observation_kind
-from recorder.schema import space_from_json, space_to_json
+from clonelab.models.checkpoint import CheckpointError, read_weights_file, write_weights_file
+from clonelab.models.data import observation_stats
+from clonelab.models.policy import MIN_OBS_STD, action_kind, observation_kind
+from clonelab.recorder.schema import space_from_json, space_to_json
 
 Method = Literal["airl", "gail"]
 REWARD_FORMAT = "clonelab-reward"

@@ -30,8 +30,8 @@ from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper, VecNormalize
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvStepReturn
 from torch import nn
 
-from models.irl.reward import RewardModel, Transitions
-from models.policy import Policy, PolicySpec
+from clonelab.models.irl.reward import RewardModel, Transitions
+from clonelab.models.policy import Policy, PolicySpec
 
 log = logging.getLogger(__name__)
 
@@ -207,7 +207,9 @@ class PPOLearner:
         total_steps: int | None = None,
         replay_rounds: int = 1,
     ) -> None:
-        from recorder.catalog import make_env  # registers ALE and MiniGrid ids when imported
+        from clonelab.recorder.catalog import (
+            make_env,  # registers ALE and MiniGrid ids when imported
+        )
 
         self.env_id = env_id
         self.config = config

@@ -15,10 +15,10 @@ from typing import Any, Literal
 import gymnasium as gym
 import numpy as np
 
-from models.agent import PolicyAgent
-from models.evaluation import EvalResult, check_fits
-from models.policy import Policy
-from recorder.sources import ActionSource
+from clonelab.models.agent import PolicyAgent
+from clonelab.models.evaluation import EvalResult, check_fits
+from clonelab.models.policy import Policy
+from clonelab.recorder.sources import ActionSource
 
 ShiftKind = Literal["none", "wide_starts", "pushes", "action_noise"]
 SHIFT_KINDS: tuple[ShiftKind, ...] = ("none", "wide_starts", "pushes", "action_noise")
@@ -134,7 +134,7 @@ def evaluate_under_shift(agent: Policy | ActionSource, env_id: str, shift: Shift
     `agent` is a Policy (acting deterministically) or any `ActionSource`, such as a scripted
     expert, whose score shows how hard the shift is.
     """
-    from recorder.catalog import make_env
+    from clonelab.recorder.catalog import make_env
 
     env = ShiftWrapper(make_env(env_id), shift)
     if isinstance(agent, Policy):

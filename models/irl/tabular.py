@@ -19,7 +19,7 @@ from typing import Any, cast
 import gymnasium as gym
 import numpy as np
 
-from models.irl import IRLError
+from clonelab.models.irl import IRLError
 
 # MiniGrid's navigation actions (minigrid.core.actions.Actions): the others change no
 # (x, y, heading) in a room without objects, so the tabular model leaves them out.

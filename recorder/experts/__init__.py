@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import gymnasium
 
-from recorder.experts.base import ScriptedExpert
-from recorder.experts.classic import (
+from clonelab.recorder.experts.base import ScriptedExpert
+from clonelab.recorder.experts.classic import (
     AcrobotExpert,
     CartPoleExpert,
     MountainCarContinuousExpert,
     MountainCarExpert,
     PendulumExpert,
 )
-from recorder.experts.grid_world import MiniGridExpert
-from recorder.experts.lunar_lander import LunarLanderExpert
+from clonelab.recorder.experts.grid_world import MiniGridExpert
+from clonelab.recorder.experts.lunar_lander import LunarLanderExpert
 
 _EXPERTS: dict[str, type[ScriptedExpert]] = {
     "CartPole-v1": CartPoleExpert,

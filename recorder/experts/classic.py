@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from recorder.experts.base import ScriptedExpert
+from clonelab.recorder.experts.base import ScriptedExpert
 
 # Pendulum-v1 dynamics (g=10, m=1, l=1): theta'' = 15 sin(theta) + 3 u, theta = 0 upright.
 _PENDULUM_GRAVITY = 15.0

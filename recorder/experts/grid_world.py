@@ -15,7 +15,7 @@ from minigrid.core.constants import DIR_TO_VEC
 from minigrid.core.world_object import Door, Goal, Key, WorldObj
 from minigrid.minigrid_env import MiniGridEnv
 
-from recorder.experts.base import ScriptedExpert
+from clonelab.recorder.experts.base import ScriptedExpert
 
 Cell = tuple[int, int]
 Pose = tuple[int, int, int]  # x, y, heading (0 east, 1 south, 2 west, 3 north)

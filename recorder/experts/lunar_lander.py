@@ -7,7 +7,7 @@ from typing import Any, cast
 import numpy as np
 from gymnasium.envs.box2d.lunar_lander import LunarLander, heuristic
 
-from recorder.experts.base import ScriptedExpert
+from clonelab.recorder.experts.base import ScriptedExpert
 
 
 class LunarLanderExpert(ScriptedExpert):

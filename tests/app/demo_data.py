@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from recorder.catalog import make_env
-from recorder.dataset import DemoDataset, EpisodeData
-from recorder.experts import make_expert
-from recorder.session import PlaySession
+from clonelab.recorder.catalog import make_env
+from clonelab.recorder.dataset import DemoDataset, EpisodeData
+from clonelab.recorder.experts import make_expert
+from clonelab.recorder.session import PlaySession
 
 
 def play_expert(env_id: str, seed: int, *, noise: float = 0.0,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import main
+from clonelab.app.cli import main
 
 
 def _json_tail(capsys: pytest.CaptureFixture[str]) -> dict:
@@ -87,7 +87,7 @@ def test_expert_into_a_dataset_of_another_env_is_refused(tmp_path: Path, capsys)
 
 
 def test_console_script_help_runs_without_a_display(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "app.cli", "--help"],
+    result = subprocess.run([sys.executable, "-m", "clonelab.app.cli", "--help"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0
     for command in ("expert", "info", "train", "eval"):

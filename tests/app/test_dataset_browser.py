@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from app.dataset_browser import DatasetBrowser
-from app.episode_table import COLUMNS
-from app.state import AppState
-from recorder.dataset import DemoDataset
+from clonelab.app.datasets.dataset_browser import DatasetBrowser
+from clonelab.app.datasets.episode_table import COLUMNS
+from clonelab.app.window.state import AppState
+from clonelab.recorder.dataset import DemoDataset
 from tests.app.demo_data import expert_dataset, play_expert
 
 ENV_ID = "CartPole-v1"
@@ -99,7 +99,7 @@ def test_delete_hides_at_once_undo_restores_and_commit_deletes_on_disk(
 
 def test_deletion_reaches_the_disk_when_the_undo_window_closes(qtbot, browser, dataset,
                                                              monkeypatch) -> None:
-    monkeypatch.setattr("app.dataset_browser.UNDO_WINDOW_MS", 50)
+    monkeypatch.setattr("clonelab.app.datasets.dataset_browser.UNDO_WINDOW_MS", 50)
     with qtbot.waitSignal(browser._undo_timer.timeout, timeout=5_000):
         browser.delete_episodes([2])
     assert DemoDataset.open(dataset.path).episode_ids == (0, 1)

@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 import torch
 
-from app.compare_view import CompareView
-from app.failures_view import FailuresView
-from app.state import AppState
-from app.watch_view import WatchView
-from models.checkpoint import save_policy
-from models.policy import Policy, PolicySpec
-from models.training import TrainConfig, run_to_completion, train_bc
+from clonelab.app.failures.failures_view import FailuresView
+from clonelab.app.watch.compare_view import CompareView
+from clonelab.app.watch.watch_view import WatchView
+from clonelab.app.window.state import AppState
+from clonelab.models.checkpoint import save_policy
+from clonelab.models.policy import Policy, PolicySpec
+from clonelab.models.training import TrainConfig, run_to_completion, train_bc
 from tests.app.demo_data import expert_dataset, play_expert
 
 ENV_ID = "CartPole-v1"
@@ -218,9 +218,9 @@ def test_dagger_form_rejects_bad_hidden_sizes(qtbot, failures: FailuresView) -> 
 
 
 def test_uncertainty_is_sigma_for_box_and_disagreement_for_an_ensemble(files) -> None:
-    from models.ensemble import Ensemble
-    from models.ood_timeline import policy_uncertainty
-    from recorder.catalog import make_env
+    from clonelab.models.failures.ensemble import Ensemble
+    from clonelab.models.failures.ood_timeline import policy_uncertainty
+    from clonelab.recorder.catalog import make_env
 
     env = make_env("Pendulum-v1")
     spec = PolicySpec(env_id="Pendulum-v1", observation_space=env.observation_space,

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QSettings
 
-from app.gamepad_poller import GamepadPoller
-from app.play_view import PlayView
-from app.settings import Settings
-from app.state import AppState
-from recorder.controls import GamepadError
-from recorder.dataset import DemoDataset
+from clonelab.app.play.gamepad_poller import GamepadPoller
+from clonelab.app.play.play_view import PlayView
+from clonelab.app.window.settings import Settings
+from clonelab.app.window.state import AppState
+from clonelab.recorder.controls import GamepadError
+from clonelab.recorder.dataset import DemoDataset
 from tests.support.virtual_gamepad import VirtualGamepad
 
 

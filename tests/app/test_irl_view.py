@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.irl_maxent_panel import FROM_DATASET, WORLDS
-from app.irl_view import IrlView
-from app.state import AppState
-from models.checkpoint import load_policy
-from models.irl.adversarial import REWARD_FILE
-from recorder.dataset import DemoDataset
+from clonelab.app.irl.irl_maxent_panel import FROM_DATASET, WORLDS
+from clonelab.app.irl.irl_view import IrlView
+from clonelab.app.window.state import AppState
+from clonelab.models.checkpoint import load_policy
+from clonelab.models.irl.adversarial import REWARD_FILE
+from clonelab.recorder.dataset import DemoDataset
 from tests.app.demo_data import expert_dataset
 
 ENV_ID = "CartPole-v1"

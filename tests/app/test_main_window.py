@@ -12,10 +12,10 @@ from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QLabel, QMessageBox
 
-from app.main_window import MainWindow
-from app.settings import Settings
-from app.state import AppState
-from recorder.dataset import DemoDataset
+from clonelab.app.window.main_window import MainWindow
+from clonelab.app.window.settings import Settings
+from clonelab.app.window.state import AppState
+from clonelab.recorder.dataset import DemoDataset
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets" / "controls"
 

@@ -9,8 +9,8 @@ import gymnasium
 import numpy as np
 import pytest
 
-from app.play_loop import PlayLoop
-from recorder.session import PlaySession
+from clonelab.app.play.play_loop import PlayLoop
+from clonelab.recorder.session import PlaySession
 
 
 class ConstantSource:

@@ -7,12 +7,12 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QMessageBox
 
-from app.play_view import PlayView
-from app.qt_keys import qt_key
-from app.settings import Settings
-from app.state import AppState
-from recorder.catalog import EnvBuildError
-from recorder.dataset import DatasetError, DemoDataset
+from clonelab.app.play.play_view import PlayView
+from clonelab.app.play.qt_keys import qt_key
+from clonelab.app.window.settings import Settings
+from clonelab.app.window.state import AppState
+from clonelab.recorder.catalog import EnvBuildError
+from clonelab.recorder.dataset import DatasetError, DemoDataset
 
 KEY_RIGHT, KEY_LEFT = Qt.Key.Key_Right, Qt.Key.Key_Left
 
@@ -241,7 +241,7 @@ def test_an_env_that_fails_to_build_is_a_message(qtbot, make_view, monkeypatch):
     def failing(env_id, **kwargs):
         raise EnvBuildError(f"cannot build environment {env_id!r}: Box2D is missing")
 
-    monkeypatch.setattr("app.play_view.make_env", failing)
+    monkeypatch.setattr("clonelab.app.play.play_view.make_env", failing)
     view._state.set_env_id("LunarLander-v3")
     assert any("Box2D is missing" in text for text in error_boxes(view))
     assert view.entry.env_id == "CartPole-v1" and view._state.env_id == "CartPole-v1"

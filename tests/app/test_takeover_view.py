@@ -1,6 +1,7 @@
 """The Takeover tab with a scripted person at the keys: human-gated DAgger and ask-for-help.
 
-The stand-in human is `models.takeover.ScriptedHuman` around CartPole's scripted expert; the
+The stand-in human is `models.failures.takeover.ScriptedHuman` around CartPole's scripted expert;
+the
 test turns its choices into real key presses on the view (Shift to take over, left/right to
 drive), so the view's key handling, its loop, the dataset commit and the retraining all run.
 """
@@ -14,18 +15,18 @@ import numpy as np
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from app.state import AppState
-from app.takeover_form import TakeoverSettings
-from app.takeover_human import TAKEOVER_BUTTON, TAKEOVER_KEY
-from app.takeover_loop import takeovers
-from app.takeover_view import TakeoverView
-from models.ensemble import EnsembleConfig
-from models.takeover import HumanGate, ScriptedHuman, intervention_flags
-from models.takeover_training import RetrainConfig, takeover_path
-from models.training import TrainConfig
-from recorder.catalog import make_env
-from recorder.experts import make_expert
-from recorder.gamepad import GamepadState
+from clonelab.app.takeover.takeover_form import TakeoverSettings
+from clonelab.app.takeover.takeover_loop import takeovers
+from clonelab.app.takeover.takeover_view import TakeoverView
+from clonelab.app.window.state import AppState
+from clonelab.models.failures.ensemble import EnsembleConfig
+from clonelab.models.failures.takeover import HumanGate, ScriptedHuman, intervention_flags
+from clonelab.models.failures.takeover_training import RetrainConfig, takeover_path
+from clonelab.models.training import TrainConfig
+from clonelab.recorder.catalog import make_env
+from clonelab.recorder.experts import make_expert
+from clonelab.recorder.gamepad import GamepadState
+from clonelab.recorder.takeover_human import TAKEOVER_BUTTON, TAKEOVER_KEY
 from tests.app.demo_data import expert_dataset
 
 ENV_ID = "CartPole-v1"

@@ -10,13 +10,13 @@ import torch
 from PySide6.QtCore import QElapsedTimer, QTimer
 from PySide6.QtWidgets import QSpinBox
 
-from app.config_form import ConfigForm, ConfigFormError, field_docs
-from app.episode_selection import mean_return
-from app.state import AppState
-from app.train_panel import TrainPanel
-from models.checkpoint import read_checkpoint_info
-from models.training import TrainConfig
-from recorder.dataset import DemoDataset
+from clonelab.app.train.train_panel import TrainPanel
+from clonelab.app.widgets.config_form import ConfigForm, ConfigFormError, field_docs
+from clonelab.app.window.state import AppState
+from clonelab.models.checkpoint import read_checkpoint_info
+from clonelab.models.training import TrainConfig
+from clonelab.recorder.dataset import DemoDataset
+from clonelab.recorder.episode_selection import mean_return
 from tests.app.demo_data import expert_dataset, play_expert
 
 ENV_ID = "CartPole-v1"
@@ -169,7 +169,7 @@ def test_problems_are_messages_in_the_panel(qtbot, panel: TrainPanel, monkeypatc
         raise RuntimeError("the loss became nan at step 3")
         yield  # a generator, like train_bc
 
-    monkeypatch.setattr("app.train_panel.train_bc", broken_training)
+    monkeypatch.setattr("clonelab.app.train.train_panel.train_bc", broken_training)
     worker = panel.start_training()
     with qtbot.waitSignal(worker.failed, timeout=10_000):
         pass

@@ -11,15 +11,15 @@ import torch
 from PIL import Image
 from PySide6.QtCore import Qt
 
-from app.compare_view import CompareView
-from app.export import ExportError, video_formats, write_video
-from app.state import AppState
-from app.watch_view import WatchView
-from models.checkpoint import load_policy, save_policy
-from models.compare import compare_on_demo
-from models.policy import Policy, PolicySpec
-from models.training import TrainConfig, run_to_completion, train_bc
-from recorder.catalog import make_env
+from clonelab.app.watch.compare_view import CompareView
+from clonelab.app.watch.export import ExportError, video_formats, write_video
+from clonelab.app.watch.watch_view import WatchView
+from clonelab.app.window.state import AppState
+from clonelab.models.checkpoint import load_policy, save_policy
+from clonelab.models.failures.compare import compare_on_demo
+from clonelab.models.policy import Policy, PolicySpec
+from clonelab.models.training import TrainConfig, run_to_completion, train_bc
+from clonelab.recorder.catalog import make_env
 from tests.app.demo_data import expert_dataset, play_expert
 
 ENV_ID = "CartPole-v1"
@@ -246,7 +246,7 @@ def test_mp4_is_offered_only_with_an_encoder(compare: CompareView, monkeypatch,
     offered = [compare.format_combo.itemText(i).lower()
                for i in range(compare.format_combo.count())]
     assert offered == video_formats()
-    monkeypatch.setattr("app.export.mp4_encoder", lambda: None)
+    monkeypatch.setattr("clonelab.app.watch.export.mp4_encoder", lambda: None)
     assert video_formats() == ["gif"]
     with pytest.raises(ExportError, match="ffmpeg"):
         write_video(tmp_path / "x.mp4", [np.zeros((4, 4, 3), np.uint8)], 30)

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from app.workers import GeneratorWorker
+from clonelab.app.widgets.workers import GeneratorWorker
 
 
 def counting(n: int):

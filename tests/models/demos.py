@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from recorder.catalog import make_env
-from recorder.dataset import DemoDataset
-from recorder.experts import make_expert
-from recorder.session import PlaySession
+from clonelab.recorder.catalog import make_env
+from clonelab.recorder.dataset import DemoDataset
+from clonelab.recorder.experts import make_expert
+from clonelab.recorder.session import PlaySession
 
 
 def record_expert_dataset(path: Path, env_id: str, *, episodes: int, seed: int = 0,

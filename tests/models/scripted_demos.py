@@ -6,11 +6,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from models.takeover import Solo, play_episode
-from recorder.catalog import make_env
-from recorder.dataset import DemoDataset
-from recorder.experts import make_expert
-from recorder.session import PlaySession
+from clonelab.models.failures.takeover import Solo, play_episode
+from clonelab.recorder.catalog import make_env
+from clonelab.recorder.dataset import DemoDataset
+from clonelab.recorder.experts import make_expert
+from clonelab.recorder.session import PlaySession
 
 
 def expert_demos(path: Path, env_id: str, *, seeds: Iterable[int], noise: float = 0.0,

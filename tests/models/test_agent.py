@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.agent import PolicyAgent
-from models.policy import Policy
-from models.training import TrainConfig, run_to_completion, train_bc
-from recorder.sources import ActionSource
+from clonelab.models.agent import PolicyAgent
+from clonelab.models.policy import Policy
+from clonelab.models.training import TrainConfig, run_to_completion, train_bc
+from clonelab.recorder.sources import ActionSource
 from tests.models.fakes import FakeDataset
 
 CONFIG = TrainConfig(steps=30, hidden=(32,), batch_size=64, device="cpu")

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from models.checkpoint import load_policy, save_policy
-from models.evaluation import evaluate
-from models.training import TrainConfig, run_to_completion, train_bc
+from clonelab.models.checkpoint import load_policy, save_policy
+from clonelab.models.evaluation import evaluate
+from clonelab.models.training import TrainConfig, run_to_completion, train_bc
 from tests.models.demos import record_expert_dataset
 
 pytestmark = pytest.mark.slow

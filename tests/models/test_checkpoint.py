@@ -12,15 +12,15 @@ import numpy as np
 import pytest
 import torch
 
-from models.checkpoint import (
+from clonelab.models.checkpoint import (
     CheckpointError,
     PolicyEnvMismatch,
     load_policy,
     read_checkpoint_info,
     save_policy,
 )
-from models.policy import Policy, PolicySpec
-from models.training import TrainConfig, run_to_completion, train_bc
+from clonelab.models.policy import Policy, PolicySpec
+from clonelab.models.training import TrainConfig, run_to_completion, train_bc
 from tests.models.fakes import FakeDataset
 
 CONFIG = TrainConfig(steps=20, log_every=10, hidden=(32, 16), batch_size=64, device="cpu")

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from models.agent import PolicyAgent
-from models.compare import compare_actions, compare_on_demo, policy_actions
-from models.policy import Policy, PolicySpec
+from clonelab.models.agent import PolicyAgent
+from clonelab.models.failures.compare import compare_actions, compare_on_demo, policy_actions
+from clonelab.models.policy import Policy, PolicySpec
 
 CARTPOLE_OBS = gym.spaces.Box(-np.inf, np.inf, (4,), np.float32)
 

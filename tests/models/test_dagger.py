@@ -9,14 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.cli import main
-from models.checkpoint import load_policy
-from models.dagger import BetaMix, DaggerConfig, run_dagger
-from models.subsets import relay
-from models.training import TrainConfig, run_to_completion
-from recorder.catalog import make_env
-from recorder.dataset import DemoDataset
-from recorder.experts import make_expert
+from clonelab.app.cli import main
+from clonelab.models.checkpoint import load_policy
+from clonelab.models.failures.dagger import BetaMix, DaggerConfig, run_dagger
+from clonelab.models.failures.subsets import relay
+from clonelab.models.training import TrainConfig, run_to_completion
+from clonelab.recorder.catalog import make_env
+from clonelab.recorder.dataset import DemoDataset
+from clonelab.recorder.experts import make_expert
 from tests.models.scripted_demos import Fixed
 
 TINY = TrainConfig(steps=50, hidden=(16,), seed=0, device="cpu", log_every=50)

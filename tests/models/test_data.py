@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from models.data import TrainingError, load_checked, observation_stats, split_rows
+from clonelab.models.data import TrainingError, load_checked, observation_stats, split_rows
 from tests.models.fakes import FakeDataset, FakeEpisode
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from models import device as device_module
-from models.device import DeviceError, pick_device
+from clonelab.models import device as device_module
+from clonelab.models.device import DeviceError, pick_device
 
 
 @pytest.fixture
@@ -45,7 +45,7 @@ def test_unknown_device_name_lists_the_choices() -> None:
 def test_leave_a_core_free_caps_torch_threads(monkeypatch) -> None:
     import torch
 
-    from models.device import leave_a_core_free
+    from clonelab.models.device import leave_a_core_free
 
     before = torch.get_num_threads()
     try:

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.diagnostics import action_agreement, compounding_error
-from models.policy import Policy
-from models.subsets import TransitionSet
-from models.training import TrainConfig, run_to_completion, train_bc
-from recorder.dataset import DemoDataset
+from clonelab.models.failures.diagnostics import action_agreement, compounding_error
+from clonelab.models.failures.subsets import TransitionSet
+from clonelab.models.policy import Policy
+from clonelab.models.training import TrainConfig, run_to_completion, train_bc
+from clonelab.recorder.dataset import DemoDataset
 from tests.models.scripted_demos import expert_demos
 
 ENV_ID = "CartPole-v1"

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from models.agent import PolicyAgent
-from models.evaluation import MAX_PARALLEL_ENVS, evaluate
-from models.policy import Policy
-from models.training import TrainConfig, run_to_completion, train_bc
-from recorder.catalog import make_env
+from clonelab.models.agent import PolicyAgent
+from clonelab.models.evaluation import MAX_PARALLEL_ENVS, evaluate
+from clonelab.models.policy import Policy
+from clonelab.models.training import TrainConfig, run_to_completion, train_bc
+from clonelab.recorder.catalog import make_env
 from tests.models.fakes import FakeDataset
 
 

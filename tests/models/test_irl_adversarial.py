@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 import torch
 
-from models.checkpoint import CheckpointError, load_policy
-from models.evaluation import evaluate
-from models.irl import IRLError
-from models.irl.adversarial import (
+from clonelab.models.checkpoint import CheckpointError, load_policy
+from clonelab.models.evaluation import evaluate
+from clonelab.models.irl import IRLError
+from clonelab.models.irl.adversarial import (
     POLICY_FILE,
     REWARD_FILE,
     AdversarialConfig,
@@ -26,10 +26,10 @@ from models.irl.adversarial import (
     expert_transitions,
     train_adversarial,
 )
-from models.irl.heldout import collect_held_out, reward_correlation
-from models.irl.reward import load_reward, reward_along_episode
-from models.irl.rl import PPOConfig, PPOLearner
-from recorder.dataset import DemoDataset
+from clonelab.models.irl.heldout import collect_held_out, reward_correlation
+from clonelab.models.irl.reward import load_reward, reward_along_episode
+from clonelab.models.irl.rl import PPOConfig, PPOLearner
+from clonelab.recorder.dataset import DemoDataset
 from tests.models.demos import record_expert_dataset
 
 EVAL_SEED = 10_000

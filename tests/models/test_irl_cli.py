@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.cli import main
-from models.irl.reward import load_reward
+from clonelab.app.cli import main
+from clonelab.models.irl.reward import load_reward
 
 
 def last_json(capsys: pytest.CaptureFixture[str]) -> dict:

@@ -9,15 +9,15 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from models.irl import IRLError
-from models.irl.maxent import (
+from clonelab.models.irl import IRLError
+from clonelab.models.irl.maxent import (
     MaxEntConfig,
     MaxEntResult,
     expected_visits,
     soft_policies,
     train_maxent,
 )
-from models.irl.tabular import (
+from clonelab.models.irl.tabular import (
     TabularMDP,
     dataset_demos,
     frozen_lake_demos,
@@ -29,9 +29,9 @@ from models.irl.tabular import (
     shortest_steps,
     value_iteration,
 )
-from models.training import run_to_completion
-from recorder.catalog import make_env
-from recorder.experts import make_expert
+from clonelab.models.training import run_to_completion
+from clonelab.recorder.catalog import make_env
+from clonelab.recorder.experts import make_expert
 from tests.models.demos import record_expert_dataset
 
 

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from models.evaluation import evaluate
-from models.irl.shift import Shift, ShiftWrapper, evaluate_under_shift
-from models.policy import Policy, PolicySpec
-from recorder.catalog import make_env
-from recorder.experts import make_expert
+from clonelab.models.evaluation import evaluate
+from clonelab.models.irl.shift import Shift, ShiftWrapper, evaluate_under_shift
+from clonelab.models.policy import Policy, PolicySpec
+from clonelab.recorder.catalog import make_env
+from clonelab.recorder.experts import make_expert
 
 
 class Constant:

@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from models.losses import categorical_nll, gaussian_nll
+from clonelab.models.losses import categorical_nll, gaussian_nll
 
 
 def test_categorical_nll_matches_hand_computed_values() -> None:

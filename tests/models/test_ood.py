@@ -7,16 +7,16 @@ import numpy as np
 import pytest
 import torch
 
-from models import ood
-from models.agent import PolicyAgent
-from models.ensemble import Ensemble, EnsembleConfig, train_ensemble
-from models.ood import NearestNeighbourScorer, StateScale, calibrate, fit_ood
-from models.policy import Policy, PolicySpec
-from models.subsets import TransitionSet
-from models.takeover import Solo, play_episode
-from models.training import TrainConfig, run_to_completion, train_bc
-from recorder.catalog import make_env
-from recorder.session import PlaySession
+from clonelab.models.agent import PolicyAgent
+from clonelab.models.failures import ood
+from clonelab.models.failures.ensemble import Ensemble, EnsembleConfig, train_ensemble
+from clonelab.models.failures.ood import NearestNeighbourScorer, StateScale, calibrate, fit_ood
+from clonelab.models.failures.subsets import TransitionSet
+from clonelab.models.failures.takeover import Solo, play_episode
+from clonelab.models.policy import Policy, PolicySpec
+from clonelab.models.training import TrainConfig, run_to_completion, train_bc
+from clonelab.recorder.catalog import make_env
+from clonelab.recorder.session import PlaySession
 from tests.models.scripted_demos import expert_demos
 
 ENV_ID = "Pendulum-v1"

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from models.heads import GaussianHead
-from models.policy import CNNTorso, Policy, PolicySpec, UnsupportedSpaceError
+from clonelab.models.heads import GaussianHead
+from clonelab.models.policy import CNNTorso, Policy, PolicySpec, UnsupportedSpaceError
 
 VECTOR_OBS = gym.spaces.Box(-np.inf, np.inf, (4,), np.float32)
 IMAGE_OBS = gym.spaces.Box(0, 255, (40, 40, 3), np.uint8)
@@ -153,7 +153,7 @@ def test_targets_of_an_empty_batch_of_box_actions_keep_the_action_size() -> None
     import gymnasium as gym
     import torch
 
-    from models.policy import Policy, PolicySpec
+    from clonelab.models.policy import Policy, PolicySpec
 
     spec = PolicySpec(env_id="Pendulum-v1",
                       observation_space=gym.spaces.Box(-8, 8, (3,)),

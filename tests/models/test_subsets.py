@@ -9,14 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.subsets import (
+from clonelab.models.failures.subsets import (
     TransitionSet,
     compare_subsets,
     group_episodes,
     relay,
 )
-from models.training import TrainConfig, run_to_completion
-from recorder.dataset import DemoDataset
+from clonelab.models.training import TrainConfig, run_to_completion
+from clonelab.recorder.dataset import DemoDataset
 from tests.models.scripted_demos import expert_demos
 
 ENV_ID = "CartPole-v1"

@@ -8,9 +8,9 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from models.ensemble import EnsembleConfig
-from models.rounds import RoundsConfig, help_rounds
-from models.takeover import (
+from clonelab.models.failures.ensemble import EnsembleConfig
+from clonelab.models.failures.rounds import RoundsConfig, help_rounds
+from clonelab.models.failures.takeover import (
     AskForHelp,
     HeldKeyHuman,
     HumanGate,
@@ -19,12 +19,12 @@ from models.takeover import (
     intervention_flags,
     play_episode,
 )
-from models.training import TrainConfig, run_to_completion
-from recorder.catalog import get_entry, make_env
-from recorder.dataset import DemoDataset
-from recorder.experts import make_expert
-from recorder.session import PlaySession
-from recorder.sources import KeyboardSource
+from clonelab.models.training import TrainConfig, run_to_completion
+from clonelab.recorder.catalog import get_entry, make_env
+from clonelab.recorder.dataset import DemoDataset
+from clonelab.recorder.experts import make_expert
+from clonelab.recorder.session import PlaySession
+from clonelab.recorder.sources import KeyboardSource
 from tests.models.scripted_demos import Fixed, expert_demos
 
 

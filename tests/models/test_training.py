@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from models.device import DeviceError
-from models.training import (
+from clonelab.models.device import DeviceError
+from clonelab.models.training import (
     DEFAULT_STEPS,
     TrainConfig,
     TrainingError,

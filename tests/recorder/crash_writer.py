@@ -14,8 +14,8 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 
-from recorder.dataset import DemoDataset
-from recorder.episode import EpisodeData
+from clonelab.recorder.dataset import DemoDataset
+from clonelab.recorder.episode import EpisodeData
 
 VECTOR_SPACE = gym.spaces.Box(-10.0, 10.0, (4,), np.float32)
 DISCRETE_ACTIONS = gym.spaces.Discrete(3)

@@ -4,7 +4,7 @@ import gymnasium
 import numpy as np
 import pytest
 
-from recorder.catalog import (
+from clonelab.recorder.catalog import (
     CATALOG,
     DEFAULT_ENV_ID,
     EnvBuildError,
@@ -14,8 +14,8 @@ from recorder.catalog import (
     make_env,
     observation_kind_of,
 )
-from recorder.gamepad import GamepadMap
-from recorder.keyboard import KeyboardMap
+from clonelab.recorder.gamepad import GamepadMap
+from clonelab.recorder.keyboard import KeyboardMap
 
 
 @pytest.mark.parametrize("env_id", sorted(CATALOG))

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from gymnasium import spaces
 
-from recorder.bindings import BindingError
-from recorder.catalog import get_entry, make_env
-from recorder.controls import (
+from clonelab.recorder.bindings import BindingError
+from clonelab.recorder.catalog import get_entry, make_env
+from clonelab.recorder.controls import (
     KEY_NAMES,
     ControlMapError,
     KeyboardMap,
@@ -17,7 +17,7 @@ from recorder.controls import (
     load_control_map,
     save_control_map,
 )
-from recorder.sources import ActionSource, KeyboardSource
+from clonelab.recorder.sources import ActionSource, KeyboardSource
 
 EXAMPLES = sorted((Path(__file__).parents[2] / "assets" / "controls").glob("*.json"))
 BOX = spaces.Box(-1.0, 1.0, (2,), np.float32)

@@ -10,8 +10,8 @@ import h5py
 import numpy as np
 import pytest
 
-from recorder import schema
-from recorder.dataset import DatasetError, DemoDataset, EpisodeData
+from clonelab.recorder import schema
+from clonelab.recorder.dataset import DatasetError, DemoDataset, EpisodeData
 from tests.recorder.crash_writer import (
     BOX_ACTIONS,
     DISCRETE_ACTIONS,

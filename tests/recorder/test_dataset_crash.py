@@ -14,8 +14,8 @@ import h5py
 import numpy as np
 import pytest
 
-from recorder.dataset import DemoDataset
-from recorder.dataset_io import WriterLock
+from clonelab.recorder.dataset import DemoDataset
+from clonelab.recorder.dataset_io import WriterLock
 from tests.recorder.crash_writer import (
     CRASH_ENV_ID,
     DISCRETE_ACTIONS,

@@ -9,7 +9,7 @@ import h5py
 import numpy as np
 import pytest
 
-from recorder.dataset import DatasetError, DemoDataset
+from clonelab.recorder.dataset import DatasetError, DemoDataset
 from tests.recorder.crash_writer import DISCRETE_ACTIONS, VECTOR_SPACE, synthetic_episode
 
 

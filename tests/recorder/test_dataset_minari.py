@@ -6,7 +6,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from recorder.dataset import DatasetError, DemoDataset
+from clonelab.recorder.dataset import DatasetError, DemoDataset
 from tests.recorder.crash_writer import (
     DISCRETE_ACTIONS,
     IMAGE_SPACE,

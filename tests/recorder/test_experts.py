@@ -4,9 +4,9 @@ import gymnasium
 import numpy as np
 import pytest
 
-from recorder.catalog import make_env
-from recorder.experts import EXPERT_ENV_IDS, ExpertError, has_expert, make_expert
-from recorder.sources import ActionSource
+from clonelab.recorder.catalog import make_env
+from clonelab.recorder.experts import EXPERT_ENV_IDS, ExpertError, has_expert, make_expert
+from clonelab.recorder.sources import ActionSource
 
 
 def play(env_id, seeds, *, noise=0.0, env=None):

@@ -5,16 +5,16 @@ import pygame
 import pytest
 from gymnasium import spaces
 
-from recorder.bindings import BindingError
-from recorder.catalog import get_entry
-from recorder.gamepad import (
+from clonelab.recorder.bindings import BindingError
+from clonelab.recorder.catalog import get_entry
+from clonelab.recorder.gamepad import (
     AxisBinding,
     GamepadMap,
     GamepadReader,
     GamepadState,
     active_controls,
 )
-from recorder.sources import ActionSource, GamepadSource
+from clonelab.recorder.sources import ActionSource, GamepadSource
 from tests.support.virtual_gamepad import VirtualGamepad
 
 PENDULUM = get_entry("Pendulum-v1").gamepad

@@ -9,7 +9,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from recorder.replay import (
+from clonelab.recorder.replay import (
     CompressedFrames,
     RecordedActions,
     ReplayError,

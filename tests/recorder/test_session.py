@@ -9,8 +9,8 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from recorder.dataset import DemoDataset
-from recorder.session import PlaySession, SessionStateError
+from clonelab.recorder.dataset import DemoDataset
+from clonelab.recorder.session import PlaySession, SessionStateError
 
 
 def play(session: PlaySession, actions, actors=("human",), devices=("keyboard",)):

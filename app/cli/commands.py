@@ -1,0 +1,255 @@
+"""The headless sub-commands of `clonelab`: expert, info, train, eval, irl, dagger (no Qt here)."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from clonelab.models.checkpoint import CheckpointError, load_policy, save_policy
+from clonelab.models.evaluation import evaluate
+from clonelab.models.failures.dagger import DEFAULT_TRAIN, DaggerConfig, run_dagger
+from clonelab.models.failures.subsets import relay
+from clonelab.models.irl import IRLError
+from clonelab.models.training import TrainConfig, TrainingError, run_to_completion, train_bc
+from clonelab.recorder.catalog import EnvBuildError, UnknownEnvError, make_env
+from clonelab.recorder.dataset import DatasetError, DemoDataset
+from clonelab.recorder.experts import ExpertError, make_expert
+from clonelab.recorder.session import PlaySession
+
+log = logging.getLogger(__name__)
+
+# The errors a user can cause with a bad argument or file: one line, no traceback.
+USER_ERRORS: tuple[type[Exception], ...] = (
+    CheckpointError,
+    DatasetError,
+    EnvBuildError,
+    ExpertError,
+    IRLError,
+    TrainingError,
+    UnknownEnvError,
+    ValueError,
+    OSError,
+)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Dispatch a parsed sub-command; user errors become one line on stderr and status 1."""
+    handlers = {"expert": cmd_expert, "info": cmd_info, "train": cmd_train, "eval": cmd_eval,
+                "irl": cmd_irl, "dagger": cmd_dagger}
+    try:
+        summary = handlers[args.command](args)
+    except USER_ERRORS as error:
+        print(f"clonelab {args.command}: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"clonelab {args.command}: interrupted", file=sys.stderr)
+        return 130
+    _report(summary, as_json=args.json)
+    return 0
+
+
+def _report(summary: dict[str, Any], *, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(summary, sort_keys=True))
+        return
+    width = max(len(key) for key in summary)
+    for key, value in summary.items():
+        if isinstance(value, float):
+            value = f"{value:.4g}"
+        print(f"{key:<{width}}  {value}")
+
+
+def _progress(total: int, desc: str) -> tqdm:
+    """A progress bar on a terminal, silent when stderr is a pipe or file."""
+    return tqdm(total=total, desc=desc, unit="", disable=not sys.stderr.isatty(), leave=False)
+
+
+def cmd_expert(args: argparse.Namespace) -> dict[str, Any]:
+    """Record scripted-expert episodes into a dataset (created, or appended to)."""
+    env = make_env(args.env_id)
+    try:
+        expert = make_expert(env, noise=args.noise, seed=args.seed)
+        out = Path(args.out)
+        if out.exists() and (not out.is_dir() or any(out.iterdir())):
+            dataset = DemoDataset.open(out, env_id=args.env_id)
+        else:
+            dataset = DemoDataset.create(
+                out,
+                env_id=args.env_id,
+                observation_space=env.observation_space,
+                action_space=env.action_space,
+                operator="scripted expert",
+            )
+        session = PlaySession(env, env_id=args.env_id)
+        returns = []
+        with _progress(args.episodes, "episodes") as bar:
+            for index in range(args.episodes):
+                seed = args.seed + index
+                observation = session.reset(seed=seed)
+                expert.reset(seed=seed)
+                while not session.episode_over:
+                    outcome = session.step(expert.act(observation), actor="expert",
+                                           device="script")
+                    observation = outcome.obs
+                episode = session.finish_episode()
+                dataset.append(episode, tags=("expert", f"noise={args.noise:g}"))
+                returns.append(float(np.sum(episode.rewards)))
+                bar.update()
+    finally:
+        env.close()
+    return {
+        "env_id": args.env_id,
+        "dataset": str(out),
+        "episodes_added": args.episodes,
+        "episodes": len(dataset),
+        "return_mean": float(np.mean(returns)),
+        "return_std": float(np.std(returns)),
+    }
+
+
+def cmd_info(args: argparse.Namespace) -> dict[str, Any]:
+    """Summarise a dataset: env, episode and step counts, returns, who acted."""
+    dataset = DemoDataset.open(Path(args.dataset))
+    infos = [dataset.episode_info(episode_id) for episode_id in dataset.episode_ids]
+    returns = np.array([info.episode_return for info in infos], dtype=np.float64)
+    actors = sorted({actor for info in infos for actor, steps in info.actor_steps.items() if steps})
+    return {
+        "env_id": dataset.env_id,
+        "dataset": str(args.dataset),
+        "episodes": len(infos),
+        "steps": int(dataset.total_steps),
+        "return_mean": float(returns.mean()) if len(returns) else None,
+        "return_std": float(returns.std()) if len(returns) else None,
+        "return_min": float(returns.min()) if len(returns) else None,
+        "return_max": float(returns.max()) if len(returns) else None,
+        "actors": actors,
+        "observation_space": str(dataset.observation_space),
+        "action_space": str(dataset.action_space),
+    }
+
+
+def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
+    """Train a BC policy on a dataset and save the checkpoint."""
+    dataset = DemoDataset.open(Path(args.dataset))
+    overrides = {
+        "steps": args.steps,
+        "epochs": args.epochs,
+        "batch_size": args.batch,
+        "lr": args.lr,
+        "hidden": args.hidden,
+        "seed": args.seed,
+        "device": args.device,
+    }
+    config = TrainConfig(**{k: v for k, v in overrides.items() if v is not None})
+    generator = train_bc(config, dataset)
+    with _progress(0, "training") as bar:
+        while True:
+            try:
+                progress = next(generator)
+            except StopIteration as stop:
+                result = stop.value
+                break
+            bar.total = progress.total_steps
+            bar.n = progress.step
+            bar.set_postfix(loss=f"{progress.train_loss:.4f}", refresh=False)
+            bar.refresh()
+    out = Path(args.out)
+    save_policy(out, result.policy, config, dataset_fingerprint=result.dataset_fingerprint)
+    return {
+        "env_id": dataset.env_id,
+        "policy": str(out),
+        "device": str(result.device),
+        "cancelled": result.cancelled,
+        "steps": result.metrics.step,
+        "epochs": result.metrics.epoch,
+        "seconds": result.seconds,
+        "samples_per_s": result.samples_per_s,
+        "train_loss": result.metrics.train_loss,
+        "val_loss": result.metrics.val_loss,
+        "val_accuracy": result.metrics.val_accuracy,
+        "val_action_error": result.metrics.val_action_error,
+        "train_episodes": len(result.train_episodes),
+        "val_episodes": len(result.val_episodes),
+    }
+
+
+def cmd_eval(args: argparse.Namespace) -> dict[str, Any]:
+    """Evaluate a saved policy for N seeded episodes."""
+    policy = load_policy(Path(args.policy))
+    result = evaluate(
+        policy,
+        policy.spec.env_id,
+        episodes=args.episodes,
+        seed=args.seed,
+        deterministic=not args.stochastic,
+    )
+    return {
+        "env_id": result.env_id,
+        "policy": str(args.policy),
+        "episodes": result.episodes,
+        "deterministic": not args.stochastic,
+        "return_mean": result.return_mean,
+        "return_std": result.return_std,
+        "length_mean": result.length_mean,
+        "returns": [float(r) for r in result.returns],
+    }
+
+
+def cmd_irl(args: argparse.Namespace) -> dict[str, Any]:
+    """Learn a reward from a dataset (AIRL, GAIL or MaxEnt), save the policy trained on it."""
+    from clonelab.models.irl.pipeline import (
+        run_irl,  # stable-baselines3 loads only for this command
+    )
+
+    dataset = DemoDataset.open(Path(args.dataset))
+    with _progress(0, args.method) as bar:
+
+        def show(done: int, total: int) -> None:
+            bar.total, bar.n = total, done
+            bar.refresh()
+
+        return run_irl(dataset, Path(args.out), method=args.method, steps=args.steps,
+                       seed=args.seed, on_progress=show)
+
+
+def cmd_dagger(args: argparse.Namespace) -> dict[str, Any]:
+    """DAgger with the env's scripted expert against BC at equal labels, saved in a new folder."""
+    out = Path(args.out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ValueError(f"{out}: already exists and is not empty; choose a new --out folder")
+    overrides = {"steps": args.steps, "batch_size": args.batch, "hidden": args.hidden,
+                 "seed": args.seed, "device": args.device}
+    config = DaggerConfig(
+        env_id=args.env_id, iterations=args.iterations, episodes_per_iter=args.episodes_per_iter,
+        decay=args.decay, expert_noise=args.noise, eval_episodes=args.eval_episodes,
+        max_episode_steps=args.max_steps, seed=args.seed,
+        train=dataclasses.replace(DEFAULT_TRAIN,
+                                  **{k: v for k, v in overrides.items() if v is not None}),
+    )
+    env = make_env(args.env_id)
+    try:
+        make_expert(env)  # no expert: one clear line before any folder is made
+        dataset = DemoDataset.create(out / "data", env_id=args.env_id,
+                                     observation_space=env.observation_space,
+                                     action_space=env.action_space, operator="scripted expert")
+    finally:
+        env.close()
+    with _progress(args.iterations, "iterations") as bar:
+        result = run_to_completion(relay(run_dagger(config, record_to=dataset),
+                                         lambda record: bar.update()))
+    summary = result.summary() | {"dataset": str(out / "data"), "policy": str(out / "policy.pt")}
+    save_policy(out / "policy.pt", result.policy, config.train,
+                dataset_fingerprint=dataset.fingerprint())
+    if result.bc_policy is not None:
+        save_policy(out / "bc_policy.pt", result.bc_policy, config.train)
+        summary["bc_policy"] = str(out / "bc_policy.pt")
+    (out / "dagger.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+    return summary

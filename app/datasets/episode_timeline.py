@@ -1,0 +1,347 @@
+"""Scrub a recorded episode: frame, observation, action and reward at every step.
+
+Image observations are shown as stored. Vector observations have no stored frames, so the
+timeline re-simulates the episode in the background (recorder.replay) to rebuild them, and
+shows whether the env reproduced the recorded observations; the first step where it did not is
+marked on the slider and named in red.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from clonelab.app.widgets.frame_view import FrameView
+from clonelab.app.widgets.marker_slider import MarkerSlider
+from clonelab.app.widgets.message_line import MessageLine
+from clonelab.app.widgets.workers import GeneratorWorker
+from clonelab.recorder.catalog import make_env
+from clonelab.recorder.replay import ReplayProgress, ReplayResult, resimulate
+
+log = logging.getLogger(__name__)
+
+_MISMATCH_BRUSH = Qt.GlobalColor.red
+
+
+def as_rgb(observation: Any) -> np.ndarray:
+    """An image observation as (H, W, 3) uint8 (grey and single-channel images repeated)."""
+    image = np.asarray(observation)
+    if image.ndim == 2:
+        image = image[:, :, None]
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = np.repeat(image, 3, axis=2)
+    return np.ascontiguousarray(image[:, :, :3], dtype=np.uint8)
+
+
+def format_action(action: Any) -> str:
+    """An action as short text: an integer, or a vector with 3 decimals."""
+    values = np.asarray(action)
+    if values.ndim == 0:
+        return str(values.item())
+    return "[" + ", ".join(f"{v:.3f}" for v in values.reshape(-1)) + "]"
+
+
+class EpisodeTimeline(QWidget):
+    """A frame, a step slider and the step's values; re-simulates vector episodes to show them.
+
+    `replay_checked(ReplayResult)` fires when a re-simulation has finished.
+    """
+
+    replay_checked = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._episode: Any = None
+        self._image = False
+        self._frames: Sequence[np.ndarray] | None = None
+        self._replay: ReplayResult | None = None
+        self._worker: GeneratorWorker | None = None
+        self._retired: list[GeneratorWorker] = []
+        self._returns = np.zeros(1)
+
+        self.frame = FrameView()
+        self.slider = MarkerSlider()
+        self.slider.setObjectName("timelineSlider")
+        self.slider.valueChanged.connect(self._show_step)
+        self.play_button = QPushButton("Play")
+        self.play_button.setCheckable(True)
+        self.play_button.toggled.connect(self._on_play_toggled)
+        self.mismatch_button = QPushButton("Go to mismatch")
+        self.mismatch_button.clicked.connect(self._go_to_mismatch)
+        self.mismatch_button.hide()
+        self.step_label = QLabel()
+        self.replay_label = MessageLine("replayStatus")
+        self._values = {name: QLabel() for name in ("action", "reward", "return", "actor")}
+        self.observation_table = QTableWidget(0, 2)
+        self.observation_table.setHorizontalHeaderLabels(["recorded", "re-simulated"])
+        self.observation_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.observation_table.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.Stretch
+        )
+        self._play_timer = QTimer(self)
+        self._play_timer.timeout.connect(self._advance)
+
+        controls = QHBoxLayout()
+        controls.addWidget(self.play_button)
+        controls.addWidget(self.slider, 1)
+        controls.addWidget(self.step_label)
+        controls.addWidget(self.mismatch_button)
+        left = QVBoxLayout()
+        left.addWidget(self.frame, 1)
+        left.addLayout(controls)
+        values = QGridLayout()
+        for row, (name, label) in enumerate(self._values.items()):
+            values.addWidget(QLabel(name.capitalize()), row, 0)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            values.addWidget(label, row, 1)
+        right = QVBoxLayout()
+        right.addWidget(self.replay_label)
+        right.addLayout(values)
+        right.addWidget(QLabel("Observation"))
+        right.addWidget(self.observation_table, 1)
+        side = QWidget()
+        side.setLayout(right)
+        side.setMaximumWidth(320)
+        layout = QHBoxLayout(self)
+        layout.addLayout(left, 1)
+        layout.addWidget(side)
+        self.clear()
+
+    # -- public API ---------------------------------------------------------------------------
+
+    def clear(self, message: str = "Choose an episode to scrub it") -> None:
+        """Show nothing (no episode chosen)."""
+        self._retire_worker()
+        self._episode = None
+        self._frames = None
+        self._replay = None
+        self.play_button.setChecked(False)
+        self.slider.setRange(0, 0)
+        self.slider.set_marker(None)
+        self.slider.setEnabled(False)
+        self.play_button.setEnabled(False)
+        self.mismatch_button.hide()
+        self.frame.set_hud([])
+        self.frame.set_banner(message)
+        self.replay_label.show_message("")
+        self.step_label.setText("")
+        for label in self._values.values():
+            label.setText("")
+        self.observation_table.setRowCount(0)
+
+    def set_episode(self, env_id: str, episode: Any, *, image_observations: bool) -> None:
+        """Scrub `episode` of `env_id`; vector episodes are re-simulated in the background."""
+        self.clear()
+        self._episode = episode
+        self._image = image_observations
+        self._returns = np.concatenate([[0.0], np.cumsum(np.asarray(episode.rewards, float))])
+        steps = len(episode.actions)
+        self.slider.setRange(0, steps)
+        self.slider.setEnabled(True)
+        self.play_button.setEnabled(True)
+        self.frame.set_banner("")
+        if image_observations:
+            self._frames = [as_rgb(obs) for obs in episode.observations]
+            self.replay_label.show_message("Image observations: shown as recorded.")
+        else:
+            self._start_replay(env_id, episode)
+        self.slider.setValue(0)
+        self._show_step(0)
+
+    def step(self) -> int:
+        """The step shown (0 is the reset observation)."""
+        return self.slider.value()
+
+    def set_step(self, step: int) -> None:
+        """Show step `step`."""
+        self.slider.setValue(step)
+
+    def replay_result(self) -> ReplayResult | None:
+        """The finished re-simulation of the episode shown (None for images or while running)."""
+        return self._replay
+
+    def mismatch_step(self) -> int | None:
+        """The first step the re-simulation did not reproduce, or None."""
+        return None if self._replay is None else self._replay.first_mismatch
+
+    def replay_running(self) -> bool:
+        """Whether a re-simulation is still running."""
+        return self._worker is not None and self._worker.is_running()
+
+    def shutdown(self) -> None:
+        """Stop background work (before the widget goes away)."""
+        self._play_timer.stop()
+        self._retire_worker()
+        for worker in self._retired:
+            worker.wait(2000)
+        self._retired.clear()
+
+    # -- re-simulation ------------------------------------------------------------------------
+
+    def _start_replay(self, env_id: str, episode: Any) -> None:
+        self.replay_label.show_message("Re-simulating from the stored seed to rebuild the "
+                                       "frames...")
+        self.frame.set_banner("Re-simulating...")
+
+        def work(cancel: Any) -> Any:
+            env = make_env(env_id, render_mode="rgb_array")
+            try:
+                # Drive the generator here so the env is closed on every path.
+                gen = resimulate(env, episode)
+                while True:
+                    if cancel.is_set():
+                        return None
+                    try:
+                        progress = next(gen)
+                    except StopIteration as stop:
+                        return stop.value
+                    if progress.step % 25 == 0:
+                        yield progress
+            finally:
+                env.close()
+
+        worker = GeneratorWorker(work, self)
+        worker.progress.connect(self._on_replay_progress)
+        worker.finished.connect(self._on_replay_finished)
+        worker.failed.connect(self._on_replay_failed)
+        self._worker = worker
+        worker.start()
+
+    def _retire_worker(self) -> None:
+        # A running worker's thread must outlive it; keep it until it stops, ignore its news.
+        worker, self._worker = self._worker, None
+        if worker is None:
+            return
+        for signal in (worker.progress, worker.finished, worker.failed):
+            signal.disconnect()
+        if worker.is_running():
+            worker.cancel()
+            self._retired.append(worker)
+            worker.cancelled.connect(lambda w=worker: self._forget(w))
+            worker.finished.connect(lambda _r, w=worker: self._forget(w))
+            worker.failed.connect(lambda _m, w=worker: self._forget(w))
+
+    def _forget(self, worker: GeneratorWorker) -> None:
+        if worker in self._retired:
+            self._retired.remove(worker)
+
+    def _on_replay_progress(self, progress: ReplayProgress) -> None:
+        self.frame.set_banner(f"Re-simulating... {100 * progress.step // progress.total}%")
+
+    def _on_replay_finished(self, result: ReplayResult) -> None:
+        self._worker = None
+        self._replay = result
+        self._frames = result.frames
+        self.frame.set_banner("")
+        mismatch = result.first_mismatch
+        self.slider.set_marker(mismatch)
+        if mismatch is None:
+            self.replay_label.show_message(
+                f"Re-simulation matches the recording at all {len(result.errors)} observations.",
+                "good",
+            )
+        else:
+            error = result.errors[mismatch]
+            detail = f" (largest difference {error:.3g})" if math.isfinite(error) else ""
+            self.replay_label.show_message(
+                f"Re-simulation differs from the recording from step {mismatch}{detail}: "
+                "frames after it may not show what was recorded.",
+                "error",
+            )
+            self.mismatch_button.show()
+        self._show_step(self.slider.value())
+        self.replay_checked.emit(result)
+
+    def _on_replay_failed(self, message: str) -> None:
+        self._worker = None
+        self.frame.set_banner("No frames")
+        self.replay_label.show_message(f"Cannot re-simulate this episode: {message}", "error")
+
+    # -- showing a step -----------------------------------------------------------------------
+
+    def _show_step(self, step: int) -> None:
+        episode = self._episode
+        if episode is None:
+            return
+        steps = len(episode.actions)
+        self.step_label.setText(f"{step} / {steps}")
+        if self._frames is not None and step < len(self._frames):
+            self.frame.set_frame(self._frames[step])
+        acting = step < steps
+        self._values["action"].setText(format_action(episode.actions[step]) if acting else "end")
+        self._values["reward"].setText(f"{float(episode.rewards[step]):.3f}" if acting else "")
+        self._values["return"].setText(f"{self._returns[step]:.2f} so far")
+        self._values["actor"].setText(
+            f"{episode.actors[step]} ({episode.devices[step]})" if acting else ""
+        )
+        mismatch = self.mismatch_step()
+        hud = [f"step {step}/{steps}", f"return {self._returns[step]:.1f}"]
+        if mismatch is not None and step >= mismatch:
+            hud.append(f"differs from recording since step {mismatch}")
+        self.frame.set_hud(hud)
+        self._show_observation(step)
+
+    def _show_observation(self, step: int) -> None:
+        recorded = np.asarray(self._episode.observations[step])
+        table = self.observation_table
+        if self._image:
+            table.setRowCount(1)
+            table.setVerticalHeaderLabels(["shape"])
+            table.setItem(0, 0, QTableWidgetItem(str(recorded.shape)))
+            table.setItem(0, 1, QTableWidgetItem(""))
+            return
+        flat = recorded.reshape(-1)
+        simulated = None
+        if self._replay is not None and step < len(self._replay.observations):
+            simulated = np.asarray(self._replay.observations[step]).reshape(-1)
+        table.setRowCount(len(flat))
+        table.setVerticalHeaderLabels([str(i) for i in range(len(flat))])
+        mismatch = self.mismatch_step()
+        for row, value in enumerate(flat):
+            table.setItem(row, 0, QTableWidgetItem(f"{value:.5g}"))
+            item = QTableWidgetItem("" if simulated is None or row >= len(simulated)
+                                    else f"{simulated[row]:.5g}")
+            if mismatch is not None and step >= mismatch and simulated is not None and (
+                row >= len(simulated) or not np.isclose(simulated[row], value, equal_nan=True)
+            ):
+                item.setForeground(_MISMATCH_BRUSH)
+            table.setItem(row, 1, item)
+
+    def _go_to_mismatch(self) -> None:
+        mismatch = self.mismatch_step()
+        if mismatch is not None:
+            self.slider.setValue(mismatch)
+
+    def _on_play_toggled(self, playing: bool) -> None:
+        self.play_button.setText("Pause" if playing else "Play")
+        if playing:
+            fps = getattr(self._episode, "fps", math.nan)
+            fps = fps if math.isfinite(fps) and fps > 0 else 30.0
+            if self.slider.value() >= self.slider.maximum():
+                self.slider.setValue(0)
+            self._play_timer.start(int(1000 / fps))
+        else:
+            self._play_timer.stop()
+
+    def _advance(self) -> None:
+        if self.slider.value() >= self.slider.maximum():
+            self.play_button.setChecked(False)
+        else:
+            self.slider.setValue(self.slider.value() + 1)

@@ -1,0 +1,88 @@
+"""Failures tab, imperfect experts: a clone per subset of the demos, compared in one plot.
+
+Subsets by tag, by noise level ("noise=<p>" tags), by operator or by return bins
+(`models.failures.subsets.group_episodes`); every clone trains with the same config and is
+evaluated on
+the same seeded starts (`models.failures.subsets.compare_subsets`).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+
+from clonelab.app.failures.failure_plots import SubsetPlot
+from clonelab.app.failures.task_panel import TaskPanel
+from clonelab.app.widgets.workers import WorkFactory
+from clonelab.app.window.state import AppState
+from clonelab.models.failures.subsets import (
+    GROUP_BY,
+    SubsetComparison,
+    SubsetProgress,
+    compare_subsets,
+    group_episodes,
+)
+from clonelab.models.training import TrainConfig
+
+
+class SubsetsPanel(TaskPanel):
+    """Group the dataset's episodes, train a clone per group, plot the clones' returns."""
+
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(state, "Train and compare", parent)
+        self.group_by = QComboBox()
+        self.group_by.addItems(list(GROUP_BY))
+        self.train_steps = QSpinBox()
+        self.train_steps.setRange(10, 1_000_000)
+        self.train_steps.setSingleStep(500)
+        self.train_steps.setValue(2000)
+        self.eval_episodes = QSpinBox()
+        self.eval_episodes.setRange(1, 1000)
+        self.eval_episodes.setValue(5)
+        self.plot = SubsetPlot()
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        form = QHBoxLayout()
+        for label, widget in (("group by", self.group_by), ("training steps", self.train_steps),
+                              ("evaluation episodes", self.eval_episodes)):
+            form.addWidget(QLabel(label))
+            form.addWidget(widget)
+        form.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(
+            "Which demos make the better clone? Train one per subset (same settings) and "
+            "evaluate each from the same starts."))
+        layout.addLayout(form)
+        layout.addLayout(self.button_row())
+        layout.addWidget(self.message)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.summary)
+
+    def _factory(self) -> WorkFactory:
+        dataset, _ = self.open_inputs(policy=False)
+        by = self.group_by.currentText()
+        groups = group_episodes(dataset, by)  # type: ignore[arg-type] - the combo holds GROUP_BY
+        if not groups:
+            raise ValueError(f"No episode has a {by} to group by; choose another grouping.")
+        config = TrainConfig(steps=self.train_steps.value(), log_every=max(
+            1, self.train_steps.value() // 10))
+        episodes = self.eval_episodes.value()
+        self.progress_label.setText(f"{len(groups)} subsets: {', '.join(groups)}")
+        return lambda cancel: compare_subsets(config, dataset, groups, eval_episodes=episodes,
+                                              cancel=cancel)
+
+    def _on_progress(self, record: SubsetProgress) -> None:
+        self.progress_label.setText(
+            f"Subset {record.subset + 1} of {record.subsets} ({record.label}): step "
+            f"{record.train.step} of {record.train.total_steps}")
+
+    def _on_result(self, result: SubsetComparison) -> None:
+        if not result.outcomes:
+            self.summary.setText("Cancelled before the first subset finished.")
+            return
+        self.plot.show_comparison(result)
+        best = max(result.outcomes, key=lambda outcome: outcome.clone_return_mean)
+        self.summary.setText(
+            "; ".join(f"{o.label}: {len(o.episode_ids)} episodes, {o.steps} steps, clone "
+                      f"{o.clone_return_mean:.1f} ± {o.clone_return_std:.1f}"
+                      for o in result.outcomes)
+            + f". Best clone: {best.label}.")

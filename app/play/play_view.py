@@ -1,0 +1,417 @@
+"""The Play tab: play an env with keyboard or gamepad, and record the episodes to a dataset."""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+from typing import Any
+
+import gymnasium
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QFocusEvent, QKeyEvent, QMouseEvent
+from PySide6.QtWidgets import QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
+
+from clonelab.app.play.controls_panel import ControlsPanel
+from clonelab.app.play.gamepad_poller import GamepadPoller
+from clonelab.app.play.play_actions import SPEEDS, make_play_actions
+from clonelab.app.play.play_loop import PlayLoop
+from clonelab.app.play.qt_keys import key_name
+from clonelab.app.play.recording import Recorder
+from clonelab.app.play.review_panel import ReviewPanel
+from clonelab.app.widgets.frame_view import FrameView
+from clonelab.app.window.errors import show_error
+from clonelab.app.window.settings import Settings
+from clonelab.app.window.state import AppState
+from clonelab.recorder.catalog import CATALOG, EnvBuildError, EnvEntry, UnknownEnvError, make_env
+from clonelab.recorder.dataset import EpisodeData
+from clonelab.recorder.human_source import HumanSource
+from clonelab.recorder.session import PlaySession, StepOutcome
+
+log = logging.getLogger(__name__)
+
+
+class PlayView(QWidget):
+    """Plays `state.env_id`: the frame with its HUD, the controls panel and the review strip.
+
+    Keys bound by the env's map go to the game even when they are also shortcuts (MiniGrid
+    binds P and D); the toolbar and menus always work. `recorder.dataset_needed()` asks the
+    window to create or choose a dataset when recording starts without one.
+    """
+
+    def __init__(self, state: AppState, settings: Settings | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._state = state
+        self._settings = settings or Settings()
+        self._custom: dict[str, EnvEntry] = {}
+        self.entry: EnvEntry | None = None
+        self.env: gymnasium.Env | None = None
+        self.loop: PlayLoop | None = None
+        self.source: HumanSource | None = None
+        self._episodes = 0
+        self._fps = math.nan
+        self._last: StepOutcome | None = None
+        self._pad_note = ""  # a gamepad message for the banner while paused
+
+        self.actions = make_play_actions(self)
+        self.frame = FrameView()
+        self.frame.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.review = ReviewPanel()
+        self.controls = ControlsPanel(self._settings)
+        self.recorder = Recorder(state, self)
+        self.committer = self.recorder.committer
+        self.poller = GamepadPoller(parent=self)
+        scroll = QScrollArea()
+        scroll.setWidget(self.controls)
+        scroll.setWidgetResizable(True)
+        scroll.setFixedWidth(340)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self._controls_scroll = scroll
+        left = QVBoxLayout()
+        left.setContentsMargins(0, 0, 0, 0)
+        left.addWidget(self.frame, 1)
+        left.addWidget(self.review)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(left, 1)
+        layout.addWidget(scroll)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self._connect()
+        self.load_env(state.env_id)
+        self.poller.start()
+
+    # --- public commands --------------------------------------------------------------------
+
+    def load_env(self, env_id: str) -> bool:
+        """Build `env_id` and show its first frame; on failure say why and keep the old env."""
+        try:
+            entry = self._custom.get(env_id) or CATALOG.get(env_id)
+            if entry is None:
+                raise UnknownEnvError(f"{env_id!r} is not in the catalog; choose Environment > "
+                                      "Other environment… and give it a JSON control map")
+            env = make_env(env_id, render_mode="rgb_array")
+        except (UnknownEnvError, EnvBuildError) as exc:
+            self._fail(f"Cannot play {env_id}", str(exc))
+            if self.entry is not None:
+                self._state.set_env_id(self.entry.env_id)  # the selection follows what plays
+            else:
+                self.frame.set_banner(f"Cannot play {env_id}")
+            return False
+        self._close_env()
+        self.env, self.entry = env, self.controls.show_env(entry, env)
+        self.source = HumanSource(self.entry.keyboard, self.entry.gamepad)
+        self.loop = PlayLoop(PlaySession(env, env_id=env_id), self.source, self.entry.fps,
+                             parent=self)
+        self.loop.stepped.connect(self._on_stepped)
+        self.loop.episode_started.connect(self._on_episode_started)
+        self.loop.episode_finished.connect(self._on_episode_finished)
+        self.loop.achieved_fps.connect(self._on_fps)
+        self.loop.running_changed.connect(self._sync)
+        self.loop.set_speed(self.actions.speed)
+        self.set_wait_for_input(self.entry.turn_based or self.actions.wait_for_input.isChecked())
+        self._settings.last_env = env_id
+        self.recorder.set_env(env_id)
+        self._episodes = 0
+        self.loop.reset()
+        if self.entry.turn_based:
+            self.loop.start()  # it only steps when a key is pressed
+        self._sync()
+        self._state.show_status(f"Playing {self.entry.title}")
+        return True
+
+    def add_custom_entry(self, entry: EnvEntry) -> None:
+        """Make an id outside the catalog playable (an entry from a JSON control map)."""
+        self._custom[entry.env_id] = entry
+
+    def toggle_pause(self) -> None:
+        """Pause or resume (a new episode starts if the last one ended)."""
+        if self.loop is None or self.pending_episode is not None:
+            self._sync()
+            return
+        self._pad_note = ""
+        self.loop.toggle()
+        self.setFocus()
+
+    def step_once(self) -> None:
+        """Advance exactly one step."""
+        if self.loop is not None and self.pending_episode is None:
+            self.loop.step_once()
+
+    def restart(self) -> None:
+        """Drop the running episode and reset."""
+        if self.loop is not None and self.pending_episode is None:
+            self.loop.pause()
+            self.loop.reset()
+
+    def set_speed(self, factor: float) -> None:
+        """Play at `factor` times the env's speed."""
+        nearest = min(SPEEDS, key=lambda s: abs(s - factor))
+        self.actions.speed_action(nearest).setChecked(True)
+        if self.loop is not None:
+            self.loop.set_speed(nearest)
+        self._update_hud()
+
+    def set_wait_for_input(self, enabled: bool) -> None:
+        """Advance only while the player presses something."""
+        self.actions.wait_for_input.setChecked(enabled)
+        if self.loop is not None:
+            self.loop.set_wait_for_input(enabled)
+        self._update_hud()
+
+    def set_recording(self, enabled: bool) -> bool:
+        """Start or stop recording; starting needs a dataset of this env (False if none)."""
+        return self.recorder.set_enabled(enabled)
+
+    @property
+    def recording(self) -> bool:
+        """Whether finished episodes are offered for the dataset."""
+        return self.recorder.enabled
+
+    @property
+    def dataset(self) -> Any:
+        """The DemoDataset recorded into (None when none fits this env)."""
+        return self.recorder.dataset
+
+    @property
+    def pending_episode(self) -> EpisodeData | None:
+        """The finished episode waiting for keep or discard."""
+        return self.recorder.pending
+
+    def keep_episode(self) -> None:
+        """Commit the finished episode (off the UI thread) with the panel's tags and note."""
+        self.recorder.keep(self.review.tags(), self.review.notes())
+
+    def discard_episode(self) -> None:
+        """Throw the finished episode away."""
+        self.recorder.discard()
+
+    def delete_last_episode(self) -> None:
+        """Delete the episode committed last."""
+        self.recorder.delete_last()
+
+    def create_dataset(self, path: Path) -> bool:
+        """Create an empty dataset for the current env at `path` and select it."""
+        return self.env is not None and self.recorder.create(
+            path, self.env, operator=self._settings.operator)
+
+    def pause(self) -> None:
+        """Stop stepping (the episode and its buffer stay)."""
+        if self.loop is not None:
+            self.loop.pause()
+
+    def finish_recording(self) -> int:
+        """Before quitting: keep the episode under review and finish every commit; returns
+        how many kept episodes could not be saved (still in memory for a retry)."""
+        self.pause()
+        if self.pending_episode is not None:
+            self.keep_episode()  # played to its end: keep rather than lose it
+        self.committer.drain()
+        return len(self.committer.failed_jobs)
+
+    def shutdown(self) -> None:
+        """Stop the gamepad poller, finish commits and close the env (the window closes)."""
+        self.poller.stop()
+        self.finish_recording()
+        self._close_env()
+
+    # --- events -----------------------------------------------------------------------------
+
+    def event(self, event: QEvent) -> bool:
+        # Keys the game uses beat single-key shortcuts, except while an episode awaits review.
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
+            name = key_name(event.key())
+            if name is not None and (self.controls.capturing_key or (
+                    self.pending_episode is None and self.source is not None
+                    and self.source.binds(name))):
+                event.accept()
+                return True
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
+        name = key_name(event.key())
+        if name is not None and self.controls.capturing_key:
+            self.controls.capture_key(name)
+        elif name is not None and self.source is not None and self.source.binds(name):
+            if not event.isAutoRepeat():
+                self.source.press(name)
+        else:
+            super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
+        name = key_name(event.key())
+        if name is not None and self.source is not None and not event.isAutoRepeat():
+            self.source.release(name)
+        super().keyReleaseEvent(event)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:  # noqa: N802 - Qt's name
+        if self.source is not None:
+            self.source.release_all()  # the key-ups will go to another widget
+        super().focusOutEvent(event)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
+        self.setFocus()
+        super().mousePressEvent(event)
+
+    # --- internals --------------------------------------------------------------------------
+
+    def _connect(self) -> None:
+        a = self.actions
+        a.record.triggered.connect(lambda: self.set_recording(a.record.isChecked()))
+        a.pause.triggered.connect(self.toggle_pause)
+        a.step.triggered.connect(self.step_once)
+        a.restart.triggered.connect(self.restart)
+        a.wait_for_input.triggered.connect(
+            lambda: self.set_wait_for_input(a.wait_for_input.isChecked()))
+        a.speeds.triggered.connect(lambda action: self.set_speed(action.data()))
+        a.slower.triggered.connect(lambda: self.set_speed(a.nudged_speed(-1)))
+        a.faster.triggered.connect(lambda: self.set_speed(a.nudged_speed(+1)))
+        a.keep.triggered.connect(self.keep_episode)
+        a.discard.triggered.connect(self.discard_episode)
+        a.delete_last.triggered.connect(self.delete_last_episode)
+        a.retry.triggered.connect(self.committer.retry)
+        a.controls.toggled.connect(self._controls_scroll.setVisible)
+        a.controls.setChecked(True)
+        a.speed_action(1.0).setChecked(True)
+        # Added here too, so the shortcuts work wherever the view is shown.
+        self.addActions([a.record, a.pause, a.step, a.restart, a.wait_for_input, a.slower,
+                         a.faster, a.keep, a.discard, a.delete_last, a.controls])
+        self.review.keep_requested.connect(self.keep_episode)
+        self.review.discard_requested.connect(self.discard_episode)
+        self.controls.entry_changed.connect(self._on_controls_changed)
+        self.recorder.changed.connect(self._on_recorder_changed)
+        self.recorder.problem.connect(self._fail)
+        self.poller.polled.connect(self._on_pad)
+        self.poller.connected.connect(self._on_pad_connected)
+        self.poller.disconnected.connect(self._on_pad_disconnected)
+        self.poller.unavailable.connect(
+            lambda message: self._state.show_status(f"No gamepads: {message}"))
+        self._state.env_changed.connect(self._on_env_changed)
+
+    def _on_env_changed(self, env_id: str) -> None:
+        if self.entry is None or env_id != self.entry.env_id:
+            self.load_env(env_id)
+
+    def _on_controls_changed(self, entry: EnvEntry) -> None:
+        self.entry = entry
+        if self.source is not None:
+            self.source.keyboard_map = entry.keyboard
+            self.source.gamepad_map = entry.gamepad
+
+    def _on_episode_started(self, _observation: Any) -> None:
+        self._episodes += 1
+        self._last = None
+        self._render()
+
+    def _on_stepped(self, outcome: StepOutcome) -> None:
+        self._last = outcome
+        self._render()
+
+    def _on_fps(self, fps: float) -> None:
+        self._fps = fps
+
+    def _on_episode_finished(self, episode: EpisodeData) -> None:
+        if self.recorder.offer(episode):
+            self.review.ask(episode)
+        self._sync()
+
+    def _on_recorder_changed(self) -> None:
+        if self.recorder.pending is None and self.review.isVisible():
+            self.review.hide()  # kept or discarded: on to the next episode
+            if self.loop is not None and not self.loop.in_episode:
+                self.loop.reset()
+            self.setFocus()
+        self.actions.record.setChecked(self.recorder.enabled)
+        self.frame.set_recording(self.recorder.enabled)
+        self._sync()
+
+    def _on_pad(self, state: Any) -> None:
+        if self.source is not None:
+            self.source.set_gamepad_state(state)
+        self.controls.feed_gamepad(state)
+
+    def _on_pad_connected(self, name: str) -> None:
+        self._state.show_status(f"Gamepad connected: {name}")
+        if self._pad_note:
+            self._pad_note = f"Gamepad {name} is back\nP: resume"
+            self._sync()
+
+    def _on_pad_disconnected(self, name: str) -> None:
+        self._state.show_status(f"Gamepad unplugged: {name}")
+        if self.loop is not None and self.loop.running and self.source is not None \
+                and self.source.device == "gamepad":
+            self._pad_note = ("Gamepad unplugged: play paused\n"
+                              "Plug it back in (or use the keyboard), then P")
+            self.loop.pause()
+
+    def _render(self) -> None:
+        if self.env is not None:
+            frame = self.env.render()
+            if frame is not None:
+                self.frame.set_frame(frame)
+        self._update_hud()
+
+    def _update_hud(self) -> None:
+        if self.entry is None or self.loop is None or self.source is None:
+            return
+        step = self._last.step if self._last else 0
+        total = self._last.episode_return if self._last else 0.0
+        fps = "–" if math.isnan(self._fps) else f"{self._fps:.0f}"
+        lines = [
+            self.entry.title,
+            f"Episode {self._episodes}   Step {step}   Return {total:.2f}",
+            f"FPS {fps} / {self.loop.target_fps:g}   Speed {self.loop.speed:g}x"
+            + ("   Wait for input" if self.loop.wait_for_input else ""),
+            f"Control: human ({self.source.device})",
+        ]
+        if self.recording and self.dataset is not None:
+            count = len(self.dataset)
+            lines.append(f"Dataset: {self.dataset.path.name} ({count} episode"
+                         f"{'' if count == 1 else 's'})")
+        if not self.loop.running and self.pending_episode is None and self.loop.in_episode:
+            lines.append("PAUSED")
+        self.frame.set_hud(lines)
+
+    def _sync(self) -> None:
+        """Bring the actions and the banner in line with the loop and the review state."""
+        a, loop = self.actions, self.loop
+        reviewing = self.pending_episode is not None
+        running = loop is not None and loop.running
+        a.pause.setText("Pause" if running else "Play")
+        for action in (a.pause, a.step, a.restart):
+            action.setEnabled(loop is not None and not reviewing)
+        a.keep.setEnabled(reviewing)
+        a.discard.setEnabled(reviewing)
+        a.delete_last.setEnabled(self.committer.last_committed is not None
+                                 and not self.committer.busy)
+        a.retry.setEnabled(bool(self.committer.failed_jobs))
+        self.frame.set_banner(self._banner_text())
+        self._update_hud()
+
+    def _banner_text(self) -> str:
+        loop = self.loop
+        if loop is None or loop.running:
+            return ""
+        if self.pending_episode is not None:
+            return "Episode over\nK: keep    D: discard"
+        if self._pad_note:
+            return self._pad_note
+        if not loop.in_episode:
+            return "Episode over\nP: play again"
+        return "P: play"
+
+    def _fail(self, title: str, message: str) -> None:
+        log.warning("%s: %s", title, message)
+        self._state.show_status(f"{title}: {message.splitlines()[0]}")
+        show_error(self.window(), title, message)
+
+    def _close_env(self) -> None:
+        if self.loop is not None:
+            self.loop.pause()
+            self.loop.deleteLater()
+            self.loop = None
+        if self.pending_episode is not None:
+            self.keep_episode()  # played to its end: keep rather than lose it
+        if self.env is not None:
+            self.env.close()
+            self.env = None

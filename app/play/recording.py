@@ -1,0 +1,261 @@
+"""Recording: the dataset the Play tab records into, the episode awaiting review, and commits
+of kept episodes off the UI thread."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import gymnasium
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Signal
+
+from clonelab.app.widgets.workers import GeneratorWorker
+from clonelab.app.window.state import AppState
+from clonelab.recorder.dataset import DatasetError, DemoDataset, EpisodeData
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class CommitJob:
+    """One kept episode on its way into a dataset."""
+
+    dataset: DemoDataset
+    episode: EpisodeData
+    tags: tuple[str, ...] = ()
+    notes: str = ""
+
+
+class EpisodeCommitter(QObject):
+    """Appends kept episodes to their dataset one at a time on a worker thread.
+
+    A failed commit keeps its episode in memory (`failed_jobs`) until `retry()` or the app
+    quits; `committed(episode_id)` and `failed(message)` report each outcome, `changed()` any
+    change of the queue.
+    """
+
+    committed = Signal(int)
+    failed = Signal(str)
+    changed = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._queue: list[CommitJob] = []
+        self._failed: list[CommitJob] = []
+        self._worker: GeneratorWorker | None = None
+        self._current: CommitJob | None = None
+        self._last: tuple[DemoDataset, int] | None = None
+
+    @property
+    def busy(self) -> bool:
+        """Whether a commit is running or waiting."""
+        return self._current is not None or bool(self._queue)
+
+    @property
+    def failed_jobs(self) -> tuple[CommitJob, ...]:
+        """Episodes whose commit failed, kept for `retry()`."""
+        return tuple(self._failed)
+
+    @property
+    def last_committed(self) -> tuple[DemoDataset, int] | None:
+        """The dataset and id of the last episode committed (for one-click delete)."""
+        return self._last
+
+    def commit(self, job: CommitJob) -> None:
+        """Queue an episode for its dataset."""
+        self._queue.append(job)
+        self._next()
+        self.changed.emit()
+
+    def retry(self) -> None:
+        """Queue every failed commit again."""
+        self._queue.extend(self._failed)
+        self._failed.clear()
+        self._next()
+        self.changed.emit()
+
+    def delete_last(self) -> int:
+        """Delete the last committed episode (raises DatasetError); returns its id."""
+        if self._last is None:
+            raise LookupError("no episode has been committed in this session")
+        dataset, episode_id = self._last
+        dataset.delete_episode(episode_id)
+        self._last = None
+        self.changed.emit()
+        return episode_id
+
+    def drain(self, timeout_ms: int = 30_000) -> bool:
+        """Finish every queued commit before returning (the app is quitting); failures stay in
+        `failed_jobs`. False when a commit outlasted `timeout_ms`."""
+        while self._worker is not None:
+            worker = self._worker
+            if not worker.wait(timeout_ms):
+                log.error("a commit is still running after %d ms", timeout_ms)
+                return False
+            # Deliver the worker's queued result now: the event loop may not run again.
+            QCoreApplication.sendPostedEvents(self, QEvent.Type.MetaCall)
+            if self._worker is worker:
+                log.error("a finished commit did not report its result")
+                return False
+        return True
+
+    def _next(self) -> None:
+        if self._current is not None or not self._queue:
+            return
+        job = self._current = self._queue.pop(0)
+        worker = GeneratorWorker(
+            lambda cancel: job.dataset.append(job.episode, tags=job.tags, notes=job.notes), self
+        )
+        worker.finished.connect(self._on_finished)
+        worker.failed.connect(self._on_failed)
+        self._worker = worker
+        worker.start()
+
+    def _on_finished(self, episode_id: int) -> None:
+        job = self._done()
+        self._last = (job.dataset, int(episode_id))
+        log.info("committed episode %d to %s", episode_id, job.dataset.path)
+        self.committed.emit(int(episode_id))
+        self._next()
+        self.changed.emit()
+
+    def _on_failed(self, message: str) -> None:
+        self._failed.append(self._done())
+        self.failed.emit(message)
+        self._next()
+        self.changed.emit()
+
+    def _done(self) -> CommitJob:
+        assert self._current is not None
+        job, self._current = self._current, None
+        if self._worker is not None:
+            self._worker.wait()
+            self._worker.deleteLater()
+            self._worker = None
+        return job
+
+
+class Recorder(QObject):
+    """Where the Play tab's episodes go.
+
+    Holds the dataset of the current env (from `state.dataset_path`), the record switch, the
+    finished episode awaiting keep or discard, and the committer. `changed()` after any change;
+    `problem(title, message)` for the view to show; `dataset_needed()` when recording starts
+    with no dataset selected.
+    """
+
+    changed = Signal()
+    problem = Signal(str, str)
+    dataset_needed = Signal()
+
+    def __init__(self, state: AppState, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._state = state
+        self._env_id: str | None = None
+        self.dataset: DemoDataset | None = None
+        self.enabled = False
+        self.pending: EpisodeData | None = None
+        self.committer = EpisodeCommitter(self)
+        self.committer.committed.connect(self._on_committed)
+        self.committer.failed.connect(self._on_failed)
+        self.committer.changed.connect(self.changed)
+        state.dataset_changed.connect(lambda path: self.open(path, quiet=True))
+
+    def set_env(self, env_id: str) -> None:
+        """Record `env_id` from now on: reopen the selected dataset for it."""
+        self._env_id = env_id
+        self.dataset = None
+        self.open(self._state.dataset_path, quiet=True)
+
+    def open(self, path: Path | None, *, quiet: bool) -> None:
+        """Use the dataset at `path` if it holds this env's demos and is writable."""
+        if self.dataset is not None and path == self.dataset.path:
+            self.changed.emit()  # same dataset, new contents: the HUD's count
+            return
+        self.dataset = None
+        if path is not None and self._env_id is not None:
+            try:
+                dataset = DemoDataset.open(path, env_id=self._env_id)
+                if dataset.read_only:
+                    raise DatasetError(path, "is read-only (an exported file or a Minari "
+                                             "dataset); record into a dataset directory")
+                self.dataset = dataset
+            except DatasetError as exc:
+                if quiet:
+                    self._state.show_status(f"Recording unavailable: {exc}")
+                else:
+                    self.problem.emit("Cannot record into this dataset", str(exc))
+        if self.dataset is None:
+            self.enabled = False
+        self.changed.emit()
+
+    def create(self, path: Path, env: gymnasium.Env, *, operator: str) -> bool:
+        """Create an empty dataset for the current env at `path` and select it."""
+        try:
+            DemoDataset.create(path, env_id=str(self._env_id),
+                               observation_space=env.observation_space,
+                               action_space=env.action_space, operator=operator)
+        except DatasetError as exc:
+            self.problem.emit("Cannot create the dataset", str(exc))
+            return False
+        self._state.set_dataset_path(path)
+        return True
+
+    def set_enabled(self, enabled: bool) -> bool:
+        """Switch recording; switching on needs a dataset of this env (False without one)."""
+        if enabled and self._state.dataset_path is None:
+            self._state.show_status("Recording needs a dataset: File > New dataset…")
+            self.dataset_needed.emit()
+        elif enabled and (self.dataset is None or self.dataset.path != self._state.dataset_path):
+            self.open(self._state.dataset_path, quiet=False)
+        self.enabled = enabled and self.dataset is not None
+        self.changed.emit()
+        return self.enabled
+
+    def offer(self, episode: EpisodeData) -> bool:
+        """A finished episode: held for review when recording (True), else let go."""
+        if self.enabled and self.dataset is not None:
+            self.pending = episode
+            self.changed.emit()
+            return True
+        return False
+
+    def keep(self, tags: tuple[str, ...] = (), notes: str = "") -> None:
+        """Commit the episode under review (off the UI thread)."""
+        if self.pending is None or self.dataset is None:
+            return
+        self.committer.commit(CommitJob(dataset=self.dataset, episode=self.pending,
+                                        tags=tags, notes=notes))
+        self._state.show_status(f"Saving the episode to {self.dataset.path.name}…")
+        self.pending = None
+        self.changed.emit()
+
+    def discard(self) -> None:
+        """Throw the episode under review away."""
+        if self.pending is not None:
+            self.pending = None
+            self._state.show_status("Episode discarded")
+            self.changed.emit()
+
+    def delete_last(self) -> None:
+        """Delete the episode committed last."""
+        try:
+            episode_id = self.committer.delete_last()
+        except (LookupError, DatasetError) as exc:
+            self.problem.emit("Cannot delete the last episode", str(exc))
+            return
+        self._state.show_status(f"Deleted episode {episode_id}")
+        self._announce()
+
+    def _on_committed(self, episode_id: int) -> None:
+        self._state.show_status(f"Saved episode {episode_id}")
+        self._announce()
+
+    def _on_failed(self, message: str) -> None:
+        self.problem.emit("The episode was not saved",
+                          f"{message}\n\nIt is kept in memory: Play > Retry failed commits.")
+
+    def _announce(self) -> None:
+        if self.dataset is not None:
+            self._state.set_dataset_path(self.dataset.path)  # other views reload it

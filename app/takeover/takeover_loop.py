@@ -1,0 +1,153 @@
+"""A QTimer that plays episodes under a takeover controller (`models.failures.takeover`) at the
+env's fps.
+
+Unlike `app.play.play_loop.PlayLoop`, whose source acts as one actor throughout, every step here
+asks
+a controller who acts (`Decision.actor`), so the session records "agent" and "human" steps
+apart. When an `AskForHelp` controller asks for help the loop can pause *before* stepping
+(`pause_on_request`): the human reads the banner, takes the keys, and on resume the controller
+decides again for the same observation, now in human mode.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+
+from clonelab.models.failures.takeover import ControlledEpisode, Controller, Decision
+from clonelab.recorder.session import StepOutcome
+
+MIN_SPEED = 0.1
+MAX_SPEED = 2.0
+
+
+def takeovers(interventions: np.ndarray) -> int:
+    """How many separate stretches of human control a flags array holds."""
+    flags = np.asarray(interventions, dtype=bool)
+    return int(np.count_nonzero(flags[1:] & ~flags[:-1]) + (flags[:1].sum()))
+
+
+class TakeoverLoop(QObject):
+    """Steps `session` under `controller` at `fps * speed`.
+
+    Signals: `stepped(StepOutcome, Decision)`, `help_requested(Decision)` (the step where the
+    clone asks), `episode_finished(ControlledEpisode)`, `running_changed()`. An episode ends when
+    the env ends it or after `max_steps` steps (recorded as truncated).
+    """
+
+    stepped = Signal(object, object)
+    help_requested = Signal(object)
+    episode_finished = Signal(object)
+    running_changed = Signal()
+
+    def __init__(self, session: Any, controller: Controller | None, fps: float, *,
+                 max_steps: int | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        if fps <= 0:
+            raise ValueError(f"fps must be positive, got {fps}")
+        self.session = session
+        self.controller = controller
+        """Set before an episode starts; swapped between episodes when the clone is retrained."""
+        self.max_steps = max_steps
+        self.pause_on_request = True
+        self._fps = float(fps)
+        self._speed = 1.0
+        self._observation: Any = None
+        self._actions: list[Any] = []
+        self._interventions: list[bool] = []
+        self._requests = 0
+        self._timer = QTimer(self)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.timeout.connect(self._tick)
+        self._apply_rate()
+
+    @property
+    def running(self) -> bool:
+        """Whether the timer is stepping."""
+        return self._timer.isActive()
+
+    @property
+    def observation(self) -> Any:
+        """The observation the next step decides on (None between episodes)."""
+        return self._observation
+
+    @property
+    def in_episode(self) -> bool:
+        """Whether an episode has been reset and not finished."""
+        return self._observation is not None
+
+    @property
+    def speed(self) -> float:
+        """The speed factor (MIN_SPEED to MAX_SPEED)."""
+        return self._speed
+
+    def reset(self, seed: int) -> Any:
+        """Start an episode from `seed` (controller counts back to 0)."""
+        if self.controller is None:
+            raise RuntimeError("TakeoverLoop: set a controller before starting an episode")
+        self._observation = self.session.reset(seed=seed)
+        self.controller.reset(seed)
+        self._actions, self._interventions, self._requests = [], [], 0
+        return self._observation
+
+    def start(self) -> None:
+        """Step at the chosen rate (an episode must have been reset)."""
+        if not self.running and self.in_episode:
+            self._timer.start()
+            self.running_changed.emit()
+
+    def pause(self) -> None:
+        """Stop stepping; the episode stays where it is."""
+        if self.running:
+            self._timer.stop()
+            self.running_changed.emit()
+
+    def step_once(self) -> None:
+        """Take one step now (or stop at a help request), without the timer."""
+        if self.in_episode:
+            self._tick()
+
+    def set_speed(self, factor: float) -> None:
+        """Set the speed factor, clipped to [MIN_SPEED, MAX_SPEED]."""
+        self._speed = float(min(MAX_SPEED, max(MIN_SPEED, factor)))
+        self._apply_rate()
+
+    def _apply_rate(self) -> None:
+        self._timer.setInterval(max(1, round(1000.0 / (self._fps * self._speed))))
+
+    def _tick(self) -> None:
+        try:
+            decision: Decision = self.controller.decide(self._observation)
+        except BaseException:
+            self.pause()
+            raise
+        self._requests += decision.requested_help
+        if decision.requested_help:
+            if self.pause_on_request:
+                self.pause()
+                self.help_requested.emit(decision)
+                return  # the human answers; the next tick decides again, in human mode
+            self.help_requested.emit(decision)
+        outcome: StepOutcome = self.session.step(decision.action, actor=decision.actor,
+                                                 device=decision.device)
+        self._observation = outcome.obs
+        self._actions.append(decision.action)
+        self._interventions.append(decision.intervention)
+        self.stepped.emit(outcome, decision)
+        cut = self.max_steps is not None and self.session.steps >= self.max_steps
+        if outcome.terminated or outcome.truncated or cut:
+            self._finish()
+
+    def _finish(self) -> None:
+        self.pause()
+        self._observation = None
+        episode = self.session.finish_episode()
+        space = self.session.env.action_space
+        actions = np.asarray(self._actions).astype(space.dtype, copy=False)
+        self.episode_finished.emit(ControlledEpisode(
+            episode=episode, labels=actions.reshape(len(self._actions), *space.shape),
+            interventions=np.asarray(self._interventions, dtype=bool),
+            requests=self._requests,
+        ))

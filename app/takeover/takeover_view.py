@@ -1,0 +1,488 @@
+"""The Takeover tab: the clone plays, the human takes over, the clone learns from it (DAgger).
+
+Two ways to hand control to the human, both round by round: *human-gated* (the human holds
+Shift, which no catalog env binds, drives with the env's keys until the situation is recovered,
+and lets go) and *ask for help* (an ensemble of clones pauses, or slows, and asks when its
+calibrated risk passes the threshold, and takes back once the human's actions and its own agree
+again). After each round the played episodes are committed to `<demos>-takeover` with actor
+"human" at the intervention steps, an ensemble is retrained in the background on the demos plus
+every human label, and play resumes with it. The plot shows the interventions per episode
+(takeovers, or help requests) falling from round to round.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import (
+    QCloseEvent,
+    QFocusEvent,
+    QHideEvent,
+    QKeyEvent,
+    QMouseEvent,
+    QShowEvent,
+)
+from PySide6.QtWidgets import (
+    QFrame,
+    QLabel,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from clonelab.app.play.gamepad_poller import GamepadPoller
+from clonelab.app.play.qt_keys import key_name
+from clonelab.app.takeover.intervention_plot import InterventionPlot
+from clonelab.app.takeover.takeover_display import (
+    CUE_STYLE,
+    NO_CUE_STYLE,
+    Control,
+    help_banner,
+    hud_lines,
+    set_style,
+    status,
+)
+from clonelab.app.takeover.takeover_form import TakeoverForm, TakeoverSettings
+from clonelab.app.takeover.takeover_loop import TakeoverLoop, takeovers
+from clonelab.app.takeover.takeover_retrainer import Retrainer
+from clonelab.app.watch.watch_view import GuardedSession, env_fps
+from clonelab.app.widgets.frame_view import FrameView
+from clonelab.app.widgets.message_line import MessageLine
+from clonelab.app.window.errors import one_line
+from clonelab.app.window.state import AppState
+from clonelab.models.agent import PolicyAgent
+from clonelab.models.checkpoint import load_policy
+from clonelab.models.failures.rounds import SEED_STRIDE
+from clonelab.models.failures.takeover import (
+    AskForHelp,
+    Controller,
+    Decision,
+    HumanGate,
+)
+from clonelab.models.failures.takeover_training import (
+    TAKEOVER_TAG,
+    Retrained,
+    open_takeovers,
+    takeover_path,
+)
+from clonelab.recorder.catalog import get_entry, make_env
+from clonelab.recorder.dataset import DemoDataset
+from clonelab.recorder.human_source import HumanSource
+from clonelab.recorder.session import PlaySession, StepOutcome
+from clonelab.recorder.sources import ActionSource
+from clonelab.recorder.takeover_human import TakeoverHuman
+
+log = logging.getLogger(__name__)
+
+
+
+class TakeoverView(QWidget):
+    """Play the clone with a human ready to take over; retrain between rounds."""
+
+    retrained = Signal(object)  # Retrained
+    round_finished = Signal(int, object)  # round index, tuple of counts per episode
+
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._state = state
+        self.settings = TakeoverSettings()
+        """The settings in use (the form's, or `configure`'s)."""
+        self.loop: TakeoverLoop | None = None
+        self.human: TakeoverHuman | None = None
+        self.demos: DemoDataset | None = None
+        self.takeovers: DemoDataset | None = None
+        self._env: Any = None
+        self._agent: ActionSource | None = None
+        self._retrained: Retrained | None = None
+        self._first_scores: tuple = ()
+        self._pending: list[Any] = []
+        self._counts: list[int] = []
+        self._round = 0
+        self._playing = False
+        self._asking = False
+        """The clone asked and the human is in control."""
+        self._awaiting = False
+        """Paused at a help request until the human presses a key."""
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self._build()
+        for signal in (state.env_changed, state.dataset_changed, state.policy_changed):
+            signal.connect(lambda _value: self.load())
+        self.load()
+
+    # -- layout -------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.frame = FrameView()
+        self.poller = GamepadPoller(parent=self)
+        self.poller.polled.connect(self._on_pad)
+        self.plot = InterventionPlot()
+        self.form = TakeoverForm()
+        self.form.changed.connect(self._on_settings)
+        self.form.start_button.clicked.connect(self.toggle)
+        self.form.done_button.clicked.connect(self.done_helping)
+        self.status = QLabel("")
+        self.status.setObjectName("takeoverStatus")
+        self.message = MessageLine("takeoverMessage")
+        self.retrainer = Retrainer(self)
+        self.retrainer.progress.connect(self.status.setText)
+        self.retrainer.done.connect(self._on_retrained)
+        self.retrainer.failed.connect(self._on_train_failed)
+        self.frame_box = QFrame()
+        self.frame_box.setObjectName("takeoverFrameBox")
+        box = QVBoxLayout(self.frame_box)
+        box.setContentsMargins(4, 4, 4, 4)
+        box.addWidget(self.frame)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.frame_box)
+        splitter.addWidget(self.plot)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.form)
+        layout.addWidget(self.status)
+        layout.addWidget(self.message)
+        layout.addWidget(splitter, 1)
+        self._on_settings(self.form.settings)
+
+    # -- public API ---------------------------------------------------------------------------
+
+    def configure(self, settings: TakeoverSettings) -> None:
+        """Use `settings` (the form shows them); they take effect from the next episode."""
+        self.form.set_settings(settings)
+
+    def load(self) -> bool:
+        """(Re)open the state's env and dataset; the clone is trained or loaded at start."""
+        self._teardown()
+        path = self._state.dataset_path
+        if path is None:
+            self._show("Open a demo dataset (Datasets tab) to train the clone and take over.")
+            return False
+        env_id = self._state.env_id
+        try:
+            entry = get_entry(env_id)
+            self.demos = DemoDataset.open(path, env_id=env_id)
+            self.takeovers = open_takeovers(self.demos, takeover_path(path))
+            self._env = make_env(env_id, render_mode="rgb_array")
+        except Exception as exc:  # noqa: BLE001 - foreign env, damaged file, failing env
+            self._teardown()
+            self._show(one_line(exc), "error")
+            return False
+        self.human = TakeoverHuman(HumanSource(entry.keyboard, entry.gamepad))
+        if self.isVisible():
+            self.poller.start()
+        session = GuardedSession(PlaySession(self._env, env_id=env_id),
+                                 lambda text: self._show(text, "error"))
+        self.loop = TakeoverLoop(session, None, env_fps(env_id, self._env),
+                                 max_steps=self.settings.max_episode_steps, parent=self)
+        self.loop.pause_on_request = self.settings.pause_on_request
+        self.loop.stepped.connect(self._on_stepped)
+        self.loop.help_requested.connect(self._on_help_requested)
+        self.loop.episode_finished.connect(self._on_episode_finished)
+        self.loop.running_changed.connect(self._sync)
+        self._show(f"Takeover episodes go to {takeover_path(path).name}; press Start.", "note")
+        self._sync()
+        return True
+
+    def prepare(self) -> None:
+        """Get a clone to play: the state's policy (human-gated only) or a fresh ensemble."""
+        if self.loop is None or self._busy():
+            return
+        policy_path = self._state.policy_path
+        if self._ready():
+            return
+        if self.settings.mode == "gate" and policy_path is not None and self._agent is None:
+            try:
+                self._agent = PolicyAgent(load_policy(policy_path, env_id=self._state.env_id))
+            except Exception as exc:  # noqa: BLE001 - wrong env or damaged file
+                self._show(one_line(exc), "error")
+                return
+            self._show(f"Playing {Path(policy_path).name}.", "note")
+            self._sync()
+            return
+        self._start_retraining()
+
+    def toggle(self) -> None:
+        """Start (training a clone first when there is none) or pause."""
+        if self.loop is None:
+            return
+        if self._playing:
+            self._playing = False
+            self.loop.pause()
+            self._sync()
+            return
+        self._playing = True
+        if not self._ready():
+            self.prepare()  # plays on when the clone is ready (at once, or once trained)
+        if self._ready():
+            self._play()
+
+    def step_once(self) -> None:
+        """Take one step; with no episode running, start one (showing its first frame).
+
+        Nothing happens while the clone retrains. At a help request this steps on with the
+        human in control, as a key press does.
+        """
+        if self.loop is None or not self._ready():
+            return
+        if not self.loop.in_episode:
+            self._begin_episode()
+            return
+        self._awaiting = False
+        self.loop.step_once()
+
+    def done_helping(self) -> None:
+        """Hand control back to the clone now (ask-for-help)."""
+        controller = self.loop.controller if self.loop is not None else None
+        if isinstance(controller, AskForHelp):
+            controller.release()
+        self._asking = self._awaiting = False
+        if self.loop is not None:
+            self.loop.set_speed(1.0)
+            if self._playing:
+                self.loop.start()
+        self._sync()
+
+    @property
+    def round(self) -> int:
+        """The round being played (0-based)."""
+        return self._round
+
+    def shutdown(self) -> None:
+        """Stop playing and training, close the env."""
+        self._teardown()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
+        # The pad is read only while the tab shows: the Play tab's reader polls it otherwise
+        # (two readers would share SDL's hot-plug events).
+        if self.human is not None:
+            self.poller.start()
+        super().showEvent(event)
+
+    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 - Qt's name
+        self.poller.stop()
+        if self._playing:
+            self.toggle()  # nobody is watching or at the keys
+        super().hideEvent(event)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        self.shutdown()
+        super().closeEvent(event)
+
+    # -- keys -----------------------------------------------------------------------------
+
+    def event(self, event: QEvent) -> bool:
+        # Keys the game uses beat single-key shortcuts.
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
+            if self._plays_key(key_name(event.key())):
+                event.accept()
+                return True
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
+        name = key_name(event.key())
+        if not self._plays_key(name):
+            super().keyPressEvent(event)
+            return
+        if not event.isAutoRepeat():
+            self.human.press(name)
+            if self._awaiting:
+                self._answer()
+            self._sync()
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
+        name = key_name(event.key())
+        if self._plays_key(name) and not event.isAutoRepeat():
+            self.human.release(name)
+            self._sync()
+        super().keyReleaseEvent(event)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:  # noqa: N802 - Qt's name
+        if self.human is not None:
+            self.human.release_all()  # the key-ups will go to another widget
+        super().focusOutEvent(event)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
+        self.setFocus()
+        super().mousePressEvent(event)
+
+    def _on_pad(self, state: Any) -> None:
+        if self.human is None:
+            return
+        holding = self.human.holding
+        self.human.set_gamepad_state(state)
+        if self._awaiting and self.human.source.has_input():  # the human answers on the pad
+            self._answer()
+        if holding != self.human.holding:
+            self._sync()
+
+    def _answer(self) -> None:
+        """The human took the controls after a help request: play on."""
+        self._awaiting = False
+        if self._playing:
+            self.loop.start()
+
+    def _plays_key(self, name: str | None) -> bool:
+        return name is not None and self.human is not None and self.human.plays(name)
+
+    # -- rounds -------------------------------------------------------------------------------
+
+    def _ready(self) -> bool:
+        trained = self.settings.mode == "gate" or self._retrained is not None
+        return self._agent is not None and trained and not self._busy()
+
+    def _busy(self) -> bool:
+        return self.retrainer.busy
+
+    def _controller(self) -> Controller:
+        s = self.settings
+        if s.mode == "gate":
+            return HumanGate(self._agent, self.human)
+        if self._retrained is None:
+            raise RuntimeError("ask-for-help needs a trained ensemble")
+        return AskForHelp(self._agent, self.human, self._retrained.scores,
+                          action_space=self._env.action_space, threshold=s.threshold,
+                          agree_steps=s.agree_steps, human_device="keyboard")
+
+    def _begin_episode(self) -> None:
+        self.loop.controller = self._controller()
+        self.loop.max_steps = self.settings.max_episode_steps
+        self.loop.pause_on_request = self.settings.pause_on_request
+        self.loop.set_speed(1.0)
+        seed = self.settings.seed * SEED_STRIDE + self._round * 1000 + len(self._counts)
+        self.loop.reset(seed)
+        self._render()
+
+    def _play(self) -> None:
+        if not self.loop.in_episode:
+            self._begin_episode()
+        self.setFocus()
+        self.loop.start()
+        self._sync()
+
+    def _start_retraining(self) -> None:
+        tags = (TAKEOVER_TAG, self.settings.mode, f"round={self._round}")
+        self.retrainer.start(self.settings.retrain, self.demos, self.takeovers, self._pending,
+                             tags=tags, first_scores=self._first_scores)
+        self._show(f"Retraining the clone on the demos and {len(self._pending)} new takeover "
+                   f"episode(s)...", "note")
+        self._sync()
+
+    def _on_train_failed(self, message: str) -> None:
+        self._playing = False
+        self._show(f"Retraining failed: {message}", "error")
+        self._sync()
+
+    def _on_retrained(self, result: Retrained | None, committed: int) -> None:
+        if result is None:
+            self._sync()
+            return
+        if committed:
+            del self._pending[:committed]
+            self._round += 1
+            self._counts = []
+        self._retrained, self._agent = result, result.ensemble
+        self._first_scores = self._first_scores or result.scores
+        self._show(f"Round {self._round + 1}: the clone trained on {result.rows} rows, "
+                   f"{result.labels} of them human labels.", "good")
+        self.retrained.emit(result)
+        if self._playing:
+            self._play()
+        self._sync()
+
+    # -- play ---------------------------------------------------------------------------------
+
+    def _on_stepped(self, outcome: StepOutcome, decision: Decision) -> None:
+        controller = self.loop.controller
+        if self._asking and getattr(controller, "mode", "agent") == "agent":
+            self._asking = False  # the clone took back control
+            self.loop.set_speed(1.0)
+        self._render(decision)
+        self._sync()
+
+    def _on_help_requested(self, decision: Decision) -> None:
+        self._asking = True
+        if self.settings.pause_on_request:
+            self._awaiting = True
+        else:
+            self.loop.set_speed(self.settings.slow_speed)
+        self._render(decision)
+        self._sync()
+
+    def _on_episode_finished(self, played: Any) -> None:
+        count = played.requests if self.settings.mode == "ask" else takeovers(
+            played.interventions)
+        self._asking = self._awaiting = False
+        self._counts.append(count)
+        self._pending.append(played.episode)
+        self.plot.add_episode(self._round, count)
+        if len(self._counts) >= self.settings.episodes_per_round:
+            self.round_finished.emit(self._round, tuple(self._counts))
+            self._start_retraining()
+        elif self._playing:
+            self._play()
+        self._sync()
+
+    # -- display ------------------------------------------------------------------------------
+
+    def _render(self, decision: Decision | None = None) -> None:
+        if not self.isVisible():
+            return  # a hidden tab draws nothing (rendering costs as much as stepping)
+        try:
+            frame = self._env.render()
+        except Exception as exc:  # noqa: BLE001
+            self._show(f"The env cannot render: {one_line(exc)}", "error")
+            return
+        if frame is not None:
+            self.frame.set_frame(frame)
+        session = self.loop.session
+        self.frame.set_hud(hud_lines(self._round, len(self._counts) + 1, session.steps,
+                                     session.episode_return, decision,
+                                     self.settings.threshold))
+
+    def _sync(self) -> None:
+        """Buttons, the status line, the banner and the frame's cue follow the state of play."""
+        playing = self.loop is not None and self._playing
+        self.form.start_button.setText("Pause" if playing else "Start")
+        self.form.start_button.setEnabled(self.loop is not None)
+        self.form.done_button.setEnabled(self.settings.mode == "ask" and self._asking)
+        set_style(self.frame_box, CUE_STYLE if self._asking else NO_CUE_STYLE)
+        slowed = self._asking and self.loop is not None and self.loop.speed < 1.0
+        self.frame.set_banner(help_banner(self.human.source.keyboard_map.bound_names)
+                              if self.human is not None and (self._awaiting or slowed) else "")
+        if self._busy():
+            return  # the training progress owns the status line
+        text, style = status(Control(
+            awaiting=self._awaiting, asking=self._asking, round=self._round,
+            holding=(self.settings.mode == "gate" and self.human is not None
+                     and self.human.holding),
+            has_clone=self._agent is not None))
+        self.status.setText(text)
+        set_style(self.status, style)
+
+    def _show(self, text: str, tone: str = "note") -> None:
+        self.message.show_message(text, tone)  # type: ignore[arg-type]
+
+    def _on_settings(self, settings: TakeoverSettings) -> None:
+        measure = "help requests" if settings.mode == "ask" else "takeovers"
+        if self.settings.mode != settings.mode or not self.plot.round_means():
+            self.plot.set_measure(measure)
+        self.settings = settings
+        self._sync()
+
+    def _teardown(self) -> None:
+        self.retrainer.cancel()
+        if self.loop is not None:
+            self.loop.pause()
+            self.loop.deleteLater()
+        self.loop = None
+        if self._env is not None:
+            self._env.close()
+        self._env = None
+        self.poller.stop()
+        self.human = self._agent = self._retrained = None
+        self.demos = self.takeovers = None
+        self._first_scores, self._pending, self._counts = (), [], []
+        self._round, self._playing, self._asking, self._awaiting = 0, False, False, False

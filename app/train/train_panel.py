@@ -1,0 +1,398 @@
+"""The Train tab: configure behavioral cloning, train in the background, evaluate the clone.
+
+The form is generated from `models.training.TrainConfig`, the dataclass the CLI uses. Training
+(`train_bc`) and evaluation (`evaluate`) run on GeneratorWorker threads, so the window keeps
+drawing; cancel stops training at its next step. The checkpoint is saved with its config and
+becomes the state's policy, which the Watch and Compare tabs pick up.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QRadioButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from clonelab.app.widgets.config_form import ConfigForm, ConfigFormError
+from clonelab.app.widgets.message_line import MessageLine
+from clonelab.app.widgets.workers import GeneratorWorker
+from clonelab.app.window.errors import one_line
+from clonelab.app.window.state import AppState
+from clonelab.models.checkpoint import save_policy
+from clonelab.models.device import DEVICE_NAMES, pick_device
+from clonelab.models.evaluation import EvalResult, evaluate
+from clonelab.models.training import TrainConfig, TrainProgress, TrainResult, train_bc
+from clonelab.recorder.dataset import DemoDataset
+from clonelab.recorder.episode_selection import EpisodeSubset, all_tags, mean_return, select_ids
+
+log = logging.getLogger(__name__)
+
+
+def eta_text(progress: TrainProgress) -> str:
+    """"ETA 1m 05s" from the time per step so far; "" before the first step."""
+    if progress.step <= 0 or progress.elapsed_s <= 0:
+        return ""
+    seconds = progress.elapsed_s / progress.step * (progress.total_steps - progress.step)
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"ETA {minutes}m {secs:02d}s" if minutes else f"ETA {secs}s"
+
+
+class LossPlot(pg.PlotWidget):
+    """Train and validation loss against gradient steps, updated as records arrive."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent, title="BC loss")
+        self.setBackground("w")
+        self.showGrid(x=True, y=True, alpha=0.3)
+        self.setLabel("bottom", "step")
+        self.setLabel("left", "loss (-log likelihood)")
+        self.setMenuEnabled(False)
+        self.getAxis("left").enableAutoSIPrefix(False)
+        self.addLegend(offset=(-10, 10))
+        self.train_curve = self.plot([], [], name="train", pen=pg.mkPen((31, 119, 180), width=2))
+        self.val_curve = self.plot([], [], name="validation",
+                                   pen=pg.mkPen((214, 39, 40), width=2))
+        self._train: tuple[list[float], list[float]] = ([], [])
+        self._val: tuple[list[float], list[float]] = ([], [])
+
+    def clear_curves(self) -> None:
+        """Start a new run."""
+        self._train = ([], [])
+        self._val = ([], [])
+        self.train_curve.setData([], [])
+        self.val_curve.setData([], [])
+
+    def add(self, progress: TrainProgress) -> None:
+        """Append one record's losses."""
+        for value, (xs, ys), curve in ((progress.train_loss, self._train, self.train_curve),
+                                       (progress.val_loss, self._val, self.val_curve)):
+            if value is not None and math.isfinite(value):
+                xs.append(progress.step)
+                ys.append(value)
+                curve.setData(xs, ys)
+
+
+class TrainPanel(QWidget):
+    """Train a BC policy on the state's dataset and report how the clone does."""
+
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._state = state
+        self._dataset: DemoDataset | None = None
+        self._worker: GeneratorWorker | None = None
+        self._demo_mean = math.nan
+        self._config: TrainConfig | None = None
+        self._last_progress: TrainProgress | None = None
+        self.result: TrainResult | None = None
+        self.evaluation: EvalResult | None = None
+
+        self.form = ConfigForm(TrainConfig, choices={"device": DEVICE_NAMES},
+                               labels={"lr": "Learning rate", "hidden": "Hidden layers"})
+        self.form.editor("device").currentTextChanged.connect(self._show_device)
+        self.device_label = MessageLine("deviceLabel")
+        self.dataset_label = MessageLine("datasetLabel")
+        self.use_all = QRadioButton("all episodes")
+        self.use_tag = QRadioButton("tagged")
+        self.use_min = QRadioButton("return at least")
+        self.use_all.setChecked(True)
+        self._choice = QButtonGroup(self)
+        for button in (self.use_all, self.use_tag, self.use_min):
+            self._choice.addButton(button)
+            button.toggled.connect(self._update_selection)
+        self.tag_combo = QComboBox()
+        self.tag_combo.currentTextChanged.connect(self._update_selection)
+        self.min_return = QDoubleSpinBox()
+        self.min_return.setRange(-1e9, 1e9)
+        self.min_return.setDecimals(1)
+        self.min_return.valueChanged.connect(self._update_selection)
+        self.selection_label = QLabel()
+        self.save_edit = QLineEdit()
+        self.save_edit.setPlaceholderText("next to the dataset, named by date")
+        browse = QPushButton("...")
+        browse.setMaximumWidth(32)
+        browse.clicked.connect(self._choose_save_path)
+        self.eval_episodes = QSpinBox()
+        self.eval_episodes.setRange(0, 1000)
+        self.eval_episodes.setValue(10)
+        self.eval_episodes.setToolTip("Evaluation episodes after training (0: skip)")
+        self.train_button = QPushButton("Train")
+        self.train_button.setDefault(True)
+        self.train_button.clicked.connect(self.start_training)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+
+        self.progress_bar = QProgressBar()
+        self.eta_label = QLabel()
+        self.speed_label = QLabel()
+        self.metrics_label = QLabel()
+        self.message = MessageLine("trainMessage")
+        self.loss_plot = LossPlot()
+
+        self._build_layout(browse)
+        self._show_device(self.form.editor("device").currentText())
+        state.dataset_changed.connect(self._load_dataset)
+        self._load_dataset(state.dataset_path)
+
+    def _build_layout(self, browse: QPushButton) -> None:
+        data_box = QGroupBox("Demonstrations")
+        data = QGridLayout(data_box)
+        data.addWidget(self.dataset_label, 0, 0, 1, 2)
+        data.addWidget(self.use_all, 1, 0)
+        data.addWidget(self.use_tag, 2, 0)
+        data.addWidget(self.tag_combo, 2, 1)
+        data.addWidget(self.use_min, 3, 0)
+        data.addWidget(self.min_return, 3, 1)
+        data.addWidget(self.selection_label, 4, 0, 1, 2)
+        config_box = QGroupBox("Configuration")
+        config = QVBoxLayout(config_box)
+        config.addWidget(self.form)
+        config.addWidget(self.device_label)
+        out_box = QGroupBox("Output")
+        out = QFormLayout(out_box)
+        save_row = QHBoxLayout()
+        save_row.addWidget(self.save_edit, 1)
+        save_row.addWidget(browse)
+        out.addRow("Save policy to", save_row)
+        out.addRow("Evaluation episodes", self.eval_episodes)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.train_button)
+        buttons.addWidget(self.cancel_button)
+        left = QVBoxLayout()
+        for widget in (data_box, config_box, out_box):
+            left.addWidget(widget)
+        left.addLayout(buttons)
+        left.addStretch(1)
+        stats = QHBoxLayout()
+        for widget in (self.eta_label, self.speed_label, self.metrics_label):
+            stats.addWidget(widget)
+        stats.addStretch(1)
+        right = QVBoxLayout()
+        right.addWidget(self.progress_bar)
+        right.addLayout(stats)
+        right.addWidget(self.message)
+        right.addWidget(self.loss_plot, 1)
+        layout = QHBoxLayout(self)
+        left_widget = QWidget()
+        left_widget.setLayout(left)
+        left_widget.setMaximumWidth(460)
+        layout.addWidget(left_widget)
+        layout.addLayout(right, 1)
+
+    # -- public API ---------------------------------------------------------------------------
+
+    def selected_ids(self) -> tuple[int, ...]:
+        """The episodes training would use, by the chosen rule."""
+        if self._dataset is None:
+            return ()
+        infos = [self._dataset.episode_info(i) for i in self._dataset.episode_ids]
+        if self.use_tag.isChecked():
+            return select_ids(infos, tag=self.tag_combo.currentText() or None)
+        if self.use_min.isChecked():
+            return select_ids(infos, min_return=self.min_return.value())
+        return select_ids(infos)
+
+    def is_busy(self) -> bool:
+        """Whether training or evaluation is running."""
+        return self._worker is not None
+
+    def start_training(self) -> GeneratorWorker | None:
+        """Validate the form and the selection, then train in the background."""
+        if self.is_busy():
+            return None
+        try:
+            config = self.form.config()
+            pick_device(config.device)
+        except (ConfigFormError, ValueError) as exc:
+            self.message.show_message(f"Fix the configuration: {one_line(exc)}", "error")
+            return None
+        if self._dataset is None:
+            self.message.show_message("Open a dataset in the Datasets tab first.", "error")
+            return None
+        ids = self.selected_ids()
+        if not ids:
+            self.message.show_message("No episodes match the selection.", "error")
+            return None
+        subset = EpisodeSubset(self._dataset, ids)
+        self._demo_mean = mean_return(self._dataset.episode_info(i) for i in ids)
+        self._config = config
+        self.result = None
+        self.evaluation = None
+        self._last_progress = None
+        self.loss_plot.clear_curves()
+        self.progress_bar.setRange(0, 0)  # busy until the first record says the total
+        self.message.show_message(f"Training on {len(ids)} episodes...")
+        worker = GeneratorWorker(lambda cancel: train_bc(config, subset, cancel=cancel), self)
+        worker.progress.connect(self._on_progress)
+        worker.finished.connect(self._on_trained)
+        worker.failed.connect(lambda msg: self._on_stopped(f"Training failed: {msg}", True))
+        worker.cancelled.connect(lambda: self._on_stopped("Training cancelled.", False))
+        self._start(worker)
+        return worker
+
+    def cancel(self) -> None:
+        """Stop training (at its next step) or evaluation (after its current batch)."""
+        if self._worker is not None:
+            self._worker.cancel()
+            self.cancel_button.setEnabled(False)
+            self.message.show_message("Cancelling...")
+
+    def shutdown(self) -> None:
+        """Cancel and wait for background work (the view is going away)."""
+        if self._worker is not None:
+            self._worker.stop(5000)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        self.shutdown()
+        super().closeEvent(event)
+
+    # -- training -----------------------------------------------------------------------------
+
+    def _on_progress(self, progress: TrainProgress) -> None:
+        self._last_progress = progress
+        self.progress_bar.setRange(0, progress.total_steps)
+        self.progress_bar.setValue(progress.step)
+        self.progress_bar.setFormat(f"step %v / %m  (epoch {progress.epoch:.1f})")
+        self.eta_label.setText(eta_text(progress))
+        self.speed_label.setText(f"{progress.samples_per_s:,.0f} samples/s")
+        parts = []
+        if progress.val_accuracy is not None:
+            parts.append(f"val accuracy {progress.val_accuracy:.1%}")
+        if progress.val_action_error is not None:
+            parts.append(f"val action error {progress.val_action_error:.3f}")
+        self.metrics_label.setText(", ".join(parts))
+        self.loss_plot.add(progress)
+
+    def _on_trained(self, result: TrainResult) -> None:
+        self.result = result
+        self._worker = None
+        path = self._save_path()
+        try:
+            assert self._config is not None
+            save_policy(path, result.policy, self._config,
+                        dataset_fingerprint=result.dataset_fingerprint)
+        except Exception as exc:  # noqa: BLE001 - a failed save is reported, the run is kept
+            self._on_stopped(f"Trained, but saving failed: {one_line(exc)}", True)
+            return
+        self._state.set_policy_path(path)
+        self._state.show_status(f"Saved policy {path.name}")
+        done = (f"Trained {result.metrics.step} steps in {result.seconds:.1f} s on "
+                f"{result.device} ({result.samples_per_s:,.0f} samples/s); saved {path}.")
+        episodes = self.eval_episodes.value()
+        if episodes == 0:
+            self._on_stopped(done, False)
+            return
+        self.message.show_message(done + f" Evaluating on {episodes} episodes...")
+        self.progress_bar.setRange(0, 0)
+        env_id, seed, policy = result.env_id, self._config.seed, result.policy
+        worker = GeneratorWorker(
+            lambda _cancel: evaluate(policy, env_id, episodes=episodes, seed=seed), self
+        )
+        worker.finished.connect(lambda evaluation: self._on_evaluated(done, evaluation))
+        worker.failed.connect(lambda msg: self._on_stopped(f"{done} Evaluation failed: {msg}",
+                                                           True))
+        worker.cancelled.connect(lambda: self._on_stopped(done + " Evaluation cancelled.", False))
+        self._start(worker)
+
+    def _on_evaluated(self, done: str, evaluation: EvalResult) -> None:
+        self.evaluation = evaluation
+        verdict = (f"Clone: mean return {evaluation.return_mean:.1f} ± {evaluation.return_std:.1f}"
+                   f" over {evaluation.episodes} episodes; demos: {self._demo_mean:.1f}.")
+        self._on_stopped(f"{done}\n{verdict}", False)
+
+    def _on_stopped(self, message: str, error: bool) -> None:
+        self._worker = None
+        last = self._last_progress
+        self.progress_bar.setRange(0, last.total_steps if last else 1)
+        self.progress_bar.setValue(last.step if last else 0)
+        self.eta_label.setText("")
+        self.train_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        self.message.show_message(message, "error" if error else "note")
+
+    def _start(self, worker: GeneratorWorker) -> None:
+        self._worker = worker
+        self.train_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        worker.start()
+
+    # -- data and form ------------------------------------------------------------------------
+
+    def _load_dataset(self, path: Path | None) -> None:
+        self._dataset = None
+        if path is not None:
+            try:
+                self._dataset = DemoDataset.open(path)
+            except Exception as exc:  # noqa: BLE001 - a bad dataset is a message
+                self.dataset_label.show_message(f"Cannot open {path}: {one_line(exc)}", "error")
+                self._update_selection()
+                return
+        dataset = self._dataset
+        if dataset is None:
+            self.dataset_label.show_message("No dataset: open one in the Datasets tab.")
+        else:
+            self.dataset_label.show_message(f"{dataset.path.name}: {len(dataset)} episodes of "
+                                            f"{dataset.env_id}, {dataset.total_steps} steps")
+        tags = all_tags(dataset.episode_info(i) for i in dataset.episode_ids) if dataset else []
+        self.tag_combo.blockSignals(True)
+        self.tag_combo.clear()
+        self.tag_combo.addItems(tags)
+        self.tag_combo.blockSignals(False)
+        self._update_selection()
+
+    def _update_selection(self, *_: Any) -> None:
+        ids = self.selected_ids()
+        if self._dataset is None:
+            self.selection_label.setText("")
+            return
+        steps = sum(self._dataset.episode_info(i).steps for i in ids)
+        mean = mean_return(self._dataset.episode_info(i) for i in ids)
+        self.selection_label.setText(f"{len(ids)} episodes, {steps} steps, "
+                                     f"mean return {mean:.1f}" if ids else "no episodes chosen")
+
+    def _show_device(self, name: str) -> None:
+        try:
+            device = pick_device(name)
+        except ValueError as exc:
+            self.device_label.show_message(str(exc), "error")
+            return
+        auto = "  (auto: CUDA, then MPS, else CPU)" if name == "auto" else ""
+        self.device_label.show_message(f"Trains on: {device.type.upper()}{auto}")
+
+    def _save_path(self) -> Path:
+        text = self.save_edit.text().strip()
+        if text:
+            return Path(text)
+        assert self._dataset is not None
+        source = self._dataset.path
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        return source.parent / f"{source.stem}-bc-{stamp}.pt"
+
+    def _choose_save_path(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save the policy as", "",
+                                              "CloneLab policies (*.pt)")
+        if path:
+            self.save_edit.setText(path)
+

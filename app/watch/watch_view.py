@@ -1,0 +1,322 @@
+"""The Watch tab: load a policy and watch it play, with what it would do shown live.
+
+A `PlayLoop` steps a `PlaySession` with a `PolicyAgent` as its action source, exactly as a
+human plays in the Play tab. Deterministic (argmax / mean) or sampled actions, any speed the
+loop allows, and a plot of the policy's action probabilities (Discrete) or mean ± std (Box).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from clonelab.app.datasets.episode_timeline import format_action
+from clonelab.app.play.play_loop import MAX_SPEED, MIN_SPEED, PlayLoop
+from clonelab.app.watch.action_plot import ActionPlot, action_labels
+from clonelab.app.watch.live_ood import LiveOodPlot
+from clonelab.app.widgets.frame_view import FrameView
+from clonelab.app.widgets.message_line import MessageLine
+from clonelab.app.window.errors import one_line
+from clonelab.app.window.state import AppState
+from clonelab.models.agent import PolicyAgent
+from clonelab.models.checkpoint import load_policy
+from clonelab.models.evaluation import check_fits
+from clonelab.recorder.catalog import UnknownEnvError, get_entry, make_env
+from clonelab.recorder.session import PlaySession, StepOutcome
+
+log = logging.getLogger(__name__)
+
+_NEXT_EPISODE_MS = 800
+# Speed slider positions are hundredths of the speed factor.
+_SPEED_SCALE = 100
+
+
+def env_fps(env_id: str, env: Any) -> float:
+    """The catalog's playing speed, else the env's render_fps, else 30."""
+    try:
+        return float(get_entry(env_id).fps)
+    except UnknownEnvError:
+        return float(env.metadata.get("render_fps") or 30)
+
+
+class GuardedSession:
+    """A PlaySession whose failing step ends the episode (truncated) instead of raising.
+
+    The error goes to `on_error`, so a broken env shows a message in the view rather than
+    reaching the window's exception hook in the middle of a timer tick.
+    """
+
+    def __init__(self, session: PlaySession, on_error: Callable[[str], None]) -> None:
+        self._session = session
+        self._on_error = on_error
+        self._observation: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, name)
+
+    def reset(self, seed: int | None = None, options: dict[str, Any] | None = None) -> Any:
+        """Reset the wrapped session."""
+        self._observation = self._session.reset(seed=seed, options=options)
+        return self._observation
+
+    def step(self, action: Any, *, actor: str = "agent", device: str = "policy") -> StepOutcome:
+        """Step the wrapped session; on failure report it and end the episode."""
+        try:
+            outcome = self._session.step(action, actor=actor, device=device)
+        except Exception as exc:  # noqa: BLE001 - any env failure becomes a message
+            log.exception("the env failed while stepping")
+            self._on_error(f"The env failed: {one_line(exc)}")
+            return StepOutcome(self._observation, 0.0, False, True, {"error": str(exc)},
+                               self._session.steps, self._session.episode_return)
+        self._observation = outcome.obs
+        return outcome
+
+
+class WatchView(QWidget):
+    """Watch the state's policy play the state's env."""
+
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._state = state
+        self.loop: PlayLoop | None = None
+        self.agent: PolicyAgent | None = None
+        self._env: Any = None
+        self._episodes = 0
+        self._failed = False
+
+        self.frame = FrameView()
+        self.action_plot = ActionPlot()
+        self.ood_plot = LiveOodPlot()  # OOD score and uncertainty of each state reached
+        self.policy_label = QLabel("No policy loaded")
+        self.load_button = QPushButton("Load policy...")
+        self.load_button.clicked.connect(self._choose_policy)
+        self.play_button = QPushButton("Play")
+        self.play_button.clicked.connect(self.toggle)
+        self.step_button = QPushButton("Step")
+        self.step_button.clicked.connect(self.step_once)
+        self.restart_button = QPushButton("New episode")
+        self.restart_button.clicked.connect(self.new_episode)
+        self.deterministic = QCheckBox("deterministic")
+        self.deterministic.setToolTip("Argmax / mean action; off: sample from the policy")
+        self.deterministic.setChecked(True)
+        self.deterministic.toggled.connect(self._on_deterministic)
+        self.repeat = QCheckBox("next episode automatically")
+        self.repeat.setChecked(True)
+        self.speed = QSlider(Qt.Orientation.Horizontal)
+        self.speed.setRange(int(MIN_SPEED * _SPEED_SCALE), int(MAX_SPEED * _SPEED_SCALE))
+        self.speed.setValue(_SPEED_SCALE)
+        self.speed.setMaximumWidth(160)
+        self.speed.valueChanged.connect(self._on_speed)
+        self.speed_label = QLabel("1.00x")
+        self.message = MessageLine("watchMessage")
+        self._next_timer = QTimer(self)
+        self._next_timer.setSingleShot(True)
+        self._next_timer.timeout.connect(self._start_next)
+
+        bar = QHBoxLayout()
+        for widget in (self.load_button, self.play_button, self.step_button,
+                       self.restart_button, self.deterministic, self.repeat, QLabel("speed"),
+                       self.speed, self.speed_label):
+            bar.addWidget(widget)
+        bar.addStretch(1)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.frame)
+        splitter.addWidget(self.action_plot)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.policy_label)
+        layout.addWidget(self.message)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.ood_plot)
+        self._set_controls(False)
+        for signal in (state.dataset_changed, state.env_changed):
+            signal.connect(lambda *_: self.ood_plot.fit(state.dataset_path, state.env_id))
+        self.ood_plot.fit(state.dataset_path, state.env_id)
+        state.policy_changed.connect(lambda _path: self.load())
+        state.env_changed.connect(lambda _env: self.load())
+        self.load()
+
+    # -- public API ---------------------------------------------------------------------------
+
+    def load(self) -> bool:
+        """(Re)build the env and the agent from the state's env and policy."""
+        self._teardown()
+        path = self._state.policy_path
+        if path is None:
+            self.message.show_message("Load a policy (or train one in the Train tab) to watch it.")
+            return False
+        env_id = self._state.env_id
+        try:
+            policy = load_policy(path, env_id=env_id)
+            env = make_env(env_id, render_mode="rgb_array")
+        except Exception as exc:  # noqa: BLE001 - wrong env, damaged file, failing env
+            self.message.show_message(one_line(exc), "error")
+            return False
+        try:
+            check_fits(policy, env_id, env.observation_space, env.action_space)
+        except ValueError as exc:
+            env.close()
+            self.message.show_message(str(exc), "error")
+            return False
+        self._env = env
+        self.agent = PolicyAgent(policy, deterministic=self.deterministic.isChecked())
+        session = GuardedSession(PlaySession(env, env_id=env_id), self._on_env_failed)
+        self.loop = PlayLoop(session, self.agent, env_fps(env_id, env), actor="agent",
+                             device="policy", parent=self)
+        self.loop.set_speed(self.speed.value() / _SPEED_SCALE)
+        self.loop.episode_started.connect(self._on_episode_started)
+        self.loop.stepped.connect(self._on_stepped)
+        self.loop.episode_finished.connect(self._on_episode_finished)
+        self.loop.running_changed.connect(self._on_running_changed)
+        self.action_plot.configure(env.action_space, action_labels(env_id, env))
+        self.policy_label.setText(f"{Path(path).name} playing {env_id}")
+        self._episodes = 0
+        self._set_controls(True)
+        self.message.show_message("")
+        self.new_episode()
+        return True
+
+    def toggle(self) -> None:
+        """Play or pause."""
+        if self.loop is not None:
+            self._failed = False
+            self.loop.toggle()
+
+    def step_once(self) -> None:
+        """Pause and take one step."""
+        if self.loop is not None:
+            self.loop.step_once()
+
+    def new_episode(self, seed: int | None = None) -> None:
+        """Start a fresh episode (paused) from `seed` (random when None)."""
+        if self.loop is None:
+            return
+        self._next_timer.stop()
+        self.loop.pause()
+        try:
+            self.loop.reset(seed)
+        except Exception as exc:  # noqa: BLE001
+            self.message.show_message(f"The env failed to reset: {one_line(exc)}", "error")
+
+    def shutdown(self) -> None:
+        """Stop playing and close the env."""
+        self._teardown()
+        self.ood_plot.cancel(wait_ms=10_000)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        self.shutdown()
+        super().closeEvent(event)
+
+    # -- handlers -----------------------------------------------------------------------------
+
+    def _on_episode_started(self, observation: Any) -> None:
+        self._episodes += 1
+        self._render([f"episode {self._episodes}", "step 0"])
+        self._show_distribution(observation)
+        self.ood_plot.start_episode()
+        if self.agent is not None:
+            self.ood_plot.add_state(self.agent.policy, observation)
+
+    def _on_stepped(self, outcome: StepOutcome) -> None:
+        fps = self.loop.session.fps if self.loop is not None else float("nan")
+        hud = [f"episode {self._episodes}", f"step {outcome.step}",
+               f"return {outcome.episode_return:.1f}"]
+        if fps == fps:  # not NaN
+            hud.append(f"{fps:.0f} steps/s")
+        self._render(hud)
+        if not (outcome.terminated or outcome.truncated):
+            self._show_distribution(outcome.obs)
+        if self.agent is not None:
+            self.ood_plot.add_state(self.agent.policy, outcome.obs)
+
+    def _on_episode_finished(self, episode: Any) -> None:
+        self.frame.set_hud([f"episode {self._episodes} over",
+                            f"return {episode.episode_return:.1f} in {episode.steps} steps"])
+        if self.repeat.isChecked() and not self._failed:
+            self._next_timer.start(_NEXT_EPISODE_MS)
+
+    def _on_running_changed(self) -> None:
+        running = self.loop is not None and self.loop.running
+        self.play_button.setText("Pause" if running else "Play")
+
+    def _start_next(self) -> None:
+        if self.loop is not None:
+            self.loop.start()
+
+    def _on_env_failed(self, message: str) -> None:
+        self._failed = True
+        self.message.show_message(message, "error")
+
+    def _on_deterministic(self, checked: bool) -> None:
+        if self.agent is not None:
+            self.agent.deterministic = checked
+
+    def _on_speed(self, value: int) -> None:
+        factor = value / _SPEED_SCALE
+        self.speed_label.setText(f"{factor:.2f}x")
+        if self.loop is not None:
+            self.loop.set_speed(factor)
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _render(self, hud: list[str]) -> None:
+        try:
+            frame = self._env.render()
+        except Exception as exc:  # noqa: BLE001
+            self.message.show_message(f"The env cannot render: {one_line(exc)}", "error")
+            return
+        if frame is not None:
+            self.frame.set_frame(frame)
+        self.frame.set_hud(hud)
+
+    def _show_distribution(self, observation: Any) -> None:
+        if self.agent is None:
+            return
+        distribution = self.agent.action_distribution(observation)
+        chosen = None
+        if distribution.probabilities is not None:
+            chosen = int(distribution.probabilities.argmax())
+            chosen += int(getattr(self._env.action_space, "start", 0))
+        self.action_plot.show_distribution(distribution, chosen)
+        if distribution.mean is not None:
+            self.action_plot.setTitle(f"Action mean ± std: {format_action(distribution.mean)}")
+
+    def _teardown(self) -> None:
+        self._next_timer.stop()
+        if self.loop is not None:
+            self.loop.pause()
+            self.loop.deleteLater()
+        self.loop = None
+        self.agent = None
+        if self._env is not None:
+            self._env.close()
+        self._env = None
+        self._set_controls(False)
+
+    def _set_controls(self, enabled: bool) -> None:
+        for widget in (self.play_button, self.step_button, self.restart_button):
+            widget.setEnabled(enabled)
+
+
+    def _choose_policy(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Load a policy", "", "Policies (*.pt)")
+        if path:
+            self._state.set_policy_path(Path(path))

@@ -1,0 +1,350 @@
+"""The main window: tabs, menus, toolbar, status bar, recent files, drag and drop, settings."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFrame,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QScrollArea,
+    QTabWidget,
+    QToolButton,
+    QWidget,
+)
+
+from clonelab.app.play.play_view import PlayView
+from clonelab.app.window.dialogs import OtherEnvDialog, PreferencesDialog, shortcuts_text, show_info
+from clonelab.app.window.errors import ExceptionHook, show_error
+from clonelab.app.window.settings import Settings
+from clonelab.app.window.state import AppState
+from clonelab.recorder.catalog import CATALOG
+from clonelab.recorder.controls import ControlMapError, load_control_map
+from clonelab.recorder.dataset import DatasetError, DemoDataset
+
+log = logging.getLogger(__name__)
+
+# (tab title, module, class): imported when the window is built, so a view still being written
+# leaves a placeholder tab instead of breaking the window.
+OTHER_VIEWS = (
+    ("Datasets", "clonelab.app.datasets.dataset_browser", "DatasetBrowser"),
+    ("Train", "clonelab.app.train.train_panel", "TrainPanel"),
+    ("Watch", "clonelab.app.watch.watch_view", "WatchView"),
+    ("Compare", "clonelab.app.watch.compare_view", "CompareView"),
+    ("Failures", "clonelab.app.failures.failures_view", "FailuresView"),
+    ("Takeover", "clonelab.app.takeover.takeover_view", "TakeoverView"),
+    ("Inverse RL", "clonelab.app.irl.irl_view", "IrlView"),
+)
+DATASET_SUFFIXES = {".hdf5", ".h5"}
+POLICY_SUFFIXES = {".pt"}
+STATUS_MS = 8000
+
+
+class MainWindow(QMainWindow):
+    """CloneLab's window; a tab per view, all sharing `state`."""
+
+    def __init__(self, state: AppState, settings: Settings | None = None) -> None:
+        super().__init__()
+        self.state = state
+        self.settings = settings or Settings()
+        self.setWindowTitle("CloneLab")
+        self.setAcceptDrops(True)
+        self.play = PlayView(state, self.settings, self)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.play, "Play")
+        self.views: dict[str, QWidget] = {"Play": self.play}
+        self._build_tabs()
+        self.setCentralWidget(self.tabs)
+        self._build_menus()
+        self._build_toolbar()
+        state.status_message.connect(lambda text: self.statusBar().showMessage(text, STATUS_MS))
+        state.env_changed.connect(self._on_env_changed)
+        self.play.recorder.dataset_needed.connect(self.new_dataset)
+        self.hook = ExceptionHook(before_report=self.play.pause, parent=self)
+        self.hook.raised.connect(self._on_unexpected)
+        self.hook.install()
+        geometry = self.settings.geometry
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1200, 800)
+        self._on_env_changed()
+        self.statusBar().showMessage("Ready: press P to play, R to record", STATUS_MS)
+        self.play.setFocus()
+
+    # --- commands ---------------------------------------------------------------------------
+
+    def new_dataset(self) -> None:
+        """Ask where to create a dataset for the current env, then record into it."""
+        default = str(Path.home() / f"{self.state.env_id.replace('/', '_')}-demos")
+        path, _ = QFileDialog.getSaveFileName(self, "New dataset (a folder)", default)
+        if path and self.play.create_dataset(Path(path)):
+            self.settings.add_recent("dataset", Path(path))
+            self.play.set_recording(True)
+
+    def choose_dataset(self) -> None:
+        """Pick a dataset directory to open."""
+        path = QFileDialog.getExistingDirectory(self, "Open dataset")
+        if path:
+            self.open_dataset(Path(path))
+
+    def open_dataset(self, path: Path) -> bool:
+        """Select a dataset (a directory or an exported .hdf5); its env becomes the current one."""
+        try:
+            dataset = DemoDataset.open(path)
+        except DatasetError as exc:
+            self._error("Cannot open the dataset", str(exc))
+            return False
+        if dataset.env_id != self.state.env_id and dataset.env_id in CATALOG:
+            self.state.set_env_id(dataset.env_id)
+        self.state.set_dataset_path(path)
+        self.settings.add_recent("dataset", path)
+        count = len(dataset)
+        self.statusBar().showMessage(f"Dataset {path.name}: {count} episode"
+                                     f"{'' if count == 1 else 's'} of {dataset.env_id}", STATUS_MS)
+        return True
+
+    def choose_policy(self) -> None:
+        """Pick a policy checkpoint."""
+        path, _ = QFileDialog.getOpenFileName(self, "Open policy", "", "Policies (*.pt)")
+        if path:
+            self.open_policy(Path(path))
+
+    def open_policy(self, path: Path) -> bool:
+        """Select a policy file for the Watch and Compare tabs."""
+        if not path.is_file():
+            self._error("Cannot open the policy", f"{path}: no such file")
+            return False
+        self.state.set_policy_path(path)
+        self.settings.add_recent("policy", path)
+        self.statusBar().showMessage(f"Policy {path.name}", STATUS_MS)
+        return True
+
+    def open_other_env(self, env_id: str, map_path: Path) -> bool:
+        """Play any gymnasium id with a JSON control map (`env_id` may be empty)."""
+        try:
+            control_map = load_control_map(map_path)
+        except ControlMapError as exc:
+            self._error("Bad control map", str(exc))
+            return False
+        entry = control_map.entry
+        if env_id and env_id != entry.env_id:
+            self._error("Bad control map",
+                        f"{map_path}: env_id: the map is for {entry.env_id}, not {env_id}")
+            return False
+        self.play.add_custom_entry(entry)
+        self.state.set_env_id(entry.env_id)
+        return self.play.entry is not None and self.play.entry.env_id == entry.env_id
+
+    def edit_preferences(self) -> None:
+        """The Preferences dialog (operator name)."""
+        dialog = PreferencesDialog(self.settings.operator, self)
+        if dialog.exec():
+            self.settings.operator = dialog.operator.text()
+            self.statusBar().showMessage(f"Operator: {self.settings.operator or '(none)'}",
+                                         STATUS_MS)
+
+    # --- building ---------------------------------------------------------------------------
+
+    def _build_tabs(self) -> None:
+        for title, module_name, class_name in OTHER_VIEWS:
+            try:
+                module = importlib.import_module(module_name)
+                view = getattr(module, class_name)(self.state, parent=self)
+            except ModuleNotFoundError as exc:
+                if exc.name != module_name:
+                    raise
+                view = QLabel(f"The {title} view is not part of this build yet.")
+                view.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            # A scroll area, so that no view's minimum size can force the window's.
+            scroll = QScrollArea()
+            scroll.setWidget(view)
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QFrame.Shape.NoFrame)
+            self.tabs.addTab(scroll, title)
+            self.views[title] = view
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self._add(file_menu, "&New dataset…", "Ctrl+N", "Create a dataset to record into",
+                  self.new_dataset)
+        self._add(file_menu, "&Open dataset…", "Ctrl+O", "Open a dataset directory",
+                  self.choose_dataset)
+        self._add(file_menu, "Open &policy…", "Ctrl+Shift+O", "Open a policy checkpoint (.pt)",
+                  self.choose_policy)
+        self._recent_datasets = file_menu.addMenu("Recent datasets")
+        self._recent_datasets.aboutToShow.connect(
+            lambda: self._fill_recent(self._recent_datasets, "dataset", self.open_dataset))
+        self._recent_policies = file_menu.addMenu("Recent policies")
+        self._recent_policies.aboutToShow.connect(
+            lambda: self._fill_recent(self._recent_policies, "policy", self.open_policy))
+        file_menu.addSeparator()
+        self._add(file_menu, "P&references…", "Ctrl+,", "Operator name",
+                  self.edit_preferences)
+        self._add(file_menu, "&Quit", "Ctrl+Q", "Quit CloneLab", self.close)
+
+        env_menu = bar.addMenu("&Environment")
+        self._env_group = QActionGroup(self)
+        for env_id, entry in CATALOG.items():
+            action = env_menu.addAction(entry.title)
+            action.setCheckable(True)
+            action.setData(env_id)
+            action.setStatusTip(env_id)
+            self._env_group.addAction(action)
+        self._env_group.triggered.connect(lambda action: self._select_env(action.data()))
+        env_menu.addSeparator()
+        self._add(env_menu, "&Other environment…", "Ctrl+E",
+                  "Any gymnasium id with a JSON control map", self._ask_other_env)
+
+        a = self.play.actions
+        play_menu = bar.addMenu("&Play")
+        play_menu.addActions([a.pause, a.step, a.restart, a.record, a.wait_for_input])
+        speed_menu = play_menu.addMenu("&Speed")
+        speed_menu.addActions([a.slower, a.faster])
+        speed_menu.addSeparator()
+        speed_menu.addActions(a.speeds.actions())
+        play_menu.addSeparator()
+        play_menu.addActions([a.keep, a.discard, a.delete_last, a.retry])
+        play_menu.addSeparator()
+        play_menu.addAction(a.controls)
+
+        help_menu = bar.addMenu("&Help")
+        self._add(help_menu, "&Keyboard shortcuts", "F1", "Keys and shortcuts",
+                  lambda: show_info(self, "Keyboard shortcuts", shortcuts_text(a)))
+        self._add(help_menu, "&About CloneLab", "", "About",
+                  lambda: show_info(self, "About CloneLab",
+                                    "<b>CloneLab</b><p>Record human demonstrations of gymnasium "
+                                    "environments, clone them with behavioral cloning, and "
+                                    "watch where the clone goes wrong.</p>"))
+
+    def _build_toolbar(self) -> None:
+        bar = self.addToolBar("Play")
+        bar.setObjectName("playToolbar")
+        self.env_combo = QComboBox()
+        self.env_combo.setToolTip("The environment to play (Environment menu for others)")
+        self.env_combo.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        for env_id, entry in CATALOG.items():
+            self.env_combo.addItem(entry.title, env_id)
+        self.env_combo.activated.connect(
+            lambda index: self._select_env(self.env_combo.itemData(index)))
+        bar.addWidget(self.env_combo)
+        a = self.play.actions
+        bar.addSeparator()
+        bar.addActions([a.pause, a.step, a.record, a.wait_for_input])
+        speed = QToolButton()
+        speed.setToolTip("Playing speed (- and = change it)")
+        speed.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        speed_menu = QMenu(speed)
+        speed_menu.addActions(a.speeds.actions())
+        speed.setMenu(speed_menu)
+        speed.setText(f"Speed {a.speeds.checkedAction().text()}")
+        a.speeds.triggered.connect(lambda action: speed.setText(f"Speed {action.text()}"))
+        speed.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        bar.addWidget(speed)
+        bar.addSeparator()
+        bar.addActions([a.keep, a.discard, a.delete_last, a.controls])
+        for button in bar.findChildren(QToolButton):
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+
+    def _add(self, menu: QMenu, text: str, keys: str, tip: str, slot) -> QAction:
+        action = menu.addAction(text)
+        if keys:
+            action.setShortcut(keys)
+        action.setStatusTip(tip)
+        action.setToolTip(tip)
+        action.triggered.connect(slot)
+        return action
+
+    def _fill_recent(self, menu: QMenu, kind: str, open_path) -> None:
+        menu.clear()
+        paths = self.settings.recent(kind)
+        for path in paths:
+            menu.addAction(str(path)).triggered.connect(lambda _=False, p=path: open_path(p))
+        if not paths:
+            menu.addAction("(none)").setEnabled(False)
+
+    # --- reactions --------------------------------------------------------------------------
+
+    def _select_env(self, env_id: str) -> None:
+        self.state.set_env_id(env_id)
+        self.play.setFocus()
+
+    def _ask_other_env(self) -> None:
+        dialog = OtherEnvDialog(self)
+        if dialog.exec():
+            self.open_other_env(*dialog.choice())
+
+    def _on_env_changed(self, _: str = "") -> None:
+        # The state's env, not the signal's: a failed switch reverts it inside the emission.
+        env_id = self.state.env_id
+        index = self.env_combo.findData(env_id)
+        if index < 0:
+            self.env_combo.addItem(env_id, env_id)
+            index = self.env_combo.count() - 1
+        self.env_combo.setCurrentIndex(index)
+        for action in self._env_group.actions():
+            action.setChecked(action.data() == env_id)
+        self.setWindowTitle(f"CloneLab: {env_id}")
+
+    def _on_unexpected(self, summary: str) -> None:
+        self._error("Unexpected error",
+                    f"{summary}\n\nPlay is paused and the running episode is kept; press P to "
+                    "go on. Details are in the log.")
+
+    def _error(self, title: str, message: str) -> None:
+        self.statusBar().showMessage(f"{title}: {message.splitlines()[0]}", STATUS_MS)
+        show_error(self, title, message)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt's name
+        if any(_dropped_kind(Path(url.toLocalFile())) for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt's name
+        for url in event.mimeData().urls():
+            path = Path(url.toLocalFile())
+            kind = _dropped_kind(path)
+            if kind == "dataset":
+                self.open_dataset(path)
+            elif kind == "policy":
+                self.open_policy(path)
+            elif kind == "controls":
+                self.open_other_env("", path)
+        event.acceptProposedAction()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        unsaved = self.play.finish_recording()
+        if unsaved:
+            answer = QMessageBox.question(
+                self, "Unsaved episodes",
+                f"{unsaved} kept episode(s) could not be saved. Quit and lose them?")
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
+        for view in self.views.values():
+            if view is not self.play:
+                view.close()
+        self.play.shutdown()
+        self.settings.geometry = self.saveGeometry()
+        self.settings.sync()
+        self.hook.uninstall()
+        super().closeEvent(event)
+
+
+def _dropped_kind(path: Path) -> str | None:
+    if path.is_dir() or path.suffix.lower() in DATASET_SUFFIXES:
+        return "dataset"
+    if path.suffix.lower() in POLICY_SUFFIXES:
+        return "policy"
+    if path.suffix.lower() == ".json":
+        return "controls"
+    return None

@@ -1,0 +1,1 @@
+"""Imitation-failure tools: OOD scores, ensembles, diagnostics, subsets, DAgger, takeover."""

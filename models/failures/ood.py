@@ -1,0 +1,162 @@
+"""How far is a state from the demos? Out-of-distribution scores calibrated on held-out demos.
+
+A raw score (the distance to the nearest demo states, or an ensemble's disagreement) means
+nothing across envs: CartPole's distances are not LunarLander's. `calibrate` divides it by its
+q-quantile over demo states the scorer never saw, so with q = 0.95 a score above 1 reads "further
+from the demos than 95% of held-out demo states", in every env and for every scorer.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+
+from clonelab.models.data import TransitionsLike, observation_stats, split_rows
+from clonelab.models.policy import MIN_OBS_STD
+
+DEFAULT_QUANTILE = 0.95
+DEFAULT_HOLDOUT = 0.2
+# Query rows and reference rows per torch.cdist call: at most 1024 x 8192 distances at once.
+QUERY_CHUNK = 1024
+REFERENCE_CHUNK = 8192
+# Beyond this many demo states the reference set is a seeded random sample: distances to 20k
+# states cost 20k x D floats per query chunk, and more states barely move a nearest distance.
+MAX_REFERENCE = 20_000
+# A quantile of exactly 0 (an ensemble that agrees on every held-out state) would make every
+# score infinite or NaN; this floor keeps "any disagreement at all" a large, finite score.
+MIN_SCALE = 1e-6
+
+
+class StateScorer(Protocol):
+    """Anything that rates a batch of raw observations: larger means further from the demos."""
+
+    def raw_scores(self, observations: Any) -> np.ndarray:
+        """(B,) float64 scores for a (B, *obs_shape) batch."""
+        ...
+
+
+@dataclass(frozen=True, eq=False)
+class StateScale:
+    """Per-feature normalisation of flattened observations (images: pixels / 255)."""
+
+    mean: np.ndarray
+    std: np.ndarray
+
+    @classmethod
+    def fit(cls, observations: Any) -> StateScale:
+        """Statistics of demo states; uint8 images are scaled by 1/255 as the policy does."""
+        observations = np.asarray(observations)
+        features = math.prod(observations.shape[1:])
+        if observations.dtype == np.uint8:
+            return cls(np.zeros(features), np.full(features, 255.0))
+        mean, std = observation_stats(observations)
+        return cls(mean, np.where(std < MIN_OBS_STD, 1.0, std))
+
+    def normalize(self, observations: Any) -> torch.Tensor:
+        """(B, D) float32 normalised rows."""
+        flat = np.asarray(observations, dtype=np.float64).reshape(len(observations),
+                                                                  len(self.mean))
+        return torch.as_tensor((flat - self.mean) / self.std, dtype=torch.float32)
+
+    def distance(self, first: Any, second: Any) -> np.ndarray:
+        """Row-wise root-mean-square distance between two equally long batches, normalised."""
+        gap = self.normalize(first) - self.normalize(second)
+        return gap.pow(2).mean(dim=1).sqrt().numpy().astype(np.float64)
+
+
+class NearestNeighbourScorer:
+    """The RMS distance from a state to its k-th nearest demo state, in normalised space."""
+
+    def __init__(self, reference: Any, *, k: int = 1, scale: StateScale | None = None,
+                 seed: int = 0) -> None:
+        reference = np.asarray(reference)
+        if len(reference) < k:
+            raise ValueError(f"need at least k={k} demo states to measure distances, "
+                             f"got {len(reference)}")
+        if len(reference) > MAX_REFERENCE:
+            rows = np.random.default_rng(seed).choice(len(reference), MAX_REFERENCE,
+                                                      replace=False)
+            reference = reference[np.sort(rows)]
+        self.k = k
+        self.scale = scale if scale is not None else StateScale.fit(reference)
+        self._reference = self.scale.normalize(reference)
+
+    @torch.inference_mode()
+    def raw_scores(self, observations: Any) -> np.ndarray:
+        """(B,) distance to the k-th nearest reference state, divided by sqrt(D)."""
+        queries = self.scale.normalize(observations)
+        features = queries.shape[1]
+        scores = []
+        for start in range(0, len(queries), QUERY_CHUNK):
+            query = queries[start : start + QUERY_CHUNK]
+            nearest = torch.empty(len(query), 0)
+            for ref_start in range(0, len(self._reference), REFERENCE_CHUNK):
+                distances = torch.cdist(query, self._reference[ref_start:
+                                                               ref_start + REFERENCE_CHUNK])
+                candidates = torch.cat([nearest, distances], dim=1)
+                nearest = candidates.topk(min(self.k, candidates.shape[1]), dim=1,
+                                          largest=False).values
+            scores.append(nearest[:, self.k - 1])
+        if not scores:
+            return np.zeros(0)
+        return torch.cat(scores).double().numpy() / math.sqrt(features)
+
+
+@dataclass(frozen=True, eq=False)
+class CalibratedScore:
+    """A scorer divided by the q-quantile of its raw scores on held-out demo states.
+
+    Call it on a batch of observations; a score above 1 means further from the demos than the
+    `quantile` share of held-out demo states (so the natural threshold is 1 in every env).
+    """
+
+    scorer: StateScorer
+    scale: float
+    """The q-quantile of the raw scores of held-out demo states (at least MIN_SCALE)."""
+    quantile: float
+
+    def __call__(self, observations: Any) -> np.ndarray:
+        """(B,) calibrated scores for a (B, *obs_shape) batch."""
+        return self.scorer.raw_scores(observations) / self.scale
+
+    def score_one(self, observation: Any) -> float:
+        """The calibrated score of a single observation."""
+        return float(self(np.asarray(observation)[None])[0])
+
+
+def calibrate(scorer: StateScorer, held_out: Any, *,
+              quantile: float = DEFAULT_QUANTILE) -> CalibratedScore:
+    """Calibrate `scorer` on held-out demo states (states it was not fitted on)."""
+    if not 0.0 < quantile < 1.0:
+        raise ValueError(f"quantile must lie in (0, 1), such as 0.95, got {quantile!r}")
+    raw = scorer.raw_scores(held_out)
+    if len(raw) == 0:
+        raise ValueError("no held-out demo states to calibrate on; record more demos")
+    scale = max(float(np.quantile(raw, quantile)), MIN_SCALE)
+    return CalibratedScore(scorer, scale, quantile)
+
+
+def fit_ood(data: TransitionsLike, *, quantile: float = DEFAULT_QUANTILE,
+            holdout_fraction: float = DEFAULT_HOLDOUT, k: int = 1,
+            seed: int = 0) -> CalibratedScore:
+    """A nearest-neighbour OOD score for demo transitions (e.g. `dataset.transitions()`).
+
+    Whole episodes (`holdout_fraction` of them, seeded; the tail of a single episode) are held
+    out for calibration; the rest are the reference states.
+    """
+    if not 0.0 < holdout_fraction < 1.0:
+        raise ValueError(f"holdout_fraction must lie in (0, 1), got {holdout_fraction!r}")
+    observations = np.asarray(data.observations)
+    episode_ids = np.asarray(data.episode_ids)
+    if len(episode_ids) != len(observations):
+        raise ValueError(f"{len(observations)} observations need one episode id each, got "
+                         f"{len(episode_ids)}; pass transitions (dataset.transitions())")
+    split = split_rows(episode_ids, holdout_fraction, seed)
+    if len(split.val_rows) == 0:
+        raise ValueError("an OOD score needs at least two demo states (one to hold out)")
+    scorer = NearestNeighbourScorer(observations[split.train_rows], k=k, seed=seed)
+    return calibrate(scorer, observations[split.val_rows], quantile=quantile)

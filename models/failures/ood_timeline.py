@@ -1,0 +1,121 @@
+"""How far from the demos, and how unsure, the clone is at each step of an episode (Qt-free).
+
+The OOD score is `models.failures.ood.fit_ood` on the dataset's demo states, calibrated so that
+above 1
+reads "further from the demos than the held-out quantile of demo states". The uncertainty is
+the entropy of the action distribution (Discrete), the mean sigma (Box), or an ensemble's
+calibrated disagreement when one is at hand. The views run `clone_timeline` on a
+worker thread and draw the result with `app.watch.ood_plot.OodPlot`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from clonelab.models.agent import PolicyAgent
+from clonelab.models.failures.ood import CalibratedScore, fit_ood
+from clonelab.models.failures.takeover import Solo, play_episode
+from clonelab.models.policy import Policy
+from clonelab.recorder.catalog import make_env
+from clonelab.recorder.dataset import DemoDataset, EpisodeData
+from clonelab.recorder.session import PlaySession
+
+OOD_THRESHOLD = 1.0
+# Rows per forward pass when rating a trajectory (bounded memory for image observations).
+_CHUNK = 1024
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class OodTimeline:
+    """Per-step OOD score and policy uncertainty along one trajectory."""
+
+    ood: np.ndarray
+    """(T,) calibrated OOD score of each state (above `threshold`: out of distribution)."""
+    uncertainty: np.ndarray
+    """(T,) the policy's uncertainty in each state."""
+    uncertainty_name: str
+    """What `uncertainty` measures ("entropy", "sigma", "ensemble disagreement")."""
+    threshold: float = OOD_THRESHOLD
+
+    @property
+    def above(self) -> np.ndarray:
+        """Indices of the steps whose OOD score exceeds the threshold."""
+        return np.flatnonzero(self.ood > self.threshold)
+
+    @property
+    def first_ood(self) -> int | None:
+        """The first step out of the demos' distribution, or None if it never leaves."""
+        above = self.above
+        return int(above[0]) if len(above) else None
+
+
+def demo_ood(dataset: DemoDataset, *, seed: int = 0) -> CalibratedScore:
+    """The calibrated nearest-neighbour OOD score of a dataset's demo states."""
+    return fit_ood(dataset.transitions(), seed=seed)
+
+
+@torch.inference_mode()
+def policy_uncertainty(policy: Any, observations: Any) -> tuple[np.ndarray, str]:
+    """(T,) uncertainty of `policy` on each observation, and the name of the measure.
+
+    An `models.failures.ensemble.Ensemble`-like object (with `disagreement`) gives its disagreement;
+    a Discrete policy the entropy of its action distribution (nats); a Box policy its mean
+    sigma in env units.
+    """
+    observations = np.asarray(observations)
+    if hasattr(policy, "disagreement"):
+        return np.asarray(policy.disagreement(observations), float), "ensemble disagreement"
+    values = []
+    for start in range(0, len(observations), _CHUNK):
+        batch = policy.as_tensor(observations[start : start + _CHUNK])
+        if policy.spec.action_kind == "discrete":
+            probabilities = policy.action_probabilities(batch)
+            entropy = -(probabilities * probabilities.clamp_min(1e-12).log()).sum(dim=-1)
+            values.append(entropy.cpu())
+        else:
+            _mu, sigma = policy.action_gaussian(batch)
+            values.append(sigma.reshape(len(batch), -1).mean(dim=-1).cpu())
+    name = "entropy" if policy.spec.action_kind == "discrete" else "sigma"
+    if not values:
+        return np.zeros(0), name
+    return torch.cat(values).double().numpy(), name
+
+
+def score_states(policy: Any, ood: CalibratedScore, observations: Any) -> OodTimeline:
+    """The timeline of a trajectory's states (observations, T rows)."""
+    uncertainty, name = policy_uncertainty(policy, observations)
+    return OodTimeline(ood=np.asarray(ood(observations), float), uncertainty=uncertainty,
+                       uncertainty_name=name)
+
+
+def clone_rollout(policy: Policy, env_id: str, episode: EpisodeData, *,
+                  deterministic: bool = True) -> EpisodeData:
+    """The clone playing from the demo's reset seed and options, as long as the demo at most.
+
+    The same start and limit as the Compare view's right pane (`app.watch.export.demo_and_clone`).
+    """
+    if episode.seed is None:
+        raise ValueError("the episode has no reset seed, so the clone cannot replay its start")
+    env = make_env(env_id)
+    try:
+        session = PlaySession(env, env_id=env_id)
+        agent = PolicyAgent(policy, deterministic=deterministic, seed=episode.seed)
+        return play_episode(session, Solo(agent), seed=episode.seed,
+                            options=episode.options or None,
+                            max_steps=len(episode.actions)).episode
+    finally:
+        env.close()
+
+
+def clone_timeline(policy: Policy, dataset: DemoDataset, episode: EpisodeData, *,
+                   deterministic: bool = True, ood: CalibratedScore | None = None
+                   ) -> OodTimeline:
+    """Fit the OOD score on `dataset` (unless given), roll the clone out from the demo's
+    start and rate every state it visits."""
+    ood = demo_ood(dataset) if ood is None else ood
+    played = clone_rollout(policy, dataset.env_id, episode, deterministic=deterministic)
+    return score_states(policy, ood, played.observations)

@@ -1,0 +1,127 @@
+"""The Takeover tab's background work, Qt-free: commit the round's episodes, aggregate, retrain.
+
+The demos stay as recorded; takeover episodes go to a sibling dataset (`<demos>-takeover`) whole,
+with actor "human" at the intervention steps and "agent" elsewhere. Training reads every demo
+row plus only the human rows of the takeover episodes (the clone's own steps teach nothing).
+The app runs it on a worker thread, so the HDF5 commit and the training stay off the UI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from clonelab.models.data import split_rows
+from clonelab.models.failures.ensemble import (
+    Ensemble,
+    EnsembleConfig,
+    EnsembleProgress,
+    train_ensemble,
+)
+from clonelab.models.failures.ood import CalibratedScore
+from clonelab.models.failures.rounds import Risk, risk_scores
+from clonelab.models.failures.subsets import TransitionSet
+from clonelab.models.failures.takeover import intervention_flags
+from clonelab.models.training import CancelCheck, TrainConfig
+from clonelab.recorder.dataset import DemoDataset, EpisodeData
+
+log = logging.getLogger(__name__)
+
+TAKEOVER_TAG = "takeover"
+QUICK_TRAIN = TrainConfig(epochs=20, batch_size=64, hidden=(64, 64), device="cpu",
+                          log_every=50)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetrainConfig:
+    """How the clone is (re)trained between rounds."""
+
+    ensemble: EnsembleConfig = field(
+        default_factory=lambda: EnsembleConfig(members=3, train=QUICK_TRAIN))
+    """The ensemble that plays (its members' disagreement is one of the risk scores)."""
+    risk: Risk = "ood"
+    """What asks for help (see `models.failures.rounds.RoundsConfig.risk`)."""
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class Retrained:
+    """A freshly trained clone with its calibrated risk scores."""
+
+    ensemble: Ensemble
+    scores: tuple[CalibratedScore, ...]
+    labels: int
+    """Human-labelled rows the training saw (from every takeover episode so far)."""
+    rows: int
+    """Rows trained on (demos and human labels)."""
+
+
+def takeover_path(demos: Path) -> Path:
+    """Where the takeover episodes of a demo dataset go: a sibling `<name>-takeover`."""
+    demos = Path(demos)
+    return demos.with_name(f"{demos.stem}-takeover")
+
+
+def open_takeovers(demos: DemoDataset, path: Path) -> DemoDataset:
+    """The takeover dataset at `path`, created with the demos' env and spaces when absent."""
+    if path.exists():
+        return DemoDataset.open(path, env_id=demos.env_id)
+    return DemoDataset.create(path, env_id=demos.env_id,
+                              observation_space=demos.observation_space,
+                              action_space=demos.action_space)
+
+
+def human_rows(takeovers: DemoDataset) -> tuple[np.ndarray, np.ndarray]:
+    """Observations and actions of every step a human took in the takeover episodes."""
+    space = takeovers.observation_space
+    observations = [np.empty((0, *space.shape), space.dtype)]
+    actions = [np.empty((0, *takeovers.action_space.shape), takeovers.action_space.dtype)]
+    for episode_id in takeovers.episode_ids:
+        if not takeovers.episode_info(episode_id).actor_steps.get("human", 0):
+            continue
+        episode = takeovers.load_episode(episode_id)
+        flags = intervention_flags(episode)
+        observations.append(episode.observations[:-1][flags])
+        actions.append(np.asarray(episode.actions)[flags])
+    return np.concatenate(observations), np.concatenate(actions)
+
+
+def retrain(
+    config: RetrainConfig,
+    demos: DemoDataset,
+    takeovers: DemoDataset,
+    new_episodes: Sequence[EpisodeData] = (),
+    *,
+    tags: Sequence[str] = (TAKEOVER_TAG,),
+    first_scores: Sequence[CalibratedScore] = (),
+    cancel: CancelCheck | None = None,
+) -> Generator[EnsembleProgress, None, Retrained | None]:
+    """Commit `new_episodes` to `takeovers`, then train an ensemble on demos + human rows.
+
+    The risk scores are calibrated on demo episodes held out of training; with `first_scores`
+    (the first round's) their scales are kept, as `models.failures.rounds.help_rounds` does, so new
+    labels can only lower the scores. Returns None when cancelled.
+    """
+    for episode in new_episodes:
+        takeovers.append(episode, tags=tuple(tags))
+    demo_rows = TransitionSet.from_dataset(demos)
+    split = split_rows(demo_rows.episode_column, config.ensemble.holdout_fraction,
+                       config.ensemble.train.seed)
+    held_out = demo_rows.observations[split.val_rows]
+    data = demo_rows.take(split.train_rows)
+    observations, actions = human_rows(takeovers)
+    if len(actions):
+        data = data.with_rows(observations, actions, episode_id=data.next_episode_id())
+    trained = yield from train_ensemble(config.ensemble, data, held_out=held_out, cancel=cancel)
+    if trained.ensemble is None or trained.disagreement is None or trained.cancelled:
+        return None
+    scores = risk_scores(config.risk, trained.disagreement, data, held_out)
+    if first_scores:
+        scores = [CalibratedScore(score.scorer, first.scale, first.quantile)
+                  for score, first in zip(scores, first_scores, strict=True)]
+    log.info("retrained on %d rows (%d human labels)", len(data), len(actions))
+    return Retrained(ensemble=trained.ensemble, scores=tuple(scores), labels=len(actions),
+                     rows=len(data))

@@ -1,0 +1,72 @@
+"""The person in the Takeover tab: keyboard and gamepad, with Shift or a shoulder button held to
+take over (a `models.failures.takeover.Human`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from clonelab.recorder.gamepad import GamepadState
+from clonelab.recorder.human_source import HumanSource
+
+TAKEOVER_KEY = "shift"
+"""No catalog env binds Shift."""
+TAKEOVER_BUTTON = 5
+"""The right shoulder button (SDL's Xbox layout); no catalog env binds it."""
+
+
+class TakeoverHuman:
+    """Drives with the env's keys or pad (through `HumanSource`); wants control while the
+    takeover key or button is held. The takeover key is not bound, so it never changes the
+    action."""
+
+    def __init__(self, source: HumanSource) -> None:
+        self.source = source
+        self._key_held = False
+        self._pad_held = False
+
+    @property
+    def device(self) -> str:
+        """The device behind the last action ("keyboard" or "gamepad")."""
+        return self.source.device
+
+    @property
+    def holding(self) -> bool:
+        """Whether the takeover key or button is held now."""
+        return self._key_held or self._pad_held
+
+    def press(self, key: str) -> None:
+        """A key went down."""
+        self._key_held = self._key_held or key == TAKEOVER_KEY
+        self.source.press(key)
+
+    def release(self, key: str) -> None:
+        """A key came up."""
+        self._key_held = self._key_held and key != TAKEOVER_KEY
+        self.source.release(key)
+
+    def release_all(self) -> None:
+        """Forget held keys (focus lost)."""
+        self._key_held = False
+        self.source.release_all()
+
+    def set_gamepad_state(self, state: GamepadState | None) -> None:
+        """The latest pad reading (None: no pad)."""
+        buttons = state.buttons if state is not None else ()
+        self._pad_held = len(buttons) > TAKEOVER_BUTTON and bool(buttons[TAKEOVER_BUTTON])
+        self.source.set_gamepad_state(state)
+
+    def plays(self, key: str) -> bool:
+        """Whether the key drives the env or takes over (the view keeps such keys)."""
+        return key == TAKEOVER_KEY or self.source.binds(key)
+
+    def reset(self, seed: int | None = None) -> None:
+        """Held keys stay held across episodes."""
+        self.source.reset(seed)
+
+    def act(self, observation: Any) -> Any:
+        """The keyboard's or the pad's action."""
+        return self.source.act(observation)
+
+    def wants_control(self, observation: Any) -> bool:
+        """True while the takeover key or button is held."""
+        return self.holding
