@@ -26,7 +26,8 @@ from npz_demos import NpzDemos, write_demos
 
 import clonelab.models.training
 from clonelab.models.evaluation import evaluate
-from clonelab.models.training import TrainConfig, run_to_completion, train_bc
+from clonelab.models.training import TrainConfig, train_bc
+from clonelab.recorder.jobs import drain
 
 HERE = Path(__file__).resolve().parent
 ENV_ID = "CartPole-v1"
@@ -41,7 +42,7 @@ def identity_stats(observations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def score(demos: NpzDemos, seed: int, steps: int, eval_episodes: int) -> float:
     """Mean return of a clone trained with train_bc (all rows) on ``demos``."""
     config = TrainConfig(steps=steps, seed=seed, val_fraction=0.0, device="cpu")
-    result = run_to_completion(train_bc(config, demos))
+    result = drain(train_bc(config, demos))
     return evaluate(result.policy, ENV_ID, episodes=eval_episodes, seed=EVAL_SEED).return_mean
 
 

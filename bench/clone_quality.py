@@ -32,7 +32,8 @@ from export import collect
 from npz_demos import NpzDemos, write_demos
 
 from clonelab.models.evaluation import evaluate
-from clonelab.models.training import TrainConfig, run_to_completion, train_bc
+from clonelab.models.training import TrainConfig, train_bc
+from clonelab.recorder.jobs import drain
 
 HERE = Path(__file__).resolve().parent
 IMITATION_SCRIPT = HERE / "imitation_side" / "quality.py"
@@ -46,7 +47,7 @@ SIDES = ("clonelab", "clonelab_all_rows", "imitation", "imitation_defaults")
 def ours(demos: NpzDemos, config: TrainConfig, *, eval_episodes: int) -> dict[str, object]:
     """Train with train_bc and evaluate with models.evaluation.evaluate."""
     start = time.perf_counter()
-    result = run_to_completion(train_bc(config, demos))
+    result = drain(train_bc(config, demos))
     train_s = time.perf_counter() - start
     scores = evaluate(result.policy, demos.env_id, episodes=eval_episodes, seed=EVAL_SEED,
                       deterministic=True)

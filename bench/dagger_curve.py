@@ -23,7 +23,8 @@ from benchlib import machine, write_json
 from PIL import Image, ImageDraw, ImageFont
 
 from clonelab.models.failures.dagger import DaggerConfig, run_dagger
-from clonelab.models.training import TrainConfig, run_to_completion
+from clonelab.models.training import TrainConfig
+from clonelab.recorder.jobs import drain
 
 HERE = Path(__file__).resolve().parent
 DOCS = HERE.parent / "docs"
@@ -42,7 +43,7 @@ def run_seed(args: argparse.Namespace, seed: int) -> dict[str, Any]:
                           seed=seed, device="cpu", log_every=args.steps),
     )
     start = time.perf_counter()
-    result = run_to_completion(run_dagger(config))
+    result = drain(run_dagger(config))
     return result.summary() | {"seed": seed, "wall_s": time.perf_counter() - start}
 
 

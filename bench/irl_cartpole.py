@@ -25,9 +25,15 @@ from benchlib import machine, summary, write_json
 from clonelab.app.cli import main as clonelab
 from clonelab.models.checkpoint import load_policy
 from clonelab.models.evaluation import evaluate
-from clonelab.models.irl.adversarial import POLICY_FILE, AdversarialConfig, train_adversarial
+from clonelab.models.irl.adversarial import (
+    POLICY_FILE,
+    AdversarialConfig,
+    IRLProgress,
+    train_adversarial,
+)
 from clonelab.models.irl.heldout import collect_held_out, reward_correlation
 from clonelab.recorder.dataset import DemoDataset
+from clonelab.recorder.jobs import drain
 
 HERE = Path(__file__).resolve().parent
 ENV_ID = "CartPole-v1"
@@ -52,14 +58,9 @@ def run(method: str, seed: int, *, steps: int, eval_every: int, episodes: int,
     config = AdversarialConfig(method=method, steps=steps, seed=seed, log_every=eval_every,
                                checkpoint_every=eval_every)  # type: ignore[arg-type]
     checkpoints = workdir / f"run_{method}_{seed}"
-    generator = train_adversarial(config, dataset, checkpoint_dir=checkpoints)
     curve = []
-    while True:
-        try:
-            record = next(generator)
-        except StopIteration as stop:
-            result = stop.value
-            break
+
+    def score(record: IRLProgress) -> None:
         with torch.random.fork_rng(devices=[]):  # loading must not move PPO's random stream
             policy = load_policy(checkpoints / POLICY_FILE)
         scores = evaluate(policy, ENV_ID, episodes=eval_episodes, seed=EVAL_SEED)
@@ -67,6 +68,8 @@ def run(method: str, seed: int, *, steps: int, eval_every: int, episodes: int,
                       "eval_return": scores.return_mean, "train_return": record.true_return,
                       "disc_accuracy": record.disc_accuracy})
         print(json.dumps({"method": method, "seed": seed} | curve[-1]), flush=True)
+
+    result = drain(train_adversarial(config, dataset, checkpoint_dir=checkpoints), score)
     final = evaluate(result.policy, ENV_ID, episodes=eval_episodes, seed=EVAL_SEED)
     first = next((point for point in curve if point["eval_return"] >= TARGET), None)
     correlation = reward_correlation(result.reward, collect_held_out(ENV_ID, episodes=8))

@@ -28,7 +28,7 @@ from clonelab.models.irl.adversarial import AdversarialConfig, train_adversarial
 from clonelab.models.irl.heldout import collect_held_out, reward_correlation
 from clonelab.models.irl.reward import RewardModel
 from clonelab.models.irl.rl import train_on_reward
-from clonelab.models.training import run_to_completion
+from clonelab.recorder.jobs import drain
 
 HERE = Path(__file__).resolve().parent
 EVAL_SEED = 10_000
@@ -57,7 +57,7 @@ def main() -> None:
             for method in ("airl", "gail"):
                 config = AdversarialConfig(method=method, steps=args.irl_steps,  # type: ignore[arg-type]
                                            seed=seed)
-                rewards[method] = run_to_completion(train_adversarial(config, dataset)).reward
+                rewards[method] = drain(train_adversarial(config, dataset)).reward
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(seed)
                 untrained = RewardModel(rewards["airl"].spec)

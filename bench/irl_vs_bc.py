@@ -35,10 +35,11 @@ from PIL import Image, ImageDraw, ImageFont
 
 from clonelab.models.irl.adversarial import AdversarialConfig, train_adversarial
 from clonelab.models.irl.shift import Shift, evaluate_under_shift
-from clonelab.models.training import TrainConfig, run_to_completion, train_bc
+from clonelab.models.training import TrainConfig, train_bc
 from clonelab.recorder.catalog import make_env
 from clonelab.recorder.dataset import DemoDataset
 from clonelab.recorder.experts import make_expert
+from clonelab.recorder.jobs import drain
 
 HERE = Path(__file__).resolve().parent
 EVAL_SEED = 20_000
@@ -82,13 +83,13 @@ def train_agents(seed: int, *, episodes: int, demo_steps: int | None, irl_steps:
         dataset = first_steps(dataset, workdir / f"first_{seed}", demo_steps)
     agents: dict[str, object] = {"expert": make_expert(make_env(ENV_ID), seed=seed)}
     started = time.perf_counter()
-    agents["bc"] = run_to_completion(train_bc(TrainConfig(seed=seed, device="cpu"),
+    agents["bc"] = drain(train_bc(TrainConfig(seed=seed, device="cpu"),
                                               dataset)).policy
     print(f"seed {seed}: bc trained in {time.perf_counter() - started:.0f} s", flush=True)
     for method in ("airl", "gail"):
         config = AdversarialConfig(method=method, steps=irl_steps,  # type: ignore[arg-type]
                                    seed=seed)
-        result = run_to_completion(train_adversarial(config, dataset))  # type: ignore[arg-type]
+        result = drain(train_adversarial(config, dataset))  # type: ignore[arg-type]
         agents[method] = result.policy
         print(f"seed {seed}: {method} trained in {result.seconds:.0f} s", flush=True)
     return agents

@@ -23,7 +23,8 @@ from bare_loop import bare_loop_seconds
 from benchlib import machine, summary, write_json
 from npz_demos import NpzDemos
 
-from clonelab.models.training import TrainConfig, run_to_completion, train_bc
+from clonelab.models.training import TrainConfig, train_bc
+from clonelab.recorder.jobs import drain
 
 HERE = Path(__file__).resolve().parent
 IMITATION_SCRIPT = HERE / "imitation_side" / "throughput.py"
@@ -33,7 +34,7 @@ def ours(demos: NpzDemos, *, epochs: int, batch_size: int) -> dict[str, float]:
     """CloneLab's train_bc with validation off, timed from the call to the returned result."""
     config = TrainConfig(epochs=epochs, batch_size=batch_size, val_fraction=0.0, device="cpu")
     start = time.perf_counter()
-    result = run_to_completion(train_bc(config, demos))
+    result = drain(train_bc(config, demos))
     seconds = time.perf_counter() - start
     samples = epochs * len(demos.transitions().actions)
     return {"samples_per_s": samples / seconds, "own_samples_per_s": result.samples_per_s}

@@ -2,7 +2,7 @@
 
 The data is loaded once into tensors on the device; each batch is an index slice of a seeded
 random permutation (no DataLoader, no per-sample Python: measured faster here). The app runs
-the generator in a worker thread; the CLI drives it with `run_to_completion` or a loop.
+the generator in a worker thread; the CLI drives it with `recorder.jobs.drain`.
 """
 
 from __future__ import annotations
@@ -10,9 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-import threading
-import time
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +27,7 @@ from clonelab.models.data import (
 )
 from clonelab.models.device import DEVICE_NAMES, pick_device
 from clonelab.models.policy import DEFAULT_HIDDEN, Policy, PolicySpec
+from clonelab.recorder.jobs import CancelCheck, Stopwatch, cancel_check
 
 __all__ = [
     "DEFAULT_STEPS",
@@ -36,7 +35,6 @@ __all__ = [
     "TrainProgress",
     "TrainResult",
     "TrainingError",
-    "run_to_completion",
     "train_bc",
 ]
 
@@ -45,9 +43,6 @@ log = logging.getLogger(__name__)
 DEFAULT_STEPS = 5000
 # Rows per forward pass when scoring the validation set (bounded memory for image data).
 VAL_CHUNK = 2048
-
-CancelCheck = Callable[[], bool] | threading.Event
-
 
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
@@ -184,35 +179,6 @@ class TrainResult:
     """Episode ids held out (with one episode: that episode, whose tail was held out)."""
 
 
-def _cancel_check(cancel: CancelCheck | None) -> Callable[[], bool]:
-    if cancel is None:
-        return lambda: False
-    if isinstance(cancel, threading.Event):
-        return cancel.is_set
-    return cancel
-
-
-class _Stopwatch:
-    """Counts time inside the generator only; paused while the caller holds a record."""
-
-    def __init__(self) -> None:
-        self.total = 0.0
-        self._since: float | None = None
-
-    def start(self) -> None:
-        self._since = time.perf_counter()
-
-    def stop(self) -> None:
-        self.total = self.elapsed
-        self._since = None
-
-    @property
-    def elapsed(self) -> float:
-        """Seconds counted so far, including the running stretch."""
-        running = time.perf_counter() - self._since if self._since is not None else 0.0
-        return self.total + running
-
-
 @torch.no_grad()
 def _validate(
     policy: Policy,
@@ -249,14 +215,14 @@ def train_bc(
 ) -> Generator[TrainProgress, None, TrainResult]:
     """Train a BC policy on `dataset`, yielding a `TrainProgress` every `log_every` steps.
 
-    Returns (as StopIteration.value; see `run_to_completion`) a `TrainResult`. `cancel` is a
-    callable returning True, or a `threading.Event`, checked before every step; a cancelled
+    Returns (as StopIteration.value; `recorder.jobs.drain` runs it) a `TrainResult`. `cancel`
+    (a `CancelCheck`) is checked before every step; a cancelled
     run returns its policy so far with `cancelled=True`. Raises `TrainingError` for empty,
     misshapen or non-finite data and for a loss that turns NaN or infinite.
     """
-    clock, train_clock = _Stopwatch(), _Stopwatch()
+    clock, train_clock = Stopwatch(), Stopwatch()
     clock.start()
-    should_stop = _cancel_check(cancel)
+    should_stop = cancel_check(cancel)
     device = pick_device(config.device)
     spec = PolicySpec(
         env_id=dataset.env_id,
@@ -387,12 +353,3 @@ def _check_actions(spec: PolicySpec, actions: np.ndarray, env_id: str) -> None:
             f"dataset for {env_id}: actions have shape {actions.shape[1:]} per step but the "
             f"action space says {space.shape}"
         )
-
-
-def run_to_completion(generator: Generator[TrainProgress, None, TrainResult]) -> TrainResult:
-    """Drain a `train_bc` generator and return its `TrainResult`."""
-    while True:
-        try:
-            next(generator)
-        except StopIteration as stop:
-            return stop.value

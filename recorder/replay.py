@@ -17,6 +17,8 @@ from typing import Any, Protocol
 import gymnasium as gym
 import numpy as np
 
+from clonelab.recorder.jobs import drain
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_RTOL = 1e-5
@@ -190,20 +192,11 @@ def resimulate(
     )
 
 
-def run_to_end(generator: Generator[Any, None, Any]) -> Any:
-    """Drain a progress-yielding generator and return its return value."""
-    while True:
-        try:
-            next(generator)
-        except StopIteration as stop:
-            return stop.value
-
-
 def check_episode(
     env: gym.Env, episode: RecordedEpisode, *, render: bool = False, **tolerances: float
 ) -> ReplayResult:
     """Re-simulate `episode` in `env` to the end and return the comparison."""
-    return run_to_end(resimulate(env, episode, render=render, **tolerances))
+    return drain(resimulate(env, episode, render=render, **tolerances))
 
 
 class RecordedActions:

@@ -31,7 +31,8 @@ from clonelab.app.watch.compare_view import CompareView  # noqa: E402
 from clonelab.app.watch.watch_view import WatchView  # noqa: E402
 from clonelab.app.window.state import AppState  # noqa: E402
 from clonelab.models.checkpoint import save_policy  # noqa: E402
-from clonelab.models.training import TrainConfig, run_to_completion, train_bc  # noqa: E402
+from clonelab.models.training import TrainConfig, train_bc  # noqa: E402
+from clonelab.recorder.jobs import drain  # noqa: E402
 from tests.app.demo_data import expert_dataset, play_expert  # noqa: E402
 
 ENV_ID = "LunarLander-v3"
@@ -90,7 +91,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="clonelab-failures-"))
 
     demos = expert_dataset(work / "lander-demos", ENV_ID, seeds=(0, 1), max_steps=None)
-    result = run_to_completion(train_bc(TRAIN, demos))
+    result = drain(train_bc(TRAIN, demos))
     bc_path = save_policy(work / "bc.pt", result.policy, TRAIN,
                           dataset_fingerprint=result.dataset_fingerprint)
     print(f"demos: {len(demos)} episodes, {demos.total_steps} steps")

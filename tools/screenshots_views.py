@@ -29,7 +29,8 @@ from clonelab.app.watch.compare_view import CompareView  # noqa: E402
 from clonelab.app.watch.watch_view import WatchView  # noqa: E402
 from clonelab.app.window.state import AppState  # noqa: E402
 from clonelab.models.checkpoint import save_policy  # noqa: E402
-from clonelab.models.training import TrainConfig, run_to_completion, train_bc  # noqa: E402
+from clonelab.models.training import TrainConfig, train_bc  # noqa: E402
+from clonelab.recorder.jobs import drain  # noqa: E402
 from tests.app.demo_data import expert_dataset, play_expert  # noqa: E402
 
 ENV_ID = "CartPole-v1"
@@ -76,7 +77,7 @@ def main() -> int:
     for seed in (20, 21):
         demos.append(play_expert(ENV_ID, seed, noise=0.6, max_steps=200), tags=("noisy",))
     config = TrainConfig(steps=1500, hidden=(64, 64), log_every=50)
-    result = run_to_completion(train_bc(config, demos))
+    result = drain(train_bc(config, demos))
     policy_path = save_policy(work / "cartpole-clone.pt", result.policy, config,
                               dataset_fingerprint=result.dataset_fingerprint)
 

@@ -33,6 +33,7 @@ from clonelab.app.widgets.marker_slider import MarkerSlider
 from clonelab.app.widgets.message_line import MessageLine
 from clonelab.app.widgets.workers import GeneratorWorker
 from clonelab.recorder.catalog import make_env
+from clonelab.recorder.jobs import cancellable, relay
 from clonelab.recorder.replay import ReplayProgress, ReplayResult, resimulate
 
 log = logging.getLogger(__name__)
@@ -204,16 +205,8 @@ class EpisodeTimeline(QWidget):
             env = make_env(env_id, render_mode="rgb_array")
             try:
                 # Drive the generator here so the env is closed on every path.
-                gen = resimulate(env, episode)
-                while True:
-                    if cancel.is_set():
-                        return None
-                    try:
-                        progress = next(gen)
-                    except StopIteration as stop:
-                        return stop.value
-                    if progress.step % 25 == 0:
-                        yield progress
+                return (yield from relay(cancellable(resimulate(env, episode), cancel),
+                                         keep=lambda progress: progress.step % 25 == 0))
             finally:
                 env.close()
 

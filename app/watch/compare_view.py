@@ -53,6 +53,7 @@ from clonelab.models.checkpoint import load_policy
 from clonelab.models.failures.compare import ActionComparison, compare_on_demo
 from clonelab.recorder.catalog import get_entry
 from clonelab.recorder.dataset import DemoDataset
+from clonelab.recorder.jobs import cancellable
 from clonelab.recorder.sources import KeyboardSource
 
 log = logging.getLogger(__name__)
@@ -199,18 +200,10 @@ class CompareView(QWidget):
         def work(cancel: Any) -> Any:
             run = demo_and_clone(env_id, episode, policy, deterministic=deterministic)
             try:
-                frames = None
-                generator = render_run(run)
-                while frames is None:
-                    if cancel.is_set():
-                        return None
-                    try:
-                        yield next(generator)
-                    except StopIteration as stop:
-                        frames = stop.value
+                frames = yield from cancellable(render_run(run), cancel)
             finally:
                 close_run(run)
-            return write_video(path, frames, fps)
+            return None if frames is None else write_video(path, frames, fps)
 
         worker = GeneratorWorker(work, self)
         worker.progress.connect(lambda p: self.message.show_message(

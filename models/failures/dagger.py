@@ -24,16 +24,11 @@ from clonelab.models.evaluation import evaluate
 from clonelab.models.failures.subsets import TransitionSet
 from clonelab.models.failures.takeover import Decision, Solo, play_episode
 from clonelab.models.policy import Policy
-from clonelab.models.training import (
-    CancelCheck,
-    TrainConfig,
-    _cancel_check,
-    run_to_completion,
-    train_bc,
-)
+from clonelab.models.training import TrainConfig, train_bc
 from clonelab.recorder.catalog import make_env
 from clonelab.recorder.dataset import DemoDataset
 from clonelab.recorder.experts import make_expert
+from clonelab.recorder.jobs import CancelCheck, cancel_check, drain
 from clonelab.recorder.session import PlaySession
 from clonelab.recorder.sources import ActionSource
 
@@ -246,10 +241,11 @@ def run_dagger(config: DaggerConfig, *, record_to: DemoDataset | None = None,
     between iterations and inside training; a cancelled run returns the iterations it finished.
     """
     clock = time.perf_counter()
-    stop = _cancel_check(cancel)
+    stop = cancel_check(cancel)
     rng = np.random.default_rng(config.seed)
     env = make_env(config.env_id)
-    policy = bc_policy = None
+    policy: Policy | None = None
+    bc_policy: Policy | None = None
     history: list[DaggerProgress] = []
     data = TransitionSet.empty(config.env_id, env.observation_space, env.action_space)
     try:
@@ -263,14 +259,14 @@ def run_dagger(config: DaggerConfig, *, record_to: DemoDataset | None = None,
             mix = BetaMix(expert, agent, config.beta(iteration), rng)
             data, expert_share = _roll_out(session, mix, config, data, iteration=iteration,
                                            record_to=record_to)
-            trained = run_to_completion(train_bc(config.train, data, cancel=cancel))
+            trained = drain(train_bc(config.train, data, cancel=cancel))
             if trained.cancelled:
                 break
             policy = trained.policy
             scored = config.curve or iteration == config.iterations - 1
             bc_return = None
             if config.baseline and scored:
-                baseline = run_to_completion(train_bc(config.train, pool.first(len(data)),
+                baseline = drain(train_bc(config.train, pool.first(len(data)),
                                                       cancel=cancel))
                 if baseline.cancelled:
                     break

@@ -26,9 +26,11 @@ from clonelab.models.failures.ood import (
     CalibratedScore,
     calibrate,
 )
-from clonelab.models.failures.subsets import TransitionSet, relay
+from clonelab.models.failures.subsets import TransitionSet
 from clonelab.models.policy import Policy, PolicySpec
-from clonelab.models.training import CancelCheck, TrainConfig, TrainProgress, TrainResult, train_bc
+from clonelab.models.training import TrainConfig, TrainProgress, TrainResult, train_bc
+from clonelab.recorder.jobs import CancelCheck, relay
+from clonelab.recorder.schema import row_shape
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +85,7 @@ class Ensemble:
             else:
                 chunks.append(self.members[0].to_env_units(heads.mean(dim=0)))
         if not chunks:
-            return np.zeros((0, *self.spec.action_space.shape), self.spec.action_space.dtype)
+            return np.zeros((0, *row_shape(self.spec.action_space)), self.spec.action_space.dtype)
         return torch.cat(chunks).numpy().astype(self.spec.action_space.dtype, copy=False)
 
     def disagreement(self, observations: Any) -> np.ndarray:
@@ -182,12 +184,12 @@ def train_ensemble(config: EnsembleConfig, dataset: DatasetLike, *,
         rows = (rng.integers(0, len(training), len(training)) if config.bootstrap
                 else np.arange(len(training)))
         member_config = dataclasses.replace(config.train, seed=config.train.seed + member)
+
+        def progress(record: TrainProgress, member: int = member) -> EnsembleProgress:
+            return EnsembleProgress(member=member, members=config.members, train=record)
+
         result = yield from relay(
-            train_bc(member_config, training.take(np.sort(rows)), cancel=cancel),
-            lambda record, member=member: EnsembleProgress(member=member,
-                                                           members=config.members,
-                                                           train=record),
-        )
+            train_bc(member_config, training.take(np.sort(rows)), cancel=cancel), progress)
         if result.cancelled:
             break
         results.append(result)

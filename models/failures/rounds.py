@@ -30,9 +30,9 @@ from clonelab.models.failures.ensemble import (
 from clonelab.models.failures.ood import CalibratedScore, NearestNeighbourScorer, calibrate
 from clonelab.models.failures.subsets import TransitionSet
 from clonelab.models.failures.takeover import DEFAULT_AGREE_STEPS, AskForHelp, Human, play_episode
-from clonelab.models.training import CancelCheck, _cancel_check, run_to_completion
 from clonelab.recorder.catalog import make_env
 from clonelab.recorder.dataset import DemoDataset
+from clonelab.recorder.jobs import CancelCheck, cancel_check, drain
 from clonelab.recorder.session import PlaySession
 
 log = logging.getLogger(__name__)
@@ -180,7 +180,7 @@ def help_rounds(
     0, on demo episodes held out of all training; later rounds keep those scales. With
     `record_to`, every played episode is committed with tags "ask-for-help" and "round=<r>".
     """
-    stop = _cancel_check(cancel)
+    stop = cancel_check(cancel)
     split = split_demos(demos, config.ensemble)
     data = split.training
     env = make_env(demos.env_id)
@@ -193,7 +193,7 @@ def help_rounds(
         for round_index in range(config.rounds):
             if stop():
                 break
-            model = run_to_completion(train_round(config.ensemble, config.risk, data,
+            model = drain(train_round(config.ensemble, config.risk, data,
                                                   split.held_out, first=first, cancel=cancel))
             if model is None:
                 break

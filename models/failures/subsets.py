@@ -12,21 +12,19 @@ import hashlib
 import logging
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Literal, Protocol
 
 import gymnasium as gym
 import numpy as np
 
 from clonelab.models.data import DatasetLike
 from clonelab.models.evaluation import evaluate
-from clonelab.models.training import CancelCheck, TrainConfig, TrainProgress, train_bc
+from clonelab.models.training import TrainConfig, TrainProgress, train_bc
 from clonelab.recorder.dataset import EpisodeInfo, Transitions
+from clonelab.recorder.jobs import CancelCheck, relay
+from clonelab.recorder.schema import row_shape
 
 log = logging.getLogger(__name__)
-
-Item = TypeVar("Item")
-Wrapped = TypeVar("Wrapped")
-Result = TypeVar("Result")
 
 GroupBy = Literal["tag", "noise", "operator", "return"]
 GROUP_BY: tuple[GroupBy, ...] = ("tag", "noise", "operator", "return")
@@ -58,8 +56,8 @@ class TransitionSet:
               action_space: gym.Space) -> TransitionSet:
         """No rows yet, for the given spaces."""
         return cls(env_id=env_id, observation_space=observation_space, action_space=action_space,
-                   observations=np.empty((0, *observation_space.shape)),
-                   actions=np.empty((0, *action_space.shape)), episode_ids=np.empty(0))
+                   observations=np.empty((0, *row_shape(observation_space))),
+                   actions=np.empty((0, *row_shape(action_space))), episode_ids=np.empty(0))
 
     @classmethod
     def from_dataset(cls, dataset: DatasetLike,
@@ -121,21 +119,6 @@ class TransitionSet:
             chosen = np.flatnonzero(np.isin(self.episode_column, np.asarray(episode_ids)))
         return Transitions(observations=self.observations[chosen], actions=self.actions[chosen],
                            rewards=self.rewards[chosen], episode_ids=self.episode_column[chosen])
-
-
-def relay(generator: Generator[Item, None, Result],
-          wrap: Callable[[Item], Wrapped]) -> Generator[Wrapped, None, Result]:
-    """Re-yield a generator's records through `wrap` and return its result.
-
-    `result = yield from relay(train_bc(...), lambda record: Outer(..., train=record))` nests
-    one progress generator inside another.
-    """
-    while True:
-        try:
-            item = next(generator)
-        except StopIteration as stop:
-            return stop.value
-        yield wrap(item)
 
 
 class EpisodeCatalog(Protocol):
@@ -263,18 +246,18 @@ def compare_subsets(
     Yields every training record tagged with its subset; returns a `SubsetComparison` of the
     subsets done (all of them unless `cancel` stopped the run).
     """
-    groups = {label: tuple(ids) for label, ids in groups.items() if len(ids)}
-    if not groups:
+    subsets = {label: tuple(ids) for label, ids in groups.items() if len(ids)}
+    if not subsets:
         raise ValueError("no subset holds an episode; choose another grouping")
     outcomes = []
     cancelled = False
-    for index, (label, ids) in enumerate(groups.items()):
+    for index, (label, ids) in enumerate(subsets.items()):
         data = TransitionSet.from_dataset(dataset, ids)
-        result = yield from relay(
-            train_bc(config, data, cancel=cancel),
-            lambda record, index=index, label=label: SubsetProgress(
-                subset=index, subsets=len(groups), label=label, train=record),
-        )
+
+        def progress(record: TrainProgress, index: int = index, label: str = label) -> SubsetProgress:
+            return SubsetProgress(subset=index, subsets=len(subsets), label=label, train=record)
+
+        result = yield from relay(train_bc(config, data, cancel=cancel), progress)
         if result.cancelled:
             cancelled = True
             break

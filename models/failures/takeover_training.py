@@ -26,8 +26,10 @@ from clonelab.models.failures.ood import CalibratedScore
 from clonelab.models.failures.rounds import Risk, risk_scores
 from clonelab.models.failures.subsets import TransitionSet
 from clonelab.models.failures.takeover import intervention_flags
-from clonelab.models.training import CancelCheck, TrainConfig
+from clonelab.models.training import TrainConfig
 from clonelab.recorder.dataset import DemoDataset, EpisodeData
+from clonelab.recorder.jobs import CancelCheck
+from clonelab.recorder.schema import row_shape
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +79,8 @@ def open_takeovers(demos: DemoDataset, path: Path) -> DemoDataset:
 def human_rows(takeovers: DemoDataset) -> tuple[np.ndarray, np.ndarray]:
     """Observations and actions of every step a human took in the takeover episodes."""
     space = takeovers.observation_space
-    observations = [np.empty((0, *space.shape), space.dtype)]
-    actions = [np.empty((0, *takeovers.action_space.shape), takeovers.action_space.dtype)]
+    observations = [np.empty((0, *row_shape(space)), space.dtype)]
+    actions = [np.empty((0, *row_shape(takeovers.action_space)), takeovers.action_space.dtype)]
     for episode_id in takeovers.episode_ids:
         if not takeovers.episode_info(episode_id).actor_steps.get("human", 0):
             continue

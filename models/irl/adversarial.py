@@ -35,7 +35,8 @@ from clonelab.models.irl.reward import (
 )
 from clonelab.models.irl.rl import PPOConfig, PPOLearner, ppo_preset
 from clonelab.models.policy import Policy, observation_kind
-from clonelab.models.training import CancelCheck, TrainConfig, _cancel_check, _Stopwatch
+from clonelab.models.training import TrainConfig
+from clonelab.recorder.jobs import CancelCheck, Stopwatch, cancel_check
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +161,7 @@ def expert_transitions(dataset: Any) -> Transitions:
     return rows
 
 
-def _tensors(rows: Transitions) -> tuple[torch.Tensor, ...]:
+def _tensors(rows: Transitions) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     return (torch.as_tensor(rows.observations, dtype=torch.float32),
             torch.as_tensor(rows.actions),
             torch.as_tensor(rows.next_observations, dtype=torch.float32),
@@ -189,14 +190,14 @@ def train_adversarial(
     """Run AIRL or GAIL on `dataset` (a `DemoDataset` of a vector-observation env).
 
     Yields an `IRLProgress` every `config.log_every` env steps and returns an `IRLResult`
-    (StopIteration.value; `models.training.run_to_completion` drains it). `cancel` (a callable
+    (StopIteration.value; `recorder.jobs.drain` runs it). `cancel` (a callable
     or a `threading.Event`) is checked before every round; a cancelled run returns what it
     has with `cancelled=True`. With `checkpoint_dir`, `policy.pt` and `reward.pt` are written
     there every `config.checkpoint_every` env steps and at the end.
     """
-    clock = _Stopwatch()
+    clock = Stopwatch()
     clock.start()
-    should_stop = _cancel_check(cancel)
+    should_stop = cancel_check(cancel)
     expert = expert_transitions(dataset)
     env_id = dataset.env_id
     ppo_config = config.ppo or ppo_preset(env_id)

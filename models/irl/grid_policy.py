@@ -25,7 +25,8 @@ from clonelab.models.irl.tabular import (
     minigrid_state_reader,
 )
 from clonelab.models.policy import Policy
-from clonelab.models.training import TrainConfig, run_to_completion, train_bc
+from clonelab.models.training import TrainConfig, train_bc
+from clonelab.recorder.jobs import drain
 
 NAVIGATION = (MINIGRID_LEFT, MINIGRID_RIGHT, MINIGRID_FORWARD)
 
@@ -100,4 +101,4 @@ def distill_plan(env: gym.Env, mdp: TabularMDP, plan: Plan, *, seeds: Sequence[i
                           explore=explore, max_steps=4 * mdp.n_states, rng=rng)
     config = TrainConfig(steps=bc_steps, batch_size=64, seed=seed, device="cpu",
                          val_fraction=0.0, log_every=bc_steps)
-    return run_to_completion(train_bc(config, labels)).policy
+    return drain(train_bc(config, labels)).policy

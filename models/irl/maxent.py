@@ -24,7 +24,7 @@ import numpy as np
 
 from clonelab.models.irl import IRLError
 from clonelab.models.irl.tabular import Plan, TabularMDP, value_iteration
-from clonelab.models.training import CancelCheck, _cancel_check, _Stopwatch
+from clonelab.recorder.jobs import CancelCheck, Stopwatch, cancel_check
 
 log = logging.getLogger(__name__)
 
@@ -155,9 +155,9 @@ def train_maxent(
     `cancel` (a callable or a `threading.Event`) is checked before every iteration.
     """
     config = config or MaxEntConfig()
-    clock = _Stopwatch()
+    clock = Stopwatch()
     clock.start()
-    should_stop = _cancel_check(cancel)
+    should_stop = cancel_check(cancel)
     demos = [np.asarray(states, dtype=np.int64) for states in demos]
     _check_demos(mdp, demos)
     horizon = config.horizon or 2 * max(len(states) for states in demos)

@@ -17,7 +17,8 @@ from clonelab.app.watch.watch_view import WatchView
 from clonelab.app.window.state import AppState
 from clonelab.models.checkpoint import save_policy
 from clonelab.models.policy import Policy, PolicySpec
-from clonelab.models.training import TrainConfig, run_to_completion, train_bc
+from clonelab.models.training import TrainConfig, train_bc
+from clonelab.recorder.jobs import drain
 from tests.app.demo_data import expert_dataset, play_expert
 
 ENV_ID = "CartPole-v1"
@@ -35,7 +36,7 @@ def files(tmp_path_factory) -> dict[str, Path]:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        clone = run_to_completion(train_bc(config, dataset)).policy
+        clone = drain(train_bc(config, dataset)).policy
     finally:
         torch.set_num_threads(threads)
     spec = PolicySpec(env_id=ENV_ID, observation_space=dataset.observation_space,

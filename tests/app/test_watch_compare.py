@@ -18,8 +18,9 @@ from clonelab.app.window.state import AppState
 from clonelab.models.checkpoint import load_policy, save_policy
 from clonelab.models.failures.compare import compare_on_demo
 from clonelab.models.policy import Policy, PolicySpec
-from clonelab.models.training import TrainConfig, run_to_completion, train_bc
+from clonelab.models.training import TrainConfig, train_bc
 from clonelab.recorder.catalog import make_env
+from clonelab.recorder.jobs import drain
 from tests.app.demo_data import expert_dataset, play_expert
 
 ENV_ID = "CartPole-v1"
@@ -35,7 +36,7 @@ def files(tmp_path_factory) -> dict[str, Path]:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        result = run_to_completion(train_bc(config, ds))
+        result = drain(train_bc(config, ds))
     finally:
         torch.set_num_threads(threads)
     clone = save_policy(root / "clone.pt", result.policy, config)

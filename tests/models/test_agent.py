@@ -7,7 +7,8 @@ import pytest
 
 from clonelab.models.agent import PolicyAgent
 from clonelab.models.policy import Policy
-from clonelab.models.training import TrainConfig, run_to_completion, train_bc
+from clonelab.models.training import TrainConfig, train_bc
+from clonelab.recorder.jobs import drain
 from clonelab.recorder.sources import ActionSource
 from tests.models.fakes import FakeDataset
 
@@ -16,12 +17,12 @@ CONFIG = TrainConfig(steps=30, hidden=(32,), batch_size=64, device="cpu")
 
 @pytest.fixture(scope="module")
 def cartpole_policy(cartpole_demos: FakeDataset) -> Policy:
-    return run_to_completion(train_bc(CONFIG, cartpole_demos)).policy
+    return drain(train_bc(CONFIG, cartpole_demos)).policy
 
 
 @pytest.fixture(scope="module")
 def pendulum_policy(pendulum_demos: FakeDataset) -> Policy:
-    return run_to_completion(train_bc(CONFIG, pendulum_demos)).policy
+    return drain(train_bc(CONFIG, pendulum_demos)).policy
 
 
 def test_discrete_agent_returns_ints_matching_the_distribution(

@@ -20,7 +20,8 @@ from clonelab.models.checkpoint import (
     save_policy,
 )
 from clonelab.models.policy import Policy, PolicySpec
-from clonelab.models.training import TrainConfig, run_to_completion, train_bc
+from clonelab.models.training import TrainConfig, train_bc
+from clonelab.recorder.jobs import drain
 from tests.models.fakes import FakeDataset
 
 CONFIG = TrainConfig(steps=20, log_every=10, hidden=(32, 16), batch_size=64, device="cpu")
@@ -28,7 +29,7 @@ CONFIG = TrainConfig(steps=20, log_every=10, hidden=(32, 16), batch_size=64, dev
 
 @pytest.fixture(scope="module")
 def cartpole_file(tmp_path_factory: pytest.TempPathFactory, cartpole_demos: FakeDataset) -> Path:
-    result = run_to_completion(train_bc(CONFIG, cartpole_demos))
+    result = drain(train_bc(CONFIG, cartpole_demos))
     path = tmp_path_factory.mktemp("ckpt") / "cartpole.pt"
     save_policy(path, result.policy, CONFIG, dataset_fingerprint=result.dataset_fingerprint)
     return path
@@ -43,7 +44,7 @@ def untrained(obs: gym.Space, act: gym.Space, env_id: str) -> Policy:
 def test_a_trained_policy_round_trips_with_identical_actions(
     tmp_path: Path, cartpole_demos: FakeDataset
 ) -> None:
-    result = run_to_completion(train_bc(CONFIG, cartpole_demos))
+    result = drain(train_bc(CONFIG, cartpole_demos))
     path = save_policy(tmp_path / "p.pt", result.policy, CONFIG, dataset_fingerprint="abc")
     loaded = load_policy(path, env_id="CartPole-v1")
     observations = torch.as_tensor(cartpole_demos.transitions().observations)

@@ -12,11 +12,11 @@ import pytest
 from clonelab.app.cli import main
 from clonelab.models.checkpoint import load_policy
 from clonelab.models.failures.dagger import BetaMix, DaggerConfig, run_dagger
-from clonelab.models.failures.subsets import relay
-from clonelab.models.training import TrainConfig, run_to_completion
+from clonelab.models.training import TrainConfig
 from clonelab.recorder.catalog import make_env
 from clonelab.recorder.dataset import DemoDataset
 from clonelab.recorder.experts import make_expert
+from clonelab.recorder.jobs import drain
 from tests.models.scripted_demos import Fixed
 
 TINY = TrainConfig(steps=50, hidden=(16,), seed=0, device="cpu", log_every=50)
@@ -43,7 +43,7 @@ def test_dagger_beats_bc_at_equal_labels_with_a_weak_learner() -> None:
             train=TrainConfig(steps=1000, batch_size=128, hidden=(4,), seed=seed,
                               device="cpu", log_every=1000),
         )
-        result = run_to_completion(run_dagger(config))
+        result = drain(run_dagger(config))
         final = result.history[-1]
         dagger.append(final.dagger_return)
         bc.append(final.bc_return)
@@ -57,7 +57,7 @@ def test_dagger_records_expert_labels_and_who_acted(tmp_path: Path) -> None:
                                  observation_space=env.observation_space,
                                  action_space=env.action_space)
     records: list = []
-    result = run_to_completion(relay(run_dagger(_small(), record_to=dataset), records.append))
+    result = drain(run_dagger(_small(), record_to=dataset), records.append)
     assert [r.iteration for r in records] == [0, 1, 2]
     assert [r.beta for r in records] == [1.0, 0.5, 0.25]
     assert records[0].expert_share == 1.0 and records[2].expert_share < 1.0
@@ -97,7 +97,7 @@ def test_cancel_returns_the_iterations_done() -> None:
     generator = run_dagger(_small(iterations=4), cancel=stop)
     next(generator)
     stop.set()
-    result = run_to_completion(generator)
+    result = drain(generator)
     assert result.cancelled and len(result.history) == 1 and result.policy is not None
 
 

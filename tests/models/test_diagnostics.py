@@ -11,8 +11,9 @@ import pytest
 from clonelab.models.failures.diagnostics import action_agreement, compounding_error
 from clonelab.models.failures.subsets import TransitionSet
 from clonelab.models.policy import Policy
-from clonelab.models.training import TrainConfig, run_to_completion, train_bc
+from clonelab.models.training import TrainConfig, train_bc
 from clonelab.recorder.dataset import DemoDataset
+from clonelab.recorder.jobs import drain
 from tests.models.scripted_demos import expert_demos
 
 ENV_ID = "CartPole-v1"
@@ -27,7 +28,7 @@ def demos(tmp_path_factory: pytest.TempPathFactory) -> DemoDataset:
 
 def _clone(data: TransitionSet, steps: int) -> Policy:
     config = TrainConfig(steps=steps, hidden=(32, 32), seed=0, device="cpu", log_every=steps)
-    return run_to_completion(train_bc(config, data)).policy
+    return drain(train_bc(config, data)).policy
 
 
 @pytest.fixture(scope="module")

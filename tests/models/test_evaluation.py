@@ -9,8 +9,9 @@ import torch
 from clonelab.models.agent import PolicyAgent
 from clonelab.models.evaluation import MAX_PARALLEL_ENVS, evaluate
 from clonelab.models.policy import Policy
-from clonelab.models.training import TrainConfig, run_to_completion, train_bc
+from clonelab.models.training import TrainConfig, train_bc
 from clonelab.recorder.catalog import make_env
+from clonelab.recorder.jobs import drain
 from tests.models.fakes import FakeDataset
 
 
@@ -18,7 +19,7 @@ from tests.models.fakes import FakeDataset
 def half_trained(cartpole_demos: FakeDataset) -> Policy:
     """A CartPole clone after a few steps: its episodes end at different times."""
     config = TrainConfig(steps=15, hidden=(32, 32), batch_size=64, lr=3e-3, device="cpu")
-    return run_to_completion(train_bc(config, cartpole_demos)).policy
+    return drain(train_bc(config, cartpole_demos)).policy
 
 
 def play_one_by_one(policy: Policy, env_id: str, seeds: range) -> tuple[list[float], list[int]]:
@@ -63,7 +64,7 @@ def test_stochastic_evaluation_is_seeded(half_trained: Policy) -> None:
 
 def test_gaussian_policy_acts_within_the_bounds(pendulum_demos: FakeDataset) -> None:
     config = TrainConfig(steps=5, hidden=(16,), device="cpu")
-    policy = run_to_completion(train_bc(config, pendulum_demos)).policy
+    policy = drain(train_bc(config, pendulum_demos)).policy
     with torch.no_grad():
         policy.head.mu.weight.zero_()
         policy.head.mu.bias.fill_(5.0)  # mu far beyond the torque bound of 2

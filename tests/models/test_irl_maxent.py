@@ -29,9 +29,9 @@ from clonelab.models.irl.tabular import (
     shortest_steps,
     value_iteration,
 )
-from clonelab.models.training import run_to_completion
 from clonelab.recorder.catalog import make_env
 from clonelab.recorder.experts import make_expert
+from clonelab.recorder.jobs import drain
 from tests.models.demos import record_expert_dataset
 
 
@@ -52,7 +52,7 @@ def test_frozen_lake_reward_makes_the_demo_path_optimal(map_name: str) -> None:
     demos = frozen_lake_demos(env, mdp, episodes=1, seed=0)
     assert len(demos[0]) - 1 == shortest_steps(mdp, int(demos[0][0]))  # the helper's demo
 
-    result = run_to_completion(train_maxent(mdp, demos))
+    result = drain(train_maxent(mdp, demos))
 
     assert_shortest_paths_to_goal(mdp, result, {int(demos[0][0])})
     # The zero reward it starts from makes all actions equally good: that plan goes nowhere.
@@ -73,7 +73,7 @@ def test_minigrid_reward_gives_shortest_paths_from_every_demo_start() -> None:
     starts = {int(states[0]) for states in demos}
     assert len(starts) >= 5
 
-    result = run_to_completion(train_maxent(mdp, demos, MaxEntConfig(iterations=200)))
+    result = drain(train_maxent(mdp, demos, MaxEntConfig(iterations=200)))
 
     assert_shortest_paths_to_goal(mdp, result, starts)
     assert result.reward_grid.shape == (5, 5)
@@ -105,7 +105,7 @@ def test_progress_records_and_cancel() -> None:
     generator = train_maxent(mdp, demos, MaxEntConfig(iterations=50, log_every=5), cancel=stop)
     next(generator)
     stop.set()
-    cancelled = run_to_completion(generator)
+    cancelled = drain(generator)
     assert cancelled.cancelled and cancelled.metrics.iteration == 5
 
 
@@ -155,7 +155,7 @@ def test_slippery_frozen_lake_soft_policy_reaches_the_goal_as_often_as_the_demos
         policies = soft_policies(mdp, state_reward, horizon)
         return float(expected_visits(mdp, policies, start)[goal_states(mdp)].sum())
 
-    result = run_to_completion(train_maxent(mdp, demos, MaxEntConfig(horizon=horizon)))
+    result = drain(train_maxent(mdp, demos, MaxEntConfig(horizon=horizon)))
 
     assert 0.6 < demo_rate < 0.9
     assert abs(goal_probability(result.state_reward) - demo_rate) < 0.15

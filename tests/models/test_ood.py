@@ -14,8 +14,9 @@ from clonelab.models.failures.ood import NearestNeighbourScorer, StateScale, cal
 from clonelab.models.failures.subsets import TransitionSet
 from clonelab.models.failures.takeover import Solo, play_episode
 from clonelab.models.policy import Policy, PolicySpec
-from clonelab.models.training import TrainConfig, run_to_completion, train_bc
+from clonelab.models.training import TrainConfig, train_bc
 from clonelab.recorder.catalog import make_env
+from clonelab.recorder.jobs import drain
 from clonelab.recorder.session import PlaySession
 from tests.models.scripted_demos import expert_demos
 
@@ -43,7 +44,7 @@ def fresh_demo_states(tmp_path_factory: pytest.TempPathFactory) -> np.ndarray:
 def failing_clone_states(demos: TransitionSet) -> np.ndarray:
     """States a BC clone of two demos visits: it cannot swing up and spins instead."""
     few = demos.take(np.flatnonzero(demos.episode_column < 2))
-    policy = run_to_completion(train_bc(TrainConfig(steps=200, hidden=(32, 32), seed=0,
+    policy = drain(train_bc(TrainConfig(steps=200, hidden=(32, 32), seed=0,
                                                     device="cpu", log_every=200), few)).policy
     env = make_env(ENV_ID)
     session = PlaySession(env, env_id=ENV_ID)
@@ -172,6 +173,6 @@ def test_discrete_disagreement_is_mean_pairwise_total_variation() -> None:
 
 def test_ensemble_needs_held_out_states(demos: TransitionSet) -> None:
     with pytest.raises(ValueError, match="held-out"):
-        run_to_completion(train_ensemble(
+        drain(train_ensemble(
             EnsembleConfig(members=2, train=TrainConfig(steps=1, device="cpu")), demos,
             held_out=demos.observations[:0]))

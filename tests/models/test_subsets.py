@@ -13,10 +13,10 @@ from clonelab.models.failures.subsets import (
     TransitionSet,
     compare_subsets,
     group_episodes,
-    relay,
 )
-from clonelab.models.training import TrainConfig, run_to_completion
+from clonelab.models.training import TrainConfig
 from clonelab.recorder.dataset import DemoDataset
+from clonelab.recorder.jobs import drain
 from tests.models.scripted_demos import expert_demos
 
 ENV_ID = "CartPole-v1"
@@ -62,8 +62,8 @@ def test_group_by_operator_reads_each_episode(mixed: DemoDataset) -> None:
 def test_clones_of_clean_demos_beat_clones_of_noisy_ones(mixed: DemoDataset) -> None:
     config = TrainConfig(steps=300, hidden=(32, 32), seed=0, device="cpu", log_every=100)
     records = []
-    comparison = run_to_completion(relay(compare_subsets(
-        config, mixed, group_episodes(mixed, "noise"), eval_episodes=5), records.append))
+    comparison = drain(compare_subsets(
+        config, mixed, group_episodes(mixed, "noise"), eval_episodes=5), records.append)
     assert comparison.labels == ["noise=0", "noise=0.8"]
     assert [(r.subset, r.label) for r in records if r.train.step == 300] == [
         (0, "noise=0"), (1, "noise=0.8")]
@@ -80,16 +80,16 @@ def test_cancel_keeps_the_subsets_done(mixed: DemoDataset) -> None:
     config = TrainConfig(steps=50, hidden=(8,), device="cpu", log_every=10)
     records: list = []
     second_started = lambda: any(r.subset == 1 for r in records)  # noqa: E731
-    comparison = run_to_completion(relay(compare_subsets(
+    comparison = drain(compare_subsets(
         config, mixed, group_episodes(mixed, "noise"), eval_episodes=1,
-        cancel=second_started), records.append))
+        cancel=second_started), records.append)
     assert comparison.cancelled and comparison.labels == ["noise=0"]
     stopped = threading.Event()
     stopped.set()
-    assert run_to_completion(compare_subsets(config, mixed, {"all": mixed.episode_ids},
-                                             cancel=stopped)).outcomes == ()
+    assert drain(compare_subsets(config, mixed, {"all": mixed.episode_ids},
+                                 cancel=stopped)).outcomes == ()
     with pytest.raises(ValueError, match="no subset"):
-        run_to_completion(compare_subsets(config, mixed, {"empty": ()}))
+        drain(compare_subsets(config, mixed, {"empty": ()}))
 
 
 def test_transition_set_rows(tmp_path: Path, mixed: DemoDataset) -> None:

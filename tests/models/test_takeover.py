@@ -19,10 +19,11 @@ from clonelab.models.failures.takeover import (
     intervention_flags,
     play_episode,
 )
-from clonelab.models.training import TrainConfig, run_to_completion
+from clonelab.models.training import TrainConfig
 from clonelab.recorder.catalog import get_entry, make_env
 from clonelab.recorder.dataset import DemoDataset
 from clonelab.recorder.experts import make_expert
+from clonelab.recorder.jobs import drain
 from clonelab.recorder.session import PlaySession
 from clonelab.recorder.sources import KeyboardSource
 from tests.models.scripted_demos import Fixed, expert_demos
@@ -151,7 +152,7 @@ def test_ask_for_help_requests_fall_across_rounds(tmp_path: Path) -> None:
     played = DemoDataset.create(tmp_path / "played", env_id="CartPole-v1",
                                 observation_space=demos.observation_space,
                                 action_space=demos.action_space)
-    result = run_to_completion(help_rounds(
+    result = drain(help_rounds(
         config, demos, lambda env: ScriptedHuman(make_expert(env)), record_to=played))
     requests = [record.requests_per_episode for record in result.history]
     assert not result.cancelled and len(requests) == 3

@@ -15,9 +15,9 @@ from clonelab.models.training import (
     TrainingError,
     TrainProgress,
     TrainResult,
-    run_to_completion,
     train_bc,
 )
+from clonelab.recorder.jobs import drain
 from tests.models.fakes import FakeDataset
 
 SMALL = dict(hidden=(32, 32), batch_size=64, device="cpu")
@@ -25,12 +25,7 @@ SMALL = dict(hidden=(32, 32), batch_size=64, device="cpu")
 
 def collect(config: TrainConfig, dataset: FakeDataset) -> tuple[list[TrainProgress], TrainResult]:
     records: list[TrainProgress] = []
-    generator = train_bc(config, dataset)
-    while True:
-        try:
-            records.append(next(generator))
-        except StopIteration as stop:
-            return records, stop.value
+    return records, drain(train_bc(config, dataset), records.append)
 
 
 def test_progress_records_arrive_every_log_every_steps(cartpole_demos: FakeDataset) -> None:
@@ -52,7 +47,7 @@ def test_progress_records_arrive_every_log_every_steps(cartpole_demos: FakeDatas
 
 
 def test_discrete_bc_fits_the_expert(cartpole_demos: FakeDataset) -> None:
-    result = run_to_completion(
+    result = drain(
         train_bc(TrainConfig(steps=400, log_every=50, lr=3e-3, **SMALL), cartpole_demos)
     )
     first, last = result.history[0], result.metrics
@@ -62,7 +57,7 @@ def test_discrete_bc_fits_the_expert(cartpole_demos: FakeDataset) -> None:
 
 
 def test_gaussian_bc_fits_the_expert(pendulum_demos: FakeDataset) -> None:
-    result = run_to_completion(
+    result = drain(
         train_bc(TrainConfig(steps=400, log_every=100, lr=3e-3, **SMALL), pendulum_demos)
     )
     first, last = result.history[0], result.metrics
@@ -80,7 +75,7 @@ def test_tiny_dataset_is_overfit(cartpole_demos: FakeDataset) -> None:
         [type(cartpole_demos.episodes[0])(transitions.observations[:33],
                                           transitions.actions[keep], transitions.rewards[keep])],
     )
-    result = run_to_completion(train_bc(
+    result = drain(train_bc(
         TrainConfig(steps=300, log_every=300, val_fraction=0.0, lr=3e-3, **SMALL), tiny))
     assert result.metrics.train_loss < 0.05
     assert result.metrics.val_loss is None
@@ -90,7 +85,7 @@ def test_tiny_dataset_is_overfit(cartpole_demos: FakeDataset) -> None:
 
 def test_epochs_set_the_number_of_steps(cartpole_demos: FakeDataset) -> None:
     config = TrainConfig(epochs=2, log_every=1000, val_fraction=0.25, **SMALL)
-    result = run_to_completion(train_bc(config, cartpole_demos))
+    result = drain(train_bc(config, cartpole_demos))
     # 3 training episodes of 500 steps: ceil(1500 / 64) = 24 batches per epoch.
     assert result.metrics.step == 48
     assert result.metrics.epoch == pytest.approx(2.0, abs=0.05)
@@ -103,7 +98,7 @@ def test_a_callable_cancel_stops_within_one_step(cartpole_demos: FakeDataset) ->
         calls.append(1)
         return len(calls) > 7  # checked before each step: 7 steps run
 
-    result = run_to_completion(
+    result = drain(
         train_bc(TrainConfig(steps=1000, log_every=5, **SMALL), cartpole_demos, cancel=cancel)
     )
     assert result.cancelled
@@ -124,7 +119,7 @@ def test_an_event_cancels_after_the_record_that_set_it(cartpole_demos: FakeDatas
 
 
 def test_cancel_before_the_first_step(cartpole_demos: FakeDataset) -> None:
-    result = run_to_completion(
+    result = drain(
         train_bc(TrainConfig(steps=10, **SMALL), cartpole_demos, cancel=lambda: True)
     )
     assert result.cancelled and result.metrics.step == 0 and result.metrics.train_loss is None
@@ -132,13 +127,13 @@ def test_cancel_before_the_first_step(cartpole_demos: FakeDataset) -> None:
 
 def test_a_diverging_loss_stops_with_a_clear_error(cartpole_demos: FakeDataset) -> None:
     with pytest.raises(TrainingError, match=r"loss became (nan|inf).*lower the learning rate"):
-        run_to_completion(train_bc(TrainConfig(steps=50, lr=1e30, **SMALL), cartpole_demos))
+        drain(train_bc(TrainConfig(steps=50, lr=1e30, **SMALL), cartpole_demos))
 
 
 def test_the_same_seed_gives_the_same_weights(pendulum_demos: FakeDataset) -> None:
     def weights(seed: int) -> dict[str, torch.Tensor]:
         config = TrainConfig(steps=30, log_every=10, seed=seed, **SMALL)
-        return run_to_completion(train_bc(config, pendulum_demos)).policy.state_dict()
+        return drain(train_bc(config, pendulum_demos)).policy.state_dict()
 
     first, again, other = weights(1), weights(1), weights(2)
     assert all(torch.equal(first[key], again[key]) for key in first)
@@ -149,7 +144,7 @@ def test_training_leaves_the_global_torch_rng_alone(cartpole_demos: FakeDataset)
     torch.manual_seed(123)
     expected = torch.rand(3)
     torch.manual_seed(123)
-    run_to_completion(train_bc(TrainConfig(steps=3, **SMALL), cartpole_demos))
+    drain(train_bc(TrainConfig(steps=3, **SMALL), cartpole_demos))
     assert torch.equal(torch.rand(3), expected)
 
 
