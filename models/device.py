@@ -7,10 +7,9 @@ import os
 
 import torch
 
+from clonelab.recorder.configs import TORCH_DEVICES
+
 log = logging.getLogger(__name__)
-
-DEVICE_NAMES = ("auto", "cpu", "cuda", "mps")
-
 
 class DeviceError(ValueError):
     """The requested device does not exist on this machine."""
@@ -51,7 +50,7 @@ def pick_device(name: str = "auto") -> torch.device:
                 "device 'mps' requested but Apple MPS is not available; use device 'auto' or 'cpu'"
             )
         return torch.device("mps")
-    raise DeviceError(f"unknown device {name!r}; choose one of {', '.join(DEVICE_NAMES)}")
+    raise DeviceError(f"unknown device {name!r}; choose one of {', '.join(TORCH_DEVICES)}")
 
 
 def leave_a_core_free() -> int:

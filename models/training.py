@@ -25,8 +25,9 @@ from clonelab.models.data import (
     observation_stats,
     split_rows,
 )
-from clonelab.models.device import DEVICE_NAMES, pick_device
+from clonelab.models.device import pick_device
 from clonelab.models.policy import DEFAULT_HIDDEN, Policy, PolicySpec
+from clonelab.recorder.configs import TORCH_DEVICES
 from clonelab.recorder.jobs import CancelCheck, Stopwatch, cancel_check
 
 __all__ = [
@@ -61,14 +62,15 @@ class TrainConfig:
     lr: float = 1e-3
     """Adam learning rate."""
     hidden: tuple[int, ...] = DEFAULT_HIDDEN
-    """Hidden layer sizes of the MLP (after the convolutions for image observations)."""
+    """Hidden layer sizes of the MLP, one per layer: "64" is one layer, "256,256" two (after the
+    convolutions for image observations)."""
     weight_decay: float = 0.0
     """Adam's L2 penalty on the weights; 0 turns it off."""
     val_fraction: float = 0.1
     """Share of episodes held out for validation (of steps when there is only one episode)."""
     seed: int = 0
     """Seeds the weights, the validation split and the batch order."""
-    device: str = "auto"
+    device: str = dataclasses.field(default="auto", metadata={"choices": TORCH_DEVICES})
     """"auto" (CUDA, then MPS, else CPU), "cpu", "cuda" or "mps"."""
     log_every: int = 100
     """Steps between progress records (each one also scores the validation set)."""
@@ -102,8 +104,8 @@ class TrainConfig:
                              f"off), got {self.val_fraction!r}")
         if not _is_int(self.seed):
             raise ValueError(f"TrainConfig: seed must be a whole number, got {self.seed!r}")
-        if self.device not in DEVICE_NAMES:
-            raise ValueError(f"TrainConfig: device must be one of {', '.join(DEVICE_NAMES)}, "
+        if self.device not in TORCH_DEVICES:
+            raise ValueError(f"TrainConfig: device must be one of {', '.join(TORCH_DEVICES)}, "
                              f"got {self.device!r}")
 
     def total_steps(self, train_rows: int) -> int:

@@ -41,7 +41,7 @@ from clonelab.app.widgets.workers import GeneratorWorker
 from clonelab.app.window.errors import one_line
 from clonelab.app.window.state import AppState
 from clonelab.models.checkpoint import save_policy
-from clonelab.models.device import DEVICE_NAMES, pick_device
+from clonelab.models.device import pick_device
 from clonelab.models.evaluation import EvalResult, evaluate
 from clonelab.models.training import TrainConfig, TrainProgress, TrainResult, train_bc
 from clonelab.recorder.dataset import DemoDataset
@@ -108,7 +108,7 @@ class TrainPanel(QWidget):
         self.result: TrainResult | None = None
         self.evaluation: EvalResult | None = None
 
-        self.form = ConfigForm(TrainConfig, choices={"device": DEVICE_NAMES},
+        self.form = ConfigForm(TrainConfig,
                                labels={"lr": "Learning rate", "hidden": "Hidden layers"})
         self.form.editor("device").currentTextChanged.connect(self._show_device)
         self.device_label = MessageLine("deviceLabel")

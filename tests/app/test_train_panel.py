@@ -11,10 +11,11 @@ from PySide6.QtCore import QElapsedTimer, QTimer
 from PySide6.QtWidgets import QSpinBox
 
 from clonelab.app.train.train_panel import TrainPanel
-from clonelab.app.widgets.config_form import ConfigForm, ConfigFormError, field_docs
+from clonelab.app.widgets.config_form import ConfigForm, ConfigFormError
 from clonelab.app.window.state import AppState
 from clonelab.models.checkpoint import read_checkpoint_info
 from clonelab.models.training import TrainConfig
+from clonelab.recorder.configs import field_docs
 from clonelab.recorder.dataset import DemoDataset
 from clonelab.recorder.episode_selection import mean_return
 from tests.app.demo_data import expert_dataset, play_expert
