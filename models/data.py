@@ -20,19 +20,34 @@ class TrainingError(RuntimeError):
 class TransitionsLike(Protocol):
     """One row per step: observation s_t with the action a_t taken in it."""
 
-    observations: np.ndarray
-    actions: np.ndarray
-    rewards: np.ndarray
-    episode_ids: np.ndarray
+    # Read-only properties, so frozen dataclasses and property-only classes satisfy them too.
+    @property
+    def observations(self) -> np.ndarray: ...
+
+    @property
+    def actions(self) -> np.ndarray: ...
+
+    @property
+    def rewards(self) -> np.ndarray: ...
+
+    @property
+    def episode_ids(self) -> np.ndarray: ...
 
 
 class DatasetLike(Protocol):
     """The part of `recorder.dataset.DemoDataset` that training reads."""
 
-    env_id: str
-    observation_space: Any
-    action_space: Any
-    episode_ids: Sequence[int]
+    @property
+    def env_id(self) -> str: ...
+
+    @property
+    def observation_space(self) -> Any: ...
+
+    @property
+    def action_space(self) -> Any: ...
+
+    @property
+    def episode_ids(self) -> Sequence[int]: ...
 
     def fingerprint(self) -> str: ...
 

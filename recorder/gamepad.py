@@ -310,6 +310,7 @@ class GamepadReader:
         log.info("gamepad disconnected: %s", name)
         self._notify("disconnected", name, instance_id)
 
-    def _notify(self, kind: Literal["connected", "disconnected"], name: str, instance_id: int):
+    def _notify(self, kind: Literal["connected", "disconnected"], name: str,
+                instance_id: int) -> None:
         if self._on_hotplug is not None:
             self._on_hotplug(HotplugEvent(kind=kind, name=name, instance_id=instance_id))

@@ -73,9 +73,10 @@ class HumanSource:
         if keys:
             self._device = "keyboard"
             return self._keys.keymap.action(keys)
-        if self._pad_active():
+        pad, state = self.gamepad_map, self._pad_state
+        if pad is not None and state is not None and self._pad_active():
             self._device = "gamepad"
-            return self.gamepad_map.action(self._pad_state)
+            return pad.action(state)
         return self._keys.keymap.noop_action()
 
     def _active_keys(self) -> frozenset[str]:

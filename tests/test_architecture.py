@@ -76,3 +76,13 @@ def test_ruff_is_clean() -> None:
         cwd=ROOT, capture_output=True, text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_is_clean() -> None:
+    """mypy over clonelab.recorder and clonelab.models, with pyproject's [tool.mypy] settings."""
+    pytest.importorskip("mypy", reason="mypy is installed with the test extras")
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "typecheck.py")],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from clonelab.models.policy import Policy
+from clonelab.recorder.schema import row_shape
 
 # Rows per forward pass: bounded memory for long image episodes.
 CHUNK = 1024
@@ -99,7 +100,7 @@ def policy_actions(
         for start in range(0, len(observations), CHUNK)
     ]
     if not chunks:
-        return np.zeros((0, *policy.spec.action_space.shape), policy.spec.action_space.dtype)
+        return np.zeros((0, *row_shape(policy.spec.action_space)), policy.spec.action_space.dtype)
     return np.concatenate(chunks).astype(policy.spec.action_space.dtype, copy=False)
 
 

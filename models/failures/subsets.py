@@ -254,7 +254,8 @@ def compare_subsets(
     for index, (label, ids) in enumerate(subsets.items()):
         data = TransitionSet.from_dataset(dataset, ids)
 
-        def progress(record: TrainProgress, index: int = index, label: str = label) -> SubsetProgress:
+        def progress(record: TrainProgress, index: int = index,
+                     label: str = label) -> SubsetProgress:
             return SubsetProgress(subset=index, subsets=len(subsets), label=label, train=record)
 
         result = yield from relay(train_bc(config, data, cancel=cancel), progress)

@@ -23,6 +23,7 @@ import numpy as np
 
 from clonelab.models.failures.compare import DEFAULT_TOLERANCE, compare_actions
 from clonelab.recorder.episode import EpisodeData
+from clonelab.recorder.schema import row_shape
 from clonelab.recorder.session import PlaySession
 from clonelab.recorder.sources import ActionSource, KeyboardSource
 
@@ -288,7 +289,7 @@ def play_episode(session: PlaySession, controller: Controller, *, seed: int,
     return ControlledEpisode(
         episode=episode,
         labels=np.asarray(labels).astype(space.dtype, copy=False).reshape(
-            len(labels), *space.shape),
+            len(labels), *row_shape(space)),
         interventions=np.asarray(interventions, dtype=bool),
         requests=requests,
     )

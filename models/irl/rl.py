@@ -30,8 +30,9 @@ from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper, VecNormalize
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvStepReturn
 from torch import nn
 
+from clonelab.models.heads import CategoricalHead
 from clonelab.models.irl.reward import RewardModel, Transitions
-from clonelab.models.policy import Policy, PolicySpec
+from clonelab.models.policy import Policy, PolicySpec, UnsupportedSpaceError
 
 log = logging.getLogger(__name__)
 
@@ -219,8 +220,14 @@ class PPOLearner:
         if config.normalize_reward:
             self.venv = VecNormalize(self.venv, norm_obs=False, norm_reward=True,
                                      gamma=config.gamma)
-        self.spec = PolicySpec(env_id=env_id, observation_space=venv.observation_space,
-                               action_space=venv.action_space, hidden=config.hidden)
+        observations, actions = venv.observation_space, venv.action_space
+        if not (isinstance(observations, gym.spaces.Box)
+                and isinstance(actions, gym.spaces.Discrete | gym.spaces.Box)):
+            raise UnsupportedSpaceError(
+                f"{env_id}: PPO here takes a Box observation space and a Discrete or Box action "
+                f"space, not {observations} and {actions}")
+        self.spec = PolicySpec(env_id=env_id, observation_space=observations,
+                               action_space=actions, hidden=config.hidden)
         # A Policy first: it applies CloneLab's rule for near-constant features to the stats.
         self._template = Policy(self.spec)
         self._template.set_observation_stats(obs_mean, obs_std)
@@ -290,13 +297,15 @@ def policy_from_ppo(ppo: PPO, spec: PolicySpec, template: Policy) -> Policy:
         policy = Policy(spec)
     policy.load_state_dict(template.state_dict())
     sb3 = ppo.policy
-    ours = [m for m in policy.torso.layers if isinstance(m, nn.Linear)]
-    theirs = [m for m in sb3.mlp_extractor.policy_net if isinstance(m, nn.Linear)]
+    actor, action_net = sb3.mlp_extractor.policy_net, sb3.action_net
+    # SB3 sets these as plain module attributes, which torch's types read as Tensor | Module.
+    assert isinstance(actor, nn.Module) and isinstance(action_net, nn.Linear)
+    ours = [m for m in policy.torso.modules() if isinstance(m, nn.Linear)]
+    theirs = [m for m in actor.modules() if isinstance(m, nn.Linear)]
     for target, source in zip(ours, theirs, strict=True):
         target.weight.copy_(source.weight)
         target.bias.copy_(source.bias)
-    action_net = sb3.action_net
-    if spec.action_kind == "discrete":
+    if isinstance(policy.head, CategoricalHead):
         policy.head.logits.weight.copy_(action_net.weight)
         policy.head.logits.bias.copy_(action_net.bias)
     else:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -143,7 +143,6 @@ def minigrid_mdp(env: gym.Env) -> TabularMDP:
     room = env.unwrapped
     if not isinstance(room, MiniGridEnv):
         raise IRLError(f"{env.spec.id if env.spec else env}: not a MiniGrid env")
-    room = cast(MiniGridEnv, room)
     width, height = room.grid.width, room.grid.height
     kinds: dict[tuple[int, int], str] = {}
     for y in range(height):
