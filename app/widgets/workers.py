@@ -1,9 +1,10 @@
-"""Background work on a QThread from a Qt-free generator (training, evaluation, dataset commits).
+"""The engine under `JobRunner`: one run of a Qt-free job on a QThread, reported through signals.
 
 The work is a *factory*: a callable that receives a `threading.Event` (set when the user cancels)
 and returns either a generator, which yields progress records and returns the result (as
 `models.training.train_bc` does), or a plain result for one-shot work such as a dataset commit.
 The worker only emits signals; it never touches widgets, so the views stay on the UI thread.
+Views do not make workers themselves: they own a `app.widgets.job_runner.JobRunner`.
 """
 
 from __future__ import annotations
@@ -41,14 +42,19 @@ class GeneratorWorker(QObject):
     """Runs `factory(cancel_event)` on a QThread and reports through signals.
 
     `progress(object)` for each yielded record, `finished(object)` with the generator's return
-    value, `failed(str)` with a one-line message, `cancelled()` when `cancel()` stopped the work.
-    Exactly one of finished, failed, cancelled is emitted per run.
+    value, `failed(str)` with a one-line message, `cancelled(object)` when `cancel()` stopped the
+    work, with what the work returned once it saw the cancel (a job's partial result; None when
+    it had to be closed). Exactly one of finished, failed, cancelled is emitted per run.
+
+    On cancel a generator is resumed once more, so a job that checks its cancel between records
+    (`train_bc`, `run_dagger`, `train_adversarial`) returns what it has; one that yields again
+    instead is closed there.
     """
 
     progress = Signal(object)
     finished = Signal(object)
     failed = Signal(str)
-    cancelled = Signal()
+    cancelled = Signal(object)
 
     def __init__(self, factory: WorkFactory, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -98,7 +104,7 @@ class GeneratorWorker(QObject):
             self._report("failed", one_line(exc))
             return
         if self._cancel.is_set():
-            self._report("cancelled")
+            self._report("cancelled", result)
         else:
             self._report("finished", result)
 
@@ -109,12 +115,16 @@ class GeneratorWorker(QObject):
             log.debug("work ended (%s) after its owner was deleted", signal)
 
     def _iterate(self, work: Generator) -> Any:
+        resumed_after_cancel = False
         while True:
             if self._cancel.is_set():
-                work.close()
-                return None
+                if resumed_after_cancel:  # it ignored the cancel: stop it here
+                    work.close()
+                    return None
+                resumed_after_cancel = True
             try:
                 record = next(work)
             except StopIteration as stop:
                 return stop.value
-            self._report("progress", record)
+            if not self._cancel.is_set():
+                self._report("progress", record)

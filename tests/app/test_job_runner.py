@@ -1,0 +1,179 @@
+"""JobRunner: one job at a time, only the current job's signals; JobControls follows it."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from clonelab.app.widgets.job_controls import JobControls
+from clonelab.app.widgets.job_runner import JobRunner
+
+
+def counting(n: int):
+    def factory(cancel: threading.Event):
+        def work():
+            yield from range(n)
+            return f"done after {n}"
+
+        return work()
+
+    return factory
+
+
+def patient(steps: list[int], started: threading.Event):
+    """A job like run_dagger: checks its cancel between records and returns what it has."""
+
+    def factory(cancel: threading.Event):
+        def work():
+            for i in range(10_000):
+                if cancel.is_set():
+                    return {"cancelled": True, "steps": list(steps)}
+                started.set()
+                steps.append(i)
+                time.sleep(0.01)
+                yield i
+            return {"cancelled": False, "steps": list(steps)}
+
+        return work()
+
+    return factory
+
+
+def test_progress_then_finished_and_busy_follows(qtbot):
+    runner = JobRunner()
+    seen: list[int] = []
+    busy: list[bool] = []
+    runner.progress.connect(seen.append)
+    runner.busy_changed.connect(busy.append)
+    with qtbot.waitSignal(runner.finished, timeout=5000) as finished:
+        assert runner.start(counting(4), tag="count")
+        assert runner.busy
+    assert finished.args == ["done after 4"]
+    assert seen == [0, 1, 2, 3]
+    assert busy == [True, False] and not runner.busy
+    assert runner.tag == "count"
+
+
+def test_a_second_start_is_refused_while_busy(qtbot):
+    runner = JobRunner()
+    release = threading.Event()
+    assert runner.start(lambda cancel: release.wait(5) and "first")
+    assert runner.start(lambda cancel: "second") is False
+    with qtbot.waitSignal(runner.finished, timeout=5000) as finished:
+        release.set()
+    assert finished.args == ["first"]
+
+
+def test_cancel_delivers_the_partial_result_and_never_finished(qtbot):
+    runner = JobRunner()
+    started = threading.Event()
+    steps: list[int] = []
+    finished: list[object] = []
+    runner.finished.connect(finished.append)
+    runner.start(patient(steps, started))
+    assert started.wait(5)
+    with qtbot.waitSignal(runner.cancelled, timeout=2000) as cancelled:
+        runner.cancel()
+    partial = cancelled.args[0]
+    assert partial["cancelled"] is True and partial["steps"] == steps and steps
+    assert finished == [] and not runner.busy
+    qtbot.wait(100)
+    assert finished == []
+
+
+def test_a_job_that_ignores_cancel_is_closed_with_no_partial_result(qtbot):
+    runner = JobRunner()
+    started = threading.Event()
+
+    def stubborn(cancel):
+        def work():
+            while True:
+                started.set()
+                time.sleep(0.01)
+                yield None
+
+        return work()
+
+    runner.start(stubborn)
+    assert started.wait(5)
+    with qtbot.waitSignal(runner.cancelled, timeout=2000) as cancelled:
+        runner.cancel()
+    assert cancelled.args == [None]
+
+
+def test_a_replaced_job_s_result_is_dropped(qtbot):
+    runner = JobRunner()
+    release = threading.Event()
+    results: list[object] = []
+    cancels: list[object] = []
+    runner.finished.connect(results.append)
+    runner.cancelled.connect(cancels.append)
+    runner.start(lambda cancel: release.wait(5) and "stale", tag=1)
+    with qtbot.waitSignal(runner.finished, timeout=5000):
+        assert runner.start(lambda cancel: "fresh", tag=2, replace=True)
+    release.set()
+    assert runner.shutdown(5000)
+    qtbot.wait(100)
+    assert results == ["fresh"] and cancels == [] and runner.tag == 2
+
+
+def test_shutdown_waits_for_the_thread_and_nothing_arrives_after(qtbot):
+    runner = JobRunner()
+    started = threading.Event()
+    ended = threading.Event()
+    delivered: list[object] = []
+
+    def slow(cancel):
+        started.set()
+        cancel.wait(5)
+        time.sleep(0.2)  # winding down takes a while: shutdown must wait for it
+        ended.set()
+        return "late"
+
+    for signal in (runner.finished, runner.cancelled, runner.failed):
+        signal.connect(delivered.append)
+    runner.start(slow)
+    assert started.wait(5)
+    assert runner.shutdown(5000) is True
+    assert ended.is_set() and not runner.busy
+    qtbot.wait(100)
+    assert delivered == []
+
+
+def test_failure_is_delivered_as_one_line(qtbot):
+    runner = JobRunner()
+
+    def broken(cancel):
+        raise ValueError("no episodes\nmore")
+
+    with qtbot.waitSignal(runner.failed, timeout=5000) as failed:
+        runner.start(broken)
+    assert failed.args == ["ValueError: no episodes"] and not runner.busy
+
+
+def test_controls_follow_the_runner(qtbot):
+    runner = JobRunner()
+    controls = JobControls(runner, "Run", message_name="testMessage")
+    qtbot.addWidget(controls)
+    assert controls.run_button.isEnabled() and not controls.cancel_button.isEnabled()
+    started = threading.Event()
+    runner.start(patient([], started))
+    assert started.wait(5)
+    assert not controls.run_button.isEnabled() and controls.cancel_button.isEnabled()
+    assert controls.progress_bar.maximum() == 0  # indeterminate until a total is known
+    controls.set_progress(3, 10)
+    assert (controls.progress_bar.value(), controls.progress_bar.maximum()) == (3, 10)
+    with qtbot.waitSignal(runner.cancelled, timeout=2000):
+        controls.cancel_button.click()
+        assert controls.status.text() == "Cancelling..."
+        assert not controls.cancel_button.isEnabled()
+    assert controls.status.text() == "Cancelled."
+    assert controls.run_button.isEnabled() and not controls.cancel_button.isEnabled()
+    with qtbot.waitSignal(runner.failed, timeout=5000):
+        runner.start(lambda cancel: 1 / 0)
+    assert controls.message.text() == "ZeroDivisionError: division by zero"
+    assert controls.status.text() == "" and controls.run_button.isEnabled()
+    with qtbot.waitSignal(runner.finished, timeout=5000):
+        runner.start(lambda cancel: "ok")
+    assert controls.status.text() == "Done."
+    assert controls.progress_bar.value() == controls.progress_bar.maximum()
