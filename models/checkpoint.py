@@ -7,7 +7,6 @@ documented in docs/checkpoint-format.md.
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import logging
 import os
@@ -22,7 +21,7 @@ import torch
 
 from clonelab.models.policy import Policy, PolicySpec
 from clonelab.models.training import TrainConfig
-from clonelab.recorder.schema import space_from_json, space_to_json
+from clonelab.recorder.schema import app_version, space_from_json, space_to_json
 
 log = logging.getLogger(__name__)
 
@@ -64,13 +63,6 @@ class CheckpointInfo:
     dataset_fingerprint: str
     clonelab_version: str
     created: str
-
-
-def _clonelab_version() -> str:
-    try:
-        return importlib.metadata.version("clonelab")
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
 
 
 def write_weights_file(
@@ -149,7 +141,7 @@ def save_policy(
         {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
-            "clonelab_version": _clonelab_version(),
+            "clonelab_version": app_version(),
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "env_id": spec.env_id,
             "observation_space": json.loads(space_to_json(spec.observation_space)),

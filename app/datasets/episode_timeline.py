@@ -182,10 +182,6 @@ class EpisodeTimeline(QWidget):
         """The first step the re-simulation did not reproduce, or None."""
         return None if self._replay is None else self._replay.first_mismatch
 
-    def replay_running(self) -> bool:
-        """Whether a re-simulation is still running."""
-        return self._worker is not None and self._worker.is_running()
-
     def shutdown(self) -> None:
         """Stop background work (before the widget goes away)."""
         self._play_timer.stop()

@@ -36,11 +36,6 @@ class GamepadPoller(QObject):
         self._timer.setInterval(POLL_INTERVAL_MS)
         self._timer.timeout.connect(self.poll)
 
-    @property
-    def pad_name(self) -> str | None:
-        """The connected pad's name, or None."""
-        return None if self._reader is None else self._reader.name
-
     def start(self) -> bool:
         """Open the reader and start polling; False (and `unavailable`) when SDL fails."""
         if self._reader is None:

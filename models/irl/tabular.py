@@ -71,11 +71,6 @@ class TabularMDP:
         features[np.flatnonzero(inside), index] = 1.0
         return features
 
-    def reward_of_states(self, cell_reward: np.ndarray) -> np.ndarray:
-        """(S,) state rewards from a (height, width) reward grid (the exit state gets 0)."""
-        flat = np.nan_to_num(np.asarray(cell_reward, dtype=np.float64).reshape(-1))
-        return self.features @ flat
-
     def reward_grid(self, weights: np.ndarray) -> np.ndarray:
         """(height, width) grid of per-cell weights, NaN on cells no state occupies."""
         grid = np.asarray(weights, dtype=np.float64).reshape(self.grid_shape).copy()
