@@ -71,6 +71,8 @@ class DemoDataset:
         self._index = index
         self._store = store
         self._locations = locations or {}
+        self.repair_note: str | None = None
+        """One line when opening had to rebuild the index (why, and from how many files)."""
 
     # --- opening -------------------------------------------------------------------------
 
@@ -121,26 +123,35 @@ class DemoDataset:
             index, locations = open_minari_dir(data_dir, doc)
             return cls._checked(root, index, env_id, locations=locations)
         store = DirectoryStore(data_dir)
-        index, intact = store.read_index()
+        index, problem = store.read_index()
         cls._checked(root, index, env_id)
+        note = None
         try:
             locked = store.lock.acquire(blocking=False)
             try:
-                index = store.repair(index, intact, locked=locked)
+                index, note = store.repair(index, problem, locked=locked)
             finally:
                 store.lock.release()
         except OSError as exc:  # a read-only copy, say: it still reads
             logger.warning("%s: could not check the index (%s)", data_dir, describe(exc))
-        return cls(root, index, store=store)
+        dataset = cls(root, index, store=store)
+        dataset.repair_note = note
+        return dataset
 
     @classmethod
     def _checked(cls, path: Path, index: DatasetIndex, env_id: str | None,
                  locations: dict[int, Location] | None = None) -> DemoDataset:
-        recorded = index.header.env_id
-        if env_id is not None and recorded != env_id:
-            raise DatasetError(path, f"holds demos of {recorded or 'an unnamed environment'}, "
-                                     f"not {env_id}")
-        return cls(path, index, locations=locations)
+        dataset = cls(path, index, locations=locations)
+        if env_id is not None:
+            dataset.check_env(env_id)
+        return dataset
+
+    def check_env(self, env_id: str) -> None:
+        """Raise DatasetError unless this dataset holds demos of ``env_id``."""
+        recorded = self._index.header.env_id
+        if recorded != env_id:
+            raise DatasetError(self._path, f"holds demos of "
+                                           f"{recorded or 'an unnamed environment'}, not {env_id}")
 
     # --- what it holds ---------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QApplication
 
 from clonelab.app.window.main_window import MainWindow
 from clonelab.app.window.settings import Settings
-from clonelab.app.window.state import AppState
+from clonelab.app.window.workspace import Workspace
 from clonelab.recorder.catalog import make_env
 from clonelab.recorder.dataset import DemoDataset
 from clonelab.recorder.experts import make_expert
@@ -55,7 +55,7 @@ def play_screenshot(app: QApplication, out: Path, workdir: Path, env_id: str) ->
     """The Play tab of `env_id`, recording, a few steps into an episode."""
     settings = Settings(QSettings(str(workdir / "settings.ini"), QSettings.Format.IniFormat))
     settings.operator = "screenshots"
-    window = MainWindow(AppState(env_id), settings)
+    window = MainWindow(Workspace(env_id), settings)
     window.resize(1280, 800)
     window.show()
     settle(app)
@@ -80,7 +80,7 @@ def review_screenshot(app: QApplication, out: Path, workdir: Path) -> Path:
     """The keep/discard strip after a recorded MiniGrid episode (pixel art, scaled crisp)."""
     env_id = "MiniGrid-Empty-5x5-v0"
     settings = Settings(QSettings(str(workdir / "review.ini"), QSettings.Format.IniFormat))
-    window = MainWindow(AppState(env_id), settings)
+    window = MainWindow(Workspace(env_id), settings)
     window.resize(1280, 800)
     window.show()
     settle(app)

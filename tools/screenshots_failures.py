@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))  # tests.app.demo_data records the demos
 from clonelab.app.failures.failures_view import FailuresView  # noqa: E402
 from clonelab.app.watch.compare_view import CompareView  # noqa: E402
 from clonelab.app.watch.watch_view import WatchView  # noqa: E402
-from clonelab.app.window.state import AppState  # noqa: E402
+from clonelab.app.window.workspace import Workspace  # noqa: E402
 from clonelab.models.checkpoint import save_policy  # noqa: E402
 from clonelab.models.training import TrainConfig, train_bc  # noqa: E402
 from clonelab.recorder.jobs import drain  # noqa: E402
@@ -62,7 +62,7 @@ def grab(app: QApplication, widget: QWidget, path: Path) -> None:
     print(f"wrote {path}")
 
 
-def compare_shot(app: QApplication, state: AppState, path: Path) -> int | None:
+def compare_shot(app: QApplication, state: Workspace, path: Path) -> int | None:
     """The Compare view on episode 0, scrubbed to where the clone leaves the demos."""
     view = CompareView(state)
     view.resize(*SIZE)
@@ -95,9 +95,9 @@ def main() -> int:
     bc_path = save_policy(work / "bc.pt", result.policy, TRAIN,
                           dataset_fingerprint=result.dataset_fingerprint)
     print(f"demos: {len(demos)} episodes, {demos.total_steps} steps")
-    state = AppState(ENV_ID)
-    state.set_dataset_path(demos.path)
-    state.set_policy_path(bc_path)
+    state = Workspace(ENV_ID)
+    state.select_dataset(demos.path)
+    state.open_policy(bc_path)
 
     compare_shot(app, state, args.out / "failures-compare-bc.png")
 
@@ -118,7 +118,7 @@ def main() -> int:
     view.show()
     compounding = view.compounding
     compounding.run()
-    wait_until(app, lambda: compounding.worker is None)
+    wait_until(app, lambda: not compounding.runner.busy)
     grab(app, view, args.out / "failures-compounding.png")
     print(f"compounding: {compounding.summary.text()}")
 
@@ -129,7 +129,7 @@ def main() -> int:
     dagger.train_steps.setValue(TRAIN.total_steps(0))
     dagger.hidden.setText(", ".join(str(size) for size in TRAIN.hidden))
     dagger.run()
-    wait_until(app, lambda: dagger.worker is None)
+    wait_until(app, lambda: not dagger.runner.busy)
     grab(app, view, args.out / "failures-dagger.png")
     print(f"dagger: {dagger.summary.text()} {dagger.message.text()}")
     if dagger.result is not None:
@@ -143,14 +143,14 @@ def main() -> int:
         for seed in seeds:
             cartpole.append(play_expert("CartPole-v1", seed, noise=noise, max_steps=200),
                             tags=(f"noise={noise}",))
-    state.set_env_id("CartPole-v1")
-    state.set_dataset_path(cartpole.path)
+    state.select_env("CartPole-v1")
+    state.select_dataset(cartpole.path)
     view.tabs.setCurrentWidget(view.subsets)
     subsets = view.subsets
     subsets.group_by.setCurrentText("noise")
     subsets.train_steps.setValue(1000)
     subsets.run()
-    wait_until(app, lambda: subsets.worker is None)
+    wait_until(app, lambda: not subsets.runner.busy)
     grab(app, view, args.out / "failures-subsets.png")
     print(f"subsets: {subsets.summary.text()} {subsets.message.text()}")
     view.shutdown()

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QApplication
 
 from clonelab.app.irl.irl_view import IrlView
 from clonelab.app.widgets.workers import GeneratorWorker
-from clonelab.app.window.state import AppState
+from clonelab.app.window.workspace import Workspace
 from tools.screenshots import expert_dataset, settle
 
 
@@ -43,8 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication(sys.argv)
     with tempfile.TemporaryDirectory() as workdir:
-        state = AppState("CartPole-v1")
-        state.set_dataset_path(expert_dataset(Path(workdir) / "cartpole", "CartPole-v1"))
+        state = Workspace("CartPole-v1")
+        state.select_dataset(expert_dataset(Path(workdir) / "cartpole", "CartPole-v1"))
         view = IrlView(state)
         view.resize(1280, 760)
         view.show()

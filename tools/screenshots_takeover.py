@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QApplication
 
 from clonelab.app.play.qt_keys import qt_key
 from clonelab.app.takeover.takeover_view import TakeoverSettings, TakeoverView
-from clonelab.app.window.state import AppState
+from clonelab.app.window.workspace import Workspace
 from clonelab.models.failures.ensemble import EnsembleConfig
 from clonelab.models.failures.takeover_training import RetrainConfig
 from clonelab.models.training import TrainConfig
@@ -72,8 +72,8 @@ def play_until(view: TakeoverView, keys: ScriptedKeys, done: list[object]) -> No
 
 def takeover_screenshot(app: QApplication, out: Path, workdir: Path) -> Path:
     """The tab paused at a help request in round 3, with rounds 1 and 2 plotted."""
-    state = AppState(ENV_ID)
-    state.set_dataset_path(expert_dataset(workdir / "demos", ENV_ID))
+    state = Workspace(ENV_ID)
+    state.select_dataset(expert_dataset(workdir / "demos", ENV_ID))
     view = TakeoverView(state)
     view.resize(1300, 760)
     train = TrainConfig(epochs=10, batch_size=64, hidden=(32, 32), seed=0, device="cpu",

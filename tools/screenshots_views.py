@@ -27,7 +27,7 @@ from clonelab.app.datasets.dataset_browser import DatasetBrowser  # noqa: E402
 from clonelab.app.train.train_panel import TrainPanel  # noqa: E402
 from clonelab.app.watch.compare_view import CompareView  # noqa: E402
 from clonelab.app.watch.watch_view import WatchView  # noqa: E402
-from clonelab.app.window.state import AppState  # noqa: E402
+from clonelab.app.window.workspace import Workspace  # noqa: E402
 from clonelab.models.checkpoint import save_policy  # noqa: E402
 from clonelab.models.training import TrainConfig, train_bc  # noqa: E402
 from clonelab.recorder.jobs import drain  # noqa: E402
@@ -81,8 +81,8 @@ def main() -> int:
     policy_path = save_policy(work / "cartpole-clone.pt", result.policy, config,
                               dataset_fingerprint=result.dataset_fingerprint)
 
-    state = AppState(ENV_ID)
-    state.set_dataset_path(demos.path)
+    state = Workspace(ENV_ID)
+    state.select_dataset(demos.path)
 
     browser = DatasetBrowser(state)
     browser.resize(*SIZE)
@@ -106,7 +106,7 @@ def main() -> int:
     wait_until(app, lambda: panel.evaluation is not None or not panel.is_busy())
     grab(app, panel, args.out / "train.png")
 
-    state.set_policy_path(policy_path)
+    state.open_policy(policy_path)
     watch = WatchView(state)
     watch.resize(*SIZE)
     watch.show()

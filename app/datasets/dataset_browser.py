@@ -41,7 +41,7 @@ from clonelab.app.datasets.summary_plots import SummaryPlots, summarize
 from clonelab.app.widgets.message_line import MessageLine
 from clonelab.app.widgets.workers import GeneratorWorker
 from clonelab.app.window.errors import one_line
-from clonelab.app.window.state import AppState
+from clonelab.app.window.workspace import Workspace
 from clonelab.recorder.catalog import make_env, observation_kind_of
 from clonelab.recorder.dataset import DemoDataset
 
@@ -52,11 +52,11 @@ _SUMMARY_DELAY_MS = 300
 
 
 class DatasetBrowser(QWidget):
-    """Browse the state's dataset: table, filters, delete/undo, merge, timeline, summary plots."""
+    """Browse the workspace's dataset: table, filters, delete/undo, merge, timeline, plots."""
 
-    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._state = state
+        self._workspace = workspace
         self._dataset: DemoDataset | None = None
         self._workers: list[GeneratorWorker] = []
         self._summary_worker: GeneratorWorker | None = None
@@ -128,12 +128,12 @@ class DatasetBrowser(QWidget):
 
         self._build_layout(open_button)
         self._set_dataset_actions(False)
-        state.dataset_changed.connect(self._on_dataset_changed)
+        workspace.dataset_changed.connect(self._on_dataset_changed)
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
-        if state.dataset_path is not None:
-            self.open_dataset(state.dataset_path)
+        if workspace.dataset_path is not None:
+            self._on_dataset_changed()
 
     def _build_layout(self, open_button: QToolButton) -> None:
         bar = QHBoxLayout()
@@ -176,36 +176,31 @@ class DatasetBrowser(QWidget):
         return self._pending.stack
 
     def open_dataset(self, path: str | Path) -> bool:
-        """Show the dataset at `path`; on failure keep the old one and show why."""
+        """Open the dataset at `path` in the workspace; on failure keep the old one, say why."""
         self.commit_deletions()
         try:
-            dataset = DemoDataset.open(path)
+            self._workspace.open_dataset(Path(path))
         except Exception as exc:  # noqa: BLE001 - any unreadable input becomes a message
             self.message.show_message(f"Cannot open {path}: {one_line(exc)}", "error")
             return False
-        self._dataset = dataset
-        kind = "read-only" if dataset.read_only else "writable"
-        self.path_label.setText(f"{dataset.path}  ({dataset.env_id}, {kind})")
-        self._set_dataset_actions(True)
-        self.message.show_message("")
-        self.reload()
         return True
 
     def create_dataset(self, path: str | Path) -> bool:
-        """Create an empty dataset of the state's env at `path` and select it."""
-        env_id = self._state.env_id
+        """Create an empty dataset of the workspace's env at `path` and select it."""
+        env_id = self._workspace.env_id
         try:
             env = make_env(env_id)
             try:
-                DemoDataset.create(path, env_id=env_id, observation_space=env.observation_space,
-                                   action_space=env.action_space)
+                dataset = DemoDataset.create(path, env_id=env_id,
+                                             observation_space=env.observation_space,
+                                             action_space=env.action_space)
             finally:
                 env.close()
         except Exception as exc:  # noqa: BLE001
             self.message.show_message(f"Cannot create a dataset at {path}: {one_line(exc)}",
                                       "error")
             return False
-        self._state.set_dataset_path(Path(path))
+        self._workspace.set_dataset(dataset)
         return True
 
     def reload(self) -> None:
@@ -264,7 +259,7 @@ class DatasetBrowser(QWidget):
         if self._dataset is None:
             return None
         self.commit_deletions()
-        target = self._dataset.path
+        target = self._dataset
         worker = GeneratorWorker(lambda cancel: merge_into(target, path, cancel=cancel), self)
         worker.progress.connect(
             lambda p: self.message.show_message(f"Merging: {p[0]}/{p[1]} episodes"))
@@ -288,27 +283,26 @@ class DatasetBrowser(QWidget):
 
     # -- handlers -----------------------------------------------------------------------------
 
-    def _on_dataset_changed(self, path: Path | None) -> None:
-        if path is None:
-            self.commit_deletions()
-            self._dataset = None
+    def _on_dataset_changed(self) -> None:
+        self.commit_deletions()  # into the dataset they were made in
+        dataset = self._workspace.dataset
+        if dataset is not None and dataset is self._dataset:
+            self.reload()  # the Play view appended, or a merge finished
+            return
+        self._dataset = dataset
+        error = self._workspace.dataset_error
+        if dataset is None:
             self._set_dataset_actions(False)
             self.path_label.setText("No dataset open")
+            if error is not None:
+                self.message.show_message(
+                    f"Cannot open {self._workspace.dataset_path}: {one_line(error)}", "error")
             self.reload()
             return
-        if self._dataset is not None and self._dataset.path == Path(path):
-            self.commit_deletions()
-            self._refresh_same_dataset()
-        else:
-            self.open_dataset(path)
-
-    def _refresh_same_dataset(self) -> None:
-        # The Play view appended, or a merge finished: re-open to read the new index.
-        try:
-            self._dataset = DemoDataset.open(self._dataset.path)  # type: ignore[union-attr]
-        except Exception as exc:  # noqa: BLE001
-            self.message.show_message(f"Cannot re-read the dataset: {one_line(exc)}", "error")
-            return
+        kind = "read-only" if dataset.read_only else "writable"
+        self.path_label.setText(f"{dataset.path}  ({dataset.env_id}, {kind})")
+        self._set_dataset_actions(True)
+        self.message.show_message("")
         self.reload()
 
     def _on_current_row(self, current: Any, _previous: Any) -> None:
@@ -337,7 +331,7 @@ class DatasetBrowser(QWidget):
     def _on_merged(self, message: str, *, error: bool = False) -> None:
         self.merge_button.setEnabled(self._dataset is not None)
         self.message.show_message(message, "error" if error else "note")
-        self._state.set_dataset_path(self._dataset.path if self._dataset else None)
+        self._workspace.dataset_edited()
 
     def _start_summary(self) -> None:
         dataset = self._dataset
@@ -381,13 +375,13 @@ class DatasetBrowser(QWidget):
     def _choose_folder(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Open a dataset folder")
         if path:
-            self._state.set_dataset_path(Path(path))
+            self.open_dataset(path)
 
     def _choose_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open an exported dataset", "",
                                               "HDF5 datasets (*.hdf5 *.h5)")
         if path:
-            self._state.set_dataset_path(Path(path))
+            self.open_dataset(path)
 
     def _choose_new(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "New dataset folder")

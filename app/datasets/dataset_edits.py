@@ -77,16 +77,15 @@ class _DeleteCommand(QUndoCommand):
         self._owner._show(self._episode_ids)
 
 
-def merge_into(target_path: str | os.PathLike[str], source_path: str | os.PathLike[str],
+def merge_into(target: DemoDataset, source_path: str | os.PathLike[str],
                *, cancel: Any = None) -> Generator[tuple[int, int], None, int]:
-    """Append every episode of the dataset at `source_path` to the one at `target_path`.
+    """Append every episode of the dataset at `source_path` to the open `target`.
 
     The source must hold the same env (DatasetError otherwise). Tags and notes are kept and a
     `from:<source name>` tag records where each episode came from. Yields (done, total);
     returns the number appended. Each episode is committed on its own, so a cancel or a
     failure leaves the target whole with the episodes merged so far.
     """
-    target = DemoDataset.open(target_path)
     source = DemoDataset.open(source_path, env_id=target.env_id)
     if target.path.resolve() == source.path.resolve():
         raise ValueError(f"{source.path}: cannot merge a dataset into itself")

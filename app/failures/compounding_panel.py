@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidge
 from clonelab.app.failures.failure_plots import AgreementPlot, CompoundingPlot
 from clonelab.app.failures.task_panel import TaskPanel
 from clonelab.app.widgets.workers import WorkFactory
-from clonelab.app.window.state import AppState
+from clonelab.app.window.workspace import Workspace
 from clonelab.models.failures.diagnostics import (
     AgreementReport,
     CompoundingError,
@@ -26,8 +26,8 @@ from clonelab.recorder.experts import has_expert
 class CompoundingPanel(TaskPanel):
     """Compounding error over the demos' seeds and on-policy agreement, measured on demand."""
 
-    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
-        super().__init__(state, "Measure", parent)
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
+        super().__init__(workspace, "Measure", parent)
         self.episodes = QSpinBox()
         self.episodes.setRange(1, 1000)
         self.episodes.setValue(10)
@@ -56,8 +56,7 @@ class CompoundingPanel(TaskPanel):
             "The clone replays each demo's start; small action errors take it to states the "
             "demos never showed, where its errors grow."))
         layout.addLayout(form)
-        layout.addLayout(self.button_row())
-        layout.addWidget(self.message)
+        layout.addWidget(self.controls)
         layout.addLayout(plots, 1)
         layout.addWidget(self.summary)
 
@@ -82,7 +81,7 @@ class CompoundingPanel(TaskPanel):
         return work
 
     def _on_progress(self, record: Any) -> None:
-        self.progress_label.setText(str(record))
+        self.controls.set_status(str(record))
 
     def _on_result(self, result: tuple[CompoundingError, AgreementReport | None]) -> None:
         self.result = result

@@ -1,6 +1,6 @@
 """The Failures tab: why a clone fails, and what fixes it.
 
-Three panels, each running its work on a `GeneratorWorker` with progress and cancel:
+Three panels, each running its work on a `JobRunner` with progress and cancel:
 compounding error (the clone drifting from the demos' starts, and its accuracy on demo states
 next to its agreement with the expert on its own), imperfect experts (a clone per subset of the
 demos), and DAgger with the scripted expert against BC at equal labels. Where along an episode
@@ -15,19 +15,19 @@ from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 from clonelab.app.failures.compounding_panel import CompoundingPanel
 from clonelab.app.failures.dagger_panel import DaggerPanel
 from clonelab.app.failures.subsets_panel import SubsetsPanel
-from clonelab.app.window.state import AppState
+from clonelab.app.window.workspace import Workspace
 
 
 class FailuresView(QWidget):
-    """Compounding error, subsets of imperfect demos, and DAgger, on the state's selection."""
+    """Compounding error, subsets of imperfect demos, and DAgger, on the workspace's selection."""
 
-    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._state = state
+        self._workspace = workspace
         self.selection = QLabel()
-        self.compounding = CompoundingPanel(state)
-        self.subsets = SubsetsPanel(state)
-        self.dagger = DaggerPanel(state)
+        self.compounding = CompoundingPanel(workspace)
+        self.subsets = SubsetsPanel(workspace)
+        self.dagger = DaggerPanel(workspace)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.compounding, "Compounding error")
         self.tabs.addTab(self.subsets, "Imperfect experts")
@@ -35,9 +35,10 @@ class FailuresView(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.selection)
         layout.addWidget(self.tabs, 1)
-        for signal in (state.dataset_changed, state.policy_changed, state.env_changed):
-            signal.connect(lambda *_: self._show_selection())
-        self._show_selection()
+        for signal in (workspace.dataset_changed, workspace.policy_changed,
+                       workspace.env_changed):
+            signal.connect(self._on_selection_changed)
+        self._on_selection_changed()
 
     @property
     def panels(self) -> tuple[CompoundingPanel, SubsetsPanel, DaggerPanel]:
@@ -53,8 +54,8 @@ class FailuresView(QWidget):
         self.shutdown()
         super().closeEvent(event)
 
-    def _show_selection(self) -> None:
-        state = self._state
-        dataset = state.dataset_path.name if state.dataset_path else "none (Datasets tab)"
-        policy = state.policy_path.name if state.policy_path else "none (Train or Watch tab)"
-        self.selection.setText(f"Env {state.env_id}; dataset {dataset}; policy {policy}")
+    def _on_selection_changed(self) -> None:
+        ws = self._workspace
+        dataset = ws.dataset_path.name if ws.dataset_path else "none (Datasets tab)"
+        policy = ws.policy_path.name if ws.policy_path else "none (Train or Watch tab)"
+        self.selection.setText(f"Env {ws.env_id}; dataset {dataset}; policy {policy}")

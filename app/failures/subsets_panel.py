@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLay
 from clonelab.app.failures.failure_plots import SubsetPlot
 from clonelab.app.failures.task_panel import TaskPanel
 from clonelab.app.widgets.workers import WorkFactory
-from clonelab.app.window.state import AppState
+from clonelab.app.window.workspace import Workspace
 from clonelab.models.failures.subsets import (
     GROUP_BY,
     SubsetComparison,
@@ -27,8 +27,8 @@ from clonelab.models.training import TrainConfig
 class SubsetsPanel(TaskPanel):
     """Group the dataset's episodes, train a clone per group, plot the clones' returns."""
 
-    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
-        super().__init__(state, "Train and compare", parent)
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
+        super().__init__(workspace, "Train and compare", parent)
         self.group_by = QComboBox()
         self.group_by.addItems(list(GROUP_BY))
         self.train_steps = QSpinBox()
@@ -52,8 +52,7 @@ class SubsetsPanel(TaskPanel):
             "Which demos make the better clone? Train one per subset (same settings) and "
             "evaluate each from the same starts."))
         layout.addLayout(form)
-        layout.addLayout(self.button_row())
-        layout.addWidget(self.message)
+        layout.addWidget(self.controls)
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.summary)
 
@@ -66,12 +65,15 @@ class SubsetsPanel(TaskPanel):
         config = TrainConfig(steps=self.train_steps.value(), log_every=max(
             1, self.train_steps.value() // 10))
         episodes = self.eval_episodes.value()
-        self.progress_label.setText(f"{len(groups)} subsets: {', '.join(groups)}")
+        self.controls.set_status(f"{len(groups)} subsets: {', '.join(groups)}")
         return lambda cancel: compare_subsets(config, dataset, groups, eval_episodes=episodes,
                                               cancel=cancel)
 
     def _on_progress(self, record: SubsetProgress) -> None:
-        self.progress_label.setText(
+        total = record.train.total_steps
+        self.controls.set_progress(record.subset * total + record.train.step,
+                                   record.subsets * total)
+        self.controls.set_status(
             f"Subset {record.subset + 1} of {record.subsets} ({record.label}): step "
             f"{record.train.step} of {record.train.total_steps}")
 

@@ -10,16 +10,14 @@ world's dataset also becomes the MaxEnt demos).
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
 from clonelab.app.irl.irl_adversarial_panel import AdversarialPanel
 from clonelab.app.irl.irl_maxent_panel import FROM_DATASET, MaxEntPanel
-from clonelab.app.window.state import AppState
+from clonelab.app.window.workspace import Workspace
 from clonelab.models.policy import observation_kind
-from clonelab.recorder.dataset import DemoDataset
 
 log = logging.getLogger(__name__)
 
@@ -27,17 +25,18 @@ log = logging.getLogger(__name__)
 class IrlView(QWidget):
     """MaxEnt IRL for grid worlds and AIRL/GAIL for vector envs, side by side as sub-tabs."""
 
-    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.maxent = MaxEntPanel(state)
-        self.adversarial = AdversarialPanel(state)
+        self._workspace = workspace
+        self.maxent = MaxEntPanel(workspace)
+        self.adversarial = AdversarialPanel(workspace)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.adversarial, "AIRL / GAIL (vector envs)")
         self.tabs.addTab(self.maxent, "MaxEnt (grid worlds)")
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs)
-        state.dataset_changed.connect(self._on_dataset_changed)
-        self._on_dataset_changed(state.dataset_path)
+        workspace.dataset_changed.connect(self._on_dataset_changed)
+        self._on_dataset_changed()
 
     def shutdown(self) -> None:
         """Cancel and wait for both panels' runs."""
@@ -48,13 +47,11 @@ class IrlView(QWidget):
         self.shutdown()
         super().closeEvent(event)
 
-    def _on_dataset_changed(self, path: Path | None) -> None:
-        if path is None:
+    def _on_dataset_changed(self) -> None:
+        dataset = self._workspace.dataset
+        if dataset is None:  # none, or a bad one the adversarial panel reports
             return
-        try:
-            kind = observation_kind(DemoDataset.open(path).observation_space)
-        except Exception:  # noqa: BLE001 - the adversarial panel reports a bad dataset
-            return
+        kind = observation_kind(dataset.observation_space)
         if kind == "vector":
             self.tabs.setCurrentWidget(self.adversarial)
         else:

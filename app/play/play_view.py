@@ -22,8 +22,8 @@ from clonelab.app.play.review_panel import ReviewPanel
 from clonelab.app.widgets.frame_view import FrameView
 from clonelab.app.window.errors import show_error
 from clonelab.app.window.settings import Settings
-from clonelab.app.window.state import AppState
-from clonelab.recorder.catalog import CATALOG, EnvBuildError, EnvEntry, UnknownEnvError, make_env
+from clonelab.app.window.workspace import Workspace
+from clonelab.recorder.catalog import EnvBuildError, EnvEntry, UnknownEnvError, make_env
 from clonelab.recorder.dataset import EpisodeData
 from clonelab.recorder.human_source import HumanSource
 from clonelab.recorder.session import PlaySession, StepOutcome
@@ -32,19 +32,18 @@ log = logging.getLogger(__name__)
 
 
 class PlayView(QWidget):
-    """Plays `state.env_id`: the frame with its HUD, the controls panel and the review strip.
+    """Plays `workspace.env_id`: the frame with its HUD, the controls panel and the review strip.
 
     Keys bound by the env's map go to the game even when they are also shortcuts (MiniGrid
     binds P and D); the toolbar and menus always work. `recorder.dataset_needed()` asks the
     window to create or choose a dataset when recording starts without one.
     """
 
-    def __init__(self, state: AppState, settings: Settings | None = None,
+    def __init__(self, workspace: Workspace, settings: Settings | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._state = state
+        self._workspace = workspace
         self._settings = settings or Settings()
-        self._custom: dict[str, EnvEntry] = {}
         self.entry: EnvEntry | None = None
         self.env: gymnasium.Env | None = None
         self.loop: PlayLoop | None = None
@@ -59,7 +58,7 @@ class PlayView(QWidget):
         self.frame.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.review = ReviewPanel()
         self.controls = ControlsPanel(self._settings)
-        self.recorder = Recorder(state, self)
+        self.recorder = Recorder(workspace, self)
         self.committer = self.recorder.committer
         self.poller = GamepadPoller(parent=self)
         scroll = QScrollArea()
@@ -78,7 +77,7 @@ class PlayView(QWidget):
         layout.addWidget(scroll)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._connect()
-        self.load_env(state.env_id)
+        self.load_env(workspace.env_id)
         self.poller.start()
 
     # --- public commands --------------------------------------------------------------------
@@ -86,20 +85,18 @@ class PlayView(QWidget):
     def load_env(self, env_id: str) -> bool:
         """Build `env_id` and show its first frame; on failure say why and keep the old env."""
         try:
-            entry = self._custom.get(env_id) or CATALOG.get(env_id)
-            if entry is None:
-                raise UnknownEnvError(f"{env_id!r} is not in the catalog; choose Environment > "
-                                      "Other environment… and give it a JSON control map")
+            entry = self._workspace.default_entry(env_id)
             env = make_env(env_id, render_mode="rgb_array")
         except (UnknownEnvError, EnvBuildError) as exc:
             self._fail(f"Cannot play {env_id}", str(exc))
             if self.entry is not None:
-                self._state.set_env_id(self.entry.env_id)  # the selection follows what plays
+                self._workspace.select_env(self.entry.env_id)  # the selection follows what plays
             else:
                 self.frame.set_banner(f"Cannot play {env_id}")
             return False
         self._close_env()
         self.env, self.entry = env, self.controls.show_env(entry, env)
+        self._workspace.set_entry(self.entry)
         self.source = HumanSource(self.entry.keyboard, self.entry.gamepad)
         self.loop = PlayLoop(PlaySession(env, env_id=env_id), self.source, self.entry.fps,
                              parent=self)
@@ -117,12 +114,8 @@ class PlayView(QWidget):
         if self.entry.turn_based:
             self.loop.start()  # it only steps when a key is pressed
         self._sync()
-        self._state.show_status(f"Playing {self.entry.title}")
+        self._workspace.show_status(f"Playing {self.entry.title}")
         return True
-
-    def add_custom_entry(self, entry: EnvEntry) -> None:
-        """Make an id outside the catalog playable (an entry from a JSON control map)."""
-        self._custom[entry.env_id] = entry
 
     def toggle_pause(self) -> None:
         """Pause or resume (a new episode starts if the last one ended)."""
@@ -285,15 +278,18 @@ class PlayView(QWidget):
         self.poller.connected.connect(self._on_pad_connected)
         self.poller.disconnected.connect(self._on_pad_disconnected)
         self.poller.unavailable.connect(
-            lambda message: self._state.show_status(f"No gamepads: {message}"))
-        self._state.env_changed.connect(self._on_env_changed)
+            lambda message: self._workspace.show_status(f"No gamepads: {message}"))
+        self._workspace.env_changed.connect(self._on_env_changed)
+        self._workspace.dataset_changed.connect(self._on_env_changed)  # its env may come with it
 
-    def _on_env_changed(self, env_id: str) -> None:
+    def _on_env_changed(self) -> None:
+        env_id = self._workspace.env_id
         if self.entry is None or env_id != self.entry.env_id:
             self.load_env(env_id)
 
     def _on_controls_changed(self, entry: EnvEntry) -> None:
         self.entry = entry
+        self._workspace.set_entry(entry)
         if self.source is not None:
             self.source.keyboard_map = entry.keyboard
             self.source.gamepad_map = entry.gamepad
@@ -331,13 +327,13 @@ class PlayView(QWidget):
         self.controls.feed_gamepad(state)
 
     def _on_pad_connected(self, name: str) -> None:
-        self._state.show_status(f"Gamepad connected: {name}")
+        self._workspace.show_status(f"Gamepad connected: {name}")
         if self._pad_note:
             self._pad_note = f"Gamepad {name} is back\nP: resume"
             self._sync()
 
     def _on_pad_disconnected(self, name: str) -> None:
-        self._state.show_status(f"Gamepad unplugged: {name}")
+        self._workspace.show_status(f"Gamepad unplugged: {name}")
         if self.loop is not None and self.loop.running and self.source is not None \
                 and self.source.device == "gamepad":
             self._pad_note = ("Gamepad unplugged: play paused\n"
@@ -402,7 +398,7 @@ class PlayView(QWidget):
 
     def _fail(self, title: str, message: str) -> None:
         log.warning("%s: %s", title, message)
-        self._state.show_status(f"{title}: {message.splitlines()[0]}")
+        self._workspace.show_status(f"{title}: {message.splitlines()[0]}")
         show_error(self.window(), title, message)
 
     def _close_env(self) -> None:

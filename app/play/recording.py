@@ -11,7 +11,7 @@ import gymnasium
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Signal
 
 from clonelab.app.widgets.workers import GeneratorWorker
-from clonelab.app.window.state import AppState
+from clonelab.app.window.workspace import Workspace
 from clonelab.recorder.dataset import DatasetError, DemoDataset, EpisodeData
 
 log = logging.getLogger(__name__)
@@ -139,7 +139,7 @@ class EpisodeCommitter(QObject):
 class Recorder(QObject):
     """Where the Play tab's episodes go.
 
-    Holds the dataset of the current env (from `state.dataset_path`), the record switch, the
+    Holds the dataset of the current env (the workspace's), the record switch, the
     finished episode awaiting keep or discard, and the committer. `changed()` after any change;
     `problem(title, message)` for the view to show; `dataset_needed()` when recording starts
     with no dataset selected.
@@ -149,9 +149,9 @@ class Recorder(QObject):
     problem = Signal(str, str)
     dataset_needed = Signal()
 
-    def __init__(self, state: AppState, parent: QObject | None = None) -> None:
+    def __init__(self, workspace: Workspace, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._state = state
+        self._workspace = workspace
         self._env_id: str | None = None
         self.dataset: DemoDataset | None = None
         self.enabled = False
@@ -160,30 +160,31 @@ class Recorder(QObject):
         self.committer.committed.connect(self._on_committed)
         self.committer.failed.connect(self._on_failed)
         self.committer.changed.connect(self.changed)
-        state.dataset_changed.connect(lambda path: self.open(path, quiet=True))
+        workspace.dataset_changed.connect(lambda: self.use_selection(quiet=True))
 
     def set_env(self, env_id: str) -> None:
-        """Record `env_id` from now on: reopen the selected dataset for it."""
+        """Record `env_id` from now on: take the workspace's dataset if it holds that env."""
         self._env_id = env_id
         self.dataset = None
-        self.open(self._state.dataset_path, quiet=True)
+        self.use_selection(quiet=True)
 
-    def open(self, path: Path | None, *, quiet: bool) -> None:
-        """Use the dataset at `path` if it holds this env's demos and is writable."""
-        if self.dataset is not None and path == self.dataset.path:
+    def use_selection(self, *, quiet: bool) -> None:
+        """Use the workspace's dataset if it holds this env's demos and is writable."""
+        if self.dataset is not None and self._workspace.dataset is self.dataset:
             self.changed.emit()  # same dataset, new contents: the HUD's count
             return
         self.dataset = None
+        path = self._workspace.dataset_path
         if path is not None and self._env_id is not None:
             try:
-                dataset = DemoDataset.open(path, env_id=self._env_id)
-                if dataset.read_only:
+                dataset = self._workspace.dataset_for(self._env_id)
+                if dataset is not None and dataset.read_only:
                     raise DatasetError(path, "is read-only (an exported file or a Minari "
                                              "dataset); record into a dataset directory")
                 self.dataset = dataset
             except DatasetError as exc:
                 if quiet:
-                    self._state.show_status(f"Recording unavailable: {exc}")
+                    self._workspace.show_status(f"Recording unavailable: {exc}")
                 else:
                     self.problem.emit("Cannot record into this dataset", str(exc))
         if self.dataset is None:
@@ -193,22 +194,22 @@ class Recorder(QObject):
     def create(self, path: Path, env: gymnasium.Env, *, operator: str) -> bool:
         """Create an empty dataset for the current env at `path` and select it."""
         try:
-            DemoDataset.create(path, env_id=str(self._env_id),
-                               observation_space=env.observation_space,
-                               action_space=env.action_space, operator=operator)
+            dataset = DemoDataset.create(path, env_id=str(self._env_id),
+                                         observation_space=env.observation_space,
+                                         action_space=env.action_space, operator=operator)
         except DatasetError as exc:
             self.problem.emit("Cannot create the dataset", str(exc))
             return False
-        self._state.set_dataset_path(path)
+        self._workspace.set_dataset(dataset)
         return True
 
     def set_enabled(self, enabled: bool) -> bool:
         """Switch recording; switching on needs a dataset of this env (False without one)."""
-        if enabled and self._state.dataset_path is None:
-            self._state.show_status("Recording needs a dataset: File > New dataset…")
+        if enabled and self._workspace.dataset_path is None:
+            self._workspace.show_status("Recording needs a dataset: File > New dataset…")
             self.dataset_needed.emit()
-        elif enabled and (self.dataset is None or self.dataset.path != self._state.dataset_path):
-            self.open(self._state.dataset_path, quiet=False)
+        elif enabled and (self.dataset is None or self.dataset is not self._workspace.dataset):
+            self.use_selection(quiet=False)
         self.enabled = enabled and self.dataset is not None
         self.changed.emit()
         return self.enabled
@@ -227,7 +228,7 @@ class Recorder(QObject):
             return
         self.committer.commit(CommitJob(dataset=self.dataset, episode=self.pending,
                                         tags=tags, notes=notes))
-        self._state.show_status(f"Saving the episode to {self.dataset.path.name}…")
+        self._workspace.show_status(f"Saving the episode to {self.dataset.path.name}…")
         self.pending = None
         self.changed.emit()
 
@@ -235,7 +236,7 @@ class Recorder(QObject):
         """Throw the episode under review away."""
         if self.pending is not None:
             self.pending = None
-            self._state.show_status("Episode discarded")
+            self._workspace.show_status("Episode discarded")
             self.changed.emit()
 
     def delete_last(self) -> None:
@@ -245,11 +246,11 @@ class Recorder(QObject):
         except (LookupError, DatasetError) as exc:
             self.problem.emit("Cannot delete the last episode", str(exc))
             return
-        self._state.show_status(f"Deleted episode {episode_id}")
+        self._workspace.show_status(f"Deleted episode {episode_id}")
         self._announce()
 
     def _on_committed(self, episode_id: int) -> None:
-        self._state.show_status(f"Saved episode {episode_id}")
+        self._workspace.show_status(f"Saved episode {episode_id}")
         self._announce()
 
     def _on_failed(self, message: str) -> None:
@@ -258,4 +259,4 @@ class Recorder(QObject):
 
     def _announce(self) -> None:
         if self.dataset is not None:
-            self._state.set_dataset_path(self.dataset.path)  # other views reload it
+            self._workspace.dataset_edited()  # the other views show the new episode

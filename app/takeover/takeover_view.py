@@ -52,9 +52,8 @@ from clonelab.app.watch.watch_view import GuardedSession, env_fps
 from clonelab.app.widgets.frame_view import FrameView
 from clonelab.app.widgets.message_line import MessageLine
 from clonelab.app.window.errors import one_line
-from clonelab.app.window.state import AppState
+from clonelab.app.window.workspace import Workspace
 from clonelab.models.agent import PolicyAgent
-from clonelab.models.checkpoint import load_policy
 from clonelab.models.failures.rounds import SEED_STRIDE
 from clonelab.models.failures.takeover import (
     AskForHelp,
@@ -68,7 +67,7 @@ from clonelab.models.failures.takeover_training import (
     open_takeovers,
     takeover_path,
 )
-from clonelab.recorder.catalog import get_entry, make_env
+from clonelab.recorder.catalog import make_env
 from clonelab.recorder.dataset import DemoDataset
 from clonelab.recorder.human_source import HumanSource
 from clonelab.recorder.session import PlaySession, StepOutcome
@@ -85,9 +84,9 @@ class TakeoverView(QWidget):
     retrained = Signal(object)  # Retrained
     round_finished = Signal(int, object)  # round index, tuple of counts per episode
 
-    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._state = state
+        self._workspace = workspace
         self.settings = TakeoverSettings()
         """The settings in use (the form's, or `configure`'s)."""
         self.loop: TakeoverLoop | None = None
@@ -108,8 +107,9 @@ class TakeoverView(QWidget):
         """Paused at a help request until the human presses a key."""
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._build()
-        for signal in (state.env_changed, state.dataset_changed, state.policy_changed):
-            signal.connect(lambda _value: self.load())
+        for signal in (workspace.env_changed, workspace.dataset_changed,
+                       workspace.policy_changed):
+            signal.connect(self.load)
         self.load()
 
     # -- layout -------------------------------------------------------------------------------
@@ -154,16 +154,17 @@ class TakeoverView(QWidget):
         self.form.set_settings(settings)
 
     def load(self) -> bool:
-        """(Re)open the state's env and dataset; the clone is trained or loaded at start."""
+        """(Re)build the workspace's env over its dataset; the clone is made at start."""
         self._teardown()
-        path = self._state.dataset_path
+        path = self._workspace.dataset_path
         if path is None:
             self._show("Open a demo dataset (Datasets tab) to train the clone and take over.")
             return False
-        env_id = self._state.env_id
+        env_id = self._workspace.env_id
         try:
-            entry = get_entry(env_id)
-            self.demos = DemoDataset.open(path, env_id=env_id)
+            entry = self._workspace.entry_for(env_id)
+            self.demos = self._workspace.dataset_for(env_id)
+            assert self.demos is not None  # a selected path holds a dataset or raises
             self.takeovers = open_takeovers(self.demos, takeover_path(path))
             self._env = make_env(env_id, render_mode="rgb_array")
         except Exception as exc:  # noqa: BLE001 - foreign env, damaged file, failing env
@@ -187,15 +188,17 @@ class TakeoverView(QWidget):
         return True
 
     def prepare(self) -> None:
-        """Get a clone to play: the state's policy (human-gated only) or a fresh ensemble."""
+        """Get a clone to play: the workspace's policy (human-gated only) or a fresh ensemble."""
         if self.loop is None or self._busy():
             return
-        policy_path = self._state.policy_path
+        policy_path = self._workspace.policy_path
         if self._ready():
             return
         if self.settings.mode == "gate" and policy_path is not None and self._agent is None:
             try:
-                self._agent = PolicyAgent(load_policy(policy_path, env_id=self._state.env_id))
+                policy = self._workspace.policy_for(self._workspace.env_id)
+                assert policy is not None  # a selected path holds a policy or raises
+                self._agent = PolicyAgent(policy)
             except Exception as exc:  # noqa: BLE001 - wrong env or damaged file
                 self._show(one_line(exc), "error")
                 return

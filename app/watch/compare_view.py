@@ -47,11 +47,9 @@ from clonelab.app.widgets.marker_slider import MarkerSlider
 from clonelab.app.widgets.message_line import MessageLine
 from clonelab.app.widgets.workers import GeneratorWorker
 from clonelab.app.window.errors import one_line
-from clonelab.app.window.state import AppState
+from clonelab.app.window.workspace import Workspace
 from clonelab.models.agent import PolicyAgent
-from clonelab.models.checkpoint import load_policy
 from clonelab.models.failures.compare import ActionComparison, compare_on_demo
-from clonelab.recorder.catalog import get_entry
 from clonelab.recorder.dataset import DemoDataset
 from clonelab.recorder.jobs import cancellable
 from clonelab.recorder.sources import KeyboardSource
@@ -62,9 +60,9 @@ log = logging.getLogger(__name__)
 class CompareView(QWidget):
     """Demo (left) and clone (right) in lockstep, with the per-step action comparison."""
 
-    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._state = state
+        self._workspace = workspace
         self._dataset: DemoDataset | None = None
         self._policy: Any = None
         self.episode: Any = None
@@ -112,8 +110,8 @@ class CompareView(QWidget):
         self.message = MessageLine("compareMessage")
         self._build_layout()
         self._set_controls(False)
-        for signal in (state.dataset_changed, state.policy_changed, state.env_changed):
-            signal.connect(lambda *_: self.reload())
+        for signal in (workspace.dataset_changed, workspace.policy_changed):
+            signal.connect(self.reload)
         self.reload()
 
     def _build_layout(self) -> None:
@@ -147,7 +145,7 @@ class CompareView(QWidget):
     # -- public API ---------------------------------------------------------------------------
 
     def reload(self) -> None:
-        """Re-read the state's dataset and policy and rebuild the comparison."""
+        """Take the workspace's dataset and policy and rebuild the comparison."""
         self._teardown()
         self._dataset = None
         self._policy = None
@@ -155,14 +153,17 @@ class CompareView(QWidget):
         self.episode_combo.blockSignals(True)
         self.episode_combo.clear()
         self.episode_combo.blockSignals(False)
-        dataset_path, policy_path = self._state.dataset_path, self._state.policy_path
-        if dataset_path is None or policy_path is None:
+        workspace = self._workspace
+        if workspace.dataset_path is None or workspace.policy_path is None:
             self.message.show_message("Choose a dataset (Datasets tab) and a policy (Train or "
                                       "Watch tab) to compare them.")
             return
         try:
-            self._dataset = DemoDataset.open(dataset_path)
-            self._policy = load_policy(policy_path, env_id=self._dataset.env_id)
+            if workspace.dataset_error is not None:
+                raise workspace.dataset_error
+            self._dataset = workspace.dataset
+            assert self._dataset is not None  # a selected path holds a dataset or an error
+            self._policy = workspace.policy_for(self._dataset.env_id)
         except Exception as exc:  # noqa: BLE001 - corrupt dataset, policy of another env
             self.message.show_message(one_line(exc), "error")
             return
@@ -250,7 +251,7 @@ class CompareView(QWidget):
         live = self.live.isChecked()
         try:
             if live:
-                self.keyboard = KeyboardSource(get_entry(env_id).keyboard)
+                self.keyboard = KeyboardSource(self._workspace.entry_for(env_id).keyboard)
                 clone = PolicyAgent(self._policy, deterministic=self.deterministic.isChecked(),
                                     seed=episode.seed)
                 run = TwinRun(make_pane(env_id, self.keyboard, "human", "keyboard"),

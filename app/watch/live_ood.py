@@ -8,7 +8,6 @@ about a millisecond, so those run per step on the UI thread.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -38,16 +37,15 @@ class LiveOodPlot(OodPlot):
         self._uncertainty: list[float] = []
         self._name = "uncertainty"
 
-    def fit(self, dataset_path: Path | None, env_id: str) -> GeneratorWorker | None:
+    def fit(self, dataset: DemoDataset | None, env_id: str) -> GeneratorWorker | None:
         """Fit the OOD score on the dataset's demos in the background (None: no score)."""
         self.cancel()
         self.score = None
-        if dataset_path is None:
+        if dataset is None:
             self._set_note("No dataset: the OOD score needs demos of this env (Datasets tab).")
             return None
 
         def work(_cancel: Any) -> Any:
-            dataset = DemoDataset.open(dataset_path)
             if dataset.env_id != env_id:  # expected while the user switches env and dataset
                 return f"No OOD score: the dataset holds {dataset.env_id} demos, not {env_id}."
             return demo_ood(dataset)

@@ -33,9 +33,8 @@ from clonelab.app.watch.live_ood import LiveOodPlot
 from clonelab.app.widgets.frame_view import FrameView
 from clonelab.app.widgets.message_line import MessageLine
 from clonelab.app.window.errors import one_line
-from clonelab.app.window.state import AppState
+from clonelab.app.window.workspace import Workspace
 from clonelab.models.agent import PolicyAgent
-from clonelab.models.checkpoint import load_policy
 from clonelab.models.evaluation import check_fits
 from clonelab.recorder.catalog import UnknownEnvError, get_entry, make_env
 from clonelab.recorder.session import PlaySession, StepOutcome
@@ -89,11 +88,12 @@ class GuardedSession:
 
 
 class WatchView(QWidget):
-    """Watch the state's policy play the state's env."""
+    """Watch the workspace's policy play the workspace's env."""
 
-    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._state = state
+        self._workspace = workspace
+        self._env_id: str | None = None  # the env of the loop built last
         self.loop: PlayLoop | None = None
         self.agent: PolicyAgent | None = None
         self._env: Any = None
@@ -147,25 +147,25 @@ class WatchView(QWidget):
         layout.addWidget(splitter, 1)
         layout.addWidget(self.ood_plot)
         self._set_controls(False)
-        for signal in (state.dataset_changed, state.env_changed):
-            signal.connect(lambda *_: self.ood_plot.fit(state.dataset_path, state.env_id))
-        self.ood_plot.fit(state.dataset_path, state.env_id)
-        state.policy_changed.connect(lambda _path: self.load())
-        state.env_changed.connect(lambda _env: self.load())
+        workspace.dataset_changed.connect(self._on_dataset_changed)
+        workspace.env_changed.connect(self._on_env_changed)
+        workspace.policy_changed.connect(self.load)
+        self.ood_plot.fit(workspace.dataset, workspace.env_id)
         self.load()
 
     # -- public API ---------------------------------------------------------------------------
 
     def load(self) -> bool:
-        """(Re)build the env and the agent from the state's env and policy."""
+        """(Re)build the env and the agent from the workspace's env and policy."""
         self._teardown()
-        path = self._state.policy_path
+        path = self._workspace.policy_path
+        env_id = self._env_id = self._workspace.env_id
         if path is None:
             self.message.show_message("Load a policy (or train one in the Train tab) to watch it.")
             return False
-        env_id = self._state.env_id
         try:
-            policy = load_policy(path, env_id=env_id)
+            policy = self._workspace.policy_for(env_id)
+            assert policy is not None  # a selected path holds a policy or raises
             env = make_env(env_id, render_mode="rgb_array")
         except Exception as exc:  # noqa: BLE001 - wrong env, damaged file, failing env
             self.message.show_message(one_line(exc), "error")
@@ -299,6 +299,15 @@ class WatchView(QWidget):
         if distribution.mean is not None:
             self.action_plot.setTitle(f"Action mean ± std: {format_action(distribution.mean)}")
 
+    def _on_dataset_changed(self) -> None:
+        self.ood_plot.fit(self._workspace.dataset, self._workspace.env_id)
+        if self._workspace.env_id != self._env_id:
+            self.load()  # the dataset brought its env
+
+    def _on_env_changed(self) -> None:
+        self.ood_plot.fit(self._workspace.dataset, self._workspace.env_id)
+        self.load()
+
     def _teardown(self) -> None:
         self._next_timer.stop()
         if self.loop is not None:
@@ -319,4 +328,4 @@ class WatchView(QWidget):
     def _choose_policy(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Load a policy", "", "Policies (*.pt)")
         if path:
-            self._state.set_policy_path(Path(path))
+            self._workspace.open_policy(Path(path))

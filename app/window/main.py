@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QApplication
 
 from clonelab.app.window.main_window import MainWindow
 from clonelab.app.window.settings import APPLICATION, ORGANIZATION, Settings
-from clonelab.app.window.state import AppState
+from clonelab.app.window.workspace import Workspace
 from clonelab.models.device import leave_a_core_free
 from clonelab.recorder.catalog import DEFAULT_ENV_ID
 
@@ -20,6 +20,6 @@ def run_app(env_id: str | None = None) -> int:
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     settings = Settings()
-    window = MainWindow(AppState(env_id or settings.last_env or DEFAULT_ENV_ID), settings)
+    window = MainWindow(Workspace(env_id or settings.last_env or DEFAULT_ENV_ID), settings)
     window.show()
     return app.exec()

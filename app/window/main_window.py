@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 from pathlib import Path
 
@@ -12,7 +11,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QFrame,
-    QLabel,
     QMainWindow,
     QMenu,
     QMessageBox,
@@ -22,27 +20,33 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clonelab.app.datasets.dataset_browser import DatasetBrowser
+from clonelab.app.failures.failures_view import FailuresView
+from clonelab.app.irl.irl_view import IrlView
 from clonelab.app.play.play_view import PlayView
+from clonelab.app.takeover.takeover_view import TakeoverView
+from clonelab.app.train.train_panel import TrainPanel
+from clonelab.app.watch.compare_view import CompareView
+from clonelab.app.watch.watch_view import WatchView
 from clonelab.app.window.dialogs import OtherEnvDialog, PreferencesDialog, shortcuts_text, show_info
 from clonelab.app.window.errors import ExceptionHook, show_error
 from clonelab.app.window.settings import Settings
-from clonelab.app.window.state import AppState
-from clonelab.recorder.catalog import CATALOG
+from clonelab.app.window.workspace import Workspace
+from clonelab.recorder.catalog import CATALOG, UnknownEnvError
 from clonelab.recorder.controls import ControlMapError, load_control_map
-from clonelab.recorder.dataset import DatasetError, DemoDataset
+from clonelab.recorder.dataset import DatasetError
 
 log = logging.getLogger(__name__)
 
-# (tab title, module, class): imported when the window is built, so a view still being written
-# leaves a placeholder tab instead of breaking the window.
+# The tabs after Play, in order: (title, view class built with the workspace).
 OTHER_VIEWS = (
-    ("Datasets", "clonelab.app.datasets.dataset_browser", "DatasetBrowser"),
-    ("Train", "clonelab.app.train.train_panel", "TrainPanel"),
-    ("Watch", "clonelab.app.watch.watch_view", "WatchView"),
-    ("Compare", "clonelab.app.watch.compare_view", "CompareView"),
-    ("Failures", "clonelab.app.failures.failures_view", "FailuresView"),
-    ("Takeover", "clonelab.app.takeover.takeover_view", "TakeoverView"),
-    ("Inverse RL", "clonelab.app.irl.irl_view", "IrlView"),
+    ("Datasets", DatasetBrowser),
+    ("Train", TrainPanel),
+    ("Watch", WatchView),
+    ("Compare", CompareView),
+    ("Failures", FailuresView),
+    ("Takeover", TakeoverView),
+    ("Inverse RL", IrlView),
 )
 DATASET_SUFFIXES = {".hdf5", ".h5"}
 POLICY_SUFFIXES = {".pt"}
@@ -50,15 +54,15 @@ STATUS_MS = 8000
 
 
 class MainWindow(QMainWindow):
-    """CloneLab's window; a tab per view, all sharing `state`."""
+    """CloneLab's window; a tab per view, all sharing `workspace`."""
 
-    def __init__(self, state: AppState, settings: Settings | None = None) -> None:
+    def __init__(self, workspace: Workspace, settings: Settings | None = None) -> None:
         super().__init__()
-        self.state = state
+        self.workspace = workspace
         self.settings = settings or Settings()
         self.setWindowTitle("CloneLab")
         self.setAcceptDrops(True)
-        self.play = PlayView(state, self.settings, self)
+        self.play = PlayView(workspace, self.settings, self)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.play, "Play")
         self.views: dict[str, QWidget] = {"Play": self.play}
@@ -66,8 +70,10 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
         self._build_menus()
         self._build_toolbar()
-        state.status_message.connect(lambda text: self.statusBar().showMessage(text, STATUS_MS))
-        state.env_changed.connect(self._on_env_changed)
+        workspace.status_message.connect(
+            lambda text: self.statusBar().showMessage(text, STATUS_MS))
+        workspace.env_changed.connect(self._on_env_changed)
+        workspace.dataset_changed.connect(self._on_env_changed)  # its env may come with it
         self.play.recorder.dataset_needed.connect(self.new_dataset)
         self.hook = ExceptionHook(before_report=self.play.pause, parent=self)
         self.hook.raised.connect(self._on_unexpected)
@@ -85,7 +91,7 @@ class MainWindow(QMainWindow):
 
     def new_dataset(self) -> None:
         """Ask where to create a dataset for the current env, then record into it."""
-        default = str(Path.home() / f"{self.state.env_id.replace('/', '_')}-demos")
+        default = str(Path.home() / f"{self.workspace.env_id.replace('/', '_')}-demos")
         path, _ = QFileDialog.getSaveFileName(self, "New dataset (a folder)", default)
         if path and self.play.create_dataset(Path(path)):
             self.settings.add_recent("dataset", Path(path))
@@ -100,13 +106,10 @@ class MainWindow(QMainWindow):
     def open_dataset(self, path: Path) -> bool:
         """Select a dataset (a directory or an exported .hdf5); its env becomes the current one."""
         try:
-            dataset = DemoDataset.open(path)
+            dataset = self.workspace.open_dataset(path)
         except DatasetError as exc:
             self._error("Cannot open the dataset", str(exc))
             return False
-        if dataset.env_id != self.state.env_id and dataset.env_id in CATALOG:
-            self.state.set_env_id(dataset.env_id)
-        self.state.set_dataset_path(path)
         self.settings.add_recent("dataset", path)
         count = len(dataset)
         self.statusBar().showMessage(f"Dataset {path.name}: {count} episode"
@@ -124,7 +127,7 @@ class MainWindow(QMainWindow):
         if not path.is_file():
             self._error("Cannot open the policy", f"{path}: no such file")
             return False
-        self.state.set_policy_path(path)
+        self.workspace.open_policy(path)
         self.settings.add_recent("policy", path)
         self.statusBar().showMessage(f"Policy {path.name}", STATUS_MS)
         return True
@@ -141,9 +144,16 @@ class MainWindow(QMainWindow):
             self._error("Bad control map",
                         f"{map_path}: env_id: the map is for {entry.env_id}, not {env_id}")
             return False
-        self.play.add_custom_entry(entry)
-        self.state.set_env_id(entry.env_id)
+        self.workspace.add_entry(entry)
+        self.select_env(entry.env_id)
         return self.play.entry is not None and self.play.entry.env_id == entry.env_id
+
+    def select_env(self, env_id: str) -> None:
+        """Play `env_id`; an id without an entry is a message and the env stays."""
+        try:
+            self.workspace.select_env(env_id)
+        except UnknownEnvError as exc:
+            self._error(f"Cannot play {env_id}", str(exc))
 
     def edit_preferences(self) -> None:
         """The Preferences dialog (operator name)."""
@@ -156,15 +166,8 @@ class MainWindow(QMainWindow):
     # --- building ---------------------------------------------------------------------------
 
     def _build_tabs(self) -> None:
-        for title, module_name, class_name in OTHER_VIEWS:
-            try:
-                module = importlib.import_module(module_name)
-                view = getattr(module, class_name)(self.state, parent=self)
-            except ModuleNotFoundError as exc:
-                if exc.name != module_name:
-                    raise
-                view = QLabel(f"The {title} view is not part of this build yet.")
-                view.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        for title, view_class in OTHER_VIEWS:
+            view = view_class(self.workspace, parent=self)
             # A scroll area, so that no view's minimum size can force the window's.
             scroll = QScrollArea()
             scroll.setWidget(view)
@@ -201,7 +204,7 @@ class MainWindow(QMainWindow):
             action.setData(env_id)
             action.setStatusTip(env_id)
             self._env_group.addAction(action)
-        self._env_group.triggered.connect(lambda action: self._select_env(action.data()))
+        self._env_group.triggered.connect(lambda action: self._on_env_chosen(action.data()))
         env_menu.addSeparator()
         self._add(env_menu, "&Other environment…", "Ctrl+E",
                   "Any gymnasium id with a JSON control map", self._ask_other_env)
@@ -236,7 +239,7 @@ class MainWindow(QMainWindow):
         for env_id, entry in CATALOG.items():
             self.env_combo.addItem(entry.title, env_id)
         self.env_combo.activated.connect(
-            lambda index: self._select_env(self.env_combo.itemData(index)))
+            lambda index: self._on_env_chosen(self.env_combo.itemData(index)))
         bar.addWidget(self.env_combo)
         a = self.play.actions
         bar.addSeparator()
@@ -275,8 +278,8 @@ class MainWindow(QMainWindow):
 
     # --- reactions --------------------------------------------------------------------------
 
-    def _select_env(self, env_id: str) -> None:
-        self.state.set_env_id(env_id)
+    def _on_env_chosen(self, env_id: str) -> None:
+        self.select_env(env_id)
         self.play.setFocus()
 
     def _ask_other_env(self) -> None:
@@ -284,9 +287,9 @@ class MainWindow(QMainWindow):
         if dialog.exec():
             self.open_other_env(*dialog.choice())
 
-    def _on_env_changed(self, _: str = "") -> None:
-        # The state's env, not the signal's: a failed switch reverts it inside the emission.
-        env_id = self.state.env_id
+    def _on_env_changed(self) -> None:
+        # Read when called: a failed switch reverts the env inside the emission.
+        env_id = self.workspace.env_id
         index = self.env_combo.findData(env_id)
         if index < 0:
             self.env_combo.addItem(env_id, env_id)

@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt
 
 from clonelab.app.datasets.dataset_browser import DatasetBrowser
 from clonelab.app.datasets.episode_table import COLUMNS
-from clonelab.app.window.state import AppState
+from clonelab.app.window.workspace import Workspace
 from clonelab.recorder.dataset import DemoDataset
 from tests.app.demo_data import expert_dataset, play_expert
 
@@ -32,8 +32,8 @@ def dataset(tmp_path: Path) -> DemoDataset:
 
 @pytest.fixture
 def browser(qtbot, dataset: DemoDataset) -> DatasetBrowser:
-    state = AppState(ENV_ID)
-    state.set_dataset_path(dataset.path)
+    state = Workspace(ENV_ID)
+    state.select_dataset(dataset.path)
     view = DatasetBrowser(state)
     qtbot.addWidget(view)
     view.resize(1200, 700)
@@ -108,13 +108,13 @@ def test_deletion_reaches_the_disk_when_the_undo_window_closes(qtbot, browser, d
 
 def test_new_episodes_show_when_the_dataset_changes(browser, dataset) -> None:
     dataset.append(play_expert(ENV_ID, 9, max_steps=10), tags=("late",))
-    browser._state.set_dataset_path(dataset.path)  # what the Play tab does after a commit
+    browser._workspace.reload_dataset()  # another object appended: re-read it
     assert browser.visible_ids() == [0, 1, 2, 3]
 
 
 def test_closing_the_view_commits_pending_deletions(qtbot, dataset) -> None:
-    state = AppState(ENV_ID)
-    state.set_dataset_path(dataset.path)
+    state = Workspace(ENV_ID)
+    state.select_dataset(dataset.path)
     view = DatasetBrowser(state)
     qtbot.addWidget(view)
     view.delete_episodes([0])
@@ -125,7 +125,7 @@ def test_closing_the_view_commits_pending_deletions(qtbot, dataset) -> None:
 def test_merge_appends_the_other_datasets_episodes(qtbot, browser, tmp_path: Path) -> None:
     other = expert_dataset(tmp_path / "other", ENV_ID, seeds=(7, 8), max_steps=20,
                            tags=("late",))
-    with qtbot.waitSignal(browser._state.dataset_changed, timeout=10_000):
+    with qtbot.waitSignal(browser._workspace.dataset_changed, timeout=10_000):
         browser.merge_from(other.path)
     assert len(browser.visible_ids()) == 5
     merged = DemoDataset.open(browser.dataset.path)
@@ -137,7 +137,7 @@ def test_merge_appends_the_other_datasets_episodes(qtbot, browser, tmp_path: Pat
 
 def test_merge_refuses_another_env_with_a_message(qtbot, browser, tmp_path: Path) -> None:
     other = expert_dataset(tmp_path / "car", "MountainCar-v0", seeds=(0,), max_steps=10)
-    with qtbot.waitSignal(browser._state.dataset_changed, timeout=10_000):
+    with qtbot.waitSignal(browser._workspace.dataset_changed, timeout=10_000):
         browser.merge_from(other.path)
     assert "MountainCar-v0" in browser.message.text()
     assert len(browser.visible_ids()) == 3
@@ -172,8 +172,8 @@ def test_a_tampered_episode_is_flagged_at_its_first_mismatch(qtbot, tmp_path: Pa
     observations[12:, 0] += 0.05  # as if the file had been edited from step 12 on
     ds = expert_dataset(tmp_path / "tampered", ENV_ID, seeds=())
     ds.append(replace(clean, observations=observations))
-    state = AppState(ENV_ID)
-    state.set_dataset_path(ds.path)
+    state = Workspace(ENV_ID)
+    state.select_dataset(ds.path)
     view = DatasetBrowser(state)
     qtbot.addWidget(view)
     with qtbot.waitSignal(view.timeline.replay_checked, timeout=15_000):
@@ -208,8 +208,8 @@ def test_a_new_empty_dataset_shows_empty_plots_without_an_error(qtbot, tmp_path:
     empty = DemoDataset.create(tmp_path / "empty", env_id=ENV_ID,
                                observation_space=env.observation_space,
                                action_space=env.action_space)
-    state = AppState(ENV_ID)
-    state.set_dataset_path(empty.path)
+    state = Workspace(ENV_ID)
+    state.select_dataset(empty.path)
     view = DatasetBrowser(state)
     qtbot.addWidget(view)
     view.plots.x_dim.setCurrentIndex(1)  # redraws the coverage plot from the empty summary

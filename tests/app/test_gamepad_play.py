@@ -9,7 +9,7 @@ from PySide6.QtCore import QSettings
 from clonelab.app.play.gamepad_poller import GamepadPoller
 from clonelab.app.play.play_view import PlayView
 from clonelab.app.window.settings import Settings
-from clonelab.app.window.state import AppState
+from clonelab.app.window.workspace import Workspace
 from clonelab.recorder.controls import GamepadError
 from clonelab.recorder.dataset import DemoDataset
 from tests.support.virtual_gamepad import VirtualGamepad
@@ -25,7 +25,7 @@ def pad():
 @pytest.fixture
 def pendulum(qtbot, tmp_path, pad):
     settings = Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-    state = AppState("Pendulum-v1")
+    state = Workspace("Pendulum-v1")
     messages: list[str] = []
     state.status_message.connect(messages.append)
     view = PlayView(state, settings)

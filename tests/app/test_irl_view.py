@@ -10,7 +10,7 @@ import pytest
 
 from clonelab.app.irl.irl_maxent_panel import FROM_DATASET, WORLDS
 from clonelab.app.irl.irl_view import IrlView
-from clonelab.app.window.state import AppState
+from clonelab.app.window.workspace import Workspace
 from clonelab.models.checkpoint import load_policy
 from clonelab.models.irl.adversarial import REWARD_FILE
 from clonelab.recorder.dataset import DemoDataset
@@ -28,8 +28,8 @@ def demos(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def view(qtbot, demos: Path, tmp_path: Path) -> IrlView:
-    state = AppState(ENV_ID)
-    state.set_dataset_path(demos)
+    state = Workspace(ENV_ID)
+    state.select_dataset(demos)
     irl = IrlView(state)
     qtbot.addWidget(irl)
     irl.adversarial.save_edit.setText(str(tmp_path / "run"))
@@ -77,7 +77,7 @@ def test_maxent_on_a_vector_dataset_is_an_error_in_the_view(qtbot, view: IrlView
     with qtbot.waitSignal(panel.start().failed, timeout=30_000):
         pass
     assert "MaxEnt" in panel.message.text() and "AIRL" in panel.message.text()
-    assert panel.result is None and panel.run_button.isEnabled()
+    assert panel.result is None and panel.controls.run_button.isEnabled()
 
 
 def test_adversarial_run_updates_curves_saves_and_sets_the_policy(
@@ -95,7 +95,7 @@ def test_adversarial_run_updates_curves_saves_and_sets_the_policy(
     assert panel.curves.point_count("disc_loss") == 2
     assert panel.curves.point_count("learned_reward_expert") == 2
     assert panel.progress_bar.value() == 2 * ROUND
-    policy_path = view.adversarial._state.policy_path
+    policy_path = view.adversarial._workspace.policy_path
     assert policy_path == tmp_path / "run" / "policy.pt"
     assert load_policy(policy_path, env_id=ENV_ID) is not None
     assert (tmp_path / "run" / REWARD_FILE).is_file()
@@ -135,16 +135,19 @@ def test_adversarial_run_cancels_quickly(qtbot, view: IrlView) -> None:
         panel.cancel()
     assert time.monotonic() - started < 3.0
     assert panel.curves.point_count("disc_accuracy") >= 1
-    assert "cancelled" in panel.message.text() and panel.run_button.isEnabled()
-    assert view.adversarial._state.policy_path is None
+    assert "cancelled" in panel.message.text() and panel.controls.run_button.isEnabled()
+    assert view.adversarial._workspace.policy_path is None
+    # What the cancelled run learned is saved where the run was writing, for later use.
+    assert "saved in" in panel.message.text()
+    assert panel._out_dir is not None and (panel._out_dir / "policy.pt").exists()
 
 
 def test_adversarial_errors_are_shown(qtbot, tmp_path: Path) -> None:
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "main_data.hdf5").write_bytes(b"not hdf5")
-    state = AppState(ENV_ID)
-    state.set_dataset_path(broken)
+    state = Workspace(ENV_ID)
+    state.select_dataset(broken)
     view = IrlView(state)
     qtbot.addWidget(view)
     assert "Cannot open" in view.adversarial.dataset_label.text()
@@ -152,7 +155,7 @@ def test_adversarial_errors_are_shown(qtbot, tmp_path: Path) -> None:
     assert "Open a CloneLab dataset" in view.adversarial.message.text()
 
     grid = expert_dataset(tmp_path / "grid", "MiniGrid-Empty-5x5-v0", seeds=(0,), max_steps=20)
-    state.set_dataset_path(grid.path)
+    state.select_dataset(grid.path)
     assert view.tabs.currentWidget() is view.maxent
     assert view.adversarial.start() is None
     assert "image observations" in view.adversarial.message.text()
@@ -161,8 +164,8 @@ def test_adversarial_errors_are_shown(qtbot, tmp_path: Path) -> None:
 def test_maxent_learns_from_a_recorded_minigrid_dataset(qtbot, tmp_path: Path) -> None:
     grid = expert_dataset(tmp_path / "grid", "MiniGrid-Empty-5x5-v0", seeds=(0, 1),
                           max_steps=30)
-    state = AppState("MiniGrid-Empty-5x5-v0")
-    state.set_dataset_path(grid.path)
+    state = Workspace("MiniGrid-Empty-5x5-v0")
+    state.select_dataset(grid.path)
     view = IrlView(state)
     qtbot.addWidget(view)
     panel = view.maxent

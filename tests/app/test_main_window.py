@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QLabel, QMessageBox
 
 from clonelab.app.window.main_window import MainWindow
 from clonelab.app.window.settings import Settings
-from clonelab.app.window.state import AppState
+from clonelab.app.window.workspace import Workspace
 from clonelab.recorder.dataset import DemoDataset
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets" / "controls"
@@ -27,7 +27,7 @@ def settings(tmp_path):
 
 @pytest.fixture
 def window(qtbot, settings):
-    win = MainWindow(AppState("CartPole-v1"), settings)
+    win = MainWindow(Workspace("CartPole-v1"), settings)
     qtbot.addWidget(win)
     with qtbot.waitActive(win):
         win.show()
@@ -62,7 +62,7 @@ def test_the_window_opens_with_its_tabs_and_menus(window):
     assert tabs == ["Play", "Datasets", "Train", "Watch", "Compare", "Failures", "Takeover",
                     "Inverse RL"]
     placeholders = [title for title, view in window.views.items() if isinstance(view, QLabel)]
-    assert placeholders == []  # every view is built, none is the "not part of this build" note
+    assert placeholders == []  # every tab holds its view, none a bare label
     assert window.minimumSizeHint().height() < 600  # fits a small laptop screen
     menus = [action.text() for action in window.menuBar().actions()]
     assert menus == ["&File", "&Environment", "&Play", "&Help"]
@@ -74,17 +74,17 @@ def test_switching_env_from_the_toolbar(qtbot, window, settings):
     index = window.env_combo.findData("MountainCar-v0")
     window.env_combo.activated.emit(index)
     assert window.play.entry.env_id == "MountainCar-v0"
-    assert window.state.env_id == "MountainCar-v0" and settings.last_env == "MountainCar-v0"
+    assert window.workspace.env_id == "MountainCar-v0" and settings.last_env == "MountainCar-v0"
     assert "MountainCar-v0" in window.windowTitle()
     checked = [a.data() for a in window._env_group.actions() if a.isChecked()]
     assert checked == ["MountainCar-v0"]
 
 
 def test_a_bad_env_id_is_a_message_not_a_crash(window):
-    window.state.set_env_id("NoSuchEnv-v9")
+    window.select_env("NoSuchEnv-v9")
     assert any("NoSuchEnv-v9" in text for text in messages(window))
     assert window.play.entry.env_id == "CartPole-v1"
-    assert window.state.env_id == "CartPole-v1"
+    assert window.workspace.env_id == "CartPole-v1"
     assert window.env_combo.currentData() == "CartPole-v1"
     assert "NoSuchEnv-v9" in window.statusBar().currentMessage()
 
@@ -132,7 +132,7 @@ def test_the_exception_hook_shows_a_message_and_keeps_the_episode(qtbot, window)
 def test_dropping_a_dataset_directory_selects_it(window, tmp_path):
     path = cartpole_dataset(tmp_path / "dropped")
     drop(window, path)
-    assert window.state.dataset_path == path
+    assert window.workspace.dataset_path == path
     assert window.settings.recent("dataset")[0] == path
     assert window.play.set_recording(True)
 
@@ -143,15 +143,67 @@ def test_dropping_a_dataset_of_another_env_switches_env(window, tmp_path):
     DemoDataset.create(path, env_id="Acrobot-v1", observation_space=env.observation_space,
                        action_space=env.action_space)
     drop(window, path)
-    assert window.state.env_id == "Acrobot-v1" and window.play.entry.env_id == "Acrobot-v1"
+    assert window.workspace.env_id == "Acrobot-v1" and window.play.entry.env_id == "Acrobot-v1"
     assert window.play.dataset is not None
+
+
+def counting_opens(monkeypatch) -> list[Path]:
+    """Count `DemoDataset.open` calls from now on (the paths, in order)."""
+    opened: list[Path] = []
+    real_open = DemoDataset.open.__func__
+
+    def counting_open(cls, path, **kwargs):
+        opened.append(Path(path))
+        return real_open(cls, path, **kwargs)
+
+    monkeypatch.setattr(DemoDataset, "open", classmethod(counting_open))
+    return opened
+
+
+@pytest.mark.parametrize("env_id", ["CartPole-v1", "Acrobot-v1"])
+def test_opening_a_dataset_opens_it_once(qtbot, window, tmp_path, monkeypatch, env_id):
+    env = gymnasium.make(env_id)
+    path = tmp_path / "demos"
+    DemoDataset.create(path, env_id=env_id, observation_space=env.observation_space,
+                       action_space=env.action_space)
+    opened = counting_opens(monkeypatch)
+    assert window.open_dataset(path)
+    qtbot.wait(200)  # background work started by the switch has had its chance to open it
+    assert opened == [path]
+    assert window.workspace.env_id == env_id and window.play.dataset is window.workspace.dataset
+
+
+def test_no_view_sees_a_dataset_of_another_env_on_a_switch(window, tmp_path):
+    env = gymnasium.make("Acrobot-v1")
+    path = tmp_path / "acrobot"
+    DemoDataset.create(path, env_id="Acrobot-v1", observation_space=env.observation_space,
+                       action_space=env.action_space)
+    assert window.open_dataset(cartpole_dataset(tmp_path / "cartpole"))
+    workspace = window.workspace
+    seen: list[tuple[str, str | None]] = []
+
+    def look() -> None:
+        dataset = workspace.dataset
+        seen.append((workspace.env_id, None if dataset is None else dataset.env_id))
+
+    workspace.env_changed.connect(look)
+    workspace.dataset_changed.connect(look)
+    takeover = window.views["Takeover"]
+    shown: list[tuple[str, str]] = []
+    real_show = takeover._show
+    takeover._show = lambda text, kind="note": (shown.append((text, kind)),
+                                                real_show(text, kind))[-1]
+    assert window.open_dataset(path)
+    assert seen == [("Acrobot-v1", "Acrobot-v1")]  # one signal, env and dataset agreeing
+    assert shown and all(kind != "error" for _text, kind in shown)
+    assert window.play.entry.env_id == "Acrobot-v1"
 
 
 def test_dropping_a_corrupt_dataset_is_a_message(window, tmp_path):
     broken = tmp_path / "corrupt.hdf5"
     broken.write_bytes(b"not an hdf5 file at all")
     drop(window, broken)
-    assert window.state.dataset_path is None
+    assert window.workspace.dataset_path is None
     assert any("corrupt.hdf5" in text for text in messages(window))
 
 
@@ -159,25 +211,25 @@ def test_dropping_a_policy_file_selects_it(window, tmp_path):
     policy = tmp_path / "clone.pt"
     policy.write_bytes(b"weights")
     drop(window, policy)
-    assert window.state.policy_path == policy
+    assert window.workspace.policy_path == policy
 
 
 def test_geometry_is_remembered(qtbot, settings):
-    win = MainWindow(AppState("CartPole-v1"), settings)
+    win = MainWindow(Workspace("CartPole-v1"), settings)
     qtbot.addWidget(win)
     win.show()
     win.setGeometry(31, 47, 700, 500)  # inside the offscreen screen's 800x600
     where = win.geometry()
     win.close()
     assert settings.geometry is not None
-    again = MainWindow(AppState("CartPole-v1"), settings)
+    again = MainWindow(Workspace("CartPole-v1"), settings)
     qtbot.addWidget(again)
     assert again.geometry() == where
     again.close()
 
 
 def test_closing_keeps_the_episode_under_review_and_finishes_commits(qtbot, settings, tmp_path):
-    win = MainWindow(AppState("CartPole-v1"), settings)
+    win = MainWindow(Workspace("CartPole-v1"), settings)
     qtbot.addWidget(win)
     play = win.play
     assert play.create_dataset(tmp_path / "demos") and play.set_recording(True)

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QMessageBox
 from clonelab.app.play.play_view import PlayView
 from clonelab.app.play.qt_keys import qt_key
 from clonelab.app.window.settings import Settings
-from clonelab.app.window.state import AppState
+from clonelab.app.window.workspace import Workspace
 from clonelab.recorder.catalog import EnvBuildError
 from clonelab.recorder.dataset import DatasetError, DemoDataset
 
@@ -27,7 +27,7 @@ def make_view(qtbot, settings):
     views: list[PlayView] = []
 
     def make(env_id: str = "CartPole-v1") -> PlayView:
-        view = PlayView(AppState(env_id), settings)
+        view = PlayView(Workspace(env_id), settings)
         qtbot.addWidget(view)
         with qtbot.waitActive(view):
             view.show()
@@ -162,7 +162,7 @@ def test_recording_into_a_corrupt_dataset_says_so(qtbot, make_view, tmp_path):
     (broken / "data").mkdir(parents=True)
     (broken / "data" / "metadata.json").write_text("{ not json")
     view = make_view("CartPole-v1")
-    view._state.set_dataset_path(broken)
+    view._workspace.select_dataset(broken)
     assert not view.set_recording(True)
     assert not view.recording and not view.frame.is_recording()
     assert any(str(broken) in text for text in error_boxes(view))
@@ -173,7 +173,7 @@ def test_new_datasets_carry_the_operator(make_view, settings, tmp_path):
     view = make_view("CartPole-v1")
     assert view.create_dataset(tmp_path / "by-ada")
     assert DemoDataset.open(tmp_path / "by-ada").operator == "ada"
-    assert view._state.dataset_path == tmp_path / "by-ada"
+    assert view._workspace.dataset_path == tmp_path / "by-ada"
 
 
 def test_recording_without_a_dataset_asks_for_one(qtbot, make_view):
@@ -242,8 +242,8 @@ def test_an_env_that_fails_to_build_is_a_message(qtbot, make_view, monkeypatch):
         raise EnvBuildError(f"cannot build environment {env_id!r}: Box2D is missing")
 
     monkeypatch.setattr("clonelab.app.play.play_view.make_env", failing)
-    view._state.set_env_id("LunarLander-v3")
+    view._workspace.select_env("LunarLander-v3")
     assert any("Box2D is missing" in text for text in error_boxes(view))
-    assert view.entry.env_id == "CartPole-v1" and view._state.env_id == "CartPole-v1"
+    assert view.entry.env_id == "CartPole-v1" and view._workspace.env_id == "CartPole-v1"
     view.step_once()  # the old env still plays
     assert view.loop.session.steps == 1

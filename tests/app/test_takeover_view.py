@@ -18,7 +18,7 @@ from pytestqt.qtbot import QtBot
 from clonelab.app.takeover.takeover_form import TakeoverSettings
 from clonelab.app.takeover.takeover_loop import takeovers
 from clonelab.app.takeover.takeover_view import TakeoverView
-from clonelab.app.window.state import AppState
+from clonelab.app.window.workspace import Workspace
 from clonelab.models.failures.ensemble import EnsembleConfig
 from clonelab.models.failures.takeover import HumanGate, ScriptedHuman, intervention_flags
 from clonelab.models.failures.takeover_training import RetrainConfig, takeover_path
@@ -58,8 +58,8 @@ def _tilted(observation: np.ndarray) -> bool:
 
 def _view(qtbot: QtBot, tmp_path: Path, settings: TakeoverSettings) -> TakeoverView:
     expert_dataset(tmp_path / "demos", ENV_ID, seeds=(0, 1), max_steps=None)
-    state = AppState(ENV_ID)
-    state.set_dataset_path(tmp_path / "demos")
+    state = Workspace(ENV_ID)
+    state.select_dataset(tmp_path / "demos")
     view = TakeoverView(state)
     qtbot.addWidget(view)
     view.configure(settings)
@@ -181,7 +181,7 @@ def test_a_help_request_pauses_with_a_banner_until_a_key_is_pressed(
 
 
 def test_without_a_dataset_the_tab_says_what_to_do(qtbot: QtBot) -> None:
-    view = TakeoverView(AppState(ENV_ID))
+    view = TakeoverView(Workspace(ENV_ID))
     qtbot.addWidget(view)
     assert view.loop is None
     assert "demo dataset" in view.message.text()

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QSpinBox
 
 from clonelab.app.train.train_panel import TrainPanel
 from clonelab.app.widgets.config_form import ConfigForm, ConfigFormError
-from clonelab.app.window.state import AppState
+from clonelab.app.window.workspace import Workspace
 from clonelab.models.checkpoint import read_checkpoint_info
 from clonelab.models.training import TrainConfig
 from clonelab.recorder.configs import field_docs
@@ -42,8 +42,8 @@ def demos(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def panel(qtbot, demos: Path, tmp_path: Path) -> TrainPanel:
-    state = AppState(ENV_ID)
-    state.set_dataset_path(demos)
+    state = Workspace(ENV_ID)
+    state.select_dataset(demos)
     view = TrainPanel(state)
     qtbot.addWidget(view)
     view.save_edit.setText(str(tmp_path / "clone.pt"))
@@ -106,9 +106,9 @@ def test_training_reports_progress_saves_and_evaluates(qtbot, panel: TrainPanel,
     records = []
     worker = panel.start_training()
     worker.progress.connect(records.append)
-    with qtbot.waitSignal(panel._state.policy_changed, timeout=30_000) as saved:
+    with qtbot.waitSignal(panel._workspace.policy_changed, timeout=30_000):
         pass
-    assert saved.args[0] == tmp_path / "clone.pt"
+    assert panel._workspace.policy_path == tmp_path / "clone.pt"
     assert [r.step for r in records] == [20, 40, 60, 80, 100, 120]
     assert "samples/s" in panel.speed_label.text()
     assert len(panel.loss_plot.train_curve.getData()[0]) == 6
@@ -116,7 +116,7 @@ def test_training_reports_progress_saves_and_evaluates(qtbot, panel: TrainPanel,
     assert info.env_id == ENV_ID and info.train_config.steps == 120
     qtbot.waitUntil(lambda: panel.evaluation is not None, timeout=30_000)
     assert panel.evaluation.episodes == 2
-    demos = DemoDataset.open(panel._state.dataset_path)
+    demos = DemoDataset.open(panel._workspace.dataset_path)
     demo_mean = mean_return(demos.episode_info(i) for i in demos.episode_ids)
     assert f"mean return {panel.evaluation.return_mean:.1f}" in panel.message.text()
     assert f"demos: {demo_mean:.1f}" in panel.message.text()
@@ -129,11 +129,11 @@ def test_cancel_stops_training_within_a_second(qtbot, panel: TrainPanel) -> None
         pass
     started = time.monotonic()
     with qtbot.waitSignal(worker.cancelled, timeout=5_000):
-        panel.cancel_button.click()
+        panel.controls.cancel_button.click()
     assert time.monotonic() - started < 1.0
     assert panel.message.text() == "Training cancelled."
-    assert panel.train_button.isEnabled()
-    assert panel._state.policy_path is None
+    assert panel.controls.run_button.isEnabled()
+    assert panel._workspace.policy_path is None
 
 
 def test_event_loop_never_stalls_while_training(qtbot, panel: TrainPanel) -> None:
@@ -176,6 +176,6 @@ def test_problems_are_messages_in_the_panel(qtbot, panel: TrainPanel, monkeypatc
         pass
     assert "Training failed" in panel.message.text() and "nan" in panel.message.text()
 
-    panel._state.set_dataset_path(Path("/nonexistent/dataset"))
+    panel._workspace.select_dataset(Path("/nonexistent/dataset"))
     assert "Cannot open" in panel.dataset_label.text()
     assert panel.start_training() is None

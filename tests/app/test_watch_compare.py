@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 from clonelab.app.watch.compare_view import CompareView
 from clonelab.app.watch.export import ExportError, video_formats, write_video
 from clonelab.app.watch.watch_view import WatchView
-from clonelab.app.window.state import AppState
+from clonelab.app.window.workspace import Workspace
 from clonelab.models.checkpoint import load_policy, save_policy
 from clonelab.models.failures.compare import compare_on_demo
 from clonelab.models.policy import Policy, PolicySpec
@@ -48,10 +48,11 @@ def files(tmp_path_factory) -> dict[str, Path]:
 
 
 def make_state(env_id: str = ENV_ID, *, dataset: Path | None = None,
-               policy: Path | None = None) -> AppState:
-    state = AppState(env_id)
-    state.set_dataset_path(dataset)
-    state.set_policy_path(policy)
+               policy: Path | None = None) -> Workspace:
+    state = Workspace(env_id)
+    state.select_dataset(dataset)
+    state.select_env(env_id)  # after the dataset, which brings its own env
+    state.open_policy(policy)
     return state
 
 

@@ -1,0 +1,213 @@
+"""The window's workspace: the env entry, dataset and policy the views work on, each opened once.
+
+Views take the workspace in their constructor, read its opened objects and subscribe to its
+signals; none reopens a path. Opening a dataset of another env switches the env with it in one
+`dataset_changed()`, so no view sees the new dataset with the old env (or the reverse).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from clonelab.models.checkpoint import PolicyEnvMismatch, load_policy
+from clonelab.models.policy import Policy
+from clonelab.recorder.catalog import CATALOG, EnvEntry, UnknownEnvError
+from clonelab.recorder.dataset import DatasetError, DemoDataset
+
+log = logging.getLogger(__name__)
+
+
+class Workspace(QObject):
+    """Holds the current env entry, the opened dataset and the loaded policy; announces changes.
+
+    Signals: `env_changed()` when the env alone changes (the dataset stays);
+    `dataset_changed()` when the dataset is opened, closed or its contents change, its env
+    already in place when that env has an entry; `policy_changed()`; `status_message(text)`
+    for the window's status bar.
+    """
+
+    env_changed = Signal()
+    dataset_changed = Signal()
+    policy_changed = Signal()
+    status_message = Signal(str)
+
+    def __init__(self, env_id: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._custom: dict[str, EnvEntry] = {}
+        self._env_id = env_id
+        self._entry: EnvEntry | None = self._lookup(env_id)
+        self._dataset_path: Path | None = None
+        self._dataset: DemoDataset | None = None
+        self._dataset_error: DatasetError | None = None
+        self._policy_path: Path | None = None
+        self._policy: Policy | None = None
+        self._policy_error: Exception | None = None
+
+    # --- the env ------------------------------------------------------------------------------
+
+    @property
+    def env_id(self) -> str:
+        """The environment the views play and check datasets and policies against."""
+        return self._env_id
+
+    @property
+    def entry(self) -> EnvEntry | None:
+        """The env's entry in effect (the player's remapping included); None for an unknown id."""
+        return self._entry
+
+    def add_entry(self, entry: EnvEntry) -> None:
+        """Make an id outside the catalog selectable (an entry from a JSON control map)."""
+        self._custom[entry.env_id] = entry
+
+    def default_entry(self, env_id: str) -> EnvEntry:
+        """The entry of `env_id` before any remapping: a JSON control map's, else the catalog's.
+
+        Raises UnknownEnvError for an id with neither.
+        """
+        entry = self._lookup(env_id)
+        if entry is None:
+            raise UnknownEnvError(f"{env_id!r} is not in the catalog; choose Environment > "
+                                  "Other environment… and give it a JSON control map")
+        return entry
+
+    def entry_for(self, env_id: str) -> EnvEntry:
+        """The entry in effect for `env_id`: the current one (remapped) or its default entry."""
+        if env_id == self._env_id and self._entry is not None:
+            return self._entry
+        return self.default_entry(env_id)
+
+    def select_env(self, env_id: str) -> None:
+        """Select an environment and tell the views; raises UnknownEnvError for an unknown id."""
+        entry = self.default_entry(env_id)
+        if env_id != self._env_id:
+            self._env_id, self._entry = env_id, entry
+            self.env_changed.emit()
+
+    def set_entry(self, entry: EnvEntry) -> None:
+        """The current env's entry in effect after the player remapped its controls."""
+        if entry.env_id == self._env_id:
+            self._entry = entry
+
+    def _lookup(self, env_id: str) -> EnvEntry | None:
+        return self._custom.get(env_id) or CATALOG.get(env_id)
+
+    # --- the dataset --------------------------------------------------------------------------
+
+    @property
+    def dataset_path(self) -> Path | None:
+        """The selected dataset's path (also when it failed to open)."""
+        return self._dataset_path
+
+    @property
+    def dataset(self) -> DemoDataset | None:
+        """The opened dataset; None with no selection or when it failed to open."""
+        return self._dataset
+
+    @property
+    def dataset_error(self) -> DatasetError | None:
+        """Why the selected dataset did not open, or None."""
+        return self._dataset_error
+
+    def open_dataset(self, path: Path) -> DemoDataset:
+        """Open the dataset at `path` and select it; its env, when it has an entry, comes with it.
+
+        Raises DatasetError and keeps the current selection when it does not open.
+        """
+        dataset = DemoDataset.open(path)
+        self._select(Path(path), dataset, None)
+        return dataset
+
+    def select_dataset(self, path: Path | None) -> DemoDataset | None:
+        """Select `path` whatever it holds: a dataset that fails to open stays selected with its
+        `dataset_error`, so that the views can say why. Returns the opened dataset or None."""
+        if path is None:
+            self._select(None, None, None)
+            return None
+        try:
+            dataset = DemoDataset.open(path)
+        except DatasetError as exc:
+            self._select(Path(path), None, exc)
+            return None
+        self._select(Path(path), dataset, None)
+        return dataset
+
+    def set_dataset(self, dataset: DemoDataset) -> None:
+        """Select a dataset opened or created elsewhere (no second open)."""
+        self._select(dataset.path, dataset, None)
+
+    def reload_dataset(self) -> None:
+        """Re-open the selected dataset after another object changed it on disk."""
+        self.select_dataset(self._dataset_path)
+
+    def dataset_edited(self) -> None:
+        """Tell the views that the opened dataset's contents changed through it (a commit)."""
+        self.dataset_changed.emit()
+
+    def dataset_for(self, env_id: str) -> DemoDataset | None:
+        """The opened dataset if it holds `env_id` demos; None with no selection.
+
+        Raises DatasetError when the selection failed to open or holds another env's demos.
+        """
+        if self._dataset_error is not None:
+            raise self._dataset_error
+        if self._dataset is not None:
+            self._dataset.check_env(env_id)
+        return self._dataset
+
+    def _select(self, path: Path | None, dataset: DemoDataset | None,
+                error: DatasetError | None) -> None:
+        if dataset is not None and dataset.env_id != self._env_id:
+            entry = self._lookup(dataset.env_id)
+            if entry is not None:
+                self._env_id, self._entry = dataset.env_id, entry
+        self._dataset_path, self._dataset, self._dataset_error = path, dataset, error
+        self.dataset_changed.emit()
+
+    # --- the policy ---------------------------------------------------------------------------
+
+    @property
+    def policy_path(self) -> Path | None:
+        """The selected policy checkpoint (also when it failed to load)."""
+        return self._policy_path
+
+    @property
+    def policy(self) -> Policy | None:
+        """The loaded policy; None with no selection or when it failed to load."""
+        return self._policy
+
+    def open_policy(self, path: Path | None) -> Policy | None:
+        """Select and load the policy at `path` (None: no policy); a file that fails to load
+        stays selected with its error, which `policy_for` raises. Returns the loaded policy."""
+        policy, error = None, None
+        if path is not None:
+            try:
+                policy = load_policy(path)
+            except Exception as exc:  # noqa: BLE001 - any unloadable file is the views' message
+                log.info("policy %s does not load: %s", path, exc)
+                error = exc
+        self._policy_path = None if path is None else Path(path)
+        self._policy, self._policy_error = policy, error
+        self.policy_changed.emit()
+        return policy
+
+    def policy_for(self, env_id: str) -> Policy | None:
+        """The loaded policy if it was trained on `env_id`; None with no selection.
+
+        Raises what loading the file raised (CheckpointError mostly), PolicyEnvMismatch for a
+        policy of another env.
+        """
+        if self._policy_error is not None:
+            raise self._policy_error
+        if self._policy is not None and self._policy.spec.env_id != env_id:
+            assert self._policy_path is not None
+            raise PolicyEnvMismatch(self._policy_path, self._policy.spec.env_id, env_id)
+        return self._policy
+
+    # --- messages -----------------------------------------------------------------------------
+
+    def show_status(self, message: str) -> None:
+        """Ask the main window to show a message in its status bar."""
+        self.status_message.emit(message)
