@@ -119,7 +119,10 @@ class DemoDataset:
         if not metadata_file.exists() and not (data_dir / schema.MAIN_FILE).exists():
             raise DatasetError(root, "not a dataset directory (no data/metadata.json)")
         doc = _read_json(metadata_file)
-        if isinstance(doc, dict) and schema.META_CLONELAB not in doc:
+        # Minari writes no episodes folder: with one, a metadata.json that lost its "clonelab"
+        # object is a damaged CloneLab index, rebuilt from the episode files.
+        if (isinstance(doc, dict) and schema.META_CLONELAB not in doc
+                and not (data_dir / schema.EPISODES_DIR).is_dir()):
             index, locations = open_minari_dir(data_dir, doc)
             return cls._checked(root, index, env_id, locations=locations)
         store = DirectoryStore(data_dir)

@@ -19,6 +19,7 @@ from typing import Any
 import gymnasium as gym
 import h5py
 
+from clonelab.recorder import dataset_fields as check
 from clonelab.recorder import schema
 from clonelab.recorder.dataset_io import EpisodeMeta, write_atomically, write_text_atomically
 from clonelab.recorder.episode import EpisodeData, content_hash
@@ -82,11 +83,36 @@ class EpisodeInfo:
         return doc
 
     @classmethod
-    def from_json(cls, doc: dict[str, Any]) -> EpisodeInfo:
-        """Inverse of :meth:`to_json`; KeyError or TypeError when a field is missing."""
-        offsets = doc.get("raw_offsets")
-        return cls(**{**doc, "tags": tuple(doc["tags"]),
-                      "raw_offsets": None if offsets is None else tuple(offsets)})
+    def from_json(cls, doc: Any, where: str = "an episode summary") -> EpisodeInfo:
+        """Inverse of :meth:`to_json`; ValueError naming the first missing or wrong-typed field.
+
+        Keys this version does not know are ignored.
+        """
+        doc = check.mapping(doc, where)
+
+        def get(key: str) -> Any:
+            return check.required(doc, key, where)
+
+        return cls(
+            episode_id=check.integer(get("episode_id"), f"{where}.episode_id", minimum=0),
+            steps=check.integer(get("steps"), f"{where}.steps", minimum=1),
+            episode_return=check.number(get("episode_return"), f"{where}.episode_return"),
+            seed=check.optional_integer(get("seed"), f"{where}.seed"),
+            started_at=check.number(get("started_at"), f"{where}.started_at"),
+            duration_s=check.number(get("duration_s"), f"{where}.duration_s"),
+            fps=check.number(get("fps"), f"{where}.fps"),
+            terminated=check.flag(get("terminated"), f"{where}.terminated"),
+            truncated=check.flag(get("truncated"), f"{where}.truncated"),
+            actor_steps=check.counts(get("actor_steps"), f"{where}.actor_steps"),
+            device_steps=check.counts(get("device_steps"), f"{where}.device_steps"),
+            tags=check.text_tuple(get("tags"), f"{where}.tags"),
+            notes=check.text(get("notes"), f"{where}.notes"),
+            operator=check.text(get("operator"), f"{where}.operator"),
+            app_version=check.text(get("app_version"), f"{where}.app_version"),
+            content_hash=check.text(get("content_hash"), f"{where}.content_hash"),
+            raw_offsets=check.offsets(doc.get("raw_offsets"), f"{where}.raw_offsets",
+                                       len(schema.RAW_DATASETS)),
+        )
 
 
 _INFO_FIELDS = tuple(field.name for field in fields(EpisodeInfo))
@@ -158,12 +184,21 @@ def metadata_json(index: DatasetIndex, dataset_id: str) -> str:
     return json.dumps(doc)  # no indent: the C encoder only serves compact output
 
 
-def index_from_metadata(doc: dict[str, Any]) -> DatasetIndex:
-    """Read the index from a parsed CloneLab metadata.json (KeyError/ValueError if malformed)."""
-    ours = doc[schema.META_CLONELAB]
-    return _index_from(ours, observation_space=doc["observation_space"],
-                       action_space=doc["action_space"], env_spec=doc.get("env_spec"),
-                       episodes=ours[schema.META_EPISODES])
+def index_from_metadata(doc: Any) -> DatasetIndex:
+    """Read the index from a parsed CloneLab metadata.json.
+
+    ValueError naming the first missing or wrong-typed field.
+    """
+    doc = check.mapping(doc, "the document")
+    ours = check.mapping(check.required(doc, schema.META_CLONELAB, "the document"),
+                         schema.META_CLONELAB)
+    return _index_from(ours, observation_space=check.required(doc, "observation_space",
+                                                              "the document"),
+                       action_space=check.required(doc, "action_space", "the document"),
+                       env_spec=doc.get("env_spec"),
+                       episodes=check.required(ours, schema.META_EPISODES,
+                                               schema.META_CLONELAB),
+                       where=f"{schema.META_CLONELAB}.")
 
 
 def write_root_attrs(attrs: h5py.AttributeManager, index: DatasetIndex, *,
@@ -184,14 +219,17 @@ def write_root_attrs(attrs: h5py.AttributeManager, index: DatasetIndex, *,
 
 
 def index_from_root_attrs(attrs: h5py.AttributeManager) -> DatasetIndex:
-    """Read the index from root attributes (KeyError/ValueError if malformed).
+    """Read the index from root attributes (ValueError naming a missing or wrong field).
 
     The episode list is empty when the attributes have none (main_data.hdf5).
     """
-    return _index_from(attrs, observation_space=attrs[schema.ROOT_OBSERVATION_SPACE],
-                       action_space=attrs[schema.ROOT_ACTION_SPACE],
-                       env_spec=attrs.get(schema.ROOT_ENV_SPEC),
-                       episodes=json.loads(attrs.get(schema.ROOT_EPISODES, "[]")))
+    episodes = (check.json_text(attrs[schema.ROOT_EPISODES], schema.ROOT_EPISODES)
+                if schema.ROOT_EPISODES in attrs else [])
+    return _index_from(attrs, observation_space=check.required(
+                           attrs, schema.ROOT_OBSERVATION_SPACE, "the root attributes"),
+                       action_space=check.required(attrs, schema.ROOT_ACTION_SPACE,
+                                                   "the root attributes"),
+                       env_spec=attrs.get(schema.ROOT_ENV_SPEC), episodes=episodes, where="")
 
 
 def _dataset_fields(index: DatasetIndex) -> dict[str, Any]:
@@ -207,21 +245,36 @@ def _dataset_fields(index: DatasetIndex) -> dict[str, Any]:
     }
 
 
-def _index_from(fields: Mapping[str, Any], *, observation_space: str, action_space: str,
-                env_spec: str | None, episodes: list[dict[str, Any]]) -> DatasetIndex:
+def _index_from(fields: Mapping[str, Any], *, observation_space: Any, action_space: Any,
+                env_spec: Any, episodes: Any, where: str) -> DatasetIndex:
+    # ``where`` prefixes field names in messages ("clonelab." inside metadata.json).
+    def need(key: str) -> Any:
+        return check.required(fields, key, where.rstrip(".") or "the root attributes")
+
     header = DatasetHeader(
-        env_id=str(fields[schema.ATTR_ENV_ID]),
-        observation_space=schema.space_from_json(observation_space),
-        action_space=schema.space_from_json(action_space),
-        env_spec=env_spec,
-        operator=str(fields.get(schema.ATTR_OPERATOR, "")),
-        created_at=float(fields.get(schema.ROOT_CREATED_AT, math.nan)),
-        schema_version=int(fields[schema.ATTR_SCHEMA_VERSION]),
-        app_version=str(fields.get(schema.ATTR_APP_VERSION, "")),
+        env_id=check.text(need(schema.ATTR_ENV_ID), f"{where}{schema.ATTR_ENV_ID}"),
+        observation_space=check.space(observation_space, schema.ROOT_OBSERVATION_SPACE),
+        action_space=check.space(action_space, schema.ROOT_ACTION_SPACE),
+        env_spec=check.optional_text(env_spec, schema.ROOT_ENV_SPEC),
+        operator=check.text(fields.get(schema.ATTR_OPERATOR, ""), f"{where}{schema.ATTR_OPERATOR}"),
+        created_at=check.number(fields.get(schema.ROOT_CREATED_AT, math.nan),
+                                f"{where}{schema.ROOT_CREATED_AT}"),
+        schema_version=check.integer(need(schema.ATTR_SCHEMA_VERSION),
+                                     f"{where}{schema.ATTR_SCHEMA_VERSION}", minimum=0),
+        app_version=check.text(fields.get(schema.ATTR_APP_VERSION, ""),
+                               f"{where}{schema.ATTR_APP_VERSION}"),
     )
-    index = DatasetIndex(header=header, episodes=(),
-                         next_episode_id=int(fields[schema.ROOT_NEXT_EPISODE_ID]))
-    return index.with_episodes([EpisodeInfo.from_json(item) for item in episodes])
+    listed = [EpisodeInfo.from_json(item, f"{where}{schema.META_EPISODES}[{position}]")
+              for position, item in enumerate(check.items(episodes,
+                                                          f"{where}{schema.META_EPISODES}"))]
+    counted = Counter(info.episode_id for info in listed)
+    twice = sorted(episode_id for episode_id, count in counted.items() if count > 1)
+    if twice:
+        raise ValueError(f"{where}{schema.META_EPISODES} lists episode {twice[0]} twice")
+    next_episode_id = check.integer(need(schema.ROOT_NEXT_EPISODE_ID),
+                                    f"{where}{schema.ROOT_NEXT_EPISODE_ID}", minimum=0)
+    index = DatasetIndex(header=header, episodes=(), next_episode_id=next_episode_id)
+    return index.with_episodes(listed)
 
 
 def write_index(data_dir: Path, index: DatasetIndex) -> None:
@@ -248,6 +301,7 @@ def write_index(data_dir: Path, index: DatasetIndex) -> None:
 
 def check_schema_version(path: Path, version: Any) -> None:
     """Refuse a dataset written with a newer schema than this CloneLab reads."""
-    if int(version) > schema.SCHEMA_VERSION:
-        raise DatasetError(path, f"written by a newer CloneLab (schema version {int(version)}; "
+    version = check.integer(version, schema.ATTR_SCHEMA_VERSION, minimum=0)
+    if version > schema.SCHEMA_VERSION:
+        raise DatasetError(path, f"written by a newer CloneLab (schema version {version}; "
                                  f"this one reads up to {schema.SCHEMA_VERSION}): update CloneLab")

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import json
+import logging
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import gymnasium as gym
 import h5py
 import numpy as np
 from h5py import h5d, h5f, h5s
 
+from clonelab.recorder import dataset_fields as check
 from clonelab.recorder import schema
 from clonelab.recorder.episode import EpisodeData
 
@@ -21,6 +24,9 @@ try:
     import fcntl
 except ImportError:  # Windows: no advisory locks; a single writer is assumed there
     fcntl = None  # type: ignore[assignment]
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -161,8 +167,6 @@ def read_episode_group(group: h5py.Group, observation_space: gym.Space,
         timestamps = _read(group, schema.TIMESTAMPS).astype(schema.TIMESTAMP_DTYPE, copy=False)
     else:
         timestamps = np.full(steps + 1, np.nan, dtype=schema.TIMESTAMP_DTYPE)
-    attrs = group.attrs
-    seed = attrs.get(schema.ATTR_SEED)
     return EpisodeData(
         observations=observations,
         actions=actions,
@@ -172,23 +176,26 @@ def read_episode_group(group: h5py.Group, observation_space: gym.Space,
         timestamps=timestamps,
         actors=_read_names(group, schema.ACTORS, steps),
         devices=_read_names(group, schema.DEVICES, steps),
-        seed=None if seed is None else int(seed),
-        options=_read_options(attrs),
-        fps=float(attrs.get(schema.ATTR_FPS, np.nan)),
+        seed=_attribute(group, schema.ATTR_SEED, None, check.integer),
+        options=_read_options(group),
+        fps=_attribute(group, schema.ATTR_FPS, math.nan, check.number),
     )
 
 
 def read_episode_meta(group: h5py.Group) -> EpisodeMeta:
-    """The non-data attributes of an episode group (defaults for Minari's groups)."""
-    attrs = group.attrs
-    episode_id = attrs.get(schema.ATTR_ID)
+    """The non-data attributes of an episode group (defaults for Minari's groups).
+
+    A wrong-typed attribute is logged and read as unknown: it must not cost the steps.
+    """
     return EpisodeMeta(
-        episode_id=None if episode_id is None else int(episode_id),
-        env_id=str(attrs.get(schema.ATTR_ENV_ID, "")),
-        tags=tuple(json.loads(attrs.get(schema.ATTR_TAGS, "[]"))),
-        notes=str(attrs.get(schema.ATTR_NOTES, "")),
-        operator=str(attrs.get(schema.ATTR_OPERATOR, "")),
-        app_version=str(attrs.get(schema.ATTR_APP_VERSION, "")),
+        episode_id=_attribute(group, schema.ATTR_ID, None,
+                              lambda value, name: check.integer(value, name, minimum=0)),
+        env_id=_attribute(group, schema.ATTR_ENV_ID, "", check.text),
+        tags=_attribute(group, schema.ATTR_TAGS, (),
+                        lambda value, name: check.text_tuple(check.json_text(value, name), name)),
+        notes=_attribute(group, schema.ATTR_NOTES, "", check.text),
+        operator=_attribute(group, schema.ATTR_OPERATOR, "", check.text),
+        app_version=_attribute(group, schema.ATTR_APP_VERSION, "", check.text),
     )
 
 
@@ -269,9 +276,25 @@ def _read_names(group: h5py.Group, name: str, steps: int) -> tuple[str, ...]:
     return tuple(by_code[int(code)] for code in dataset[()])
 
 
-def _read_options(attrs: h5py.AttributeManager) -> dict[str, Any] | None:
+def _attribute(group: h5py.Group, name: str, default: T, read: Callable[[Any, str], T]) -> T:
+    """``read(value, name)`` of one attribute; ``default`` when absent or (logged) malformed."""
+    if name not in group.attrs:
+        return default
+    try:
+        return read(group.attrs[name], name)
+    except ValueError as exc:
+        where = group.file.filename + ("" if group.name == "/" else f":{group.name}")
+        logger.warning("%s: attribute %s ignored, read as unknown (%s)", where, name, exc)
+        return default
+
+
+def _read_options(group: h5py.Group) -> dict[str, Any] | None:
+    attrs = group.attrs
     if schema.ATTR_OPTIONS in attrs:
-        return json.loads(attrs[schema.ATTR_OPTIONS])
+        def read(value: Any, name: str) -> dict[str, Any]:
+            return dict(check.mapping(check.json_text(value, name), name))
+
+        return _attribute(group, schema.ATTR_OPTIONS, None, read)
     flat = {key[len(schema.MINARI_OPTIONS_PREFIX):]: value for key, value in attrs.items()
             if key.startswith(schema.MINARI_OPTIONS_PREFIX)}
     if not flat:

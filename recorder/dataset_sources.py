@@ -10,6 +10,7 @@ import gymnasium as gym
 import h5py
 import numpy as np
 
+from clonelab.recorder import dataset_fields as check
 from clonelab.recorder import schema
 from clonelab.recorder.dataset_index import (
     DatasetHeader,
@@ -36,12 +37,14 @@ def open_exported_file(path: Path) -> tuple[DatasetIndex, dict[int, Location]]:
                 raise DatasetError(path, f"an HDF5 file without CloneLab attributes{hint}")
             check_schema_version(path, file.attrs[schema.ATTR_SCHEMA_VERSION])
             index = index_from_root_attrs(file.attrs)
-            locations = {int(file[name].attrs[schema.ATTR_ID]): Location(path, f"/{name}")
-                         for name in file if name.startswith(schema.GROUP_PREFIX)}
+            locations = {
+                check.integer(check.required(file[name].attrs, schema.ATTR_ID, name),
+                              f"{name}.{schema.ATTR_ID}", minimum=0): Location(path, f"/{name}")
+                for name in file if name.startswith(schema.GROUP_PREFIX)}
     except OSError as exc:
         raise DatasetError(path, f"unreadable HDF5, truncated or corrupt ({describe(exc)})"
                            ) from None
-    except (KeyError, ValueError, TypeError) as exc:
+    except ValueError as exc:
         raise DatasetError(path, f"malformed CloneLab attributes ({exc})") from None
     if set(locations) != set(index.ids):
         raise DatasetError(path, "its episode groups do not match its episode index")
@@ -57,22 +60,28 @@ def open_minari_dir(data_dir: Path, doc: dict[str, Any]
         raise DatasetError(metadata_file, f"Minari data format {doc['data_format']!r} is not "
                                           "supported (only hdf5)")
     try:
-        observation_space = schema.space_from_json(doc["observation_space"])
-        action_space = schema.space_from_json(doc["action_space"])
-        total_episodes = int(doc["total_episodes"])
-    except KeyError as exc:
-        raise DatasetError(metadata_file, f"Minari metadata without {exc}") from None
-    except (ValueError, TypeError) as exc:
+        observation_space = check.space(check.required(doc, "observation_space", "Minari metadata"),
+                                        "observation_space")
+        action_space = check.space(check.required(doc, "action_space", "Minari metadata"),
+                                   "action_space")
+        total_episodes = check.integer(check.required(doc, "total_episodes", "Minari metadata"),
+                                       "total_episodes", minimum=0)
+        env_spec = check.optional_text(doc.get("env_spec"), "env_spec")
+        authors = doc.get("author", [])
+        # Minari writes a list of names; a single name is read as one.
+        operator = ", ".join((check.text(authors, "author"),) if isinstance(authors, str)
+                             else check.text_tuple(authors, "author"))
+    except ValueError as exc:
         raise DatasetError(metadata_file, str(exc)) from None
     if doc.get("jpeg_encoding", True) and _minari_jpeg_image(observation_space):
         raise DatasetError(metadata_file, "JPEG-encoded image observations are not supported "
                                           "(write the dataset with jpeg_encoding=False)")
     header = DatasetHeader(
-        env_id=schema.env_id_from_spec(doc.get("env_spec")),
+        env_id=schema.env_id_from_spec(env_spec),
         observation_space=observation_space,
         action_space=action_space,
-        env_spec=doc.get("env_spec"),
-        operator=", ".join(doc.get("author", [])),
+        env_spec=env_spec,
+        operator=operator,
         created_at=math.nan,
         schema_version=schema.SCHEMA_VERSION,
         app_version="",

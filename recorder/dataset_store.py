@@ -67,39 +67,48 @@ class DirectoryStore:
         """Where a committed episode lives."""
         return Location(self.episodes_dir / schema.episode_file_name(episode_id))
 
-    def read_index(self) -> tuple[DatasetIndex, bool]:
-        """The index from metadata.json (else from main_data.hdf5) and whether both are intact.
+    def read_index(self) -> tuple[DatasetIndex, str | None]:
+        """The index from metadata.json (else from main_data.hdf5) and why it cannot be trusted.
 
-        Raises DatasetError when neither holds a CloneLab index.
+        The reason is None when both index files are intact. Raises DatasetError when neither
+        holds a CloneLab index.
         """
         problem = "no metadata.json"
         if self.metadata_file.exists():
             try:
                 index = self._read_metadata()
-            except (OSError, ValueError, KeyError, TypeError) as exc:
-                problem = f"metadata.json is unreadable ({describe(exc)})"
+            except (OSError, ValueError) as exc:
+                problem = f"metadata.json is unusable ({describe(exc)})"
             else:
-                return index, self._main_file_agrees(index)
+                if self._main_file_agrees(index):
+                    return index, None
+                return index, "main_data.hdf5 disagrees with metadata.json"
         try:
             with h5py.File(self.main_file, "r") as main:
-                check_schema_version(self.main_file, main.attrs[schema.ATTR_SCHEMA_VERSION])
-                return index_from_root_attrs(main.attrs), False
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+                check_schema_version(self.main_file, main.attrs.get(schema.ATTR_SCHEMA_VERSION))
+                return index_from_root_attrs(main.attrs), problem
+        except (OSError, ValueError) as exc:
             raise DatasetError(self.data_dir,
                                f"not a readable CloneLab dataset: {problem}, and main_data.hdf5 "
                                f"is unreadable ({describe(exc)})") from None
 
-    def repair(self, index: DatasetIndex, intact: bool, *, locked: bool) -> DatasetIndex:
+    def repair(self, index: DatasetIndex, problem: str | None, *, locked: bool
+               ) -> tuple[DatasetIndex, str | None]:
         """Bring the index in line with the episode files; write it back when ``locked``.
 
+        ``problem`` says why the index files cannot be trusted (None when intact). Returns the
+        index and, when it had to be rebuilt, one line saying why and from how many files.
         Without the lock another writer may be mid-commit, so temporary files are left alone
         and the repaired index stays in memory.
         """
         if locked:
             self._remove_temporary_files()
         on_disk = self._episode_files()
-        if intact and on_disk == set(index.ids):
-            return index
+        if problem is None and on_disk != set(index.ids):
+            problem = (f"metadata.json lists {len(index.ids)} episodes, the episodes folder "
+                       f"holds {len(on_disk)}")
+        if problem is None:
+            return index, None
         known = {info.episode_id: info for info in index.episodes if info.episode_id in on_disk}
         for episode_id in sorted(on_disk - set(known)):
             info = self._summarize_file(self.location(episode_id).file, episode_id, index,
@@ -107,15 +116,16 @@ class DirectoryStore:
             if info is not None:
                 known[episode_id] = info
         repaired = index.with_episodes(list(known.values()))
-        logger.info("%s: index rebuilt from %d episode files", self.data_dir, len(known))
+        note = f"{problem}: index rebuilt from {len(known)} episode files"
+        logger.warning("%s: %s", self.data_dir, note)
         if locked:
             self._write_index(repaired)
-        return repaired
+        return repaired, note
 
     def fresh_index(self) -> DatasetIndex:
         """Re-read and repair the index; call with the lock held (other writers may have run)."""
-        index, intact = self.read_index()
-        return self.repair(index, intact, locked=True)
+        index, problem = self.read_index()
+        return self.repair(index, problem, locked=True)[0]
 
     def commit(self, index: DatasetIndex, episode: EpisodeData, meta: EpisodeMeta,
                observation_space: gym.Space) -> DatasetIndex:
@@ -149,8 +159,10 @@ class DirectoryStore:
         if self._cached is not None and self._cached[0] == signature:
             return self._cached[1]
         doc = json.loads(self.metadata_file.read_text(encoding="utf-8"))
-        check_schema_version(self.metadata_file,
-                             doc[schema.META_CLONELAB][schema.ATTR_SCHEMA_VERSION])
+        # The version first: a newer schema may lay out the rest differently.
+        ours = doc.get(schema.META_CLONELAB) if isinstance(doc, dict) else None
+        if isinstance(ours, dict) and schema.ATTR_SCHEMA_VERSION in ours:
+            check_schema_version(self.metadata_file, ours[schema.ATTR_SCHEMA_VERSION])
         index = index_from_metadata(doc)
         self._cached = (signature, index)
         return index
