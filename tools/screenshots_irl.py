@@ -19,15 +19,17 @@ from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
 from clonelab.app.irl.irl_view import IrlView
-from clonelab.app.widgets.workers import GeneratorWorker
+from clonelab.app.widgets.job_runner import JobRunner
 from clonelab.app.window.workspace import Workspace
 from tools.screenshots import expert_dataset, settle
 
 
-def wait_for(worker: GeneratorWorker, timeout_ms: int) -> None:
-    """Run the event loop until the worker ends (or the timeout passes)."""
+def wait_for(runner: JobRunner | None, timeout_ms: int) -> None:
+    """Run the event loop until the runner's job ends (or the timeout passes)."""
+    if runner is None:
+        return
     loop = QEventLoop()
-    for signal in (worker.finished, worker.failed, worker.cancelled):
+    for signal in (runner.finished, runner.failed, runner.cancelled):
         signal.connect(loop.quit)
     QTimer.singleShot(timeout_ms, loop.quit)
     loop.exec()

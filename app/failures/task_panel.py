@@ -1,7 +1,7 @@
 """A panel that runs one long piece of work at a time in the background, with Run and Cancel.
 
-The Failures tab's panels (compounding error, subsets, DAgger) share this: a Run button that
-starts a `GeneratorWorker`, Cancel, a progress line, and a message line for errors, so no
+The Failures tab's panels (compounding error, subsets, DAgger) share this: a `JobRunner` and its
+`JobControls` (Run, Cancel, progress, a status line, and a message line for errors), so no
 failure of the work ever reaches the window's exception hook.
 """
 
@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QWidget
 
-from clonelab.app.widgets.message_line import MessageLine
-from clonelab.app.widgets.workers import GeneratorWorker, WorkFactory
-from clonelab.app.window.state import AppState
-from clonelab.models.checkpoint import load_policy
+from clonelab.app.widgets.job_controls import JobControls
+from clonelab.app.widgets.job_runner import JobRunner
+from clonelab.app.widgets.workers import WorkFactory
+from clonelab.app.window.workspace import Workspace
 from clonelab.models.policy import Policy
 from clonelab.recorder.dataset import DemoDataset
 
@@ -23,36 +23,32 @@ from clonelab.recorder.dataset import DemoDataset
 class TaskPanel(QWidget):
     """Base of the Failures tab's panels: `launch(factory)` runs work; subclasses draw results.
 
-    Subclasses implement `_on_progress(record)` and `_on_result(result)`; `done(object)` is
-    emitted after a result is drawn, `stopped()` after a cancel or a failure.
+    Subclasses place `controls` in their layout and implement `_on_progress(record)` and
+    `_on_result(result)` (and `_on_partial(partial)` where a cancelled run leaves something worth
+    keeping); `done(object)` is emitted after a result is drawn, `stopped()` after a cancel or a
+    failure.
     """
 
     done = Signal(object)
     stopped = Signal()
 
-    def __init__(self, state: AppState, run_text: str, parent: QWidget | None = None) -> None:
+    def __init__(self, workspace: Workspace, run_text: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.state = state
-        self.worker: GeneratorWorker | None = None
-        self.run_button = QPushButton(run_text)
-        self.run_button.clicked.connect(self.run)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self.cancel)
-        self.progress_label = QLabel()
-        self.message = MessageLine(f"{type(self).__name__}Message")
+        self.workspace = workspace
+        self.runner = JobRunner(self)
+        self.controls = JobControls(self.runner, run_text,
+                                    message_name=f"{type(self).__name__}Message")
+        self.message = self.controls.message
+        self.controls.run_button.clicked.connect(self.run)
+        self.runner.progress.connect(self._on_progress)
+        self.runner.finished.connect(self._on_finished)
+        self.runner.failed.connect(lambda _message: self.stopped.emit())
+        self.runner.cancelled.connect(self._on_cancelled)
 
-    def button_row(self) -> QHBoxLayout:
-        """Run, Cancel and the progress line, for the subclass's layout."""
-        row = QHBoxLayout()
-        row.addWidget(self.run_button)
-        row.addWidget(self.cancel_button)
-        row.addWidget(self.progress_label, 1)
-        return row
-
-    def run(self) -> GeneratorWorker | None:
-        """Start the panel's work (subclasses build the factory in `_factory`)."""
-        if self.worker is not None:
+    def run(self) -> JobRunner | None:
+        """Start the panel's work (subclasses build the factory in `_factory`); the runner, or
+        None when nothing started."""
+        if self.runner.busy:
             return None
         try:
             factory = self._factory()
@@ -61,42 +57,35 @@ class TaskPanel(QWidget):
             return None
         return self.launch(factory)
 
-    def launch(self, factory: WorkFactory) -> GeneratorWorker:
-        """Run `factory` on a worker thread, wired to the panel."""
+    def launch(self, factory: WorkFactory) -> JobRunner:
+        """Run `factory` on the panel's runner."""
         self.message.show_message("")
-        worker = GeneratorWorker(factory, self)
-        worker.progress.connect(self._on_progress)
-        worker.finished.connect(self._finished)
-        worker.failed.connect(self._failed)
-        worker.cancelled.connect(self._cancelled)
-        self.worker = worker
-        self._set_running(True)
-        worker.start()
-        return worker
+        self.runner.start(factory)
+        return self.runner
 
     def cancel(self) -> None:
         """Ask the running work to stop."""
-        if self.worker is not None:
-            self.worker.cancel()
-            self.progress_label.setText("Cancelling...")
+        self.controls.cancel()
 
     def shutdown(self) -> None:
         """Stop the work and wait for its thread (the view is going away)."""
-        if self.worker is not None:
-            self.worker.cancel()
-            self.worker.wait(30_000)
+        self.runner.shutdown(30_000)
 
     def open_inputs(self, *, policy: bool) -> tuple[DemoDataset, Policy | None]:
-        """The state's dataset and (when asked) its policy, loaded; ValueError names what's
-        missing."""
-        if self.state.dataset_path is None:
+        """The workspace's dataset and (when asked) its policy for the dataset's env; ValueError
+        names what's missing, DatasetError or CheckpointError what does not open."""
+        workspace = self.workspace
+        if workspace.dataset_path is None:
             raise ValueError("Choose a dataset (Datasets tab) first.")
-        dataset = DemoDataset.open(self.state.dataset_path)
+        if workspace.dataset_error is not None:
+            raise workspace.dataset_error
+        dataset = workspace.dataset
+        assert dataset is not None  # a selected path holds a dataset or an error
         if not policy:
             return dataset, None
-        if self.state.policy_path is None:
+        if workspace.policy_path is None:
             raise ValueError("Choose a policy (Train or Watch tab) first.")
-        return dataset, load_policy(self.state.policy_path, env_id=dataset.env_id)
+        return dataset, workspace.policy_for(dataset.env_id)
 
     # -- for subclasses -----------------------------------------------------------------------
 
@@ -109,12 +98,12 @@ class TaskPanel(QWidget):
     def _on_result(self, result: Any) -> None:
         raise NotImplementedError
 
-    # -- worker signals -----------------------------------------------------------------------
+    def _on_partial(self, partial: Any) -> None:
+        """What a cancelled run returned; most panels have nothing to keep."""
 
-    def _finished(self, result: Any) -> None:
-        self.worker = None
-        self._set_running(False)
-        self.progress_label.setText("Done.")
+    # -- runner signals -----------------------------------------------------------------------
+
+    def _on_finished(self, result: Any) -> None:
         try:
             self._on_result(result)
         except Exception as exc:  # noqa: BLE001 - a result that cannot be drawn is a message
@@ -123,19 +112,7 @@ class TaskPanel(QWidget):
             return
         self.done.emit(result)
 
-    def _failed(self, message: str) -> None:
-        self.worker = None
-        self._set_running(False)
-        self.progress_label.setText("")
-        self.message.show_message(message, "error")
+    def _on_cancelled(self, partial: Any) -> None:
+        if partial is not None:
+            self._on_partial(partial)
         self.stopped.emit()
-
-    def _cancelled(self) -> None:
-        self.worker = None
-        self._set_running(False)
-        self.progress_label.setText("Cancelled.")
-        self.stopped.emit()
-
-    def _set_running(self, running: bool) -> None:
-        self.run_button.setEnabled(not running)
-        self.cancel_button.setEnabled(running)

@@ -1,7 +1,7 @@
 """The Train tab: configure behavioral cloning, train in the background, evaluate the clone.
 
 The form is generated from `models.training.TrainConfig`, the dataclass the CLI uses. Training
-(`train_bc`) and evaluation (`evaluate`) run on GeneratorWorker threads, so the window keeps
+(`train_bc`) and evaluation (`evaluate`) run on the panel's JobRunner, so the window keeps
 drawing; cancel stops training at its next step. The checkpoint is saved with its config and
 becomes the state's policy, which the Watch and Compare tabs pick up.
 """
@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QProgressBar,
     QPushButton,
     QRadioButton,
     QSpinBox,
@@ -36,10 +35,11 @@ from PySide6.QtWidgets import (
 )
 
 from clonelab.app.widgets.config_form import ConfigForm, ConfigFormError
+from clonelab.app.widgets.job_controls import JobControls
+from clonelab.app.widgets.job_runner import JobRunner
 from clonelab.app.widgets.message_line import MessageLine
-from clonelab.app.widgets.workers import GeneratorWorker
 from clonelab.app.window.errors import one_line
-from clonelab.app.window.state import AppState
+from clonelab.app.window.workspace import Workspace
 from clonelab.models.checkpoint import save_policy
 from clonelab.models.device import pick_device
 from clonelab.models.evaluation import EvalResult, evaluate
@@ -95,13 +95,12 @@ class LossPlot(pg.PlotWidget):
 
 
 class TrainPanel(QWidget):
-    """Train a BC policy on the state's dataset and report how the clone does."""
+    """Train a BC policy on the workspace's dataset and report how the clone does."""
 
-    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._state = state
+        self._workspace = workspace
         self._dataset: DemoDataset | None = None
-        self._worker: GeneratorWorker | None = None
         self._demo_mean = math.nan
         self._config: TrainConfig | None = None
         self._last_progress: TrainProgress | None = None
@@ -137,24 +136,27 @@ class TrainPanel(QWidget):
         self.eval_episodes.setRange(0, 1000)
         self.eval_episodes.setValue(10)
         self.eval_episodes.setToolTip("Evaluation episodes after training (0: skip)")
-        self.train_button = QPushButton("Train")
-        self.train_button.setDefault(True)
-        self.train_button.clicked.connect(self.start_training)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self.cancel)
-
-        self.progress_bar = QProgressBar()
+        # Training, then evaluating the clone: two jobs on one runner, told apart by tag.
+        self._runner = JobRunner(self)
+        self._runner.progress.connect(self._on_progress)
+        self.controls = JobControls(self._runner, "Train", message_name="trainMessage")
+        self.controls.run_button.setDefault(True)
+        self.controls.run_button.clicked.connect(self.start_training)
+        self._runner.finished.connect(self._on_job_finished)
+        self._runner.failed.connect(self._on_job_failed)
+        self._runner.cancelled.connect(self._on_job_cancelled)
+        self._trained = ""  # the training's report, which the evaluation's verdict extends
+        self.progress_bar = self.controls.progress_bar
         self.eta_label = QLabel()
         self.speed_label = QLabel()
         self.metrics_label = QLabel()
-        self.message = MessageLine("trainMessage")
+        self.message = self.controls.message
         self.loss_plot = LossPlot()
 
         self._build_layout(browse)
         self._show_device(self.form.editor("device").currentText())
-        state.dataset_changed.connect(self._load_dataset)
-        self._load_dataset(state.dataset_path)
+        workspace.dataset_changed.connect(self._on_dataset_changed)
+        self._on_dataset_changed()
 
     def _build_layout(self, browse: QPushButton) -> None:
         data_box = QGroupBox("Demonstrations")
@@ -177,22 +179,17 @@ class TrainPanel(QWidget):
         save_row.addWidget(browse)
         out.addRow("Save policy to", save_row)
         out.addRow("Evaluation episodes", self.eval_episodes)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.train_button)
-        buttons.addWidget(self.cancel_button)
         left = QVBoxLayout()
         for widget in (data_box, config_box, out_box):
             left.addWidget(widget)
-        left.addLayout(buttons)
         left.addStretch(1)
         stats = QHBoxLayout()
         for widget in (self.eta_label, self.speed_label, self.metrics_label):
             stats.addWidget(widget)
         stats.addStretch(1)
         right = QVBoxLayout()
-        right.addWidget(self.progress_bar)
+        right.addWidget(self.controls)
         right.addLayout(stats)
-        right.addWidget(self.message)
         right.addWidget(self.loss_plot, 1)
         layout = QHBoxLayout(self)
         left_widget = QWidget()
@@ -216,10 +213,11 @@ class TrainPanel(QWidget):
 
     def is_busy(self) -> bool:
         """Whether training or evaluation is running."""
-        return self._worker is not None
+        return self._runner.busy
 
-    def start_training(self) -> GeneratorWorker | None:
-        """Validate the form and the selection, then train in the background."""
+    def start_training(self) -> JobRunner | None:
+        """Validate the form and the selection, then train in the background; the panel's
+        runner (its signals report the training, then the evaluation), or None."""
         if self.is_busy():
             return None
         try:
@@ -242,27 +240,19 @@ class TrainPanel(QWidget):
         self.evaluation = None
         self._last_progress = None
         self.loss_plot.clear_curves()
-        self.progress_bar.setRange(0, 0)  # busy until the first record says the total
         self.message.show_message(f"Training on {len(ids)} episodes...")
-        worker = GeneratorWorker(lambda cancel: train_bc(config, subset, cancel=cancel), self)
-        worker.progress.connect(self._on_progress)
-        worker.finished.connect(self._on_trained)
-        worker.failed.connect(lambda msg: self._on_stopped(f"Training failed: {msg}", True))
-        worker.cancelled.connect(lambda: self._on_stopped("Training cancelled.", False))
-        self._start(worker)
-        return worker
+        self._runner.start(lambda cancel: train_bc(config, subset, cancel=cancel), tag="train")
+        return self._runner
 
     def cancel(self) -> None:
         """Stop training (at its next step) or evaluation (after its current batch)."""
-        if self._worker is not None:
-            self._worker.cancel()
-            self.cancel_button.setEnabled(False)
+        if self._runner.busy:
+            self.controls.cancel()
             self.message.show_message("Cancelling...")
 
     def shutdown(self) -> None:
         """Cancel and wait for background work (the view is going away)."""
-        if self._worker is not None:
-            self._worker.stop(5000)
+        self._runner.shutdown(5000)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         self.shutdown()
@@ -285,9 +275,26 @@ class TrainPanel(QWidget):
         self.metrics_label.setText(", ".join(parts))
         self.loss_plot.add(progress)
 
+    def _on_job_finished(self, result: Any) -> None:
+        if self._runner.tag == "train":
+            self._on_trained(result)
+        else:
+            self._on_evaluated(result)
+
+    def _on_job_failed(self, message: str) -> None:
+        if self._runner.tag == "train":
+            self._on_stopped(f"Training failed: {message}", True)
+        else:
+            self._on_stopped(f"{self._trained} Evaluation failed: {message}", True)
+
+    def _on_job_cancelled(self, _partial: Any) -> None:
+        if self._runner.tag == "train":
+            self._on_stopped("Training cancelled.", False)
+        else:
+            self._on_stopped(self._trained + " Evaluation cancelled.", False)
+
     def _on_trained(self, result: TrainResult) -> None:
         self.result = result
-        self._worker = None
         path = self._save_path()
         try:
             assert self._config is not None
@@ -296,8 +303,8 @@ class TrainPanel(QWidget):
         except Exception as exc:  # noqa: BLE001 - a failed save is reported, the run is kept
             self._on_stopped(f"Trained, but saving failed: {one_line(exc)}", True)
             return
-        self._state.set_policy_path(path)
-        self._state.show_status(f"Saved policy {path.name}")
+        self._workspace.open_policy(path)
+        self._workspace.show_status(f"Saved policy {path.name}")
         done = (f"Trained {result.metrics.step} steps in {result.seconds:.1f} s on "
                 f"{result.device} ({result.samples_per_s:,.0f} samples/s); saved {path}.")
         episodes = self.eval_episodes.value()
@@ -305,50 +312,34 @@ class TrainPanel(QWidget):
             self._on_stopped(done, False)
             return
         self.message.show_message(done + f" Evaluating on {episodes} episodes...")
-        self.progress_bar.setRange(0, 0)
+        self._trained = done
         env_id, seed, policy = result.env_id, self._config.seed, result.policy
-        worker = GeneratorWorker(
-            lambda _cancel: evaluate(policy, env_id, episodes=episodes, seed=seed), self
-        )
-        worker.finished.connect(lambda evaluation: self._on_evaluated(done, evaluation))
-        worker.failed.connect(lambda msg: self._on_stopped(f"{done} Evaluation failed: {msg}",
-                                                           True))
-        worker.cancelled.connect(lambda: self._on_stopped(done + " Evaluation cancelled.", False))
-        self._start(worker)
+        self._runner.start(lambda _cancel: evaluate(policy, env_id, episodes=episodes, seed=seed),
+                           tag="evaluate")
 
-    def _on_evaluated(self, done: str, evaluation: EvalResult) -> None:
+    def _on_evaluated(self, evaluation: EvalResult) -> None:
         self.evaluation = evaluation
         verdict = (f"Clone: mean return {evaluation.return_mean:.1f} ± {evaluation.return_std:.1f}"
                    f" over {evaluation.episodes} episodes; demos: {self._demo_mean:.1f}.")
-        self._on_stopped(f"{done}\n{verdict}", False)
+        self._on_stopped(f"{self._trained}\n{verdict}", False)
 
     def _on_stopped(self, message: str, error: bool) -> None:
-        self._worker = None
         last = self._last_progress
         self.progress_bar.setRange(0, last.total_steps if last else 1)
         self.progress_bar.setValue(last.step if last else 0)
         self.eta_label.setText("")
-        self.train_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
         self.message.show_message(message, "error" if error else "note")
-
-    def _start(self, worker: GeneratorWorker) -> None:
-        self._worker = worker
-        self.train_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        worker.start()
 
     # -- data and form ------------------------------------------------------------------------
 
-    def _load_dataset(self, path: Path | None) -> None:
-        self._dataset = None
-        if path is not None:
-            try:
-                self._dataset = DemoDataset.open(path)
-            except Exception as exc:  # noqa: BLE001 - a bad dataset is a message
-                self.dataset_label.show_message(f"Cannot open {path}: {one_line(exc)}", "error")
-                self._update_selection()
-                return
+    def _on_dataset_changed(self) -> None:
+        self._dataset = self._workspace.dataset
+        error = self._workspace.dataset_error
+        if error is not None:
+            self.dataset_label.show_message(
+                f"Cannot open {self._workspace.dataset_path}: {one_line(error)}", "error")
+            self._update_selection()
+            return
         dataset = self._dataset
         if dataset is None:
             self.dataset_label.show_message("No dataset: open one in the Datasets tab.")

@@ -14,7 +14,7 @@ import torch
 from clonelab.app.failures.failures_view import FailuresView
 from clonelab.app.watch.compare_view import CompareView
 from clonelab.app.watch.watch_view import WatchView
-from clonelab.app.window.state import AppState
+from clonelab.app.window.workspace import Workspace
 from clonelab.models.checkpoint import save_policy
 from clonelab.models.policy import Policy, PolicySpec
 from clonelab.models.training import TrainConfig, train_bc
@@ -50,10 +50,11 @@ def files(tmp_path_factory) -> dict[str, Path]:
             "bad": save_policy(root / "bad.pt", always_left, config), "root": root}
 
 
-def make_state(files: dict[str, Path], policy: str = "clone", env_id: str = ENV_ID) -> AppState:
-    state = AppState(env_id)
-    state.set_dataset_path(files["dataset"])
-    state.set_policy_path(files[policy])
+def make_state(files: dict[str, Path], policy: str = "clone", env_id: str = ENV_ID) -> Workspace:
+    state = Workspace(env_id)
+    state.select_dataset(files["dataset"])
+    state.select_env(env_id)  # after the dataset, which brings its own env
+    state.open_policy(files[policy])
     return state
 
 
@@ -141,12 +142,12 @@ def test_compounding_error_plot_fills(qtbot, failures: FailuresView) -> None:
 
 
 def test_a_panel_without_a_dataset_says_so(qtbot, files) -> None:
-    state = AppState(ENV_ID)
+    state = Workspace(ENV_ID)
     view = FailuresView(state)
     qtbot.addWidget(view)
     assert view.compounding.run() is None
     assert "Choose a dataset" in view.compounding.message.text()
-    assert view.compounding.run_button.isEnabled()
+    assert view.compounding.controls.run_button.isEnabled()
 
 
 def test_subsets_by_tag_compare_two_clones(qtbot, failures: FailuresView) -> None:
@@ -163,12 +164,12 @@ def test_subsets_by_tag_compare_two_clones(qtbot, failures: FailuresView) -> Non
 
 
 def _tiny_dagger(panel, iterations: int) -> None:
-    panel.iterations.setValue(iterations)
-    panel.episodes.setValue(1)
-    panel.train_steps.setValue(20)
-    panel.eval_episodes.setValue(1)
-    panel.max_steps.setValue(30)
-    panel.hidden.setText("16")
+    panel.form.editor("iterations").setValue(iterations)
+    panel.form.editor("episodes_per_iter").setValue(1)
+    panel.train_form.editor("steps").setValue(20)
+    panel.form.editor("eval_episodes").setValue(1)
+    panel.form.editor("max_episode_steps").setValue(30)
+    panel.train_form.editor("hidden").setText("16")
 
 
 def test_dagger_runs_in_the_background_and_plots_each_iteration(
@@ -177,20 +178,23 @@ def test_dagger_runs_in_the_background_and_plots_each_iteration(
     _tiny_dagger(panel, 2)
     with qtbot.waitSignal(panel.done, timeout=WAIT_MS) as done:
         assert panel.run() is not None
-        assert not panel.run_button.isEnabled() and panel.cancel_button.isEnabled()
+        assert not panel.controls.run_button.isEnabled()
+        assert panel.controls.cancel_button.isEnabled()
     result = done.args[0]
     assert len(result.history) == 2
     assert result.config.train.hidden == (16,)  # the form's hidden layers
     for curve in (panel.plot.dagger_curve, panel.plot.bc_curve):
         x, _y = curve.getData()
         assert list(x) == [0, 1]
-    assert panel.run_button.isEnabled() and not panel.cancel_button.isEnabled()
+    assert panel.controls.run_button.isEnabled()
+    assert not panel.controls.cancel_button.isEnabled()
     saved = panel.save_clone(tmp_path / "dagger.pt")
     assert saved is not None and saved.exists()
-    assert failures._state.policy_path == saved
+    assert failures._workspace.policy_path == saved
 
 
-def test_dagger_cancel_stops_the_run(qtbot, failures: FailuresView) -> None:
+def test_dagger_cancel_stops_the_run_and_keeps_the_clone_so_far(
+        qtbot, failures: FailuresView, tmp_path) -> None:
     panel = failures.dagger
     _tiny_dagger(panel, 50)
     with qtbot.waitSignal(panel.stopped, timeout=WAIT_MS):
@@ -198,13 +202,19 @@ def test_dagger_cancel_stops_the_run(qtbot, failures: FailuresView) -> None:
         with qtbot.waitSignal(worker.progress, timeout=WAIT_MS):
             pass
         panel.cancel()
-    assert panel.progress_label.text() == "Cancelled."
+    assert panel.controls.status.text() == "Cancelled."
     assert 1 <= len(panel.plot.records) < 50
-    assert panel.run_button.isEnabled() and panel.result is None
+    assert panel.controls.run_button.isEnabled() and panel.result is None
+    # The clones trained before the cancel are kept: the last one can still be saved.
+    assert panel.partial is not None and panel.partial.cancelled
+    assert len(panel.partial.history) == len(panel.plot.records)
+    assert panel.save_button.isEnabled() and "can still be saved" in panel.message.text()
+    saved = panel.save_clone(tmp_path / "partial.pt")
+    assert saved is not None and saved.exists()
 
 
 def test_dagger_needs_a_scripted_expert(qtbot, files) -> None:
-    view = FailuresView(AppState("FrozenLake-v1"))
+    view = FailuresView(Workspace("FrozenLake-v1"))
     qtbot.addWidget(view)
     assert view.dagger.run() is None
     assert "no scripted expert" in view.dagger.message.text().lower() or \
@@ -212,10 +222,10 @@ def test_dagger_needs_a_scripted_expert(qtbot, files) -> None:
 
 
 def test_dagger_form_rejects_bad_hidden_sizes(qtbot, failures: FailuresView) -> None:
-    failures.dagger.hidden.setText("64, lots")
+    failures.dagger.train_form.editor("hidden").setText("64, lots")
     assert failures.dagger.run() is None
     assert "hidden layers" in failures.dagger.message.text()
-    assert failures.dagger.run_button.isEnabled()
+    assert failures.dagger.controls.run_button.isEnabled()
 
 
 def test_uncertainty_is_sigma_for_box_and_disagreement_for_an_ensemble(files) -> None:

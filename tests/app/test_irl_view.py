@@ -94,7 +94,7 @@ def test_adversarial_run_updates_curves_saves_and_sets_the_policy(
     assert [r.env_steps for r in records] == [ROUND, 2 * ROUND]
     assert panel.curves.point_count("disc_loss") == 2
     assert panel.curves.point_count("learned_reward_expert") == 2
-    assert panel.progress_bar.value() == 2 * ROUND
+    assert panel.controls.progress_bar.value() == 2 * ROUND
     policy_path = view.adversarial._workspace.policy_path
     assert policy_path == tmp_path / "run" / "policy.pt"
     assert load_policy(policy_path, env_id=ENV_ID) is not None
