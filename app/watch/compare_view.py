@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clonelab.app.datasets.episode_timeline import format_action
 from clonelab.app.play.qt_keys import key_name
 from clonelab.app.watch.clone_ood import CloneOodPlot
 from clonelab.app.watch.divergence_plot import DivergencePlot
@@ -41,16 +40,17 @@ from clonelab.app.watch.export import (
     write_video,
 )
 from clonelab.app.watch.lockstep import Lockstep, TwinRun, make_pane
-from clonelab.app.watch.watch_view import env_fps
 from clonelab.app.widgets.frame_view import FrameView
+from clonelab.app.widgets.job_runner import JobRunner
 from clonelab.app.widgets.marker_slider import MarkerSlider
 from clonelab.app.widgets.message_line import MessageLine
-from clonelab.app.widgets.workers import GeneratorWorker
 from clonelab.app.window.errors import one_line
 from clonelab.app.window.workspace import Workspace
 from clonelab.models.agent import PolicyAgent
 from clonelab.models.failures.compare import ActionComparison, compare_on_demo
+from clonelab.recorder.catalog import env_fps
 from clonelab.recorder.dataset import DemoDataset
+from clonelab.recorder.episode import format_action
 from clonelab.recorder.jobs import cancellable
 from clonelab.recorder.sources import KeyboardSource
 
@@ -70,7 +70,11 @@ class CompareView(QWidget):
         self.lockstep: Lockstep | None = None
         self.keyboard: KeyboardSource | None = None
         self.replay_mismatch: int | None = None
-        self._export_worker: GeneratorWorker | None = None
+        self._export = JobRunner(self)
+        self._export.progress.connect(lambda p: self.message.show_message(
+            f"Exporting: frame {p.frames} of at most {p.limit}..."))
+        self._export.finished.connect(lambda out: self._on_exported(f"Saved {out}.", False))
+        self._export.failed.connect(lambda msg: self._on_exported(f"Export failed: {msg}", True))
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
         self.episode_combo = QComboBox()
@@ -190,9 +194,9 @@ class CompareView(QWidget):
             self.setFocus()
             self.lockstep.toggle()
 
-    def export_video(self, path: str | Path) -> GeneratorWorker | None:
+    def export_video(self, path: str | Path) -> JobRunner | None:
         """Render the demo and the clone side by side into `path` (.gif or .mp4), off the UI."""
-        if self.episode is None or self._dataset is None:
+        if self.episode is None or self._dataset is None or self._export.busy:
             return None
         env_id, episode, policy = self._dataset.env_id, self.episode, self._policy
         deterministic = self.deterministic.isChecked()
@@ -206,22 +210,15 @@ class CompareView(QWidget):
                 close_run(run)
             return None if frames is None else write_video(path, frames, fps)
 
-        worker = GeneratorWorker(work, self)
-        worker.progress.connect(lambda p: self.message.show_message(
-            f"Exporting: frame {p.frames} of at most {p.limit}..."))
-        worker.finished.connect(lambda out: self._on_exported(f"Saved {out}.", False))
-        worker.failed.connect(lambda msg: self._on_exported(f"Export failed: {msg}", True))
-        self._export_worker = worker
         self.export_button.setEnabled(False)
-        worker.start()
-        return worker
+        self._export.start(work)
+        return self._export
 
     def shutdown(self) -> None:
         """Stop the panes and any export (the view is going away)."""
         self._teardown()
         self.ood_plot.cancel(wait_ms=10_000)
-        if self._export_worker is not None:
-            self._export_worker.stop(10_000)
+        self._export.shutdown(10_000)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         self.shutdown()
@@ -384,7 +381,6 @@ class CompareView(QWidget):
         self._set_controls(False)
 
     def _on_exported(self, message: str, error: bool) -> None:
-        self._export_worker = None
         self.export_button.setEnabled(self.episode is not None)
         self.message.show_message(message, "error" if error else "note")
 

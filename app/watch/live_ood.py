@@ -1,7 +1,7 @@
 """The Watch view's OOD timeline: each state the policy reaches, rated as the episode plays.
 
 The OOD score is fitted on the state's dataset (when it holds demos of the env being watched)
-on a `GeneratorWorker`; rating one state against it and the policy's uncertainty in it cost
+on a `JobRunner`; rating one state against it and the policy's uncertainty in it cost
 about a millisecond, so those run per step on the UI thread.
 """
 
@@ -15,7 +15,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget
 
 from clonelab.app.watch.ood_plot import OodPlot
-from clonelab.app.widgets.workers import GeneratorWorker
+from clonelab.app.widgets.job_runner import JobRunner
 from clonelab.models.failures.ood import CalibratedScore
 from clonelab.models.failures.ood_timeline import OodTimeline, demo_ood, policy_uncertainty
 from clonelab.recorder.dataset import DemoDataset
@@ -32,12 +32,15 @@ class LiveOodPlot(OodPlot):
         super().__init__(parent)
         self.score: CalibratedScore | None = None
         self._note = "No dataset: the OOD score needs demos of this env (Datasets tab)."
-        self._worker: GeneratorWorker | None = None
+        # One fit at a time: a new dataset or env replaces the running fit.
+        self._runner = JobRunner(self)
+        self._runner.finished.connect(self._on_fitted)
+        self._runner.failed.connect(self._on_fit_failed)
         self._ood: list[float] = []
         self._uncertainty: list[float] = []
         self._name = "uncertainty"
 
-    def fit(self, dataset: DemoDataset | None, env_id: str) -> GeneratorWorker | None:
+    def fit(self, dataset: DemoDataset | None, env_id: str) -> JobRunner | None:
         """Fit the OOD score on the dataset's demos in the background (None: no score)."""
         self.cancel()
         self.score = None
@@ -50,19 +53,16 @@ class LiveOodPlot(OodPlot):
                 return f"No OOD score: the dataset holds {dataset.env_id} demos, not {env_id}."
             return demo_ood(dataset)
 
-        worker = GeneratorWorker(work, self)
-        worker.finished.connect(lambda score: self._on_fitted(worker, score))
-        worker.failed.connect(lambda message: self._on_fit_failed(worker, message))
-        self._worker = worker
+        self._runner.start(work, replace=True)
         self._set_note("Fitting the OOD score on the demos...")
-        worker.start()
-        return worker
+        return self._runner
 
     def cancel(self, wait_ms: int = 0) -> None:
         """Drop a running fit (waiting up to `wait_ms` for its thread)."""
-        if self._worker is not None:
-            self._worker.stop(wait_ms)
-        self._worker = None
+        if wait_ms:
+            self._runner.shutdown(wait_ms)
+        else:
+            self._runner.drop()
 
     def start_episode(self) -> None:
         """Clear the timeline for a new episode."""
@@ -95,18 +95,13 @@ class LiveOodPlot(OodPlot):
             self.setTitle(note)
         self.fitted.emit(note)
 
-    def _on_fitted(self, worker: GeneratorWorker, score: CalibratedScore | str) -> None:
-        if worker is not self._worker:
-            return
-        self._worker = None
+    def _on_fitted(self, score: CalibratedScore | str) -> None:
         if isinstance(score, str):
             self._set_note(score)
             return
         self.score = score
         self._set_note("Within the demos' states so far (OOD score ≤ 1)")
 
-    def _on_fit_failed(self, worker: GeneratorWorker, message: str) -> None:
-        if worker is self._worker:
-            self._worker = None
-            log.info("no OOD score for the Watch view: %s", message)
-            self._set_note(f"No OOD score: {message}")
+    def _on_fit_failed(self, message: str) -> None:
+        log.info("no OOD score for the Watch view: %s", message)
+        self._set_note(f"No OOD score: {message}")
