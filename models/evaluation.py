@@ -22,6 +22,29 @@ MAX_PARALLEL_ENVS = 16
 
 
 @dataclass(frozen=True, kw_only=True)
+class EvalConfig:
+    """Seeded evaluation episodes of a policy (`evaluate(policy, env_id, **asdict(config))`)."""
+
+    episodes: int = 20
+    """Episodes to play; episode i is reset with seed + i."""
+    seed: int = 0
+    """Reset seed of the first episode; it also seeds stochastic action draws."""
+    deterministic: bool = True
+    """Take the argmax (Discrete) or mu (Box) action; --no-deterministic samples instead."""
+    max_steps: int | None = None
+    """Cut every episode at this many steps (None: the env's own limit)."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.episodes, int) or isinstance(self.episodes, bool) \
+                or self.episodes <= 0:
+            raise ValueError(f"EvalConfig: episodes must be a positive whole number, "
+                             f"got {self.episodes!r}")
+        if self.max_steps is not None and self.max_steps <= 0:
+            raise ValueError(f"EvalConfig: max_steps must be positive or None (the env's "
+                             f"limit), got {self.max_steps!r}")
+
+
+@dataclass(frozen=True, kw_only=True)
 class EvalResult:
     """Returns and lengths of seeded evaluation episodes (episode i is reset with seed + i)."""
 

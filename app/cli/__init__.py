@@ -4,13 +4,21 @@
 clonelab [ENV_ID]                                     open the app
 clonelab expert ENV_ID --episodes N --out DATASET [--seed S] [--noise P]
 clonelab info DATASET [--json]
-clonelab train DATASET --out POLICY [--steps N | --epochs N] [--batch B] [--lr LR]
-               [--hidden H] [--seed S] [--device auto|cpu|cuda|mps] [--json]
-clonelab eval POLICY --episodes N [--seed S] [--stochastic] [--json]
-clonelab dagger ENV_ID --iterations K --episodes-per-iter M --out DIR [--seed S] [--steps N]
-               [--hidden H] [--decay D] [--noise P] [--eval-episodes N] [--json]
-clonelab irl DATASET --out DIR [--method airl|gail|maxent] [--steps N] [--seed S] [--json]
+clonelab train DATASET --out POLICY [TrainConfig flags: --steps N | --epochs N, --batch-size B,
+               --lr LR, --hidden 256,256, --weight-decay W, --val-fraction F, --seed S,
+               --device auto|cpu|cuda|mps, --log-every N] [--json]
+clonelab eval POLICY [EvalConfig flags: --episodes N, --seed S, --no-deterministic
+              (or --stochastic), --max-steps N] [--json]
+clonelab dagger ENV_ID --out DIR [DaggerConfig flags: --iterations K, --episodes-per-iter M,
+                --decay D, --expert-noise P (--noise), --eval-episodes N, --max-steps N,
+                --seed S, ...] [TrainConfig flags of every clone] [--json]
+clonelab irl DATASET --out DIR [--method airl|gail|maxent] [AdversarialConfig flags: --steps N,
+             --seed S, ...] [MaxEntConfig flags: --maxent-iterations N, ...] [--json]
 ```
+The flags of train, eval, dagger and irl are generated from their jobs' config dataclasses
+(`app.cli.config_args`), so `clonelab COMMAND --help` lists every field with its docstring and
+default, and the app's forms (built from the same configs) share the defaults. Layer sizes list
+the layers: `--hidden 64` is one hidden layer of 64, `--hidden 256,256` two.
 The sub-commands never import Qt. With `--json` the last line printed is one JSON object.
 Errors exit with status 1 and one line on stderr.
 """
@@ -39,20 +47,20 @@ def _probability(text: str) -> float:
     return value
 
 
-def _hidden_sizes(text: str) -> tuple[int, ...]:
-    """Parse `256` (two layers of 256) or `256,128` (one layer each)."""
-    try:
-        sizes = tuple(int(part) for part in text.split(","))
-    except ValueError:
-        message = f"expected sizes like 256 or 256,256, got {text}"
-        raise argparse.ArgumentTypeError(message) from None
-    if not sizes or min(sizes) <= 0:
-        raise argparse.ArgumentTypeError(f"layer sizes must be positive, got {text}")
-    return sizes * 2 if len(sizes) == 1 else sizes
-
-
 def build_parser() -> argparse.ArgumentParser:
-    """The sub-command parser (the bare `clonelab [ENV_ID]` form is handled in main)."""
+    """The sub-command parser (the bare `clonelab [ENV_ID]` form is handled in main).
+
+    The flags of train, eval, dagger and irl are generated from their jobs' configs
+    (`app.cli.config_args`): every config field is a flag, its docstring the help.
+    """
+    from clonelab.app.cli.config_args import add_config_arguments
+    from clonelab.models.evaluation import EvalConfig
+    from clonelab.models.failures.dagger import DEFAULT_TRAIN, DaggerConfig
+    from clonelab.models.irl import IRL_METHODS
+    from clonelab.models.irl.adversarial import AdversarialConfig
+    from clonelab.models.irl.maxent import MaxEntConfig
+    from clonelab.models.training import TrainConfig
+
     parser = argparse.ArgumentParser(
         prog="clonelab",
         description="Record demonstrations, clone them with behavioral cloning, and watch "
@@ -69,69 +77,59 @@ def build_parser() -> argparse.ArgumentParser:
     expert.add_argument("--seed", type=int, default=0, help="seed of the first episode")
     expert.add_argument("--noise", type=_probability, default=0.0,
                         help="probability of a random action at each step (imperfect expert)")
-    expert.add_argument("--json", action="store_true", help="end with one JSON line")
+    _json_flag(expert)
 
     info = commands.add_parser("info", help="summarise a dataset")
     info.add_argument("dataset", metavar="DATASET")
-    info.add_argument("--json", action="store_true", help="end with one JSON line")
+    _json_flag(info)
 
     train = commands.add_parser("train", help="train a BC policy on a dataset")
     train.add_argument("dataset", metavar="DATASET")
     train.add_argument("--out", required=True, metavar="POLICY", help="checkpoint to write")
-    budget = train.add_mutually_exclusive_group()
-    budget.add_argument("--steps", type=_positive_int, help="gradient steps")
-    budget.add_argument("--epochs", type=_positive_int, help="passes over the data")
-    train.add_argument("--batch", type=_positive_int, help="batch size")
-    train.add_argument("--lr", type=float, help="Adam learning rate")
-    train.add_argument("--hidden", type=_hidden_sizes, help="hidden layer sizes, e.g. 256,256")
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto")
-    train.add_argument("--json", action="store_true", help="end with one JSON line")
+    add_config_arguments(train, TrainConfig, aliases={"batch_size": ("--batch",)})
+    _json_flag(train)
 
     evaluate = commands.add_parser("eval", help="evaluate a policy in its environment")
     evaluate.add_argument("policy", metavar="POLICY")
-    evaluate.add_argument("--episodes", type=_positive_int, default=20)
-    evaluate.add_argument("--seed", type=int, default=0)
-    evaluate.add_argument("--stochastic", action="store_true",
-                          help="sample actions instead of taking argmax / mu")
-    evaluate.add_argument("--json", action="store_true", help="end with one JSON line")
+    add_config_arguments(evaluate, EvalConfig)
+    evaluate.add_argument("--stochastic", dest="deterministic", action="store_false",
+                          default=argparse.SUPPRESS, help="same as --no-deterministic")
+    _json_flag(evaluate)
 
     irl = commands.add_parser("irl", help="learn the demonstrator's reward (inverse RL) and "
                               "train a policy on it")
     irl.add_argument("dataset", metavar="DATASET")
     irl.add_argument("--out", required=True, metavar="DIR",
                      help="folder for policy.pt, the reward and irl.json")
-    irl.add_argument("--method", choices=("airl", "gail", "maxent"), default="airl",
-                     help="airl or gail for vector envs, maxent for MiniGrid rooms")
-    irl.add_argument("--steps", type=_positive_int,
-                     help="env steps (airl, gail; default 100000) or iterations (maxent; 300)")
-    irl.add_argument("--seed", type=int, default=0)
-    irl.add_argument("--json", action="store_true", help="end with one JSON line")
+    irl.add_argument("--method", choices=IRL_METHODS, default=IRL_METHODS[0],
+                     help="airl or gail for vector envs, maxent for grid worlds (default: "
+                     f"{IRL_METHODS[0]})")
+    adversarial = irl.add_argument_group("airl and gail (AdversarialConfig)")
+    add_config_arguments(adversarial, AdversarialConfig, skip=("method", "ppo"))
+    maxent = irl.add_argument_group("maxent (MaxEntConfig; --steps sets its iterations)")
+    add_config_arguments(maxent, MaxEntConfig, prefix="maxent_",
+                         flags={name: f"--maxent-{name.replace('_', '-')}"
+                                for name in ("iterations", "lr", "horizon", "l2", "log_every")})
+    _json_flag(irl)
 
     dagger = commands.add_parser("dagger", help="DAgger with the scripted expert, against BC "
                                  "given as many expert labels")
     dagger.add_argument("env_id", metavar="ENV_ID")
-    dagger.add_argument("--iterations", type=_positive_int, required=True)
-    dagger.add_argument("--episodes-per-iter", type=_positive_int, required=True,
-                        help="episodes rolled out and labelled per iteration")
     dagger.add_argument("--out", required=True, metavar="DIR",
                         help="new folder for the labelled data (data/), policy.pt, "
                         "bc_policy.pt and dagger.json")
-    dagger.add_argument("--seed", type=int, default=0)
-    dagger.add_argument("--steps", type=_positive_int,
-                        help="gradient steps per clone (default 1000)")
-    dagger.add_argument("--batch", type=_positive_int, help="batch size")
-    dagger.add_argument("--hidden", type=_hidden_sizes, help="hidden layer sizes, e.g. 64,64")
-    dagger.add_argument("--decay", type=_probability, default=0.5,
-                        help="the expert acts with probability decay^i at iteration i")
-    dagger.add_argument("--noise", type=_probability, default=0.0,
-                        help="probability of a random expert action (imperfect expert)")
-    dagger.add_argument("--eval-episodes", type=_positive_int, default=10)
-    dagger.add_argument("--max-steps", type=_positive_int,
-                        help="cap on the length of every episode played")
-    dagger.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto")
-    dagger.add_argument("--json", action="store_true", help="end with one JSON line")
+    add_config_arguments(dagger, DaggerConfig, skip=("env_id", "train"),
+                         aliases={"expert_noise": ("--noise",),
+                                  "max_episode_steps": ("--max-steps",)})
+    clones = dagger.add_argument_group("training of every clone (TrainConfig; --seed seeds it)")
+    add_config_arguments(clones, TrainConfig, skip=("seed",), base=DEFAULT_TRAIN,
+                         prefix="train_", aliases={"batch_size": ("--batch",)})
+    _json_flag(dagger)
     return parser
+
+
+def _json_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="end with one JSON line")
 
 
 def build_app_parser() -> argparse.ArgumentParser:

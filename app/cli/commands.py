@@ -13,15 +13,19 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from clonelab.app.cli.config_args import config_from_args
 from clonelab.models.checkpoint import CheckpointError, load_policy, save_policy
-from clonelab.models.evaluation import evaluate
+from clonelab.models.evaluation import EvalConfig, evaluate
 from clonelab.models.failures.dagger import DEFAULT_TRAIN, DaggerConfig, run_dagger
-from clonelab.models.failures.subsets import relay
 from clonelab.models.irl import IRLError
-from clonelab.models.training import TrainConfig, TrainingError, run_to_completion, train_bc
+from clonelab.models.irl.adversarial import AdversarialConfig
+from clonelab.models.irl.maxent import MaxEntConfig
+from clonelab.models.irl.pipeline import run_irl
+from clonelab.models.training import TrainConfig, TrainingError, TrainProgress, train_bc
 from clonelab.recorder.catalog import EnvBuildError, UnknownEnvError, make_env
 from clonelab.recorder.dataset import DatasetError, DemoDataset
 from clonelab.recorder.experts import ExpertError, make_expert
+from clonelab.recorder.jobs import drain
 from clonelab.recorder.session import PlaySession
 
 log = logging.getLogger(__name__)
@@ -138,29 +142,17 @@ def cmd_info(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     """Train a BC policy on a dataset and save the checkpoint."""
+    config: TrainConfig = config_from_args(TrainConfig, args)
     dataset = DemoDataset.open(Path(args.dataset))
-    overrides = {
-        "steps": args.steps,
-        "epochs": args.epochs,
-        "batch_size": args.batch,
-        "lr": args.lr,
-        "hidden": args.hidden,
-        "seed": args.seed,
-        "device": args.device,
-    }
-    config = TrainConfig(**{k: v for k, v in overrides.items() if v is not None})
-    generator = train_bc(config, dataset)
     with _progress(0, "training") as bar:
-        while True:
-            try:
-                progress = next(generator)
-            except StopIteration as stop:
-                result = stop.value
-                break
+
+        def show(progress: TrainProgress) -> None:
             bar.total = progress.total_steps
             bar.n = progress.step
             bar.set_postfix(loss=f"{progress.train_loss:.4f}", refresh=False)
             bar.refresh()
+
+        result = drain(train_bc(config, dataset), show)
     out = Path(args.out)
     save_policy(out, result.policy, config, dataset_fingerprint=result.dataset_fingerprint)
     return {
@@ -183,19 +175,14 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_eval(args: argparse.Namespace) -> dict[str, Any]:
     """Evaluate a saved policy for N seeded episodes."""
+    config: EvalConfig = config_from_args(EvalConfig, args)
     policy = load_policy(Path(args.policy))
-    result = evaluate(
-        policy,
-        policy.spec.env_id,
-        episodes=args.episodes,
-        seed=args.seed,
-        deterministic=not args.stochastic,
-    )
+    result = evaluate(policy, policy.spec.env_id, **dataclasses.asdict(config))
     return {
         "env_id": result.env_id,
         "policy": str(args.policy),
         "episodes": result.episodes,
-        "deterministic": not args.stochastic,
+        "deterministic": config.deterministic,
         "return_mean": result.return_mean,
         "return_std": result.return_std,
         "length_mean": result.length_mean,
@@ -203,12 +190,22 @@ def cmd_eval(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def irl_config(args: argparse.Namespace) -> AdversarialConfig | MaxEntConfig:
+    """The config of a parsed `clonelab irl`: AdversarialConfig, or MaxEntConfig for maxent.
+
+    For maxent, --steps sets the iterations (unless --maxent-iterations does).
+    """
+    if args.method == "maxent":
+        fixed = {}
+        if hasattr(args, "steps") and not hasattr(args, "maxent_iterations"):
+            fixed["iterations"] = args.steps
+        return config_from_args(MaxEntConfig, args, prefix="maxent_", **fixed)
+    return config_from_args(AdversarialConfig, args, method=args.method)
+
+
 def cmd_irl(args: argparse.Namespace) -> dict[str, Any]:
     """Learn a reward from a dataset (AIRL, GAIL or MaxEnt), save the policy trained on it."""
-    from clonelab.models.irl.pipeline import (
-        run_irl,  # stable-baselines3 loads only for this command
-    )
-
+    config = irl_config(args)
     dataset = DemoDataset.open(Path(args.dataset))
     with _progress(0, args.method) as bar:
 
@@ -216,8 +213,15 @@ def cmd_irl(args: argparse.Namespace) -> dict[str, Any]:
             bar.total, bar.n = total, done
             bar.refresh()
 
-        return run_irl(dataset, Path(args.out), method=args.method, steps=args.steps,
-                       seed=args.seed, on_progress=show)
+        return run_irl(dataset, Path(args.out), config, seed=getattr(args, "seed", 0),
+                       on_progress=show)
+
+
+def dagger_config(args: argparse.Namespace) -> DaggerConfig:
+    """The `DaggerConfig` of a parsed `clonelab dagger` (its --seed seeds the clones too)."""
+    config: DaggerConfig = config_from_args(DaggerConfig, args, env_id=args.env_id)
+    return config.with_train(config_from_args(TrainConfig, args, base=DEFAULT_TRAIN,
+                                              prefix="train_"))
 
 
 def cmd_dagger(args: argparse.Namespace) -> dict[str, Any]:
@@ -225,15 +229,7 @@ def cmd_dagger(args: argparse.Namespace) -> dict[str, Any]:
     out = Path(args.out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ValueError(f"{out}: already exists and is not empty; choose a new --out folder")
-    overrides = {"steps": args.steps, "batch_size": args.batch, "hidden": args.hidden,
-                 "seed": args.seed, "device": args.device}
-    config = DaggerConfig(
-        env_id=args.env_id, iterations=args.iterations, episodes_per_iter=args.episodes_per_iter,
-        decay=args.decay, expert_noise=args.noise, eval_episodes=args.eval_episodes,
-        max_episode_steps=args.max_steps, seed=args.seed,
-        train=dataclasses.replace(DEFAULT_TRAIN,
-                                  **{k: v for k, v in overrides.items() if v is not None}),
-    )
+    config = dagger_config(args)
     env = make_env(args.env_id)
     try:
         make_expert(env)  # no expert: one clear line before any folder is made
@@ -242,9 +238,8 @@ def cmd_dagger(args: argparse.Namespace) -> dict[str, Any]:
                                      action_space=env.action_space, operator="scripted expert")
     finally:
         env.close()
-    with _progress(args.iterations, "iterations") as bar:
-        result = run_to_completion(relay(run_dagger(config, record_to=dataset),
-                                         lambda record: bar.update()))
+    with _progress(config.iterations, "iterations") as bar:
+        result = drain(run_dagger(config, record_to=dataset), lambda record: bar.update())
     summary = result.summary() | {"dataset": str(out / "data"), "policy": str(out / "policy.pt")}
     save_policy(out / "policy.pt", result.policy, config.train,
                 dataset_fingerprint=dataset.fingerprint())

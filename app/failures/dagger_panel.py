@@ -1,66 +1,56 @@
 """Failures tab, DAgger with the scripted expert against BC at equal expert labels.
 
-The form sets a `models.failures.dagger.DaggerConfig`; `run_dagger` runs on a `GeneratorWorker` and
-each
-finished iteration adds a point per curve to the live plot. DAgger's last clone can be saved
-and selected, so the Watch and Compare views show where it now stays near the demos.
+The form sets a `models.failures.dagger.DaggerConfig`; `run_dagger` runs on the panel's
+`JobRunner` and each finished iteration adds a point per curve to the live plot. DAgger's last
+clone (after a cancel: its clone so far) can be saved and selected, so the Watch and Compare
+views show where it now stays near the demos.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPushButton,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from clonelab.app.failures.failure_plots import DaggerPlot
 from clonelab.app.failures.task_panel import TaskPanel
+from clonelab.app.widgets.config_form import ConfigForm
 from clonelab.app.widgets.workers import WorkFactory
-from clonelab.app.window.state import AppState
+from clonelab.app.window.workspace import Workspace
 from clonelab.models.checkpoint import save_policy
-from clonelab.models.failures.dagger import DaggerConfig, DaggerProgress, DaggerResult, run_dagger
+from clonelab.models.failures.dagger import (
+    DEFAULT_TRAIN,
+    DaggerConfig,
+    DaggerProgress,
+    DaggerResult,
+    run_dagger,
+)
 from clonelab.models.training import TrainConfig
 from clonelab.recorder.experts import EXPERT_ENV_IDS, has_expert
 
-
-def _spin(low: int, high: int, value: int, tip: str) -> QSpinBox:
-    spin = QSpinBox()
-    spin.setRange(low, high)
-    spin.setValue(value)
-    spin.setToolTip(tip)
-    return spin
+_LABELS = {"episodes_per_iter": "episodes per iteration", "steps": "training steps",
+           "hidden": "hidden layers", "max_episode_steps": "max steps per episode"}
 
 
 class DaggerPanel(TaskPanel):
     """The DAgger form, Run / Cancel with progress, the live plot and "use DAgger's clone"."""
 
-    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
-        super().__init__(state, "Run DAgger", parent)
-        self.iterations = _spin(1, 100, 5, "DAgger iterations (iteration 0: expert demos only)")
-        self.episodes = _spin(1, 100, 2, "Episodes rolled out and labelled per iteration")
-        self.train_steps = _spin(10, 1_000_000, 1000, "Gradient steps of every clone")
-        self.hidden = QLineEdit(", ".join(str(size) for size in TrainConfig().hidden))
-        self.hidden.setToolTip("Hidden layer sizes of every clone, such as 64, 64")
-        self.eval_episodes = _spin(1, 1000, 5, "Seeded evaluation episodes per clone")
-        self.max_steps = _spin(0, 100_000, 0, "Cap on episode length; 0: the env's own limit")
-        self.max_steps.setSpecialValueText("env limit")
-        self.noise = QDoubleSpinBox()
-        self.noise.setRange(0.0, 1.0)
-        self.noise.setSingleStep(0.05)
-        self.noise.setToolTip("Probability that the expert takes a random action")
-        self.baseline = QCheckBox("BC baseline at equal labels")
-        self.baseline.setChecked(True)
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
+        super().__init__(workspace, "Run DAgger", parent)
+        # Generated from the configs `clonelab dagger` reads: same fields, same defaults.
+        self.form = ConfigForm(DaggerConfig, initial=DaggerConfig(env_id=workspace.env_id),
+                               skip=("env_id", "train"), labels=_LABELS)
+        self.train_form = ConfigForm(TrainConfig, initial=DEFAULT_TRAIN, skip=("seed",),
+                                     labels=_LABELS)
         self.plot = DaggerPlot()
         self.save_button = QPushButton("Save DAgger's clone...")
         self.save_button.setEnabled(False)
@@ -68,18 +58,15 @@ class DaggerPanel(TaskPanel):
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.result: DaggerResult | None = None
+        # A cancelled run's clones so far: not a result to report, but its clone can be saved.
+        self.partial: DaggerResult | None = None
         form = QFormLayout()
-        form.addRow("iterations", self.iterations)
-        form.addRow("episodes per iteration", self.episodes)
-        form.addRow("training steps per clone", self.train_steps)
-        form.addRow("hidden layers", self.hidden)
-        form.addRow("evaluation episodes", self.eval_episodes)
-        form.addRow("max steps per episode", self.max_steps)
-        form.addRow("expert noise", self.noise)
-        form.addRow(self.baseline)
+        form.addRow(self.form)
+        form.addRow(QLabel("Every clone (DAgger's and the baseline's):"))
+        form.addRow(self.train_form)
         side = QVBoxLayout()
         side.addLayout(form)
-        side.addLayout(self.button_row())
+        side.addWidget(self.controls)
         side.addWidget(self.save_button)
         side.addStretch(1)
         body = QHBoxLayout()
@@ -90,56 +77,45 @@ class DaggerPanel(TaskPanel):
             "DAgger: the clone plays, the scripted expert labels the states it reaches, and a "
             "new clone trains on every label so far. BC gets as many expert labels, from "
             "expert demos only."))
-        layout.addWidget(self.message)
         layout.addLayout(body, 1)
         layout.addWidget(self.summary)
 
     def config(self) -> DaggerConfig:
-        """The form as a `DaggerConfig` for the state's env (ValueError when it has no expert)."""
-        env_id = self.state.env_id
+        """The forms as a `DaggerConfig` for the workspace's env (ValueError: no expert)."""
+        env_id = self.workspace.env_id
         if not has_expert(env_id):
             raise ValueError(f"DAgger needs a scripted expert; {env_id} has none (experts: "
                              f"{', '.join(EXPERT_ENV_IDS)}).")
-        steps = self.train_steps.value()
-        try:
-            hidden = tuple(int(size) for size in self.hidden.text().replace(",", " ").split())
-        except ValueError:
-            raise ValueError(f"hidden layers must be whole numbers such as 64, 64, got "
-                             f"{self.hidden.text()!r}") from None
-        return DaggerConfig(
-            env_id=env_id, iterations=self.iterations.value(),
-            episodes_per_iter=self.episodes.value(),
-            train=TrainConfig(steps=steps, hidden=hidden, log_every=steps),
-            eval_episodes=self.eval_episodes.value(),
-            max_episode_steps=self.max_steps.value() or None,
-            expert_noise=self.noise.value(), baseline=self.baseline.isChecked(),
-        )
+        config: DaggerConfig = self.form.config()
+        return dataclasses.replace(config, env_id=env_id).with_train(self.train_form.config())
 
     def save_clone(self, path: str | Path) -> Path | None:
-        """Save DAgger's last clone to `path` and make it the state's policy."""
-        if self.result is None or self.result.policy is None:
+        """Save DAgger's last clone to `path` and make it the workspace's policy."""
+        run = self.result or self.partial
+        if run is None or run.policy is None:
             return None
-        saved = save_policy(path, self.result.policy, self.result.config.train,
-                            dataset_fingerprint=self.result.data.fingerprint())
-        self.state.set_policy_path(Path(saved))
+        saved = save_policy(path, run.policy, run.config.train,
+                            dataset_fingerprint=run.data.fingerprint())
+        self.workspace.open_policy(Path(saved))
         self.message.show_message(f"Saved DAgger's clone to {saved}; it is the policy the "
                                   "Watch and Compare tabs use now.", "good")
         return Path(saved)
 
     def _factory(self) -> WorkFactory:
         config = self.config()
-        self.result = None
+        self.result = self.partial = None
         self.save_button.setEnabled(False)
         self.plot.reset()
         self.summary.setText("")
-        self.progress_label.setText(f"Iteration 0 of {config.iterations}...")
+        self.controls.set_status(f"Iteration 0 of {config.iterations}...")
         return lambda cancel: run_dagger(config, cancel=cancel)
 
     def _on_progress(self, record: DaggerProgress) -> None:
+        self.controls.set_progress(record.iteration + 1, record.iterations)
         self.plot.add(record)
         bc = "" if record.bc_return is None else f", BC {record.bc_return:.1f}"
         dagger = "not scored" if record.dagger_return is None else f"{record.dagger_return:.1f}"
-        self.progress_label.setText(
+        self.controls.set_status(
             f"Iteration {record.iteration + 1} of {record.iterations}: {record.labels} labels, "
             f"DAgger {dagger}{bc} ({record.elapsed_s:.0f} s)")
 
@@ -154,6 +130,15 @@ class DaggerPanel(TaskPanel):
         if summary["bc_return"] is not None:
             text += f", BC on as many labels {summary['bc_return']:.1f}"
         self.summary.setText(text + ".")
+
+    def _on_partial(self, partial: DaggerResult) -> None:
+        if partial.policy is None:
+            return
+        self.partial = partial
+        self.save_button.setEnabled(True)
+        self.message.show_message(
+            f"Cancelled after {len(partial.history)} of {partial.config.iterations} iterations; "
+            "the clone so far can still be saved.")
 
     def _choose_save_path(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save DAgger's clone", "dagger.pt",

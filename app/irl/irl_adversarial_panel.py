@@ -1,9 +1,9 @@
 """The adversarial half of the Inverse RL tab: AIRL or GAIL from the state's dataset.
 
-`models.irl.adversarial.train_adversarial` runs on a GeneratorWorker and writes `policy.pt` and
-`reward.pt` into a folder; its records feed live curves. A finished run's policy becomes the
-state's policy (Watch and Compare run it), and its learned reward can be plotted along any
-recorded episode next to the true reward.
+`models.irl.adversarial.train_adversarial` runs on the panel's JobRunner and writes `policy.pt`
+and `reward.pt` into a folder (a cancelled run too: what it learned so far); its records feed
+live curves. A finished run's policy becomes the state's policy (Watch and Compare run it), and
+its learned reward can be plotted along any recorded episode next to the true reward.
 """
 
 from __future__ import annotations
@@ -24,48 +24,44 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QProgressBar,
     QPushButton,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from clonelab.app.irl.irl_curves import IrlCurves, RewardTracePlot
+from clonelab.app.widgets.config_form import ConfigForm
+from clonelab.app.widgets.job_controls import JobControls
+from clonelab.app.widgets.job_runner import JobRunner
 from clonelab.app.widgets.message_line import MessageLine
-from clonelab.app.widgets.workers import GeneratorWorker
 from clonelab.app.window.errors import one_line
-from clonelab.app.window.state import AppState
+from clonelab.app.window.workspace import Workspace
 from clonelab.models.irl.adversarial import (
     POLICY_FILE,
     AdversarialConfig,
     IRLProgress,
     IRLResult,
-    train_adversarial,
 )
+from clonelab.models.irl.pipeline import adversarial_pipeline
 from clonelab.models.irl.reward import RewardModel, load_reward, reward_along_episode
-from clonelab.models.irl.rl import ppo_preset
 from clonelab.models.policy import observation_kind
 from clonelab.recorder.dataset import DemoDataset
 
 log = logging.getLogger(__name__)
 
-METHODS = ("airl", "gail")
-
-
-def adversarial_work(cancel: threading.Event, *, dataset_path: Path, config: AdversarialConfig,
+def adversarial_work(cancel: threading.Event, *, dataset: DemoDataset, config: AdversarialConfig,
                      out_dir: Path) -> Generator[IRLProgress, None, IRLResult]:
-    """Run AIRL or GAIL on the dataset, checkpointing into `out_dir` (a GeneratorWorker's work).
+    """AIRL or GAIL on the dataset into `out_dir`, as `clonelab irl` runs it (a worker's work).
 
     Torch runs on one thread meanwhile: these networks are small, one thread was several times
     faster on two busy cores, and it leaves a core to the window.
     """
-    dataset = DemoDataset.open(dataset_path)
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return (yield from train_adversarial(config, dataset, cancel=cancel,
-                                             checkpoint_dir=out_dir))
+        run = yield from adversarial_pipeline(dataset, out_dir, config, cancel=cancel)
+        assert isinstance(run.result, IRLResult)
+        return run.result
     finally:
         torch.set_num_threads(previous)
 
@@ -73,37 +69,33 @@ def adversarial_work(cancel: threading.Event, *, dataset_path: Path, config: Adv
 class AdversarialPanel(QWidget):
     """Train AIRL or GAIL in the background, plot it live, and trace the learned reward."""
 
-    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._state = state
+        self._workspace = workspace
         self._dataset: DemoDataset | None = None
-        self._worker: GeneratorWorker | None = None
         self._out_dir: Path | None = None
         self.result: IRLResult | None = None
         self.reward: RewardModel | None = None
 
         self.dataset_label = MessageLine("irlDatasetLabel")
-        self.method_combo = QComboBox()
-        self.method_combo.addItems(list(METHODS))
-        self.method_combo.setToolTip("AIRL learns a state-only reward g(s); GAIL a classifier of "
-                                     "(s, a), the baseline")
-        self.steps_spin = QSpinBox()
-        self.steps_spin.setRange(1, 100_000_000)
-        self.steps_spin.setSingleStep(1000)
-        self.steps_spin.setValue(AdversarialConfig().steps)
-        self.steps_spin.setToolTip("Env steps the policy takes in training")
-        self.seed_spin = QSpinBox()
-        self.seed_spin.setRange(0, 2**31 - 1)
+        # The CLI's `clonelab irl` flags come from the same config: same fields, same defaults.
+        self.form = ConfigForm(AdversarialConfig, skip=("ppo",),
+                               labels={"steps": "Env steps", "disc_lr": "Discriminator lr"})
+        self.method_combo = self.form.editor("method")
+        self.steps_spin = self.form.editor("steps")
+        self.seed_spin = self.form.editor("seed")
         self.save_edit = QLineEdit()
         self.save_edit.setPlaceholderText("a folder next to the dataset, named by date")
-        self.run_button = QPushButton("Train")
-        self.run_button.clicked.connect(self.start)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self.cancel)
-        self.progress_bar = QProgressBar()
+        self._runner = JobRunner(self)
+        self._runner.progress.connect(self._on_progress)
+        self.controls = JobControls(self._runner, "Train", message_name="adversarialMessage")
+        self.controls.run_button.clicked.connect(self.start)
+        self._runner.finished.connect(self._on_finished)
+        self._runner.failed.connect(
+            lambda text: self._on_stopped(f"Training failed: {text}", True))
+        self._runner.cancelled.connect(self._on_cancelled)
         self.metrics_label = QLabel()
-        self.message = MessageLine("adversarialMessage")
+        self.message = self.controls.message
         self.curves = IrlCurves()
         self.episode_combo = QComboBox()
         self.episode_combo.currentIndexChanged.connect(self.show_episode)
@@ -111,24 +103,17 @@ class AdversarialPanel(QWidget):
         self.load_reward_button.clicked.connect(self._choose_reward)
         self.trace_plot = RewardTracePlot()
         self._build_layout()
-        state.dataset_changed.connect(self._load_dataset)
-        self._load_dataset(state.dataset_path)
+        workspace.dataset_changed.connect(self._on_dataset_changed)
+        self._on_dataset_changed()
 
     def _build_layout(self) -> None:
         box = QGroupBox("AIRL / GAIL (vector envs)")
         form = QFormLayout(box)
         form.addRow(self.dataset_label)
-        form.addRow("Method", self.method_combo)
-        form.addRow("Env steps", self.steps_spin)
-        form.addRow("Seed", self.seed_spin)
+        form.addRow(self.form)
         form.addRow("Save to", self.save_edit)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.run_button)
-        buttons.addWidget(self.cancel_button)
-        form.addRow(buttons)
-        form.addRow(self.progress_bar)
+        form.addRow(self.controls)
         form.addRow(self.metrics_label)
-        form.addRow(self.message)
         trace_box = QGroupBox("Learned reward along an episode")
         trace = QFormLayout(trace_box)
         trace.addRow("Episode", self.episode_combo)
@@ -151,10 +136,11 @@ class AdversarialPanel(QWidget):
 
     def is_busy(self) -> bool:
         """Whether a run is going."""
-        return self._worker is not None
+        return self._runner.busy
 
-    def start(self) -> GeneratorWorker | None:
-        """Check the dataset and the settings, then train in the background."""
+    def start(self) -> JobRunner | None:
+        """Check the dataset and the settings, then train in the background; the panel's
+        runner, or None when nothing started."""
         if self.is_busy():
             return None
         dataset = self._dataset
@@ -168,44 +154,30 @@ class AdversarialPanel(QWidget):
                                       "error")
             return None
         try:
-            config = AdversarialConfig(
-                method=self.method_combo.currentText(),  # type: ignore[arg-type]
-                steps=self.steps_spin.value(), seed=self.seed_spin.value(),
-                log_every=ppo_preset(dataset.env_id).steps_per_round)
-        except ValueError as exc:
+            config = self.form.config()
+        except ValueError as exc:  # ConfigFormError: text the config refuses
             self.message.show_message(f"Fix the settings: {exc}", "error")
             return None
         self._out_dir = self._save_dir(config.method)
         self.result = None
         self.curves.clear_curves()
-        self.progress_bar.setRange(0, config.steps)
-        self.progress_bar.setValue(0)
         self.metrics_label.setText("")
         self.message.show_message(f"Training {config.method.upper()} on {len(dataset)} "
                                   "episodes...")
-        settings = {"dataset_path": dataset.path, "config": config, "out_dir": self._out_dir}
-        worker = GeneratorWorker(lambda cancel: adversarial_work(cancel, **settings), self)
-        worker.progress.connect(self._on_progress)
-        worker.finished.connect(self._on_finished)
-        worker.failed.connect(lambda text: self._on_stopped(f"Training failed: {text}", True))
-        worker.cancelled.connect(lambda: self._on_stopped("Training cancelled.", False))
-        self._worker = worker
-        self.run_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        worker.start()
-        return worker
+        settings = {"dataset": dataset, "config": config, "out_dir": self._out_dir}
+        self._runner.start(lambda cancel: adversarial_work(cancel, **settings))
+        self.controls.set_progress(0, config.steps)
+        return self._runner
 
     def cancel(self) -> None:
         """Stop training before its next rollout."""
-        if self._worker is not None:
-            self._worker.cancel()
-            self.cancel_button.setEnabled(False)
+        if self._runner.busy:
+            self.controls.cancel()
             self.message.show_message("Cancelling...")
 
     def shutdown(self) -> None:
         """Cancel and wait for the run (the view is going away)."""
-        if self._worker is not None:
-            self._worker.stop(10_000)
+        self._runner.shutdown(10_000)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         self.shutdown()
@@ -232,7 +204,7 @@ class AdversarialPanel(QWidget):
     # -- training -----------------------------------------------------------------------------
 
     def _on_progress(self, progress: IRLProgress) -> None:
-        self.progress_bar.setValue(min(progress.env_steps, progress.total_steps))
+        self.controls.set_progress(progress.env_steps, progress.total_steps)
         true_return = ("-" if progress.true_return is None
                        else f"{progress.true_return:.1f}")
         self.metrics_label.setText(f"round {progress.rounds}: accuracy "
@@ -243,34 +215,39 @@ class AdversarialPanel(QWidget):
         self.result = result
         assert self._out_dir is not None
         path = self._out_dir / POLICY_FILE
-        self._state.set_policy_path(path)
-        self._state.show_status(f"Saved {result.method.upper()} policy {path}")
+        self._workspace.open_policy(path)
+        self._workspace.show_status(f"Saved {result.method.upper()} policy {path}")
         self.set_reward(result.reward)
         true_return = result.metrics.true_return
         score = "" if true_return is None else f", true return {true_return:.1f}"
         self._on_stopped(f"{result.method.upper()}: {result.env_steps} env steps in "
                          f"{result.seconds:.1f} s{score}; saved {self._out_dir}.", False)
 
+    def _on_cancelled(self, partial: IRLResult | None) -> None:
+        # The pipeline saved what the cancelled run learned; it does not become the policy.
+        if partial is None or self._out_dir is None:
+            self._on_stopped("Training cancelled.", False)
+            return
+        self._on_stopped(f"Training cancelled after {partial.env_steps} env steps; its policy "
+                         f"and reward so far are saved in {self._out_dir}.", False)
+
     def _on_stopped(self, message: str, error: bool) -> None:
-        self._worker = None
-        self.run_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
         self.message.show_message(message, "error" if error else "good")
 
     # -- data ---------------------------------------------------------------------------------
 
-    def _load_dataset(self, path: Path | None) -> None:
+    def _on_dataset_changed(self) -> None:
         self._dataset = None
         self.episode_combo.blockSignals(True)
         self.episode_combo.clear()
         self.episode_combo.blockSignals(False)
-        if path is None:
-            self.dataset_label.show_message("No dataset: open one in the Datasets tab.")
+        path, error = self._workspace.dataset_path, self._workspace.dataset_error
+        if error is not None:
+            self.dataset_label.show_message(f"Cannot open {path}: {one_line(error)}", "error")
             return
-        try:
-            dataset = DemoDataset.open(path)
-        except Exception as exc:  # noqa: BLE001 - a bad dataset is a message
-            self.dataset_label.show_message(f"Cannot open {path}: {one_line(exc)}", "error")
+        dataset = self._workspace.dataset
+        if dataset is None:
+            self.dataset_label.show_message("No dataset: open one in the Datasets tab.")
             return
         self._dataset = dataset
         count = len(dataset)

@@ -1,8 +1,8 @@
 """The MaxEnt half of the Inverse RL tab: tabular IRL on small grid worlds, shown as a heatmap.
 
 Demos come from the scripted expert (MiniGrid rooms; the optimal policy on FrozenLake) or from
-the state's dataset when it was recorded in such a world. `models.irl.maxent.train_maxent`
-runs on a GeneratorWorker; the learned reward grid and the demos' paths land in a
+the workspace's dataset when it was recorded in such a world. `models.irl.maxent.train_maxent`
+runs on the panel's JobRunner; the learned reward grid and the demos' paths land in a
 `RewardHeatmap` when it returns.
 """
 
@@ -11,12 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Generator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-import gymnasium as gym
-import numpy as np
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -24,121 +19,59 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
-    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from clonelab.app.irl.reward_heatmap import RewardHeatmap
-from clonelab.app.widgets.message_line import MessageLine
-from clonelab.app.widgets.workers import GeneratorWorker
-from clonelab.app.window.state import AppState
+from clonelab.app.widgets.config_form import ConfigForm
+from clonelab.app.widgets.job_controls import JobControls
+from clonelab.app.widgets.job_runner import JobRunner
+from clonelab.app.window.errors import one_line
+from clonelab.app.window.workspace import Workspace
 from clonelab.models.irl import IRLError
+from clonelab.models.irl.grid_worlds import WORLDS, GridWorld, expert_demos, recorded_demos
 from clonelab.models.irl.maxent import MaxEntConfig, MaxEntProgress, MaxEntResult, train_maxent
-from clonelab.models.irl.tabular import (
-    TabularMDP,
-    dataset_demos,
-    frozen_lake_demos,
-    frozen_lake_mdp,
-    minigrid_demos,
-    minigrid_mdp,
-)
 from clonelab.recorder.catalog import make_env
 from clonelab.recorder.dataset import DemoDataset
-from clonelab.recorder.experts import make_expert
 
 log = logging.getLogger(__name__)
 
 FROM_DATASET = "the dataset's episodes"
 
 
-@dataclass(frozen=True, kw_only=True)
-class GridWorld:
-    """A world the scripted expert can demonstrate in: an env id and the kwargs it is built with."""
-
-    title: str
-    env_id: str
-    kwargs: tuple[tuple[str, Any], ...] = ()
-
-    def make(self) -> gym.Env:
-        """Build the env."""
-        return make_env(self.env_id, **dict(self.kwargs))
-
-
-WORLDS = (
-    GridWorld(title="FrozenLake 4x4", env_id="FrozenLake-v1",
-              kwargs=(("is_slippery", False), ("map_name", "4x4"))),
-    GridWorld(title="FrozenLake 8x8", env_id="FrozenLake-v1",
-              kwargs=(("is_slippery", False), ("map_name", "8x8"))),
-    # Random start cells and headings, so that the demos cover many states.
-    GridWorld(title="MiniGrid empty room 5x5", env_id="MiniGrid-Empty-5x5-v0",
-              kwargs=(("agent_start_pos", None),)),
-    GridWorld(title="MiniGrid empty room 8x8", env_id="MiniGrid-Empty-8x8-v0",
-              kwargs=(("agent_start_pos", None),)),
-)
-
-
-def _is_frozen_lake(env: gym.Env) -> bool:
-    return hasattr(env.unwrapped, "desc") and hasattr(env.unwrapped, "P")
-
-
-def _expert_demos(env: gym.Env, *, episodes: int, seed: int) -> tuple[TabularMDP, list]:
-    env.reset(seed=seed)
-    if _is_frozen_lake(env):
-        mdp = frozen_lake_mdp(env)
-        return mdp, frozen_lake_demos(env, mdp, episodes=episodes, seed=seed)
-    mdp = minigrid_mdp(env)
-    expert = make_expert(env, seed=seed)
-    return mdp, minigrid_demos(env, mdp, lambda: expert.act(None), episodes=episodes, seed=seed)
-
-
-def _recorded_demos(env: gym.Env, dataset: DemoDataset, *, seed: int) -> tuple[TabularMDP, list]:
-    episodes = [dataset.load_episode(i) for i in dataset.episode_ids]
-    if not episodes:
-        raise IRLError(f"dataset for {dataset.env_id} has no episodes; record some first")
-    env.reset(seed=seed)
-    if _is_frozen_lake(env):
-        # FrozenLake's observation is the state index itself.
-        return frozen_lake_mdp(env), [np.asarray(e.observations, dtype=np.int64)
-                                      for e in episodes]
-    return (mdp := minigrid_mdp(env)), dataset_demos(env, mdp, episodes)
-
-
-def maxent_work(cancel: threading.Event, *, world: GridWorld | None, dataset_path: Path | None,
-                episodes: int, iterations: int, seed: int
+def maxent_work(cancel: threading.Event, *, world: GridWorld | None, dataset: DemoDataset | None,
+                episodes: int, config: MaxEntConfig, seed: int
                 ) -> Generator[MaxEntProgress, None, MaxEntResult]:
-    """Build the world and its demos, then run MaxEnt IRL (a GeneratorWorker's work).
+    """Build the world and its demos, then run MaxEnt IRL (the panel's job).
 
-    `world` None takes the demos from the dataset at `dataset_path`. Raises `IRLError` for a
-    world that is not a small grid (the message says to use AIRL or GAIL).
+    `world` None takes the demos from `dataset` (a MiniGrid room or FrozenLake, as
+    `clonelab irl --method maxent` takes). Raises `IRLError` for a world that is not a small
+    grid (the message says to use AIRL or GAIL).
     """
-    dataset = DemoDataset.open(dataset_path) if world is None and dataset_path else None
-    if world is None and dataset is None:
+    if world is not None:
+        dataset = None
+    elif dataset is None:
         raise IRLError("no dataset is open; open one in the Datasets tab or use the expert")
     env = world.make() if world is not None else make_env(dataset.env_id)
     try:
-        if not (_is_frozen_lake(env) or env.spec is not None and "MiniGrid" in env.spec.id):
-            raise IRLError(f"{env.spec.id if env.spec else env}: MaxEnt IRL here is tabular and "
-                           "needs a MiniGrid room or FrozenLake; use AIRL or GAIL for vector envs")
         if dataset is not None:
-            mdp, demos = _recorded_demos(env, dataset, seed=seed)
+            episodes_read = [dataset.load_episode(i) for i in dataset.episode_ids]
+            mdp, demos = recorded_demos(env, episodes_read, env_id=dataset.env_id, seed=seed)
         else:
-            mdp, demos = _expert_demos(env, episodes=episodes, seed=seed)
+            mdp, demos = expert_demos(env, episodes=episodes, seed=seed)
     finally:
         env.close()
-    config = MaxEntConfig(iterations=iterations, log_every=max(1, iterations // 50))
     return (yield from train_maxent(mdp, demos, config, cancel=cancel))
 
 
 class MaxEntPanel(QWidget):
     """Choose a grid world and its demos, run MaxEnt IRL, show the reward and the paths."""
 
-    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._state = state
-        self._worker: GeneratorWorker | None = None
+        self._workspace = workspace
         self.result: MaxEntResult | None = None
 
         self.source_combo = QComboBox()
@@ -149,19 +82,22 @@ class MaxEntPanel(QWidget):
         self.episodes_spin = QSpinBox()
         self.episodes_spin.setRange(1, 500)
         self.episodes_spin.setValue(10)
-        self.iterations_spin = QSpinBox()
-        self.iterations_spin.setRange(1, 100_000)
-        self.iterations_spin.setValue(200)
+        # The CLI's `clonelab irl --method maxent` flags come from the same config.
+        self.form = ConfigForm(MaxEntConfig)
+        self.iterations_spin = self.form.editor("iterations")
         self.seed_spin = QSpinBox()
         self.seed_spin.setRange(0, 2**31 - 1)
-        self.run_button = QPushButton("Learn reward")
-        self.run_button.clicked.connect(self.start)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self.cancel)
-        self.progress_bar = QProgressBar()
+        self._runner = JobRunner(self)
+        self._runner.progress.connect(self._on_progress)
+        self.controls = JobControls(self._runner, "Learn reward", message_name="maxentMessage")
+        self.controls.run_button.clicked.connect(self.start)
+        self._runner.finished.connect(self._on_finished)
+        self._runner.failed.connect(
+            lambda text: self._on_stopped(f"MaxEnt IRL failed: {text}", True))
+        self._runner.cancelled.connect(
+            lambda _partial: self._on_stopped("MaxEnt IRL cancelled.", False))
         self.metrics_label = QLabel()
-        self.message = MessageLine("maxentMessage")
+        self.message = self.controls.message
         self.heatmap = RewardHeatmap()
         self._build_layout()
 
@@ -170,15 +106,10 @@ class MaxEntPanel(QWidget):
         form = QFormLayout(box)
         form.addRow("Demos from", self.source_combo)
         form.addRow("Expert episodes", self.episodes_spin)
-        form.addRow("Iterations", self.iterations_spin)
         form.addRow("Seed", self.seed_spin)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.run_button)
-        buttons.addWidget(self.cancel_button)
-        form.addRow(buttons)
-        form.addRow(self.progress_bar)
+        form.addRow(self.form)
+        form.addRow(self.controls)
         form.addRow(self.metrics_label)
-        form.addRow(self.message)
         left = QVBoxLayout()
         left.addWidget(box)
         left.addStretch(1)
@@ -191,46 +122,43 @@ class MaxEntPanel(QWidget):
 
     def is_busy(self) -> bool:
         """Whether a run is going."""
-        return self._worker is not None
+        return self._runner.busy
 
-    def start(self) -> GeneratorWorker | None:
-        """Run MaxEnt IRL in the background with the chosen world and budget."""
+    def start(self) -> JobRunner | None:
+        """Run MaxEnt IRL in the background with the chosen world and budget; the panel's
+        runner, or None when nothing started."""
         if self.is_busy():
             return None
         index = self.source_combo.currentIndex()
         world = WORLDS[index] if index < len(WORLDS) else None
-        dataset_path = self._state.dataset_path
-        if world is None and dataset_path is None:
+        dataset, error = self._workspace.dataset, self._workspace.dataset_error
+        if world is None and error is not None:
+            self.message.show_message(f"Cannot open the dataset: {one_line(error)}", "error")
+            return None
+        if world is None and dataset is None:
             self.message.show_message("Open a dataset in the Datasets tab first.", "error")
             return None
-        settings = {"world": world, "dataset_path": dataset_path,
-                    "episodes": self.episodes_spin.value(),
-                    "iterations": self.iterations_spin.value(), "seed": self.seed_spin.value()}
+        try:
+            config = self.form.config()
+        except ValueError as exc:  # ConfigFormError: text the config refuses
+            self.message.show_message(f"Fix the settings: {exc}", "error")
+            return None
+        settings = {"world": world, "dataset": dataset, "episodes": self.episodes_spin.value(),
+                    "config": config, "seed": self.seed_spin.value()}
         self.result = None
-        self.progress_bar.setRange(0, 0)  # busy while the demos are played
         self.metrics_label.setText("")
         self.message.show_message("Playing the demos and learning the reward...")
-        worker = GeneratorWorker(lambda cancel: maxent_work(cancel, **settings), self)
-        worker.progress.connect(self._on_progress)
-        worker.finished.connect(self._on_finished)
-        worker.failed.connect(lambda text: self._on_stopped(f"MaxEnt IRL failed: {text}", True))
-        worker.cancelled.connect(lambda: self._on_stopped("MaxEnt IRL cancelled.", False))
-        self._worker = worker
-        self.run_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        worker.start()
-        return worker
+        # The bar stays busy while the demos are played, until the first iteration.
+        self._runner.start(lambda cancel: maxent_work(cancel, **settings))
+        return self._runner
 
     def cancel(self) -> None:
         """Stop the run at its next iteration."""
-        if self._worker is not None:
-            self._worker.cancel()
-            self.cancel_button.setEnabled(False)
+        self.controls.cancel()
 
     def shutdown(self) -> None:
         """Cancel and wait for the run (the view is going away)."""
-        if self._worker is not None:
-            self._worker.stop(5000)
+        self._runner.shutdown(5000)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         self.shutdown()
@@ -240,8 +168,7 @@ class MaxEntPanel(QWidget):
         self.episodes_spin.setEnabled(index < len(WORLDS))
 
     def _on_progress(self, progress: MaxEntProgress) -> None:
-        self.progress_bar.setRange(0, progress.total_iterations)
-        self.progress_bar.setValue(progress.iteration)
+        self.controls.set_progress(progress.iteration, progress.total_iterations)
         self.metrics_label.setText(f"feature gap {progress.feature_gap:.3f}, log-likelihood "
                                    f"{progress.log_likelihood:.3f} per step")
 
@@ -254,9 +181,4 @@ class MaxEntPanel(QWidget):
                          f"{len(result.demo_paths)} demos in {result.seconds:.1f} s.", False)
 
     def _on_stopped(self, message: str, error: bool) -> None:
-        self._worker = None
-        if self.progress_bar.maximum() == 0:
-            self.progress_bar.setRange(0, 1)
-        self.run_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
         self.message.show_message(message, "error" if error else "good")

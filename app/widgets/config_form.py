@@ -43,8 +43,9 @@ def _label(name: str) -> str:
 class _Editor:
     """One field's widget and how to read and write its value."""
 
-    def __init__(self, spec: FieldSpec, choices: Sequence[Any] | None) -> None:
+    def __init__(self, spec: FieldSpec, choices: Sequence[Any] | None, label: str) -> None:
         self.spec = spec
+        self.label = label
         self.choices = tuple(choices) if choices else spec.choices
         self.widget = self._make_widget()
 
@@ -94,7 +95,7 @@ class _Editor:
         try:
             return self.spec.parse(text)
         except ConfigValueError as exc:
-            raise ConfigFormError(f"{_label(self.spec.name)}: {exc}") from exc
+            raise ConfigFormError(f"{self.label}: {exc}") from exc
 
     def connect_changed(self, callback: Any) -> None:
         widget = self.widget
@@ -116,8 +117,8 @@ class ConfigForm(QWidget):
     fields out: `config()` keeps their values from `initial` or the last `set_config` (which
     is how a form without the required fields, a DaggerConfig's env id say, is built). Invalid
     input (unparsable text, or a value the dataclass's `__post_init__` refuses) is shown in the
-    form's error line and raised as `ConfigFormError` by `config()`. `labels` overrides the labels made from field names.
-    `changed` fires on every edit.
+    form's error line and raised as `ConfigFormError` by `config()`. `labels` overrides the
+    labels made from field names. `changed` fires on every edit.
     """
 
     changed = Signal()
@@ -141,10 +142,11 @@ class ConfigForm(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self._editors: dict[str, _Editor] = {}
         for spec in config_fields(cls, skip=skip):
-            editor = _Editor(spec, choices.get(spec.name))
+            text = (labels or {}).get(spec.name, _label(spec.name))
+            editor = _Editor(spec, choices.get(spec.name), text)
             editor.widget.setToolTip(spec.help)
             editor.widget.setObjectName(f"field_{spec.name}")
-            label = QLabel((labels or {}).get(spec.name, _label(spec.name)))
+            label = QLabel(text)
             label.setToolTip(spec.help)
             layout.addRow(label, editor.widget)
             self._editors[spec.name] = editor

@@ -10,6 +10,7 @@ seeded starts. Episode seeds are shared: DAgger's iteration 0 plays the baseline
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import time
@@ -89,6 +90,10 @@ class DaggerConfig:
     def beta(self, iteration: int) -> float:
         """The expert's probability of acting at `iteration`."""
         return self.beta0 * self.decay**iteration
+
+    def with_train(self, train: TrainConfig) -> DaggerConfig:
+        """This run with `train` for every clone, seeded by this run's seed (one seed for all)."""
+        return dataclasses.replace(self, train=dataclasses.replace(train, seed=self.seed))
 
 
 @dataclass(frozen=True, kw_only=True)

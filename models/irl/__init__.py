@@ -12,6 +12,10 @@ docs/irl.md describes the API and the measured results.
 
 from __future__ import annotations
 
+IRL_METHODS = ("airl", "gail", "maxent")
+"""The inverse-RL methods: AIRL and GAIL (`models.irl.adversarial`, vector envs) and MaxEnt
+(`models.irl.maxent`, grid worlds). The CLI's --method and the Inverse RL tab list these."""
+
 
 class IRLError(RuntimeError):
     """Inverse RL cannot run on this input (wrong kind of env or dataset); one clear line."""

@@ -3,9 +3,9 @@
 Each round: PPO collects one rollout under the current learned reward and updates itself
 (`models.irl.rl.PPOLearner`); then the discriminator takes a few Adam steps telling the demos'
 transitions from the policy's recent ones (binary cross-entropy on its expert-is-high logit).
-`train_adversarial` yields a frozen `IRLProgress` every `log_every` env steps and returns an
-`IRLResult` with the policy (a CloneLab `Policy`) and the reward network. Cancel is
-cooperative, checked before every round, as in `models.training.train_bc`.
+`train_adversarial` yields a frozen `IRLProgress` every `log_every` env steps (every PPO round
+by default) and returns an `IRLResult` with the policy (a CloneLab `Policy`) and the reward
+network. Cancel is cooperative, checked before every round, as in `models.training.train_bc`.
 """
 
 from __future__ import annotations
@@ -69,8 +69,8 @@ class AdversarialConfig:
     """Policy transitions per discriminator step (as many expert ones join them)."""
     replay_rounds: int = 4
     """The discriminator sees the policy's transitions of this many recent rounds."""
-    log_every: int = 2048
-    """Env steps between progress records."""
+    log_every: int | None = None
+    """Env steps between progress records; None: one record per PPO round."""
     checkpoint_every: int = 0
     """Env steps between checkpoints when a checkpoint folder is given (0: only at the end)."""
 
@@ -80,7 +80,7 @@ class AdversarialConfig:
                              f"got {self.method!r}")
         for name in ("steps", "disc_updates", "disc_batch_size", "replay_rounds", "log_every"):
             value = getattr(self, name)
-            if name == "disc_updates" and value is None:
+            if name in ("disc_updates", "log_every") and value is None:
                 continue
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ValueError(f"AdversarialConfig: {name} must be a positive whole number, "
@@ -231,7 +231,8 @@ def train_adversarial(
     accuracy = math.nan
     rollout: Transitions | None = None
     rounds = 0
-    next_log, next_checkpoint = config.log_every, config.checkpoint_every
+    log_every = config.log_every or ppo_config.steps_per_round
+    next_log, next_checkpoint = log_every, config.checkpoint_every
 
     def record() -> IRLProgress:
         with torch.no_grad():
@@ -274,7 +275,7 @@ def train_adversarial(
                 next_checkpoint += config.checkpoint_every
                 save(learner.policy())
             if learner.env_steps >= next_log or finished:
-                next_log = learner.env_steps + config.log_every
+                next_log = learner.env_steps + log_every
                 progress = record()
                 losses = []
                 clock.stop()

@@ -1,7 +1,8 @@
-"""Inverse RL from a dataset to files, as `clonelab irl` runs it.
+"""Inverse RL from a dataset to files: one pipeline per method family, for the CLI and the tab.
 
-`run_irl` learns a reward from a `DemoDataset`, writes the results into a folder and returns
-a summary (what `clonelab irl --json` prints):
+`adversarial_pipeline` (AIRL, GAIL) and `maxent_pipeline` are jobs (progress generators with
+cooperative cancel) that learn a reward from a `DemoDataset`, write the results into a folder
+and return an `IRLRun` naming them; `run_irl` drains one for `clonelab irl`:
 
 - `policy.pt`: a `models.checkpoint` policy (for `clonelab eval`, Watch and Compare);
 - `reward.pt` (AIRL, GAIL): the reward network, read back with `models.irl.reward.load_reward`;
@@ -17,6 +18,7 @@ import logging
 import math
 import os
 from collections.abc import Callable, Generator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,23 +26,24 @@ import torch
 
 from clonelab.models.checkpoint import save_policy
 from clonelab.models.evaluation import evaluate
-from clonelab.models.irl import IRLError
 from clonelab.models.irl.adversarial import (
     POLICY_FILE,
     REWARD_FILE,
     AdversarialConfig,
+    IRLProgress,
+    IRLResult,
     train_adversarial,
 )
 from clonelab.models.irl.grid_policy import distill_plan
+from clonelab.models.irl.grid_worlds import is_frozen_lake, recorded_demos
 from clonelab.models.irl.heldout import collect_held_out, reward_correlation
-from clonelab.models.irl.maxent import MaxEntConfig, MaxEntResult, train_maxent
-from clonelab.models.irl.tabular import dataset_demos, minigrid_mdp
-from clonelab.models.policy import observation_kind
+from clonelab.models.irl.maxent import MaxEntConfig, MaxEntProgress, MaxEntResult, train_maxent
+from clonelab.models.policy import Policy, observation_kind
 from clonelab.models.training import TrainConfig
+from clonelab.recorder.jobs import CancelCheck, drain
 
 log = logging.getLogger(__name__)
 
-METHODS = ("airl", "gail", "maxent")
 EVAL_SEED = 10_000
 EVAL_EPISODES = 20
 GRID_FILE = "reward_grid.json"
@@ -50,113 +53,113 @@ Progress = Callable[[int, int], None]
 """Called with (done, total): env steps (AIRL, GAIL) or iterations (MaxEnt)."""
 
 
-def _drain(generator: Generator[Any, None, Any], on_progress: Progress | None,
-           done_total: Callable[[Any], tuple[int, int]]) -> Any:
-    while True:
-        try:
-            record = next(generator)
-        except StopIteration as stop:
-            return stop.value
-        if on_progress is not None:
-            on_progress(*done_total(record))
+@dataclass(frozen=True, kw_only=True)
+class IRLRun:
+    """What an IRL pipeline leaves behind: its files, its summary and the learner's result."""
+
+    method: str
+    out_dir: Path
+    policy_path: Path | None
+    """The saved policy (None for FrozenLake, whose state-index observations no CloneLab
+    policy reads)."""
+    reward_path: Path
+    """reward.pt (AIRL, GAIL) or reward_grid.json (MaxEnt)."""
+    summary_path: Path
+    """irl.json: the summary, the settings and every progress record."""
+    summary: dict[str, Any]
+    """What `clonelab irl --json` prints."""
+    result: IRLResult | MaxEntResult
 
 
 def _finite(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
 
-def run_irl(dataset: Any, out_dir: str | os.PathLike[str], *, method: str = "airl",
-            steps: int | None = None, seed: int = 0, on_progress: Progress | None = None,
-            torch_threads: int | None = 1) -> dict[str, Any]:
-    """Learn a reward from `dataset` with `method`, write the files, return the summary.
+def run_irl(dataset: Any, out_dir: str | os.PathLike[str],
+            config: AdversarialConfig | MaxEntConfig, *, seed: int = 0,
+            on_progress: Progress | None = None, torch_threads: int | None = 1) -> dict[str, Any]:
+    """Run the pipeline of `config` (AIRL/GAIL or MaxEnt) on `dataset`; return the summary.
 
-    `steps` is the env-step budget for AIRL and GAIL (default 100,000) and the number of
-    iterations for MaxEnt (default 300). `torch_threads` applies while it runs (then the
-    previous setting returns; None leaves torch alone): these networks are small, and one
-    thread ran AIRL 7x faster than torch's default on 2 busy cores. Raises `IRLError` when the
-    method does not fit the dataset's env.
+    `seed` seeds MaxEnt's env and policy (AdversarialConfig has its own). `torch_threads`
+    applies while it runs (then the previous setting returns; None leaves torch alone): these
+    networks are small, and one thread ran AIRL 7x faster than torch's default on 2 busy
+    cores. Raises `IRLError` when the method does not fit the dataset's env.
     """
-    if method not in METHODS:
-        raise IRLError(f"unknown IRL method {method!r}; choose one of {', '.join(METHODS)}")
     previous_threads = torch.get_num_threads()
     if torch_threads is not None:
         torch.set_num_threads(torch_threads)
     try:
-        return _run(dataset, Path(out_dir), method=method, steps=steps, seed=seed,
-                    on_progress=on_progress)
+        if isinstance(config, MaxEntConfig):
+            run = drain(maxent_pipeline(dataset, out_dir, config, seed=seed),
+                        None if on_progress is None
+                        else lambda r: on_progress(r.iteration, r.total_iterations))
+        else:
+            run = drain(adversarial_pipeline(dataset, out_dir, config),
+                        None if on_progress is None
+                        else lambda r: on_progress(r.env_steps, r.total_steps))
     finally:
         torch.set_num_threads(previous_threads)
+    return run.summary
 
 
-def _run(dataset: Any, out: Path, *, method: str, steps: int | None, seed: int,
-         on_progress: Progress | None) -> dict[str, Any]:
+def adversarial_pipeline(dataset: Any, out_dir: str | os.PathLike[str],
+                         config: AdversarialConfig, *, cancel: CancelCheck | None = None
+                         ) -> Generator[IRLProgress, None, IRLRun]:
+    """AIRL or GAIL on `dataset`: train (checkpointing into `out_dir`), score, write irl.json.
+
+    A cancelled run saves what it learned, unscored. Raises `IRLError` for a dataset
+    whose observations are not vectors.
+    """
+    out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    if method == "maxent":
-        summary, details = _run_maxent(dataset, out, steps=steps, seed=seed,
-                                       on_progress=on_progress)
-    else:
-        summary, details = _run_adversarial(dataset, out, method=method, steps=steps,
-                                            seed=seed, on_progress=on_progress)
-    policy = details.pop("policy")
-    scores = evaluate(policy, dataset.env_id, episodes=EVAL_EPISODES, seed=EVAL_SEED)
-    summary.update(return_mean=scores.return_mean, return_std=scores.return_std,
-                   eval_episodes=EVAL_EPISODES, policy=str(out / POLICY_FILE))
-    (out / SUMMARY_FILE).write_text(json.dumps({**summary, **details}, indent=1) + "\n")
-    return summary
-
-
-def _run_adversarial(dataset: Any, out: Path, *, method: str, steps: int | None, seed: int,
-                     on_progress: Progress | None) -> tuple[dict[str, Any], dict[str, Any]]:
-    config = AdversarialConfig(method=method, seed=seed,  # type: ignore[arg-type]
-                               **({"steps": steps} if steps else {}))
-    result = _drain(train_adversarial(config, dataset, checkpoint_dir=out), on_progress,
-                    lambda r: (r.env_steps, r.total_steps))
-    correlation = reward_correlation(result.reward, collect_held_out(dataset.env_id))
-    summary = {
-        "method": method,
+    result = yield from train_adversarial(config, dataset, cancel=cancel, checkpoint_dir=out)
+    summary: dict[str, Any] = {
+        "method": config.method,
         "env_id": dataset.env_id,
         "steps": result.env_steps,
         "seconds": result.seconds,
         "cancelled": result.cancelled,
         "reward": str(out / REWARD_FILE),
-        "reward_correlation": correlation.reward,
-        "return_to_go_correlation": correlation.return_to_go,
-        "held_out_steps": correlation.steps,
         "train_return": _finite(result.metrics.true_return),
     }
+    if not result.cancelled:  # a cancel asks for the files now, not for minutes of scoring
+        correlation = reward_correlation(result.reward, collect_held_out(dataset.env_id))
+        summary.update(reward_correlation=correlation.reward,
+                       return_to_go_correlation=correlation.return_to_go,
+                       held_out_steps=correlation.steps)
     details = {
         "config": config.to_dict(),
         "ppo": dataclasses.asdict(result.ppo),
         "history": [dataclasses.asdict(r) for r in result.history],
-        "policy": result.policy,
     }
-    return summary, details
+    return _finish(dataset, out, result.policy, summary, details, result, out / REWARD_FILE)
 
 
-def _run_maxent(dataset: Any, out: Path, *, steps: int | None, seed: int,
-                on_progress: Progress | None) -> tuple[dict[str, Any], dict[str, Any]]:
+def maxent_pipeline(dataset: Any, out_dir: str | os.PathLike[str], config: MaxEntConfig, *,
+                    seed: int = 0, cancel: CancelCheck | None = None
+                    ) -> Generator[MaxEntProgress, None, IRLRun]:
+    """MaxEnt IRL on a MiniGrid or FrozenLake dataset: the reward grid, a policy, irl.json.
+
+    On MiniGrid the plan is distilled into a pixel policy (`models.irl.grid_policy`) and saved;
+    FrozenLake gets the reward grid only. Raises `IRLError` for other envs.
+    """
     from clonelab.recorder.catalog import make_env
 
-    if observation_kind(dataset.observation_space) != "image":
-        raise IRLError(f"dataset for {dataset.env_id}: MaxEnt IRL here is tabular and needs a "
-                       "MiniGrid room; use --method airl or gail for vector envs")
+    out = Path(out_dir)
     env = make_env(dataset.env_id)
     try:
-        env.reset(seed=seed)
-        mdp = minigrid_mdp(env)
         episodes = [dataset.load_episode(i) for i in dataset.episode_ids]
-        demos = dataset_demos(env, mdp, episodes)
-        config = MaxEntConfig(**({"iterations": steps} if steps else {}))
-        result: MaxEntResult = _drain(train_maxent(mdp, demos, config), on_progress,
-                                      lambda r: (r.iteration, r.total_iterations))
-        policy = distill_plan(env, mdp, result.plan, seed=seed,
-                              seeds=[int(e.seed) for e in episodes])
+        mdp, demos = recorded_demos(env, episodes, env_id=dataset.env_id, seed=seed)
+        out.mkdir(parents=True, exist_ok=True)
+        result = yield from train_maxent(mdp, demos, config, cancel=cancel)
+        policy = None
+        if not is_frozen_lake(env) and observation_kind(dataset.observation_space) == "image":
+            policy = distill_plan(env, mdp, result.plan, seed=seed,
+                                  seeds=[int(e.seed) for e in episodes])
     finally:
         env.close()
     save_reward_grid(out / GRID_FILE, result, env_id=dataset.env_id)
-    save_policy(out / POLICY_FILE, policy, TrainConfig(seed=seed, device="cpu"),
-                dataset_fingerprint=dataset.fingerprint())
-    summary = {
+    summary: dict[str, Any] = {
         "method": "maxent",
         "env_id": dataset.env_id,
         "steps": result.metrics.iteration,
@@ -166,9 +169,30 @@ def _run_maxent(dataset: Any, out: Path, *, steps: int | None, seed: int,
         "feature_gap": result.metrics.feature_gap,
         "log_likelihood": result.metrics.log_likelihood,
     }
-    details = {"config": dataclasses.asdict(config),
-               "history": [dataclasses.asdict(r) for r in result.history], "policy": policy}
-    return summary, details
+    details = {"config": dataclasses.asdict(config), "seed": seed,
+               "history": [dataclasses.asdict(r) for r in result.history]}
+    return _finish(dataset, out, policy, summary, details, result, out / GRID_FILE,
+                   train=TrainConfig(seed=seed, device="cpu"))
+
+
+def _finish(dataset: Any, out: Path, policy: Policy | None, summary: dict[str, Any],
+            details: dict[str, Any], result: IRLResult | MaxEntResult, reward_path: Path, *,
+            train: TrainConfig | None = None) -> IRLRun:
+    """Save (where the learner did not) and score the policy (unless cancelled), write irl.json."""
+    policy_path = None
+    if policy is not None:
+        policy_path = out / POLICY_FILE
+        if train is not None:  # AIRL and GAIL checkpoint their own policy
+            save_policy(policy_path, policy, train, dataset_fingerprint=dataset.fingerprint())
+        summary["policy"] = str(policy_path)
+    if policy is not None and not result.cancelled:
+        scores = evaluate(policy, dataset.env_id, episodes=EVAL_EPISODES, seed=EVAL_SEED)
+        summary.update(return_mean=scores.return_mean, return_std=scores.return_std,
+                       eval_episodes=EVAL_EPISODES)
+    (out / SUMMARY_FILE).write_text(json.dumps({**summary, **details}, indent=1) + "\n")
+    return IRLRun(method=summary["method"], out_dir=out, policy_path=policy_path,
+                  reward_path=reward_path, summary_path=out / SUMMARY_FILE, summary=summary,
+                  result=result)
 
 
 def save_reward_grid(path: Path, result: MaxEntResult, *, env_id: str) -> Path:

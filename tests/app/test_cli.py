@@ -35,7 +35,7 @@ def test_expert_info_train_eval_round_trip(tmp_path: Path, capsys) -> None:
     assert info["actors"] == ["expert"]
 
     assert main(["train", str(dataset), "--out", str(policy), "--steps", "1500",
-                 "--batch", "128", "--hidden", "64", "--seed", "0", "--device", "cpu",
+                 "--batch", "128", "--hidden", "64,64", "--seed", "0", "--device", "cpu",
                  "--json"]) == 0
     trained = _json_tail(capsys)
     assert trained["steps"] == 1500 and trained["device"] == "cpu"
