@@ -38,8 +38,8 @@ from clonelab.app.datasets.dataset_edits import PendingDeletions, merge_into
 from clonelab.app.datasets.episode_table import ID_ROLE, EpisodeFilterProxy, EpisodeTableModel
 from clonelab.app.datasets.episode_timeline import EpisodeTimeline
 from clonelab.app.datasets.summary_plots import SummaryPlots, summarize
+from clonelab.app.widgets.job_runner import JobRunner
 from clonelab.app.widgets.message_line import MessageLine
-from clonelab.app.widgets.workers import GeneratorWorker
 from clonelab.app.window.errors import one_line
 from clonelab.app.window.workspace import Workspace
 from clonelab.recorder.catalog import make_env, observation_kind_of
@@ -58,8 +58,17 @@ class DatasetBrowser(QWidget):
         super().__init__(parent)
         self._workspace = workspace
         self._dataset: DemoDataset | None = None
-        self._workers: list[GeneratorWorker] = []
-        self._summary_worker: GeneratorWorker | None = None
+        # Merging and summarizing run one job each; a new summary replaces a running one.
+        self._merger = JobRunner(self)
+        self._merger.progress.connect(
+            lambda p: self.message.show_message(f"Merging: {p[0]}/{p[1]} episodes"))
+        self._merger.finished.connect(lambda count: self._on_merged(f"Merged {count} episodes."))
+        self._merger.failed.connect(lambda msg: self._on_merged(f"Merge failed: {msg}", error=True))
+        self._summarizer = JobRunner(self)
+        self._summarizer.progress.connect(lambda done: self.plots.set_status(
+            f"reading {done}/{self._summarizer.tag} episodes..."))
+        self._summarizer.finished.connect(self._on_summary)
+        self._summarizer.failed.connect(lambda msg: self.plots.set_status(f"cannot plot: {msg}"))
         self._pending = PendingDeletions(self._on_hidden_changed)
 
         self.model = EpisodeTableModel(self)
@@ -254,28 +263,23 @@ class DatasetBrowser(QWidget):
             self.message.show_message(f"Deleted episodes {', '.join(map(str, deleted))} from disk.")
             self.reload()
 
-    def merge_from(self, path: str | Path) -> GeneratorWorker | None:
-        """Append every episode of the dataset at `path` in the background; returns the worker."""
-        if self._dataset is None:
+    def merge_from(self, path: str | Path) -> JobRunner | None:
+        """Append every episode of the dataset at `path` in the background; returns the runner
+        (None: no dataset, or a merge is running)."""
+        if self._dataset is None or self._merger.busy:
             return None
         self.commit_deletions()
         target = self._dataset
-        worker = GeneratorWorker(lambda cancel: merge_into(target, path, cancel=cancel), self)
-        worker.progress.connect(
-            lambda p: self.message.show_message(f"Merging: {p[0]}/{p[1]} episodes"))
-        worker.finished.connect(lambda count: self._on_merged(f"Merged {count} episodes."))
-        worker.failed.connect(lambda msg: self._on_merged(f"Merge failed: {msg}", error=True))
-        self._run(worker)
+        self._merger.start(lambda cancel: merge_into(target, path, cancel=cancel))
         self.merge_button.setEnabled(False)
-        return worker
+        return self._merger
 
     def shutdown(self) -> None:
         """Commit pending deletions and stop background work (the view is going away)."""
         self.commit_deletions()
         self.timeline.shutdown()
-        for worker in list(self._workers):
-            worker.cancel()
-            worker.wait(5000)
+        self._merger.shutdown(5000)
+        self._summarizer.shutdown(5000)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         self.shutdown()
@@ -335,35 +339,20 @@ class DatasetBrowser(QWidget):
 
     def _start_summary(self) -> None:
         dataset = self._dataset
-        if self._summary_worker is not None:
-            self._summary_worker.cancel()
         if dataset is None:
+            self._summarizer.drop()
             self.plots.set_summary(None)
             return
         ids = self.visible_ids()
-        worker = GeneratorWorker(lambda _cancel: summarize(dataset, sorted(ids)), self)
-        worker.progress.connect(
-            lambda done: self.plots.set_status(f"reading {done}/{len(ids)} episodes...")
-        )
-        worker.finished.connect(lambda summary: self._on_summary(worker, summary))
-        worker.failed.connect(lambda msg: self.plots.set_status(f"cannot plot: {msg}"))
-        self._summary_worker = worker
-        self._run(worker)
+        self._summarizer.start(lambda _cancel: summarize(dataset, sorted(ids)), tag=len(ids),
+                               replace=True)
 
-    def _on_summary(self, worker: GeneratorWorker, summary: Any) -> None:
-        if worker is self._summary_worker:
-            self.plots.set_summary(summary)
-            self.plots.set_status(f"{len(summary.episode_ids)} episodes, "
-                                  f"{len(summary.actions)} steps")
+    def _on_summary(self, summary: Any) -> None:
+        self.plots.set_summary(summary)
+        self.plots.set_status(f"{len(summary.episode_ids)} episodes, "
+                              f"{len(summary.actions)} steps")
 
     # -- helpers ------------------------------------------------------------------------------
-
-    def _run(self, worker: GeneratorWorker) -> None:
-        self._workers.append(worker)
-        for signal in (worker.finished, worker.failed, worker.cancelled):
-            signal.connect(lambda *_, w=worker: self._workers.remove(w)
-                           if w in self._workers else None)
-        worker.start()
 
     def _set_dataset_actions(self, enabled: bool) -> None:
         writable = enabled and self._dataset is not None and not self._dataset.read_only

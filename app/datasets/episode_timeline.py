@@ -29,10 +29,11 @@ from PySide6.QtWidgets import (
 )
 
 from clonelab.app.widgets.frame_view import FrameView
+from clonelab.app.widgets.job_runner import JobRunner
 from clonelab.app.widgets.marker_slider import MarkerSlider
 from clonelab.app.widgets.message_line import MessageLine
-from clonelab.app.widgets.workers import GeneratorWorker
 from clonelab.recorder.catalog import make_env
+from clonelab.recorder.episode import format_action
 from clonelab.recorder.jobs import cancellable, relay
 from clonelab.recorder.replay import ReplayProgress, ReplayResult, resimulate
 
@@ -51,14 +52,6 @@ def as_rgb(observation: Any) -> np.ndarray:
     return np.ascontiguousarray(image[:, :, :3], dtype=np.uint8)
 
 
-def format_action(action: Any) -> str:
-    """An action as short text: an integer, or a vector with 3 decimals."""
-    values = np.asarray(action)
-    if values.ndim == 0:
-        return str(values.item())
-    return "[" + ", ".join(f"{v:.3f}" for v in values.reshape(-1)) + "]"
-
-
 class EpisodeTimeline(QWidget):
     """A frame, a step slider and the step's values; re-simulates vector episodes to show them.
 
@@ -73,8 +66,11 @@ class EpisodeTimeline(QWidget):
         self._image = False
         self._frames: Sequence[np.ndarray] | None = None
         self._replay: ReplayResult | None = None
-        self._worker: GeneratorWorker | None = None
-        self._retired: list[GeneratorWorker] = []
+        # One re-simulation at a time; choosing another episode drops the running one.
+        self._replayer = JobRunner(self)
+        self._replayer.progress.connect(self._on_replay_progress)
+        self._replayer.finished.connect(self._on_replay_finished)
+        self._replayer.failed.connect(self._on_replay_failed)
         self._returns = np.zeros(1)
 
         self.frame = FrameView()
@@ -129,7 +125,7 @@ class EpisodeTimeline(QWidget):
 
     def clear(self, message: str = "Choose an episode to scrub it") -> None:
         """Show nothing (no episode chosen)."""
-        self._retire_worker()
+        self._replayer.drop()
         self._episode = None
         self._frames = None
         self._replay = None
@@ -185,10 +181,7 @@ class EpisodeTimeline(QWidget):
     def shutdown(self) -> None:
         """Stop background work (before the widget goes away)."""
         self._play_timer.stop()
-        self._retire_worker()
-        for worker in self._retired:
-            worker.wait(2000)
-        self._retired.clear()
+        self._replayer.shutdown(2000)
 
     # -- re-simulation ------------------------------------------------------------------------
 
@@ -206,36 +199,12 @@ class EpisodeTimeline(QWidget):
             finally:
                 env.close()
 
-        worker = GeneratorWorker(work, self)
-        worker.progress.connect(self._on_replay_progress)
-        worker.finished.connect(self._on_replay_finished)
-        worker.failed.connect(self._on_replay_failed)
-        self._worker = worker
-        worker.start()
-
-    def _retire_worker(self) -> None:
-        # A running worker's thread must outlive it; keep it until it stops, ignore its news.
-        worker, self._worker = self._worker, None
-        if worker is None:
-            return
-        for signal in (worker.progress, worker.finished, worker.failed):
-            signal.disconnect()
-        if worker.is_running():
-            worker.cancel()
-            self._retired.append(worker)
-            worker.cancelled.connect(lambda w=worker: self._forget(w))
-            worker.finished.connect(lambda _r, w=worker: self._forget(w))
-            worker.failed.connect(lambda _m, w=worker: self._forget(w))
-
-    def _forget(self, worker: GeneratorWorker) -> None:
-        if worker in self._retired:
-            self._retired.remove(worker)
+        self._replayer.start(work, replace=True)
 
     def _on_replay_progress(self, progress: ReplayProgress) -> None:
         self.frame.set_banner(f"Re-simulating... {100 * progress.step // progress.total}%")
 
     def _on_replay_finished(self, result: ReplayResult) -> None:
-        self._worker = None
         self._replay = result
         self._frames = result.frames
         self.frame.set_banner("")
@@ -259,7 +228,6 @@ class EpisodeTimeline(QWidget):
         self.replay_checked.emit(result)
 
     def _on_replay_failed(self, message: str) -> None:
-        self._worker = None
         self.frame.set_banner("No frames")
         self.replay_label.show_message(f"Cannot re-simulate this episode: {message}", "error")
 
