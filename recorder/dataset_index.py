@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
@@ -159,8 +160,11 @@ class DatasetIndex:
         return replace(self, episodes=ordered, next_episode_id=max(self.next_episode_id, top))
 
 
-def metadata_json(index: DatasetIndex, dataset_id: str) -> str:
-    """The text of metadata.json: Minari's keys plus the "clonelab" object."""
+def metadata_json(index: DatasetIndex, dataset_id: str, dataset_size: float) -> str:
+    """The text of metadata.json: every key Minari's writer writes, plus the "clonelab" object.
+
+    ``dataset_size`` is in MB, as Minari's ``MinariStorage.get_size`` gives it.
+    """
     header = index.header
     doc: dict[str, Any] = {
         "dataset_id": dataset_id,
@@ -171,7 +175,10 @@ def metadata_json(index: DatasetIndex, dataset_id: str) -> str:
         "observation_space": schema.space_to_json(header.observation_space),
         "action_space": schema.space_to_json(header.action_space),
         "minari_version": schema.MINARI_VERSION,
+        "dataset_size": dataset_size,
         "algorithm_name": "CloneLab demonstrations",
+        "description": f"Demonstrations of {header.env_id or 'an unnamed environment'} "
+                       f"recorded with CloneLab {header.app_version}.",
         schema.META_CLONELAB: {
             **_dataset_fields(index),
             schema.META_EPISODES: [info.to_json() for info in index.episodes],
@@ -277,8 +284,8 @@ def _index_from(fields: Mapping[str, Any], *, observation_space: Any, action_spa
     return index.with_episodes(listed)
 
 
-def write_index(data_dir: Path, index: DatasetIndex) -> None:
-    """Rewrite main_data.hdf5 then metadata.json, each atomically.
+def write_index(data_dir: Path, index: DatasetIndex) -> str:
+    """Rewrite main_data.hdf5 then metadata.json, each atomically; return the dataset id.
 
     metadata.json goes last: a kill between the two leaves it listing fewer (or more) episodes
     than the episodes folder holds, which the next open detects and repairs.
@@ -295,8 +302,20 @@ def write_index(data_dir: Path, index: DatasetIndex) -> None:
                                       b"/")
 
     write_atomically(data_dir / schema.MAIN_FILE, write_main)
-    dataset_id = schema.minari_dataset_id(data_dir.resolve().parent.name)
-    write_text_atomically(data_dir / schema.METADATA_FILE, metadata_json(index, dataset_id))
+    dataset_id = schema.minari_dataset_id(data_dir.parent)
+    write_text_atomically(data_dir / schema.METADATA_FILE,
+                          metadata_json(index, dataset_id, _size_mb(data_dir)))
+    return dataset_id
+
+
+def _size_mb(data_dir: Path) -> float:
+    # Minari's get_size: the files under data/ in MB, to 0.1 (metadata.json as last written).
+    total = 0
+    for folder in (data_dir, data_dir / schema.EPISODES_DIR):
+        with os.scandir(folder) as entries:
+            total += sum(entry.stat().st_size for entry in entries
+                         if entry.is_file(follow_symlinks=False))
+    return round(total / 1e6, 1)
 
 
 def check_schema_version(path: Path, version: Any) -> None:

@@ -54,6 +54,8 @@ class DirectoryStore:
         # The last index read or written, keyed by metadata.json's identity: a commit then
         # skips re-parsing a file that no other writer has replaced since.
         self._cached: tuple[tuple[int, int, int], DatasetIndex] | None = None
+        self._listed_id: object = None
+        """The dataset_id in metadata.json as last read or written."""
 
     @classmethod
     def create(cls, data_dir: Path, index: DatasetIndex) -> DirectoryStore:
@@ -108,6 +110,9 @@ class DirectoryStore:
             problem = (f"metadata.json lists {len(index.ids)} episodes, the episodes folder "
                        f"holds {len(on_disk)}")
         if problem is None:
+            if locked and self._listed_id != schema.minari_dataset_id(self.data_dir.parent):
+                # Moved or copied: Minari lists a dataset only under the id of its path.
+                self._write_index(index)
             return index, None
         known = {info.episode_id: info for info in index.episodes if info.episode_id in on_disk}
         for episode_id in sorted(on_disk - set(known)):
@@ -165,10 +170,11 @@ class DirectoryStore:
             check_schema_version(self.metadata_file, ours[schema.ATTR_SCHEMA_VERSION])
         index = index_from_metadata(doc)
         self._cached = (signature, index)
+        self._listed_id = doc.get("dataset_id")
         return index
 
     def _write_index(self, index: DatasetIndex) -> None:
-        write_index(self.data_dir, index)
+        self._listed_id = write_index(self.data_dir, index)
         self._cached = (self._metadata_signature(), index)
 
     def _metadata_signature(self) -> tuple[int, int, int]:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import os
 import re
+from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
@@ -32,6 +34,8 @@ TMP_SUFFIX = ".tmp"
 CORRUPT_SUFFIX = ".corrupt"
 GROUP_PREFIX = "episode_"
 _EPISODE_FILE_RE = re.compile(r"^episode_(\d+)\.hdf5$")
+_MINARI_ID_RE = re.compile(r"(?:[-_\w][-_\w/]*[-_\w]+/)?[-_\w]+-v\d+")
+"""Minari's dataset ids, ``(namespace/)name-v<N>`` (minari.dataset.minari_dataset)."""
 
 # --- datasets of an episode group (T steps) ---
 OBSERVATIONS = "observations"  # T+1 rows, the observation space's dtype
@@ -204,9 +208,22 @@ def env_id_from_spec(spec_json: str | None) -> str:
     return str(doc.get("id", "")) if isinstance(doc, dict) else ""
 
 
-def minari_dataset_id(name: str) -> str:
-    """A Minari dataset id (``name-v<N>``) for a dataset directory called ``name``."""
-    if re.fullmatch(r"[-_\w]+-v\d+", name):
+def minari_dataset_id(dataset_dir: Path) -> str:
+    """The Minari dataset id of a dataset directory.
+
+    Inside Minari's datasets folder (``$MINARI_DATASETS_PATH``, else ``~/.minari/datasets``)
+    it is the path from there (``namespace/name-v<N>``), which Minari requires to list and
+    load it; elsewhere the directory's name, made a valid ``name-v<N>`` when it is not one.
+    """
+    root = Path(os.environ.get("MINARI_DATASETS_PATH")
+                or Path.home() / ".minari" / "datasets").resolve()
+    resolved = dataset_dir.resolve()
+    if resolved.is_relative_to(root):
+        relative = resolved.relative_to(root).as_posix()
+        if _MINARI_ID_RE.fullmatch(relative):
+            return relative
+    name = resolved.name
+    if _MINARI_ID_RE.fullmatch(name):
         return name
     stem = re.sub(r"[^-_\w]+", "-", name).strip("-") or "clonelab"
     return f"{stem}-v0"

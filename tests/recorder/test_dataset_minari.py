@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+import warnings
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -96,3 +99,60 @@ def test_open_a_minari_dataset_made_elsewhere(tmp_path):
     with pytest.raises(DatasetError, match="read-only"):
         dataset.append(episodes[0])
 
+
+
+def run_minari_cli(*args: str) -> str:
+    """Run Minari's own command line in-process; its output when it exits 0."""
+    from minari.cli import app
+    from typer.testing import CliRunner
+
+    result = CliRunner().invoke(app, list(args), env={"COLUMNS": "200"})
+    assert result.exit_code == 0, f"minari {' '.join(args)}: {result.output}{result.exception!r}"
+    return result.output
+
+
+def test_minari_lists_loads_and_shows_a_namespaced_clonelab_dataset(minari_root):
+    dataset = DemoDataset.create(minari_root / "clonelab" / "cartpole-demo-v0",
+                                 env_id="CartPole-v1", observation_space=VECTOR_SPACE,
+                                 action_space=DISCRETE_ACTIONS, operator="ann")
+    for seed in range(2):
+        dataset.append(synthetic_episode(seed, 5))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # Minari warns and skips a "misconfigured" dataset
+        listed = minari.list_local_datasets()
+    metadata = listed["clonelab/cartpole-demo-v0"]
+    assert metadata["total_episodes"] == 2 and metadata["total_steps"] == 10
+    assert metadata["dataset_size"] >= 0
+    assert "cartpole-demo-v0" in run_minari_cli("list", "local")
+    shown = run_minari_cli("show", "clonelab/cartpole-demo-v0")
+    assert "Total Episodes" in shown and "CartPole-v1" in shown and "ann" in shown
+    loaded = minari.load_dataset("clonelab/cartpole-demo-v0")
+    assert loaded.total_episodes == 2
+    assert loaded.spec.dataset_id == "clonelab/cartpole-demo-v0"
+    assert loaded.recover_environment().spec.id == "CartPole-v1"
+
+
+def test_every_key_minari_writes_is_written(minari_root):
+    minari_made = build_minari_dataset(minari_root / "elsewhere" / "made-v0" / "data",
+                                       [synthetic_episode(0, 4)])
+    minari_made.update_metadata({"dataset_size": minari_made.get_size()})
+    ours = DemoDataset.create(minari_root / "ours-v0", env_id="CartPole-v1",
+                              observation_space=VECTOR_SPACE, action_space=DISCRETE_ACTIONS,
+                              operator="someone")
+    ours.append(synthetic_episode(0, 4))
+
+    theirs = set(minari.list_local_datasets()["elsewhere/made-v0"])
+    assert theirs <= set(minari.list_local_datasets()["ours-v0"])
+
+
+def test_a_dataset_moved_into_minaris_folder_gets_its_id_on_open(tmp_path, minari_root):
+    dataset = DemoDataset.create(tmp_path / "home" / "demos", env_id="CartPole-v1",
+                                 observation_space=VECTOR_SPACE, action_space=DISCRETE_ACTIONS)
+    dataset.append(synthetic_episode(0, 4))
+    shutil.move(tmp_path / "home" / "demos", minari_root / "mine" / "demos-v2")
+
+    DemoDataset.open(minari_root / "mine" / "demos-v2")
+
+    assert minari.load_dataset("mine/demos-v2").total_episodes == 1
+    assert "mine/demos-v2" in minari.list_local_datasets()
