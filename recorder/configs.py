@@ -66,7 +66,7 @@ def field_docs(cls: type) -> dict[str, str]:
                 and isinstance(following.value.value, str)
             ):
                 docs[node.target.id] = inspect.cleandoc(following.value.value)
-    for field in dataclasses.fields(cls):  # type: ignore[arg-type]
+    for field in dataclasses.fields(cls):
         if "help" in field.metadata:
             docs[field.name] = str(field.metadata["help"])
     return docs

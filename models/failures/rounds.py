@@ -37,11 +37,16 @@ from clonelab.recorder.session import PlaySession
 
 log = logging.getLogger(__name__)
 
-# Round r, episode e of a run with seed s is reset with seed s * SEED_STRIDE + r * 1000 + e.
 SEED_STRIDE = 1_000_000
+"""Seeds of two runs stay apart: see `episode_seed`."""
 DATA_TAG = "ask-for-help"
 
 Risk = Literal["ood", "disagreement", "both"]
+
+
+def episode_seed(seed: int, round_index: int, episode: int) -> int:
+    """The reset seed of episode `episode` of round `round_index` in a run seeded `seed`."""
+    return seed * SEED_STRIDE + round_index * 1000 + episode
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,7 +54,9 @@ class RoundsConfig:
     """Rounds of ask-for-help: how many, how long, and the gate's settings."""
 
     rounds: int = 4
+    """Rounds to play; the clone is retrained after each."""
     episodes_per_round: int = 3
+    """Episodes played between two retrainings."""
     ensemble: EnsembleConfig = dataclasses.field(default_factory=EnsembleConfig)
     """The ensemble retrained every round (on the demos and all human labels so far)."""
     risk: Risk = "ood"
@@ -62,10 +69,12 @@ class RoundsConfig:
     agree_steps: int = DEFAULT_AGREE_STEPS
     """Hand back after this many agreeing, calm steps running."""
     max_episode_steps: int | None = None
+    """Episodes are cut (truncated) after this many steps (None: the env's own limit)."""
     seed: int = 0
+    """Seeds the episode starts (see `episode_seed`)."""
 
     def __post_init__(self) -> None:
-        for name in ("rounds", "episodes_per_round"):
+        for name in ("rounds", "episodes_per_round", "agree_steps"):
             value = getattr(self, name)
             if not isinstance(value, int) or value <= 0:
                 raise ValueError(f"RoundsConfig: {name} must be a positive whole number, "
@@ -73,6 +82,12 @@ class RoundsConfig:
         if self.risk not in ("ood", "disagreement", "both"):
             raise ValueError(f"RoundsConfig: risk must be ood, disagreement or both, "
                              f"got {self.risk!r}")
+        if not self.threshold > 0:
+            raise ValueError(f"RoundsConfig: threshold must be positive (1 is the held-out "
+                             f"demos' quantile), got {self.threshold!r}")
+        if self.max_episode_steps is not None and self.max_episode_steps <= 0:
+            raise ValueError(f"RoundsConfig: max_episode_steps must be positive or None, "
+                             f"got {self.max_episode_steps!r}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -205,7 +220,7 @@ def help_rounds(
             for episode in range(config.episodes_per_round):
                 played = play_episode(
                     session, gate, max_steps=config.max_episode_steps,
-                    seed=config.seed * SEED_STRIDE + round_index * 1000 + episode,
+                    seed=episode_seed(config.seed, round_index, episode),
                 )
                 helped = played.interventions
                 data = data.with_rows(played.episode.observations[:-1][helped],
