@@ -225,6 +225,14 @@ def get_entry(env_id: str) -> EnvEntry:
         ) from None
 
 
+def env_fps(env_id: str, env: gymnasium.Env) -> float:
+    """The catalog's playing speed, else the env's render_fps, else 30."""
+    try:
+        return float(get_entry(env_id).fps)
+    except UnknownEnvError:
+        return float(env.metadata.get("render_fps") or 30)
+
+
 def observation_kind_of(space: spaces.Space) -> ObservationKind:
     """``"image"`` for an (H, W, C) uint8 Box, ``"vector"`` for other Boxes; raises ValueError
     for other spaces, which CloneLab does not record."""

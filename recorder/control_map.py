@@ -6,6 +6,7 @@ is a `ControlMapError` whose one line names the file, the field and the problem.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import tempfile
@@ -139,6 +140,19 @@ def control_map_to_dict(entry: EnvEntry) -> dict[str, Any]:
     if entry.gamepad is not None:
         data["gamepad"] = entry.gamepad.to_dict()
     return data
+
+
+def with_saved_controls(entry: EnvEntry, saved: Mapping[str, Any]) -> EnvEntry:
+    """`entry` with the keyboard and gamepad maps of a saved control map (its JSON form).
+
+    Raises BindingError when the saved maps no longer fit the env's action space.
+    """
+    space, noop = entry.keyboard.action_space, entry.keyboard.noop
+    keyboard = KeyboardMap.from_dict(saved.get("keyboard", {}), action_space=space, noop=noop)
+    gamepad = entry.gamepad
+    if "gamepad" in saved:
+        gamepad = GamepadMap.from_dict(saved["gamepad"], action_space=space, noop=noop)
+    return dataclasses.replace(entry, keyboard=keyboard, gamepad=gamepad)
 
 
 def save_control_map(path: str | os.PathLike[str], entry: EnvEntry) -> None:

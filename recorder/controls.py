@@ -11,6 +11,7 @@ from clonelab.recorder.control_map import (
     control_map_to_dict,
     load_control_map,
     save_control_map,
+    with_saved_controls,
 )
 from clonelab.recorder.gamepad import (
     GAMEPAD_CONTROL_NAMES,
@@ -42,4 +43,5 @@ __all__ = [
     "control_map_to_dict",
     "load_control_map",
     "save_control_map",
+    "with_saved_controls",
 ]

@@ -120,6 +120,14 @@ class EpisodeBuffer:
         )
 
 
+def format_action(action: Any) -> str:
+    """An action as short text: an integer, or a vector with 3 decimals."""
+    values = np.asarray(action)
+    if values.ndim == 0:
+        return str(values.item())
+    return "[" + ", ".join(f"{v:.3f}" for v in values.reshape(-1)) + "]"
+
+
 def measured_fps(timestamps: np.ndarray) -> float:
     """Steps per second from per-step timestamps; the median interval ignores pauses."""
     if len(timestamps) < 2:

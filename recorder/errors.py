@@ -14,6 +14,12 @@ class DatasetError(Exception):
         super().__init__(f"{self.path}: {self.problem}")
 
 
+def one_line(exc: BaseException) -> str:
+    """An exception as one line: its class and the first line of its message."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
 def describe(exc: BaseException) -> str:
     """A short one-line account of a low-level error (h5py's messages run long)."""
     if isinstance(exc, FileNotFoundError):

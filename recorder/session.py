@@ -12,12 +12,14 @@ import logging
 import math
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import gymnasium as gym
 
 from clonelab.recorder import schema
 from clonelab.recorder.episode import EpisodeBuffer, EpisodeData
+from clonelab.recorder.errors import one_line
 
 logger = logging.getLogger(__name__)
 
@@ -122,3 +124,36 @@ class PlaySession:
         self._buffer = None
         self._over = True
         return episode
+
+
+class GuardedSession:
+    """A PlaySession whose failing step ends the episode (truncated) instead of raising.
+
+    The error goes to `on_error` as one line, so a broken env shows a message in the view
+    rather than reaching the window's exception hook in the middle of a timer tick.
+    """
+
+    def __init__(self, session: PlaySession, on_error: Callable[[str], None]) -> None:
+        self._session = session
+        self._on_error = on_error
+        self._observation: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, name)
+
+    def reset(self, seed: int | None = None, options: dict[str, Any] | None = None) -> Any:
+        """Reset the wrapped session."""
+        self._observation = self._session.reset(seed=seed, options=options)
+        return self._observation
+
+    def step(self, action: Any, *, actor: str = "agent", device: str = "policy") -> StepOutcome:
+        """Step the wrapped session; on failure report it and end the episode."""
+        try:
+            outcome = self._session.step(action, actor=actor, device=device)
+        except Exception as exc:  # noqa: BLE001 - any env failure becomes a message
+            logger.exception("the env failed while stepping")
+            self._on_error(f"The env failed: {one_line(exc)}")
+            return StepOutcome(self._observation, 0.0, False, True, {"error": str(exc)},
+                               self._session.steps, self._session.episode_return)
+        self._observation = outcome.obs
+        return outcome

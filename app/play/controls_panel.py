@@ -5,8 +5,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import logging
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import gymnasium
 from PySide6.QtCore import Qt, Signal
@@ -38,25 +37,13 @@ from clonelab.recorder.controls import (
     KeyboardMap,
     active_controls,
     control_map_to_dict,
+    with_saved_controls,
 )
 from clonelab.recorder.gamepad import MAX_AXES
 
 log = logging.getLogger(__name__)
 
 _AXIS_DETECT_THRESHOLD = 0.6
-
-
-def with_saved_controls(entry: EnvEntry, saved: Mapping[str, Any]) -> EnvEntry:
-    """`entry` with the keyboard and gamepad maps of a saved control map (its JSON form).
-
-    Raises BindingError when the saved maps no longer fit the env's action space.
-    """
-    space, noop = entry.keyboard.action_space, entry.keyboard.noop
-    keyboard = KeyboardMap.from_dict(saved.get("keyboard", {}), action_space=space, noop=noop)
-    gamepad = entry.gamepad
-    if "gamepad" in saved:
-        gamepad = GamepadMap.from_dict(saved["gamepad"], action_space=space, noop=noop)
-    return dataclasses.replace(entry, keyboard=keyboard, gamepad=gamepad)
 
 
 class ControlsPanel(QWidget):

@@ -48,13 +48,11 @@ from clonelab.app.takeover.takeover_display import (
 from clonelab.app.takeover.takeover_form import TakeoverForm, TakeoverSettings
 from clonelab.app.takeover.takeover_loop import TakeoverLoop, takeovers
 from clonelab.app.takeover.takeover_retrainer import Retrainer
-from clonelab.app.watch.watch_view import GuardedSession, env_fps
 from clonelab.app.widgets.frame_view import FrameView
 from clonelab.app.widgets.message_line import MessageLine
 from clonelab.app.window.errors import one_line
 from clonelab.app.window.workspace import Workspace
 from clonelab.models.agent import PolicyAgent
-from clonelab.models.failures.rounds import SEED_STRIDE
 from clonelab.models.failures.takeover import (
     AskForHelp,
     Controller,
@@ -62,15 +60,15 @@ from clonelab.models.failures.takeover import (
     HumanGate,
 )
 from clonelab.models.failures.takeover_training import (
-    TAKEOVER_TAG,
     Retrained,
+    TakeoverRounds,
     open_takeovers,
     takeover_path,
 )
-from clonelab.recorder.catalog import make_env
+from clonelab.recorder.catalog import env_fps, make_env
 from clonelab.recorder.dataset import DemoDataset
 from clonelab.recorder.human_source import HumanSource
-from clonelab.recorder.session import PlaySession, StepOutcome
+from clonelab.recorder.session import GuardedSession, PlaySession, StepOutcome
 from clonelab.recorder.sources import ActionSource
 from clonelab.recorder.takeover_human import TakeoverHuman
 
@@ -96,10 +94,7 @@ class TakeoverView(QWidget):
         self._env: Any = None
         self._agent: ActionSource | None = None
         self._retrained: Retrained | None = None
-        self._first_scores: tuple = ()
-        self._pending: list[Any] = []
-        self._counts: list[int] = []
-        self._round = 0
+        self._rounds = TakeoverRounds()
         self._playing = False
         self._asking = False
         """The clone asked and the human is in control."""
@@ -251,7 +246,7 @@ class TakeoverView(QWidget):
     @property
     def round(self) -> int:
         """The round being played (0-based)."""
-        return self._round
+        return self._rounds.round
 
     def shutdown(self) -> None:
         """Stop playing and training, close the env."""
@@ -354,8 +349,7 @@ class TakeoverView(QWidget):
         self.loop.max_steps = self.settings.max_episode_steps
         self.loop.pause_on_request = self.settings.pause_on_request
         self.loop.set_speed(1.0)
-        seed = self.settings.seed * SEED_STRIDE + self._round * 1000 + len(self._counts)
-        self.loop.reset(seed)
+        self.loop.reset(self._rounds.next_seed(self.settings.seed))
         self._render()
 
     def _play(self) -> None:
@@ -366,10 +360,11 @@ class TakeoverView(QWidget):
         self._sync()
 
     def _start_retraining(self) -> None:
-        tags = (TAKEOVER_TAG, self.settings.mode, f"round={self._round}")
-        self.retrainer.start(self.settings.retrain, self.demos, self.takeovers, self._pending,
-                             tags=tags, first_scores=self._first_scores)
-        self._show(f"Retraining the clone on the demos and {len(self._pending)} new takeover "
+        rounds = self._rounds
+        self.retrainer.start(self.settings.retrain, self.demos, self.takeovers, rounds.pending,
+                             tags=rounds.tags(self.settings.mode),
+                             first_scores=rounds.first_scores)
+        self._show(f"Retraining the clone on the demos and {len(rounds.pending)} new takeover "
                    f"episode(s)...", "note")
         self._sync()
 
@@ -382,13 +377,9 @@ class TakeoverView(QWidget):
         if result is None:
             self._sync()
             return
-        if committed:
-            del self._pending[:committed]
-            self._round += 1
-            self._counts = []
+        self._rounds.retrained(result, committed)
         self._retrained, self._agent = result, result.ensemble
-        self._first_scores = self._first_scores or result.scores
-        self._show(f"Round {self._round + 1}: the clone trained on {result.rows} rows, "
+        self._show(f"Round {self._rounds.round + 1}: the clone trained on {result.rows} rows, "
                    f"{result.labels} of them human labels.", "good")
         self.retrained.emit(result)
         if self._playing:
@@ -418,11 +409,11 @@ class TakeoverView(QWidget):
         count = played.requests if self.settings.mode == "ask" else takeovers(
             played.interventions)
         self._asking = self._awaiting = False
-        self._counts.append(count)
-        self._pending.append(played.episode)
-        self.plot.add_episode(self._round, count)
-        if len(self._counts) >= self.settings.episodes_per_round:
-            self.round_finished.emit(self._round, tuple(self._counts))
+        rounds = self._rounds
+        self.plot.add_episode(rounds.round, count)
+        if rounds.add_episode(played.episode, count,
+                              episodes_per_round=self.settings.episodes_per_round):
+            self.round_finished.emit(rounds.round, tuple(rounds.counts))
             self._start_retraining()
         elif self._playing:
             self._play()
@@ -441,7 +432,8 @@ class TakeoverView(QWidget):
         if frame is not None:
             self.frame.set_frame(frame)
         session = self.loop.session
-        self.frame.set_hud(hud_lines(self._round, len(self._counts) + 1, session.steps,
+        rounds = self._rounds
+        self.frame.set_hud(hud_lines(rounds.round, len(rounds.counts) + 1, session.steps,
                                      session.episode_return, decision,
                                      self.settings.threshold))
 
@@ -458,7 +450,7 @@ class TakeoverView(QWidget):
         if self._busy():
             return  # the training progress owns the status line
         text, style = status(Control(
-            awaiting=self._awaiting, asking=self._asking, round=self._round,
+            awaiting=self._awaiting, asking=self._asking, round=self._rounds.round,
             holding=(self.settings.mode == "gate" and self.human is not None
                      and self.human.holding),
             has_clone=self._agent is not None))
@@ -487,5 +479,5 @@ class TakeoverView(QWidget):
         self.poller.stop()
         self.human = self._agent = self._retrained = None
         self.demos = self.takeovers = None
-        self._first_scores, self._pending, self._counts = (), [], []
-        self._round, self._playing, self._asking, self._awaiting = 0, False, False, False
+        self._rounds = TakeoverRounds()
+        self._playing, self._asking, self._awaiting = False, False, False

@@ -8,7 +8,6 @@ loop allows, and a plot of the policy's action probabilities (Discrete) or mean 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clonelab.app.datasets.episode_timeline import format_action
 from clonelab.app.play.play_loop import MAX_SPEED, MIN_SPEED, PlayLoop
 from clonelab.app.watch.action_plot import ActionPlot, action_labels
 from clonelab.app.watch.live_ood import LiveOodPlot
@@ -36,55 +34,15 @@ from clonelab.app.window.errors import one_line
 from clonelab.app.window.workspace import Workspace
 from clonelab.models.agent import PolicyAgent
 from clonelab.models.evaluation import check_fits
-from clonelab.recorder.catalog import UnknownEnvError, get_entry, make_env
-from clonelab.recorder.session import PlaySession, StepOutcome
+from clonelab.recorder.catalog import env_fps, make_env
+from clonelab.recorder.episode import format_action
+from clonelab.recorder.session import GuardedSession, PlaySession, StepOutcome
 
 log = logging.getLogger(__name__)
 
 _NEXT_EPISODE_MS = 800
 # Speed slider positions are hundredths of the speed factor.
 _SPEED_SCALE = 100
-
-
-def env_fps(env_id: str, env: Any) -> float:
-    """The catalog's playing speed, else the env's render_fps, else 30."""
-    try:
-        return float(get_entry(env_id).fps)
-    except UnknownEnvError:
-        return float(env.metadata.get("render_fps") or 30)
-
-
-class GuardedSession:
-    """A PlaySession whose failing step ends the episode (truncated) instead of raising.
-
-    The error goes to `on_error`, so a broken env shows a message in the view rather than
-    reaching the window's exception hook in the middle of a timer tick.
-    """
-
-    def __init__(self, session: PlaySession, on_error: Callable[[str], None]) -> None:
-        self._session = session
-        self._on_error = on_error
-        self._observation: Any = None
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._session, name)
-
-    def reset(self, seed: int | None = None, options: dict[str, Any] | None = None) -> Any:
-        """Reset the wrapped session."""
-        self._observation = self._session.reset(seed=seed, options=options)
-        return self._observation
-
-    def step(self, action: Any, *, actor: str = "agent", device: str = "policy") -> StepOutcome:
-        """Step the wrapped session; on failure report it and end the episode."""
-        try:
-            outcome = self._session.step(action, actor=actor, device=device)
-        except Exception as exc:  # noqa: BLE001 - any env failure becomes a message
-            log.exception("the env failed while stepping")
-            self._on_error(f"The env failed: {one_line(exc)}")
-            return StepOutcome(self._observation, 0.0, False, True, {"error": str(exc)},
-                               self._session.steps, self._session.episode_return)
-        self._observation = outcome.obs
-        return outcome
 
 
 class WatchView(QWidget):

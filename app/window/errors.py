@@ -11,13 +11,11 @@ from types import TracebackType
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from clonelab.recorder.errors import one_line
+
+__all__ = ["ExceptionHook", "one_line", "show_error"]  # one_line: the views import it from here
+
 log = logging.getLogger(__name__)
-
-
-def one_line(exc: BaseException) -> str:
-    """An exception as one line: its class and the first line of its message."""
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
 def show_error(parent: QWidget | None, title: str, message: str) -> QMessageBox:

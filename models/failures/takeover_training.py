@@ -15,16 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from clonelab.models.data import split_rows
-from clonelab.models.failures.ensemble import (
-    Ensemble,
-    EnsembleConfig,
-    EnsembleProgress,
-    train_ensemble,
-)
+from clonelab.models.failures.ensemble import Ensemble, EnsembleConfig, EnsembleProgress
 from clonelab.models.failures.ood import CalibratedScore
-from clonelab.models.failures.rounds import Risk, risk_scores
-from clonelab.models.failures.subsets import TransitionSet
+from clonelab.models.failures.rounds import Risk, episode_seed, split_demos, train_round
 from clonelab.models.failures.takeover import intervention_flags
 from clonelab.models.training import TrainConfig
 from clonelab.recorder.dataset import DemoDataset, EpisodeData
@@ -103,27 +96,57 @@ def retrain(
 ) -> Generator[EnsembleProgress, None, Retrained | None]:
     """Commit `new_episodes` to `takeovers`, then train an ensemble on demos + human rows.
 
-    The risk scores are calibrated on demo episodes held out of training; with `first_scores`
-    (the first round's) their scales are kept, as `models.failures.rounds.help_rounds` does, so new
-    labels can only lower the scores. Returns None when cancelled.
+    The same step as a round of `models.failures.rounds.help_rounds` (`split_demos`, then
+    `train_round`): the risk scores are calibrated on demo episodes held out of training; with
+    `first_scores` (the first round's) their scales are kept, so new labels can only lower the
+    scores. Returns None when cancelled.
     """
     for episode in new_episodes:
         takeovers.append(episode, tags=tuple(tags))
-    demo_rows = TransitionSet.from_dataset(demos)
-    split = split_rows(demo_rows.episode_column, config.ensemble.holdout_fraction,
-                       config.ensemble.train.seed)
-    held_out = demo_rows.observations[split.val_rows]
-    data = demo_rows.take(split.train_rows)
+    split = split_demos(demos, config.ensemble)
+    data = split.training
     observations, actions = human_rows(takeovers)
     if len(actions):
         data = data.with_rows(observations, actions, episode_id=data.next_episode_id())
-    trained = yield from train_ensemble(config.ensemble, data, held_out=held_out, cancel=cancel)
-    if trained.ensemble is None or trained.disagreement is None or trained.cancelled:
+    model = yield from train_round(config.ensemble, config.risk, data, split.held_out,
+                                   first=first_scores, cancel=cancel)
+    if model is None:
         return None
-    scores = risk_scores(config.risk, trained.disagreement, data, held_out)
-    if first_scores:
-        scores = [CalibratedScore(score.scorer, first.scale, first.quantile)
-                  for score, first in zip(scores, first_scores, strict=True)]
     log.info("retrained on %d rows (%d human labels)", len(data), len(actions))
-    return Retrained(ensemble=trained.ensemble, scores=tuple(scores), labels=len(actions),
+    return Retrained(ensemble=model.ensemble, scores=model.scores, labels=len(actions),
                      rows=len(data))
+
+
+@dataclass(eq=False)
+class TakeoverRounds:
+    """The bookkeeping of takeover rounds played by a person: which round is playing, the
+    interventions of its episodes so far, the episodes not yet committed, the first round's
+    scores (whose scales later rounds keep)."""
+
+    round: int = 0
+    counts: list[int] = field(default_factory=list)
+    """Interventions (takeovers, or help requests) in each episode of the round so far."""
+    pending: list[EpisodeData] = field(default_factory=list)
+    first_scores: tuple[CalibratedScore, ...] = ()
+
+    def next_seed(self, seed: int) -> int:
+        """The reset seed of the next episode (as `help_rounds` seeds its episodes)."""
+        return episode_seed(seed, self.round, len(self.counts))
+
+    def add_episode(self, episode: EpisodeData, count: int, *, episodes_per_round: int) -> bool:
+        """Book a finished episode with its interventions; True when it completes the round."""
+        self.counts.append(count)
+        self.pending.append(episode)
+        return len(self.counts) >= episodes_per_round
+
+    def tags(self, mode: str) -> tuple[str, ...]:
+        """The tags the round's episodes are committed with."""
+        return (TAKEOVER_TAG, mode, f"round={self.round}")
+
+    def retrained(self, result: Retrained, committed: int) -> None:
+        """A retraining ended that committed the first `committed` pending episodes."""
+        if committed:
+            del self.pending[:committed]
+            self.round += 1
+            self.counts = []
+        self.first_scores = self.first_scores or result.scores

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from clonelab.models.failures.ensemble import EnsembleConfig
-from clonelab.models.failures.rounds import RoundsConfig, help_rounds
+from clonelab.models.failures.rounds import RoundsConfig, episode_seed, help_rounds
 from clonelab.models.failures.takeover import (
     AskForHelp,
     HeldKeyHuman,
@@ -19,6 +19,7 @@ from clonelab.models.failures.takeover import (
     intervention_flags,
     play_episode,
 )
+from clonelab.models.failures.takeover_training import TAKEOVER_TAG, Retrained, TakeoverRounds
 from clonelab.models.training import TrainConfig
 from clonelab.recorder.catalog import get_entry, make_env
 from clonelab.recorder.dataset import DemoDataset
@@ -166,3 +167,21 @@ def test_ask_for_help_requests_fall_across_rounds(tmp_path: Path) -> None:
     human_steps = sum(played.episode_info(i).actor_steps.get("human", 0)
                       for i in played.episode_ids)
     assert human_steps == labels[-1]  # every human step became a label
+
+
+def test_takeover_rounds_book_episodes_seeds_and_keep_the_first_scores() -> None:
+    rounds = TakeoverRounds()
+    assert rounds.next_seed(2) == episode_seed(2, 0, 0) == 2_000_000
+    first, second, third = object(), object(), object()  # stand-ins for EpisodeData
+    assert not rounds.add_episode(first, 3, episodes_per_round=2)
+    assert rounds.next_seed(2) == 2_000_001
+    assert rounds.add_episode(second, 1, episodes_per_round=2)  # the round is complete
+    assert rounds.counts == [3, 1] and rounds.tags("gate") == (TAKEOVER_TAG, "gate", "round=0")
+    trained = Retrained(ensemble=None, scores=("round 0",), labels=4, rows=10)
+    rounds.retrained(trained, committed=2)
+    assert (rounds.round, rounds.counts, rounds.pending) == (1, [], [])
+    assert rounds.next_seed(2) == episode_seed(2, 1, 0) == 2_001_000
+    rounds.add_episode(third, 0, episodes_per_round=2)
+    rounds.retrained(Retrained(ensemble=None, scores=("round 1",), labels=4, rows=10), 0)
+    assert rounds.round == 1 and rounds.pending == [third]  # nothing committed: same round
+    assert rounds.first_scores == ("round 0",)  # later rounds keep the first round's scales

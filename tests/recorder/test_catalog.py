@@ -10,6 +10,7 @@ from clonelab.recorder.catalog import (
     EnvBuildError,
     EnvEntry,
     UnknownEnvError,
+    env_fps,
     get_entry,
     make_env,
     observation_kind_of,
@@ -127,3 +128,12 @@ def test_entry_rejects_controls_of_the_other_action_kind():
             env_id="X-v0", title="X", action_kind="discrete", keyboard=discrete,
             gamepad=continuous, fps=30, observation_kind="vector",
         )
+
+
+def test_env_fps_is_the_catalogs_else_the_envs_render_fps():
+    env = gymnasium.make("Taxi-v4")
+    try:
+        assert env_fps("CartPole-v1", env) == float(get_entry("CartPole-v1").fps)
+        assert env_fps("Taxi-v4", env) == float(env.metadata["render_fps"])
+    finally:
+        env.close()

@@ -1,5 +1,6 @@
 """Keyboard maps, the keyboard action source, and user JSON control maps."""
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from clonelab.recorder.controls import (
     control_map_to_dict,
     load_control_map,
     save_control_map,
+    with_saved_controls,
 )
 from clonelab.recorder.sources import ActionSource, KeyboardSource
 
@@ -266,3 +268,14 @@ def _write(directory: Path, data: dict) -> Path:
     path = directory / "map.json"
     path.write_text(json.dumps(data))
     return path
+
+
+def test_saved_controls_replace_the_entrys_maps_when_they_still_fit():
+    pong = get_entry("ALE/Pong-v5")
+    saved = control_map_to_dict(
+        dataclasses.replace(pong, keyboard=pong.keyboard.rebind("space", "f")))
+    remapped = with_saved_controls(pong, json.loads(json.dumps(saved)))
+    assert remapped.keyboard.action(["f", "up"]) == 4
+    assert remapped.gamepad == pong.gamepad and remapped.env_id == pong.env_id
+    with pytest.raises(BindingError):  # a map of another action space no longer fits
+        with_saved_controls(pong, {"keyboard": {"left": 9}})

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from clonelab.recorder.dataset import DemoDataset
-from clonelab.recorder.session import PlaySession, SessionStateError
+from clonelab.recorder.session import GuardedSession, PlaySession, SessionStateError
 
 
 def play(session: PlaySession, actions, actors=("human",), devices=("keyboard",)):
@@ -162,3 +162,25 @@ def test_session_episode_round_trips_through_the_dataset(tmp_path):
     np.testing.assert_array_equal(loaded.timestamps, episode.timestamps)
     assert loaded.actors == episode.actors and loaded.devices == episode.devices
     assert loaded.seed == 11 and loaded.fps == episode.fps
+
+
+class BrokenStepEnv(ReusedArrayEnv):
+    """Resets, then fails on its second step."""
+
+    def step(self, action):
+        if self._state[0] >= 1.0:
+            raise RuntimeError("the simulator crashed\nmore detail")
+        return super().step(action)
+
+
+def test_a_guarded_session_ends_the_episode_on_a_failing_step_and_reports_it():
+    errors = []
+    session = GuardedSession(PlaySession(BrokenStepEnv(), env_id="Broken-v0"), errors.append)
+    first = session.reset(seed=0).copy()
+    action = np.ones(2, np.float32)
+    assert not session.step(action).truncated
+    outcome = session.step(action)
+    assert outcome.truncated and not outcome.terminated and outcome.reward == 0.0
+    assert outcome.step == session.steps == 1 and "the simulator crashed" in outcome.info["error"]
+    assert errors == ["The env failed: RuntimeError: the simulator crashed"]
+    assert first.tolist() == [0.0, 0.0]
