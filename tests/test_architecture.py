@@ -72,7 +72,7 @@ def test_ruff_is_clean() -> None:
     if not ruff.exists():
         pytest.skip("ruff is installed with the test extras")
     result = subprocess.run(
-        [str(ruff), "check", "app", "recorder", "models", "tests", "bench"],
+        [str(ruff), "check", "app", "recorder", "models", "tests", "bench", "tools"],
         cwd=ROOT, capture_output=True, text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -23,10 +23,7 @@ from PySide6.QtWidgets import QApplication
 from clonelab.app.window.main_window import MainWindow
 from clonelab.app.window.settings import Settings
 from clonelab.app.window.workspace import Workspace
-from clonelab.recorder.catalog import make_env
-from clonelab.recorder.dataset import DemoDataset
-from clonelab.recorder.experts import make_expert
-from clonelab.recorder.session import PlaySession
+from clonelab.models.expert_demos import record_expert
 
 
 def settle(app: QApplication, ms: int = 200) -> None:
@@ -37,18 +34,7 @@ def settle(app: QApplication, ms: int = 200) -> None:
 
 def expert_dataset(path: Path, env_id: str) -> Path:
     """A dataset holding one scripted-expert episode (what a session of recording leaves)."""
-    env = make_env(env_id)
-    dataset = DemoDataset.create(path, env_id=env_id, observation_space=env.observation_space,
-                                 action_space=env.action_space, operator="screenshots")
-    session = PlaySession(env, env_id=env_id)
-    expert = make_expert(env, seed=0)
-    observation = session.reset(seed=0)
-    expert.reset(0)
-    while not session.episode_over:
-        observation = session.step(expert.act(observation), actor="expert", device="script").obs
-    dataset.append(session.finish_episode(), tags=("expert",))
-    env.close()
-    return path
+    return record_expert(path, env_id, seeds=(0,), operator="screenshots").path
 
 
 def play_screenshot(app: QApplication, out: Path, workdir: Path, env_id: str) -> Path:

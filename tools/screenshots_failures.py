@@ -23,18 +23,16 @@ from pathlib import Path
 import torch
 from PySide6.QtWidgets import QApplication, QWidget
 
+from clonelab.app.failures.failures_view import FailuresView
+from clonelab.app.watch.compare_view import CompareView
+from clonelab.app.watch.watch_view import WatchView
+from clonelab.app.window.workspace import Workspace
+from clonelab.models.checkpoint import save_policy
+from clonelab.models.expert_demos import expert_episodes, record_expert
+from clonelab.models.training import TrainConfig, train_bc
+from clonelab.recorder.jobs import drain
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # tests.app.demo_data records the demos
-
-from clonelab.app.failures.failures_view import FailuresView  # noqa: E402
-from clonelab.app.watch.compare_view import CompareView  # noqa: E402
-from clonelab.app.watch.watch_view import WatchView  # noqa: E402
-from clonelab.app.window.workspace import Workspace  # noqa: E402
-from clonelab.models.checkpoint import save_policy  # noqa: E402
-from clonelab.models.training import TrainConfig, train_bc  # noqa: E402
-from clonelab.recorder.jobs import drain  # noqa: E402
-from tests.app.demo_data import expert_dataset, play_expert  # noqa: E402
-
 ENV_ID = "LunarLander-v3"
 SIZE = (1360, 860)
 # A deliberately small clone (as in bench/dagger_curve.py): cheap to train, and its small action
@@ -90,7 +88,7 @@ def main() -> int:
     app = QApplication(sys.argv)
     work = Path(tempfile.mkdtemp(prefix="clonelab-failures-"))
 
-    demos = expert_dataset(work / "lander-demos", ENV_ID, seeds=(0, 1), max_steps=None)
+    demos = record_expert(work / "lander-demos", ENV_ID, seeds=(0, 1))
     result = drain(train_bc(TRAIN, demos))
     bc_path = save_policy(work / "bc.pt", result.policy, TRAIN,
                           dataset_fingerprint=result.dataset_fingerprint)
@@ -137,12 +135,11 @@ def main() -> int:
         dagger.save_clone(work / "dagger.pt")  # becomes the state's policy
         compare_shot(app, state, args.out / "failures-compare-dagger.png")
 
-    cartpole = expert_dataset(work / "cartpole-noise", "CartPole-v1", seeds=(0, 1),
-                              max_steps=200, tags=("noise=0",))
+    cartpole = record_expert(work / "cartpole-noise", "CartPole-v1", seeds=(0, 1),
+                             max_steps=200, tags=("noise=0",))
     for noise, seeds in ((0.2, (2, 3)), (0.5, (4, 5))):
-        for seed in seeds:
-            cartpole.append(play_expert("CartPole-v1", seed, noise=noise, max_steps=200),
-                            tags=(f"noise={noise}",))
+        for episode in expert_episodes("CartPole-v1", seeds, noise=noise, max_steps=200):
+            cartpole.append(episode, tags=(f"noise={noise}",))
     state.select_env("CartPole-v1")
     state.select_dataset(cartpole.path)
     view.tabs.setCurrentWidget(view.subsets)

@@ -20,19 +20,17 @@ from pathlib import Path
 import torch
 from PySide6.QtWidgets import QApplication, QWidget
 
+from clonelab.app.datasets.dataset_browser import DatasetBrowser
+from clonelab.app.train.train_panel import TrainPanel
+from clonelab.app.watch.compare_view import CompareView
+from clonelab.app.watch.watch_view import WatchView
+from clonelab.app.window.workspace import Workspace
+from clonelab.models.checkpoint import save_policy
+from clonelab.models.expert_demos import expert_episodes, record_expert
+from clonelab.models.training import TrainConfig, train_bc
+from clonelab.recorder.jobs import drain
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # tests.app.demo_data records the demos
-
-from clonelab.app.datasets.dataset_browser import DatasetBrowser  # noqa: E402
-from clonelab.app.train.train_panel import TrainPanel  # noqa: E402
-from clonelab.app.watch.compare_view import CompareView  # noqa: E402
-from clonelab.app.watch.watch_view import WatchView  # noqa: E402
-from clonelab.app.window.workspace import Workspace  # noqa: E402
-from clonelab.models.checkpoint import save_policy  # noqa: E402
-from clonelab.models.training import TrainConfig, train_bc  # noqa: E402
-from clonelab.recorder.jobs import drain  # noqa: E402
-from tests.app.demo_data import expert_dataset, play_expert  # noqa: E402
-
 ENV_ID = "CartPole-v1"
 SIZE = (1360, 860)
 
@@ -72,10 +70,9 @@ def main() -> int:
     app = QApplication(sys.argv)
     work = Path(tempfile.mkdtemp(prefix="clonelab-shots-"))
 
-    demos = expert_dataset(work / "cartpole-demos", ENV_ID, seeds=range(8), max_steps=200,
-                           tags=("expert",), operator="scripted expert")
-    for seed in (20, 21):
-        demos.append(play_expert(ENV_ID, seed, noise=0.6, max_steps=200), tags=("noisy",))
+    demos = record_expert(work / "cartpole-demos", ENV_ID, seeds=range(8), max_steps=200)
+    for episode in expert_episodes(ENV_ID, (20, 21), noise=0.6, max_steps=200):
+        demos.append(episode, tags=("noisy",))
     config = TrainConfig(steps=1500, hidden=(64, 64), log_every=50)
     result = drain(train_bc(config, demos))
     policy_path = save_policy(work / "cartpole-clone.pt", result.policy, config,

@@ -1,0 +1,68 @@
+"""Scripted-expert demonstrations: `recorder.experts` played through a `PlaySession`.
+
+Each episode is `play_episode` under `Solo(expert)`, reset with its own seed (the expert's noise
+is re-seeded with it), so the same seeds give the same episodes. Tests, tools and benchmarks
+record their expert demos here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+
+from clonelab.models.failures.takeover import Solo, play_episode
+from clonelab.recorder.catalog import make_env
+from clonelab.recorder.dataset import DemoDataset
+from clonelab.recorder.episode import EpisodeData
+from clonelab.recorder.experts import make_expert
+from clonelab.recorder.session import PlaySession
+
+__all__ = ["expert_episodes", "record_expert"]
+
+
+def expert_episodes(env_id: str, seeds: Iterable[int], *, noise: float = 0.0,
+                    max_steps: int | None = None,
+                    env_kwargs: Mapping[str, Any] | None = None) -> Iterator[EpisodeData]:
+    """One expert episode of `env_id` per reset seed, each cut at `max_steps` (as truncated).
+
+    `noise` is the expert's chance of a random action; `env_kwargs` build a variant of the env
+    (the episodes keep the plain env id). Raises `recorder.experts.ExpertError` for an env
+    without a scripted expert.
+    """
+    env = make_env(env_id, **dict(env_kwargs or {}))
+    try:
+        expert = Solo(make_expert(env, noise=noise), actor="expert", device="script")
+        yield from _play(env, env_id, expert, seeds, max_steps)
+    finally:
+        env.close()
+
+
+def record_expert(path: Path, env_id: str, *, seeds: Iterable[int], noise: float = 0.0,
+                  max_steps: int | None = None, tags: Iterable[str] = ("expert",),
+                  operator: str = "scripted expert",
+                  env_kwargs: Mapping[str, Any] | None = None) -> DemoDataset:
+    """A new dataset at `path` holding `expert_episodes(env_id, seeds, ...)`, each with `tags`.
+
+    An env without a scripted expert raises `ExpertError` before the dataset is created.
+    """
+    labels = tuple(tags)
+    env = make_env(env_id, **dict(env_kwargs or {}))
+    try:
+        expert = Solo(make_expert(env, noise=noise), actor="expert", device="script")
+        dataset = DemoDataset.create(path, env_id=env_id, observation_space=env.observation_space,
+                                     action_space=env.action_space, operator=operator)
+        for episode in _play(env, env_id, expert, seeds, max_steps):
+            dataset.append(episode, tags=labels)
+    finally:
+        env.close()
+    return dataset
+
+
+def _play(env: gym.Env, env_id: str, expert: Solo, seeds: Iterable[int],
+          max_steps: int | None) -> Iterator[EpisodeData]:
+    session = PlaySession(env, env_id=env_id)
+    for seed in seeds:
+        yield play_episode(session, expert, seed=seed, max_steps=max_steps).episode
