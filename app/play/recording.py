@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import gymnasium
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Signal
+from PySide6.QtCore import QObject, Signal
 
-from clonelab.app.widgets.workers import GeneratorWorker
+from clonelab.app.widgets.job_runner import JobRunner
 from clonelab.app.window.workspace import Workspace
 from clonelab.recorder.dataset import DatasetError, DemoDataset, EpisodeData
 
@@ -43,7 +43,9 @@ class EpisodeCommitter(QObject):
         super().__init__(parent)
         self._queue: list[CommitJob] = []
         self._failed: list[CommitJob] = []
-        self._worker: GeneratorWorker | None = None
+        self._runner = JobRunner(self)
+        self._runner.finished.connect(self._on_finished)
+        self._runner.failed.connect(self._on_failed)
         self._current: CommitJob | None = None
         self._last: tuple[DemoDataset, int] | None = None
 
@@ -88,15 +90,9 @@ class EpisodeCommitter(QObject):
     def drain(self, timeout_ms: int = 30_000) -> bool:
         """Finish every queued commit before returning (the app is quitting); failures stay in
         `failed_jobs`. False when a commit outlasted `timeout_ms`."""
-        while self._worker is not None:
-            worker = self._worker
-            if not worker.wait(timeout_ms):
-                log.error("a commit is still running after %d ms", timeout_ms)
-                return False
-            # Deliver the worker's queued result now: the event loop may not run again.
-            QCoreApplication.sendPostedEvents(self, QEvent.Type.MetaCall)
-            if self._worker is worker:
-                log.error("a finished commit did not report its result")
+        while self._runner.busy:
+            if not self._runner.settle(timeout_ms):
+                log.error("a commit did not end and report within %d ms", timeout_ms)
                 return False
         return True
 
@@ -104,13 +100,8 @@ class EpisodeCommitter(QObject):
         if self._current is not None or not self._queue:
             return
         job = self._current = self._queue.pop(0)
-        worker = GeneratorWorker(
-            lambda cancel: job.dataset.append(job.episode, tags=job.tags, notes=job.notes), self
-        )
-        worker.finished.connect(self._on_finished)
-        worker.failed.connect(self._on_failed)
-        self._worker = worker
-        worker.start()
+        self._runner.start(
+            lambda cancel: job.dataset.append(job.episode, tags=job.tags, notes=job.notes))
 
     def _on_finished(self, episode_id: int) -> None:
         job = self._done()
@@ -129,10 +120,6 @@ class EpisodeCommitter(QObject):
     def _done(self) -> CommitJob:
         assert self._current is not None
         job, self._current = self._current, None
-        if self._worker is not None:
-            self._worker.wait()
-            self._worker.deleteLater()
-            self._worker = None
         return job
 
 

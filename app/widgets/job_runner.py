@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Signal
 
 from clonelab.app.widgets.workers import GeneratorWorker, WorkFactory
 
@@ -63,7 +63,7 @@ class JobRunner(QObject):
             return False
         if self._current is not None:
             self._current.cancel()
-        self._workers = [worker for worker in self._workers if worker.is_running()]
+        self._forget_ended()
         worker = GeneratorWorker(factory, self)
         worker.progress.connect(lambda record: self._on_progress(worker, record))
         worker.finished.connect(lambda result: self._on_end(worker, "finished", result))
@@ -101,12 +101,33 @@ class JobRunner(QObject):
         for worker in self._workers:
             worker.cancel()
         ended = all([worker.wait(wait_ms) for worker in self._workers])
-        self._workers = [worker for worker in self._workers if worker.is_running()]
+        self._forget_ended()
         return ended
 
     def wait(self, timeout_ms: int = 5000) -> bool:
         """Block until the running job's thread ends (tests, tools); True when it ended."""
         return self._current is None or self._current.wait(timeout_ms)
+
+    def settle(self, timeout_ms: int = 30_000) -> bool:
+        """Wait for the running job and deliver its last signal now, for when the event loop
+        will not run again (the app is quitting); True once it was delivered."""
+        worker = self._current
+        if worker is None:
+            return True
+        if not worker.wait(timeout_ms):
+            return False
+        # The worker's signals are queued to lambdas, which Qt posts to the worker itself.
+        QCoreApplication.sendPostedEvents(worker, QEvent.Type.MetaCall)
+        return worker is not self._current
+
+    def _forget_ended(self) -> None:
+        # Workers whose thread ended and whose last signal was delivered go (one per job).
+        keep = [worker for worker in self._workers
+                if worker is self._current or worker.is_running()]
+        for worker in self._workers:
+            if worker not in keep:
+                worker.deleteLater()
+        self._workers = keep
 
     def _on_progress(self, worker: GeneratorWorker, record: Any) -> None:
         if worker is self._current and not self._cancelling:

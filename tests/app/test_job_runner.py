@@ -177,3 +177,14 @@ def test_controls_follow_the_runner(qtbot):
         runner.start(lambda cancel: "ok")
     assert controls.status.text() == "Done."
     assert controls.progress_bar.value() == controls.progress_bar.maximum()
+
+
+def test_settle_delivers_the_last_signal_without_the_event_loop(qtbot):
+    # For quitting: the job's result arrives although the event loop will not run again.
+    runner = JobRunner()
+    results: list[object] = []
+    runner.finished.connect(results.append)
+    runner.start(lambda cancel: "committed")
+    assert runner.settle(5000)
+    assert results == ["committed"] and not runner.busy
+    assert runner.settle(5000)  # nothing running: nothing to wait for
