@@ -7,7 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from clonelab.app.widgets.workers import GeneratorWorker
+from clonelab.app.widgets.job_runner import JobRunner
 from clonelab.models.failures.ensemble import EnsembleProgress
 from clonelab.models.failures.ood import CalibratedScore
 from clonelab.models.failures.takeover_training import RetrainConfig, retrain
@@ -15,10 +15,11 @@ from clonelab.recorder.dataset import DemoDataset
 
 
 class Retrainer(QObject):
-    """Runs `models.failures.takeover_training.retrain` on a `GeneratorWorker`, one run at a time.
+    """Runs `models.failures.takeover_training.retrain` on a `JobRunner`, one run at a time.
 
     Signals: `progress(str)` (a line for the status bar), `done(Retrained | None, int)` (None
-    when cancelled; the int is how many episodes were committed), `failed(str)`.
+    when the run trained no clone; the int is how many episodes were committed), `failed(str)`.
+    After `cancel()` the run reports nothing more.
     """
 
     progress = Signal(str)
@@ -27,13 +28,15 @@ class Retrainer(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._worker: GeneratorWorker | None = None
+        self._runner = JobRunner(self)
+        self._runner.progress.connect(self._on_progress)
+        self._runner.finished.connect(lambda result: self.done.emit(result, self._runner.tag))
+        self._runner.failed.connect(self.failed)
 
     @property
     def busy(self) -> bool:
         """Whether a run is under way (until its result has been delivered)."""
-        # Not `worker.is_running()`: the thread outlives its `finished` signal by a moment.
-        return self._worker is not None
+        return self._runner.busy
 
     def start(self, config: RetrainConfig, demos: DemoDataset, takeovers: DemoDataset,
               episodes: Sequence[Any], *, tags: Sequence[str],
@@ -42,30 +45,15 @@ class Retrainer(QObject):
         if self.busy:
             raise RuntimeError("Retrainer: a retraining is already running")
         episodes, tags, first_scores = tuple(episodes), tuple(tags), tuple(first_scores)
-        worker = GeneratorWorker(lambda cancel: retrain(
+        # The tag is how many episodes the run commits, which `done` reports.
+        self._runner.start(lambda cancel: retrain(
             config, demos, takeovers, episodes, tags=tags, first_scores=first_scores,
-            cancel=cancel.is_set), parent=self)
-        worker.progress.connect(self._on_progress)
-        worker.finished.connect(lambda result: self._finish(result, len(episodes)))
-        worker.cancelled.connect(lambda: self._finish(None, 0))
-        worker.failed.connect(self._on_failed)
-        self._worker = worker
-        worker.start()
+            cancel=cancel.is_set), tag=len(episodes))
 
     def cancel(self) -> None:
-        """Stop a run and wait for its thread (shutdown)."""
-        if self._worker is not None:
-            self._worker.stop(5000)
-        self._worker = None
+        """Stop a run and wait for its thread (shutdown); no `done` follows."""
+        self._runner.shutdown(5000)
 
     def _on_progress(self, record: EnsembleProgress) -> None:
         self.progress.emit(f"Retraining: member {record.member + 1} of {record.members}, "
                            f"step {record.train.step}")
-
-    def _finish(self, result: Any, committed: int) -> None:
-        self._worker = None
-        self.done.emit(result, committed)
-
-    def _on_failed(self, message: str) -> None:
-        self._worker = None
-        self.failed.emit(message)
