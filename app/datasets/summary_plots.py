@@ -1,7 +1,7 @@
 """Summary plots of a dataset (pyqtgraph): returns per episode, action histogram, state coverage.
 
-The data behind them is read off the UI thread (`summarize`, a Qt-free generator run by a
-GeneratorWorker); the widget only draws.
+The data behind them is read off the UI thread (`summarize`, a Qt-free generator run by the
+browser's JobRunner); the widget only draws.
 """
 
 from __future__ import annotations
