@@ -3,13 +3,16 @@
 Demos come from the scripted expert (MiniGrid rooms; the optimal policy on FrozenLake) or from
 the workspace's dataset when it was recorded in such a world. `models.irl.maxent.train_maxent`
 runs on the panel's JobRunner; the learned reward grid and the demos' paths land in a
-`RewardHeatmap` when it returns.
+`RewardHeatmap` when it returns. A dataset runs the pipeline `clonelab irl --method maxent`
+runs (`models.irl.pipeline.maxent_pipeline`): same datasets, same defaults, and the policy
+distilled from the plan (MiniGrid) is saved next to the dataset and selected.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Generator
 
 from PySide6.QtGui import QCloseEvent
@@ -31,9 +34,9 @@ from clonelab.app.widgets.job_runner import JobRunner
 from clonelab.app.window.errors import one_line
 from clonelab.app.window.workspace import Workspace
 from clonelab.models.irl import IRLError
-from clonelab.models.irl.grid_worlds import WORLDS, GridWorld, expert_demos, recorded_demos
+from clonelab.models.irl.grid_worlds import WORLDS, GridWorld, expert_demos
 from clonelab.models.irl.maxent import MaxEntConfig, MaxEntProgress, MaxEntResult, train_maxent
-from clonelab.recorder.catalog import make_env
+from clonelab.models.irl.pipeline import IRLRun, maxent_pipeline
 from clonelab.recorder.dataset import DemoDataset
 
 log = logging.getLogger(__name__)
@@ -43,24 +46,23 @@ FROM_DATASET = "the dataset's episodes"
 
 def maxent_work(cancel: threading.Event, *, world: GridWorld | None, dataset: DemoDataset | None,
                 episodes: int, config: MaxEntConfig, seed: int
-                ) -> Generator[MaxEntProgress, None, MaxEntResult]:
-    """Build the world and its demos, then run MaxEnt IRL (the panel's job).
+                ) -> Generator[MaxEntProgress, None, MaxEntResult | IRLRun]:
+    """MaxEnt IRL on the scripted expert's demos in `world`, or on `dataset` (the panel's job).
 
-    `world` None takes the demos from `dataset` (a MiniGrid room or FrozenLake, as
-    `clonelab irl --method maxent` takes). Raises `IRLError` for a world that is not a small
-    grid (the message says to use AIRL or GAIL).
+    A dataset (a MiniGrid room or FrozenLake) runs `clonelab irl --method maxent`'s pipeline
+    into a folder next to it and returns its `IRLRun` (the policy saved there); a world returns
+    the `MaxEntResult` only. Raises `IRLError` for a world that is not a small grid (the
+    message says to use AIRL or GAIL).
     """
-    if world is not None:
-        dataset = None
-    elif dataset is None:
-        raise IRLError("no dataset is open; open one in the Datasets tab or use the expert")
-    env = world.make() if world is not None else make_env(dataset.env_id)
+    if world is None:
+        if dataset is None:
+            raise IRLError("no dataset is open; open one in the Datasets tab or use the expert")
+        source = dataset.path
+        out_dir = source.parent / f"{source.stem}-maxent-{time.strftime('%Y%m%d-%H%M%S')}"
+        return (yield from maxent_pipeline(dataset, out_dir, config, seed=seed, cancel=cancel))
+    env = world.make()
     try:
-        if dataset is not None:
-            episodes_read = [dataset.load_episode(i) for i in dataset.episode_ids]
-            mdp, demos = recorded_demos(env, episodes_read, env_id=dataset.env_id, seed=seed)
-        else:
-            mdp, demos = expert_demos(env, episodes=episodes, seed=seed)
+        mdp, demos = expert_demos(env, episodes=episodes, seed=seed)
     finally:
         env.close()
     return (yield from train_maxent(mdp, demos, config, cancel=cancel))
@@ -172,13 +174,21 @@ class MaxEntPanel(QWidget):
         self.metrics_label.setText(f"feature gap {progress.feature_gap:.3f}, log-likelihood "
                                    f"{progress.log_likelihood:.3f} per step")
 
-    def _on_finished(self, result: MaxEntResult) -> None:
-        self.result = result
+    def _on_finished(self, outcome: MaxEntResult | IRLRun) -> None:
+        saved = ""
+        if isinstance(outcome, IRLRun):
+            if outcome.policy_path is not None:
+                self._workspace.open_policy(outcome.policy_path)
+                saved = f" Saved the policy {outcome.policy_path}."
+            assert isinstance(outcome.result, MaxEntResult)
+            outcome = outcome.result
+        result = self.result = outcome
         self._on_progress(result.metrics)
         self.heatmap.set_reward(result.reward_grid, result.demo_paths)
         height, width = result.reward_grid.shape
         self._on_stopped(f"{result.mdp.name}: a {width}x{height} reward from "
-                         f"{len(result.demo_paths)} demos in {result.seconds:.1f} s.", False)
+                         f"{len(result.demo_paths)} demos in {result.seconds:.1f} s.{saved}",
+                         False)
 
     def _on_stopped(self, message: str, error: bool) -> None:
         self.message.show_message(message, "error" if error else "good")

@@ -140,8 +140,8 @@ def maxent_pipeline(dataset: Any, out_dir: str | os.PathLike[str], config: MaxEn
                     ) -> Generator[MaxEntProgress, None, IRLRun]:
     """MaxEnt IRL on a MiniGrid or FrozenLake dataset: the reward grid, a policy, irl.json.
 
-    On MiniGrid the plan is distilled into a pixel policy (`models.irl.grid_policy`) and saved;
-    FrozenLake gets the reward grid only. Raises `IRLError` for other envs.
+    On MiniGrid the plan is distilled into a pixel policy (`models.irl.grid_policy`) and saved
+    (not after a cancel); FrozenLake gets the reward grid only. Raises `IRLError` for other envs.
     """
     from clonelab.recorder.catalog import make_env
 
@@ -153,7 +153,8 @@ def maxent_pipeline(dataset: Any, out_dir: str | os.PathLike[str], config: MaxEn
         out.mkdir(parents=True, exist_ok=True)
         result = yield from train_maxent(mdp, demos, config, cancel=cancel)
         policy = None
-        if not is_frozen_lake(env) and observation_kind(dataset.observation_space) == "image":
+        if (not result.cancelled and not is_frozen_lake(env)
+                and observation_kind(dataset.observation_space) == "image"):
             policy = distill_plan(env, mdp, result.plan, seed=seed,
                                   seeds=[int(e.seed) for e in episodes])
     finally:

@@ -16,6 +16,7 @@ from clonelab.app.irl.irl_adversarial_panel import AdversarialPanel
 from clonelab.app.irl.irl_maxent_panel import MaxEntPanel
 from clonelab.app.widgets.config_form import ConfigForm
 from clonelab.app.window.workspace import Workspace
+from clonelab.models.checkpoint import load_policy
 from clonelab.models.evaluation import EvalConfig
 from clonelab.models.failures.dagger import DaggerConfig
 from clonelab.models.irl import IRL_METHODS
@@ -122,3 +123,26 @@ def test_the_one_list_of_irl_methods_is_the_cli_choices() -> None:
     irl = build_parser()._subparsers._group_actions[0].choices["irl"]  # noqa: SLF001
     method = next(a for a in irl._actions if a.dest == "method")  # noqa: SLF001
     assert tuple(method.choices) == IRL_METHODS
+
+
+def test_the_maxent_tab_runs_the_cli_pipeline_on_a_dataset_and_saves_its_policy(
+        qtbot, tmp_path: Path) -> None:
+    from tests.app.demo_data import expert_dataset
+
+    grid = expert_dataset(tmp_path / "grid", "MiniGrid-Empty-5x5-v0", seeds=(0, 1),
+                          max_steps=30)
+    workspace = Workspace("MiniGrid-Empty-5x5-v0")
+    workspace.select_dataset(grid.path)
+    panel = MaxEntPanel(workspace)
+    qtbot.addWidget(panel)
+    panel.source_combo.setCurrentIndex(panel.source_combo.count() - 1)  # the dataset
+    panel.iterations_spin.setValue(20)
+    with qtbot.waitSignal(panel.start().finished, timeout=120_000):
+        pass
+    saved = workspace.policy_path
+    assert saved is not None and saved.name == "policy.pt"
+    assert saved.parent.name.startswith("grid-maxent-")
+    assert (saved.parent / "reward_grid.json").is_file() and (saved.parent / "irl.json").is_file()
+    assert load_policy(saved, env_id="MiniGrid-Empty-5x5-v0") is not None
+    assert panel.result is not None and panel.heatmap.grid.shape == (5, 5)
+    panel.shutdown()
