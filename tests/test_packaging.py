@@ -34,7 +34,8 @@ def _run(args: list[str | Path], cwd: Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The wheel built from the repository's sources."""
+    """The wheel built from the repository's sources (offline: setuptools >= 70.1 builds wheels
+    without the `wheel` package, and torch's own requirement brings setuptools >= 77)."""
     work = tmp_path_factory.mktemp("wheel")
     sources = work / "src"
     shutil.copytree(ROOT, sources, ignore=NOT_SOURCES)
