@@ -14,12 +14,11 @@ import logging
 import os
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import gymnasium as gym
 import h5py
-import numpy as np
 
 from clonelab.recorder import schema
 from clonelab.recorder.dataset_index import (
@@ -31,34 +30,19 @@ from clonelab.recorder.dataset_index import (
 from clonelab.recorder.dataset_io import (
     EpisodeMeta,
     Location,
-    open_file_id,
     read_episode_group,
-    read_raw,
-    read_rows,
     write_atomically,
     write_episode_group,
 )
+from clonelab.recorder.dataset_reads import Transitions, read_transitions
 from clonelab.recorder.dataset_sources import open_exported_file, open_minari_dir
 from clonelab.recorder.dataset_store import DirectoryStore
-from clonelab.recorder.episode import EpisodeData, episode_problem, hash_arrays, normalized
+from clonelab.recorder.episode import EpisodeData, episode_problem, normalized
 from clonelab.recorder.errors import DatasetError, describe
 
 __all__ = ["DatasetError", "DemoDataset", "EpisodeData", "EpisodeInfo", "Transitions"]
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, kw_only=True, eq=False)
-class Transitions:
-    """One row per step: observation s_t, the action a_t taken in it, reward r_t, episode id."""
-
-    observations: np.ndarray
-    actions: np.ndarray
-    rewards: np.ndarray
-    episode_ids: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.rewards)
 
 
 class DemoDataset:
@@ -80,10 +64,14 @@ class DemoDataset:
     def create(cls, path: str | os.PathLike[str], *, env_id: str,
                observation_space: gym.Space, action_space: gym.Space,
                operator: str = "") -> DemoDataset:
-        """Create an empty dataset directory at ``path`` (which must not hold anything yet)."""
+        """Create an empty dataset directory at ``path`` (which must not hold anything yet).
+
+        Of several writers creating the same path at once exactly one succeeds; the others get
+        a DatasetError ("already exists") and leave nothing behind.
+        """
         root = Path(path)
-        if root.exists() and (not root.is_dir() or any(root.iterdir())):
-            raise DatasetError(root, "already exists and is not an empty directory")
+        if _occupied(root):
+            raise DatasetError(root, _OCCUPIED)
         for space in (observation_space, action_space):
             try:
                 schema.check_space(space)
@@ -96,10 +84,35 @@ class DemoDataset:
                                app_version=schema.app_version())
         index = DatasetIndex(header=header, episodes=(), next_episode_id=0)
         try:
-            store = DirectoryStore.create(root / schema.DATA_DIR, index)
+            store = DirectoryStore.create(root, index)
+        except FileExistsError:
+            raise DatasetError(root, _OCCUPIED) from None
         except OSError as exc:
             raise DatasetError(root, f"cannot create the dataset ({describe(exc)})") from None
         return cls(root, index, store=store)
+
+    @classmethod
+    def open_or_create(cls, path: str | os.PathLike[str], *, env_id: str,
+                       observation_space: gym.Space, action_space: gym.Space,
+                       operator: str = "") -> DemoDataset:
+        """Open the dataset at ``path`` to append to it, creating it when there is none yet.
+
+        Safe when several writers start at once: one creates it and the others open it.
+        Refuses (DatasetError) a dataset of another env or with other spaces.
+        """
+        root = Path(path)
+        try:
+            return cls.create(root, env_id=env_id, observation_space=observation_space,
+                              action_space=action_space, operator=operator)
+        except DatasetError:
+            if not _occupied(root):
+                raise  # refused for another reason than an existing dataset
+        dataset = cls.open(root, env_id=env_id)
+        for kind, held, wanted in (("observations", dataset.observation_space, observation_space),
+                                   ("actions", dataset.action_space, action_space)):
+            if held != wanted:
+                raise DatasetError(root, f"holds {kind} in {held}, not in {wanted}")
+        return dataset
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, env_id: str | None = None) -> DemoDataset:
@@ -222,50 +235,11 @@ class DemoDataset:
         return digest.hexdigest()
 
     def transitions(self, episode_ids: Iterable[int] | None = None) -> Transitions:
-        """Contiguous arrays of every step of the chosen episodes (all by default).
-
-        Rows go straight into preallocated arrays: by byte ranges checked against each
-        episode's content hash where the index knows them, else through HDF5.
-        """
+        """Contiguous arrays of every step of the chosen episodes (all by default)."""
         chosen = self.episode_ids if episode_ids is None else tuple(episode_ids)
-        infos = [self.episode_info(episode_id) for episode_id in chosen]
-        steps = [info.steps for info in infos]
-        total = sum(steps)
-        observation_space, action_space = self.observation_space, self.action_space
-        # One spare row: a byte-range read takes an episode's T+1 observations whole, and the
-        # next episode overwrites the extra one.
-        observations = np.empty((total + 1, *schema.row_shape(observation_space)),
-                                observation_space.dtype)
-        actions = np.empty((total, *schema.row_shape(action_space)), action_space.dtype)
-        rewards = np.empty(total, schema.REWARD_DTYPE)
-        flags = np.empty((2, max(steps, default=0)), schema.FLAG_DTYPE)
-        start = 0
-        for info in infos:
-            end = start + info.steps
-            location = self._location(info.episode_id)
-            raw = (observations[start:end + 1], actions[start:end], rewards[start:end],
-                   flags[0, :info.steps], flags[1, :info.steps])
-            if not _read_verified(location, info, raw):
-                self._read_through_hdf5(location, info.episode_id,
-                                        (observations[start:end], actions[start:end],
-                                         rewards[start:end]))
-            start = end
-        episode_column = np.repeat(np.asarray(chosen, dtype=np.int64), steps)
-        return Transitions(observations=observations[:total], actions=actions, rewards=rewards,
-                           episode_ids=episode_column)
-
-    def _read_through_hdf5(self, location: Location, episode_id: int,
-                           outs: tuple[np.ndarray, ...]) -> None:
-        try:
-            file_id = open_file_id(location.file)
-            try:
-                for name, out in zip(schema.RAW_DATASETS, outs, strict=False):
-                    read_rows(file_id, location.dataset_path(name), out)
-            finally:
-                file_id.close()
-        except (OSError, KeyError, ValueError) as exc:
-            raise DatasetError(location.file, f"episode {episode_id} is unreadable "
-                                              f"({describe(exc)})") from None
+        return read_transitions([self.episode_info(episode_id) for episode_id in chosen],
+                                self._location, observation_space=self.observation_space,
+                                action_space=self.action_space)
 
     # --- changing it -----------------------------------------------------------------------
 
@@ -353,20 +327,11 @@ class DemoDataset:
         return self._locations[episode_id]
 
 
-def _read_verified(location: Location, info: EpisodeInfo, buffers: tuple[np.ndarray, ...]
-                   ) -> bool:
-    """Read an episode's hashed datasets by byte range; False when that cannot be trusted."""
-    if info.raw_offsets is None:
-        return False
-    try:
-        read_raw(location.file, info.raw_offsets, buffers)
-    except OSError:
-        return False
-    if hash_arrays(*buffers) == info.content_hash:
-        return True
-    logger.info("%s: episode %d read through HDF5 (its byte ranges moved)", location.file,
-                info.episode_id)
-    return False
+_OCCUPIED = "already exists and is not an empty directory"
+
+
+def _occupied(root: Path) -> bool:
+    return root.exists() and (not root.is_dir() or any(root.iterdir()))
 
 
 def _read_json(path: Path) -> object:

@@ -284,8 +284,10 @@ def _index_from(fields: Mapping[str, Any], *, observation_space: Any, action_spa
     return index.with_episodes(listed)
 
 
-def write_index(data_dir: Path, index: DatasetIndex) -> str:
+def write_index(data_dir: Path, index: DatasetIndex, *, dataset_id: str | None = None) -> str:
     """Rewrite main_data.hdf5 then metadata.json, each atomically; return the dataset id.
+
+    The id is that of ``data_dir``'s parent unless given (a dataset built elsewhere first).
 
     metadata.json goes last: a kill between the two leaves it listing fewer (or more) episodes
     than the episodes folder holds, which the next open detects and repairs.
@@ -302,7 +304,7 @@ def write_index(data_dir: Path, index: DatasetIndex) -> str:
                                       b"/")
 
     write_atomically(data_dir / schema.MAIN_FILE, write_main)
-    dataset_id = schema.minari_dataset_id(data_dir.parent)
+    dataset_id = dataset_id or schema.minari_dataset_id(data_dir.parent)
     write_text_atomically(data_dir / schema.METADATA_FILE,
                           metadata_json(index, dataset_id, _size_mb(data_dir)))
     return dataset_id

@@ -6,6 +6,7 @@ import json
 import logging
 import math
 import os
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,8 +66,12 @@ def fsync_dir(path: Path) -> None:
 
 
 def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
-    """Write ``path`` via ``write(tmp)``, fsync and rename: a kill leaves old or new, never half."""
-    tmp = path.with_name(path.name + schema.TMP_SUFFIX)
+    """Write ``path`` via ``write(tmp)``, fsync and rename: a kill leaves old or new, never half.
+
+    The temporary name is unique, so two writers of one path never write into each other's
+    file: each rename is whole, and the last one wins.
+    """
+    tmp = path.with_name(f"{path.name}.{secrets.token_hex(6)}{schema.TMP_SUFFIX}")
     try:
         write(tmp)
         fd = os.open(tmp, os.O_RDONLY)

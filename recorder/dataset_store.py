@@ -8,9 +8,12 @@ the episode files are the truth and the index is rebuilt from them when it disag
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
+import secrets
+import shutil
 from pathlib import Path
 
 import gymnasium as gym
@@ -58,12 +61,33 @@ class DirectoryStore:
         """The dataset_id in metadata.json as last read or written."""
 
     @classmethod
-    def create(cls, data_dir: Path, index: DatasetIndex) -> DirectoryStore:
-        """Lay out an empty dataset; metadata.json is written last and marks it complete."""
-        store = cls(data_dir)
-        store.episodes_dir.mkdir(parents=True, exist_ok=True)
-        store._write_index(index)
-        return store
+    def create(cls, root: Path, index: DatasetIndex) -> DirectoryStore:
+        """Lay out an empty dataset at ``root``: whole, in a uniquely named folder, then renamed.
+
+        Raises FileExistsError when ``root`` is taken, by another writer perhaps: the rename
+        lets exactly one of several racing creators win, and a loser leaves nothing behind.
+        """
+        root.parent.mkdir(parents=True, exist_ok=True)
+        staging = root.with_name(f".{root.name}.{secrets.token_hex(6)}{schema.TMP_SUFFIX}")
+        staging.mkdir()
+        try:
+            store = cls(staging / schema.DATA_DIR)
+            store.episodes_dir.mkdir(parents=True)
+            (store.data_dir / schema.LOCK_FILE).touch()
+            store._write_index(index, dataset_id=schema.minari_dataset_id(root))
+            fsync_dir(staging)
+            try:
+                # Replaces an empty directory, fails on anything else: atomic on POSIX.
+                os.rename(staging, root)
+            except OSError as exc:
+                if exc.errno in (errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR):
+                    raise FileExistsError(exc.errno, "already exists", str(root)) from None
+                raise
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        fsync_dir(root.parent)
+        return cls(root / schema.DATA_DIR)
 
     def location(self, episode_id: int) -> Location:
         """Where a committed episode lives."""
@@ -173,8 +197,8 @@ class DirectoryStore:
         self._listed_id = doc.get("dataset_id")
         return index
 
-    def _write_index(self, index: DatasetIndex) -> None:
-        self._listed_id = write_index(self.data_dir, index)
+    def _write_index(self, index: DatasetIndex, *, dataset_id: str | None = None) -> None:
+        self._listed_id = write_index(self.data_dir, index, dataset_id=dataset_id)
         self._cached = (self._metadata_signature(), index)
 
     def _metadata_signature(self) -> tuple[int, int, int]:

@@ -1,0 +1,93 @@
+"""Reading many episodes' steps into contiguous arrays: the transitions a clone trains on."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import gymnasium as gym
+import numpy as np
+
+from clonelab.recorder import schema
+from clonelab.recorder.dataset_index import EpisodeInfo
+from clonelab.recorder.dataset_io import Location, open_file_id, read_raw, read_rows
+from clonelab.recorder.episode import hash_arrays
+from clonelab.recorder.errors import DatasetError, describe
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class Transitions:
+    """One row per step: observation s_t, the action a_t taken in it, reward r_t, episode id."""
+
+    observations: np.ndarray
+    actions: np.ndarray
+    rewards: np.ndarray
+    episode_ids: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.rewards)
+
+
+def read_transitions(infos: Sequence[EpisodeInfo], locate: Callable[[int], Location], *,
+                     observation_space: gym.Space, action_space: gym.Space) -> Transitions:
+    """Every step of the episodes ``infos`` summarise, in order; ``locate`` finds each one.
+
+    Rows go straight into preallocated arrays: by byte ranges checked against each
+    episode's content hash where the index knows them, else through HDF5.
+    """
+    steps = [info.steps for info in infos]
+    total = sum(steps)
+    # One spare row: a byte-range read takes an episode's T+1 observations whole, and the
+    # next episode overwrites the extra one.
+    observations = np.empty((total + 1, *schema.row_shape(observation_space)),
+                            observation_space.dtype)
+    actions = np.empty((total, *schema.row_shape(action_space)), action_space.dtype)
+    rewards = np.empty(total, schema.REWARD_DTYPE)
+    flags = np.empty((2, max(steps, default=0)), schema.FLAG_DTYPE)
+    start = 0
+    for info in infos:
+        end = start + info.steps
+        location = locate(info.episode_id)
+        raw = (observations[start:end + 1], actions[start:end], rewards[start:end],
+               flags[0, :info.steps], flags[1, :info.steps])
+        if not _read_verified(location, info, raw):
+            _read_through_hdf5(location, info.episode_id,
+                               (observations[start:end], actions[start:end], rewards[start:end]))
+        start = end
+    episode_column = np.repeat(np.asarray([info.episode_id for info in infos], dtype=np.int64),
+                               steps)
+    return Transitions(observations=observations[:total], actions=actions, rewards=rewards,
+                       episode_ids=episode_column)
+
+
+def _read_verified(location: Location, info: EpisodeInfo, buffers: tuple[np.ndarray, ...]
+                   ) -> bool:
+    """Read an episode's hashed datasets by byte range; False when that cannot be trusted."""
+    if info.raw_offsets is None:
+        return False
+    try:
+        read_raw(location.file, info.raw_offsets, buffers)
+    except OSError:
+        return False
+    if hash_arrays(*buffers) == info.content_hash:
+        return True
+    logger.info("%s: episode %d read through HDF5 (its byte ranges moved)", location.file,
+                info.episode_id)
+    return False
+
+
+def _read_through_hdf5(location: Location, episode_id: int, outs: tuple[np.ndarray, ...]
+                       ) -> None:
+    try:
+        file_id = open_file_id(location.file)
+        try:
+            for name, out in zip(schema.RAW_DATASETS, outs, strict=False):
+                read_rows(file_id, location.dataset_path(name), out)
+        finally:
+            file_id.close()
+    except (OSError, KeyError, ValueError) as exc:
+        raise DatasetError(location.file, f"episode {episode_id} is unreadable "
+                                          f"({describe(exc)})") from None
