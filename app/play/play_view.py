@@ -8,15 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import gymnasium
-from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QFocusEvent, QKeyEvent, QMouseEvent
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 
 from clonelab.app.play.controls_panel import ControlsPanel
+from clonelab.app.play.game_keys import GameKeys
 from clonelab.app.play.gamepad_poller import GamepadPoller
 from clonelab.app.play.play_actions import SPEEDS, make_play_actions
 from clonelab.app.play.play_loop import PlayLoop
-from clonelab.app.play.qt_keys import key_name
 from clonelab.app.play.recording import Recorder
 from clonelab.app.play.review_panel import ReviewPanel
 from clonelab.app.widgets.frame_view import FrameView
@@ -61,6 +60,7 @@ class PlayView(QWidget):
         self.recorder = Recorder(workspace, self)
         self.committer = self.recorder.committer
         self.poller = GamepadPoller(parent=self)
+        self.keys = GameKeys(self, plays=self._plays_key, claims=self._claims_key)
         scroll = QScrollArea()
         scroll.setWidget(self.controls)
         scroll.setWidgetResizable(True)
@@ -208,43 +208,30 @@ class PlayView(QWidget):
         self.finish_recording()
         self._close_env()
 
-    # --- events -----------------------------------------------------------------------------
+    # --- keys -------------------------------------------------------------------------------
 
-    def event(self, event: QEvent) -> bool:
+    def _plays_key(self, name: str) -> bool:
+        return self.controls.capturing_key or (self.source is not None
+                                               and self.source.binds(name))
+
+    def _claims_key(self, name: str) -> bool:
         # Keys the game uses beat single-key shortcuts, except while an episode awaits review.
-        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
-            name = key_name(event.key())
-            if name is not None and (self.controls.capturing_key or (
-                    self.pending_episode is None and self.source is not None
-                    and self.source.binds(name))):
-                event.accept()
-                return True
-        return super().event(event)
+        return self.controls.capturing_key or (self.pending_episode is None
+                                               and self._plays_key(name))
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
-        name = key_name(event.key())
-        if name is not None and self.controls.capturing_key:
+    def _on_key_pressed(self, name: str) -> None:
+        if self.controls.capturing_key:
             self.controls.capture_key(name)
-        elif name is not None and self.source is not None and self.source.binds(name):
-            if not event.isAutoRepeat():
-                self.source.press(name)
-        else:
-            super().keyPressEvent(event)
+        elif self.source is not None:
+            self.source.press(name)
 
-    def keyReleaseEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
-        name = key_name(event.key())
-        if name is not None and self.source is not None and not event.isAutoRepeat():
-            self.source.release(name)
-        super().keyReleaseEvent(event)
-
-    def focusOutEvent(self, event: QFocusEvent) -> None:  # noqa: N802 - Qt's name
+    def _on_key_released(self, name: str) -> None:
         if self.source is not None:
-            self.source.release_all()  # the key-ups will go to another widget
-        super().focusOutEvent(event)
+            self.source.release(name)
 
-    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
-        self.setFocus()
-        super().mousePressEvent(event)
+    def _on_focus_lost(self) -> None:
+        if self.source is not None:
+            self.source.release_all()
 
     # --- internals --------------------------------------------------------------------------
 
@@ -269,6 +256,9 @@ class PlayView(QWidget):
         # Added here too, so the shortcuts work wherever the view is shown.
         self.addActions([a.record, a.pause, a.step, a.restart, a.wait_for_input, a.slower,
                          a.faster, a.keep, a.discard, a.delete_last, a.controls])
+        self.keys.pressed.connect(self._on_key_pressed)
+        self.keys.released.connect(self._on_key_released)
+        self.keys.focus_lost.connect(self._on_focus_lost)
         self.review.keep_requested.connect(self.keep_episode)
         self.review.discard_requested.connect(self.discard_episode)
         self.controls.entry_changed.connect(self._on_controls_changed)

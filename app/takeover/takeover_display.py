@@ -1,13 +1,21 @@
-"""What the Takeover tab shows about who is in control: status line, banner, HUD, frame cue."""
+"""What the Takeover tab shows: the form, who is in control (status line, banner, HUD, frame
+cue), the frame and the interventions plot."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QLabel, QSplitter, QVBoxLayout, QWidget
 
+from clonelab.app.takeover.intervention_plot import InterventionPlot
+from clonelab.app.takeover.takeover_form import TakeoverForm
+from clonelab.app.widgets.frame_view import FrameView
+from clonelab.app.widgets.message_line import MessageLine, Tone
 from clonelab.models.failures.takeover import Decision
+from clonelab.recorder.errors import one_line
 
 _ASKING_STYLE = ("background: #e67e22; color: white; font-weight: bold; padding: 4px;"
                  " border-radius: 4px;")
@@ -68,3 +76,63 @@ def set_style(widget: QWidget, style: str) -> None:
     """Set a style sheet only when it changes (re-polishing every step costs)."""
     if widget.styleSheet() != style:
         widget.setStyleSheet(style)
+
+
+class TakeoverScreen(QWidget):
+    """The Takeover tab's widgets: the settings form over the status and message lines, the
+    frame (in a box that lights up at a help request) beside the interventions plot."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.frame = FrameView()
+        self.plot = InterventionPlot()
+        self.form = TakeoverForm()
+        self.status = QLabel("")
+        self.status.setObjectName("takeoverStatus")
+        self.message = MessageLine("takeoverMessage")
+        self.frame_box = QFrame()
+        self.frame_box.setObjectName("takeoverFrameBox")
+        box = QVBoxLayout(self.frame_box)
+        box.setContentsMargins(4, 4, 4, 4)
+        box.addWidget(self.frame)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.frame_box)
+        splitter.addWidget(self.plot)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.form)
+        layout.addWidget(self.status)
+        layout.addWidget(self.message)
+        layout.addWidget(splitter, 1)
+
+    def show_message(self, text: str, tone: Tone = "note") -> None:
+        """A note or an error under the status line."""
+        self.message.show_message(text, tone)
+
+    def show_frame(self, env: Any, hud: list[str]) -> None:
+        """The env's frame under its heads-up display; an env that cannot render says so."""
+        try:
+            frame = env.render()
+        except Exception as exc:  # noqa: BLE001 - any render failure becomes a message
+            self.show_message(f"The env cannot render: {one_line(exc)}", "error")
+            return
+        if frame is not None:
+            self.frame.set_frame(frame)
+        self.frame.set_hud(hud)
+
+    def show_play(self, *, loaded: bool, playing: bool, can_finish: bool, cue: bool,
+                  banner: str) -> None:
+        """The Start/Pause and Done buttons, the frame's cue and its banner."""
+        self.form.start_button.setText("Pause" if playing else "Start")
+        self.form.start_button.setEnabled(loaded)
+        self.form.done_button.setEnabled(can_finish)
+        set_style(self.frame_box, CUE_STYLE if cue else NO_CUE_STYLE)
+        self.frame.set_banner(banner)
+
+    def show_control(self, control: Control) -> None:
+        """The status line: who is in control."""
+        text, style = status(control)
+        self.status.setText(text)
+        set_style(self.status, style)

@@ -16,7 +16,12 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
-from clonelab.models.failures.takeover import ControlledEpisode, Controller, Decision
+from clonelab.models.failures.takeover import (
+    AskForHelp,
+    ControlledEpisode,
+    Controller,
+    Decision,
+)
 from clonelab.recorder.session import StepOutcome
 
 MIN_SPEED = 0.1
@@ -91,6 +96,22 @@ class TakeoverLoop(QObject):
         self.controller.reset(seed)
         self._actions, self._interventions, self._requests = [], [], 0
         return self._observation
+
+    def begin(self, controller: Controller, seed: int, *, max_steps: int | None,
+              pause_on_request: bool) -> Any:
+        """Start an episode from `seed` under `controller`, at full speed."""
+        self.controller, self.max_steps = controller, max_steps
+        self.pause_on_request = pause_on_request
+        self.set_speed(1.0)
+        return self.reset(seed)
+
+    def hand_back(self, *, resume: bool) -> None:
+        """Give control back to the clone now (an ask-for-help controller), at full speed."""
+        if isinstance(self.controller, AskForHelp):
+            self.controller.release()
+        self.set_speed(1.0)
+        if resume:
+            self.start()
 
     def start(self) -> None:
         """Step at the chosen rate (an episode must have been reset)."""

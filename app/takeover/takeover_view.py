@@ -16,49 +16,21 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import (
-    QCloseEvent,
-    QFocusEvent,
-    QHideEvent,
-    QKeyEvent,
-    QMouseEvent,
-    QShowEvent,
-)
-from PySide6.QtWidgets import (
-    QFrame,
-    QLabel,
-    QSplitter,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QCloseEvent, QHideEvent, QShowEvent
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from clonelab.app.play.game_keys import GameKeys
 from clonelab.app.play.gamepad_poller import GamepadPoller
-from clonelab.app.play.qt_keys import key_name
-from clonelab.app.takeover.intervention_plot import InterventionPlot
-from clonelab.app.takeover.takeover_display import (
-    CUE_STYLE,
-    NO_CUE_STYLE,
-    Control,
-    help_banner,
-    hud_lines,
-    set_style,
-    status,
-)
-from clonelab.app.takeover.takeover_form import TakeoverForm, TakeoverSettings
+from clonelab.app.takeover.takeover_display import Control, TakeoverScreen, help_banner, hud_lines
+from clonelab.app.takeover.takeover_form import TakeoverSettings
 from clonelab.app.takeover.takeover_loop import TakeoverLoop, takeovers
 from clonelab.app.takeover.takeover_retrainer import Retrainer
-from clonelab.app.widgets.frame_view import FrameView
-from clonelab.app.widgets.message_line import MessageLine
+from clonelab.app.widgets.message_line import Tone
 from clonelab.app.window.errors import one_line
 from clonelab.app.window.workspace import Workspace
 from clonelab.models.agent import PolicyAgent
-from clonelab.models.failures.takeover import (
-    AskForHelp,
-    Controller,
-    Decision,
-    HumanGate,
-)
+from clonelab.models.failures.takeover import AskForHelp, Controller, Decision, HumanGate
 from clonelab.models.failures.takeover_training import (
     Retrained,
     TakeoverRounds,
@@ -73,7 +45,6 @@ from clonelab.recorder.sources import ActionSource
 from clonelab.recorder.takeover_human import TakeoverHuman
 
 log = logging.getLogger(__name__)
-
 
 
 class TakeoverView(QWidget):
@@ -110,37 +81,24 @@ class TakeoverView(QWidget):
     # -- layout -------------------------------------------------------------------------------
 
     def _build(self) -> None:
-        self.frame = FrameView()
+        screen = self.screen = TakeoverScreen()
+        self.frame, self.plot, self.form = screen.frame, screen.plot, screen.form
+        self.status, self.message = screen.status, screen.message
+        QVBoxLayout(self).addWidget(screen)
         self.poller = GamepadPoller(parent=self)
         self.poller.polled.connect(self._on_pad)
-        self.plot = InterventionPlot()
-        self.form = TakeoverForm()
-        self.form.changed.connect(self._on_settings)
+        self.keys = GameKeys(self, plays=self._plays_key)  # the game's keys beat shortcuts
+        self.keys.pressed.connect(self._on_key_pressed)
+        self.keys.released.connect(self._on_key_released)
+        self.keys.focus_lost.connect(self._on_focus_lost)
+        self.form.changed.connect(self._on_form_changed)
         self.form.start_button.clicked.connect(self.toggle)
         self.form.done_button.clicked.connect(self.done_helping)
-        self.status = QLabel("")
-        self.status.setObjectName("takeoverStatus")
-        self.message = MessageLine("takeoverMessage")
         self.retrainer = Retrainer(self)
         self.retrainer.progress.connect(self.status.setText)
-        self.retrainer.done.connect(self._on_retrained)
-        self.retrainer.failed.connect(self._on_train_failed)
-        self.frame_box = QFrame()
-        self.frame_box.setObjectName("takeoverFrameBox")
-        box = QVBoxLayout(self.frame_box)
-        box.setContentsMargins(4, 4, 4, 4)
-        box.addWidget(self.frame)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.frame_box)
-        splitter.addWidget(self.plot)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.form)
-        layout.addWidget(self.status)
-        layout.addWidget(self.message)
-        layout.addWidget(splitter, 1)
-        self._on_settings(self.form.settings)
+        self.retrainer.done.connect(self._on_retrainer_done)
+        self.retrainer.failed.connect(self._on_retrainer_failed)
+        self._on_form_changed(self.form.settings)
 
     # -- public API ---------------------------------------------------------------------------
 
@@ -184,7 +142,7 @@ class TakeoverView(QWidget):
 
     def prepare(self) -> None:
         """Get a clone to play: the workspace's policy (human-gated only) or a fresh ensemble."""
-        if self.loop is None or self._busy():
+        if self.loop is None or self.retrainer.busy:
             return
         policy_path = self._workspace.policy_path
         if self._ready():
@@ -233,14 +191,9 @@ class TakeoverView(QWidget):
 
     def done_helping(self) -> None:
         """Hand control back to the clone now (ask-for-help)."""
-        controller = self.loop.controller if self.loop is not None else None
-        if isinstance(controller, AskForHelp):
-            controller.release()
-        self._asking = self._awaiting = False
         if self.loop is not None:
-            self.loop.set_speed(1.0)
-            if self._playing:
-                self.loop.start()
+            self.loop.hand_back(resume=self._playing)
+        self._asking = self._awaiting = False
         self._sync()
 
     @property
@@ -271,40 +224,20 @@ class TakeoverView(QWidget):
 
     # -- keys -----------------------------------------------------------------------------
 
-    def event(self, event: QEvent) -> bool:
-        # Keys the game uses beat single-key shortcuts.
-        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
-            if self._plays_key(key_name(event.key())):
-                event.accept()
-                return True
-        return super().event(event)
+    def _on_key_pressed(self, name: str) -> None:
+        self.human.press(name)
+        if self._awaiting:
+            self._answer()
+        self._sync()
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
-        name = key_name(event.key())
-        if not self._plays_key(name):
-            super().keyPressEvent(event)
-            return
-        if not event.isAutoRepeat():
-            self.human.press(name)
-            if self._awaiting:
-                self._answer()
-            self._sync()
-
-    def keyReleaseEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
-        name = key_name(event.key())
-        if self._plays_key(name) and not event.isAutoRepeat():
+    def _on_key_released(self, name: str) -> None:
+        if self._plays_key(name):
             self.human.release(name)
             self._sync()
-        super().keyReleaseEvent(event)
 
-    def focusOutEvent(self, event: QFocusEvent) -> None:  # noqa: N802 - Qt's name
+    def _on_focus_lost(self) -> None:
         if self.human is not None:
-            self.human.release_all()  # the key-ups will go to another widget
-        super().focusOutEvent(event)
-
-    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
-        self.setFocus()
-        super().mousePressEvent(event)
+            self.human.release_all()
 
     def _on_pad(self, state: Any) -> None:
         if self.human is None:
@@ -322,17 +255,14 @@ class TakeoverView(QWidget):
         if self._playing:
             self.loop.start()
 
-    def _plays_key(self, name: str | None) -> bool:
-        return name is not None and self.human is not None and self.human.plays(name)
+    def _plays_key(self, name: str) -> bool:
+        return self.human is not None and self.human.plays(name)
 
     # -- rounds -------------------------------------------------------------------------------
 
     def _ready(self) -> bool:
         trained = self.settings.mode == "gate" or self._retrained is not None
-        return self._agent is not None and trained and not self._busy()
-
-    def _busy(self) -> bool:
-        return self.retrainer.busy
+        return self._agent is not None and trained and not self.retrainer.busy
 
     def _controller(self) -> Controller:
         s = self.settings
@@ -345,11 +275,10 @@ class TakeoverView(QWidget):
                           agree_steps=s.agree_steps, human_device="keyboard")
 
     def _begin_episode(self) -> None:
-        self.loop.controller = self._controller()
-        self.loop.max_steps = self.settings.max_episode_steps
-        self.loop.pause_on_request = self.settings.pause_on_request
-        self.loop.set_speed(1.0)
-        self.loop.reset(self._rounds.next_seed(self.settings.seed))
+        settings = self.settings
+        self.loop.begin(self._controller(), self._rounds.next_seed(settings.seed),
+                        max_steps=settings.max_episode_steps,
+                        pause_on_request=settings.pause_on_request)
         self._render()
 
     def _play(self) -> None:
@@ -368,12 +297,12 @@ class TakeoverView(QWidget):
                    f"episode(s)...", "note")
         self._sync()
 
-    def _on_train_failed(self, message: str) -> None:
+    def _on_retrainer_failed(self, message: str) -> None:
         self._playing = False
         self._show(f"Retraining failed: {message}", "error")
         self._sync()
 
-    def _on_retrained(self, result: Retrained | None, committed: int) -> None:
+    def _on_retrainer_done(self, result: Retrained | None, committed: int) -> None:
         if result is None:
             self._sync()
             return
@@ -424,43 +353,31 @@ class TakeoverView(QWidget):
     def _render(self, decision: Decision | None = None) -> None:
         if not self.isVisible():
             return  # a hidden tab draws nothing (rendering costs as much as stepping)
-        try:
-            frame = self._env.render()
-        except Exception as exc:  # noqa: BLE001
-            self._show(f"The env cannot render: {one_line(exc)}", "error")
-            return
-        if frame is not None:
-            self.frame.set_frame(frame)
-        session = self.loop.session
-        rounds = self._rounds
-        self.frame.set_hud(hud_lines(rounds.round, len(rounds.counts) + 1, session.steps,
-                                     session.episode_return, decision,
-                                     self.settings.threshold))
+        session, rounds = self.loop.session, self._rounds
+        self.screen.show_frame(self._env, hud_lines(
+            rounds.round, len(rounds.counts) + 1, session.steps, session.episode_return,
+            decision, self.settings.threshold))
 
     def _sync(self) -> None:
         """Buttons, the status line, the banner and the frame's cue follow the state of play."""
-        playing = self.loop is not None and self._playing
-        self.form.start_button.setText("Pause" if playing else "Start")
-        self.form.start_button.setEnabled(self.loop is not None)
-        self.form.done_button.setEnabled(self.settings.mode == "ask" and self._asking)
-        set_style(self.frame_box, CUE_STYLE if self._asking else NO_CUE_STYLE)
         slowed = self._asking and self.loop is not None and self.loop.speed < 1.0
-        self.frame.set_banner(help_banner(self.human.source.keyboard_map.bound_names)
-                              if self.human is not None and (self._awaiting or slowed) else "")
-        if self._busy():
+        self.screen.show_play(
+            loaded=self.loop is not None, playing=self.loop is not None and self._playing,
+            can_finish=self.settings.mode == "ask" and self._asking, cue=self._asking,
+            banner=help_banner(self.human.source.keyboard_map.bound_names)
+            if self.human is not None and (self._awaiting or slowed) else "")
+        if self.retrainer.busy:
             return  # the training progress owns the status line
-        text, style = status(Control(
+        self.screen.show_control(Control(
             awaiting=self._awaiting, asking=self._asking, round=self._rounds.round,
             holding=(self.settings.mode == "gate" and self.human is not None
                      and self.human.holding),
             has_clone=self._agent is not None))
-        self.status.setText(text)
-        set_style(self.status, style)
 
-    def _show(self, text: str, tone: str = "note") -> None:
-        self.message.show_message(text, tone)  # type: ignore[arg-type]
+    def _show(self, text: str, tone: Tone = "note") -> None:
+        self.screen.show_message(text, tone)
 
-    def _on_settings(self, settings: TakeoverSettings) -> None:
+    def _on_form_changed(self, settings: TakeoverSettings) -> None:
         measure = "help requests" if settings.mode == "ask" else "takeovers"
         if self.settings.mode != settings.mode or not self.plot.round_means():
             self.plot.set_measure(measure)
