@@ -16,6 +16,7 @@ from tqdm import tqdm
 from clonelab.app.cli.config_args import config_from_args
 from clonelab.models.checkpoint import CheckpointError, load_policy, save_policy
 from clonelab.models.evaluation import EvalConfig, evaluate
+from clonelab.models.expert_demos import expert_episodes
 from clonelab.models.failures.dagger import DEFAULT_TRAIN, DaggerConfig, run_dagger
 from clonelab.models.irl import IRLError
 from clonelab.models.irl.adversarial import AdversarialConfig
@@ -26,7 +27,6 @@ from clonelab.recorder.catalog import EnvBuildError, UnknownEnvError, make_env
 from clonelab.recorder.dataset import DatasetError, DemoDataset
 from clonelab.recorder.experts import ExpertError, make_expert
 from clonelab.recorder.jobs import drain
-from clonelab.recorder.session import PlaySession
 
 log = logging.getLogger(__name__)
 
@@ -78,10 +78,10 @@ def _progress(total: int, desc: str) -> tqdm:
 
 def cmd_expert(args: argparse.Namespace) -> dict[str, Any]:
     """Record scripted-expert episodes into a dataset (created, or appended to)."""
+    out = Path(args.out)
     env = make_env(args.env_id)
     try:
-        expert = make_expert(env, noise=args.noise, seed=args.seed)
-        out = Path(args.out)
+        make_expert(env)  # no expert: one clear line before any folder is made
         if out.exists() and (not out.is_dir() or any(out.iterdir())):
             dataset = DemoDataset.open(out, env_id=args.env_id)
         else:
@@ -92,23 +92,15 @@ def cmd_expert(args: argparse.Namespace) -> dict[str, Any]:
                 action_space=env.action_space,
                 operator="scripted expert",
             )
-        session = PlaySession(env, env_id=args.env_id)
-        returns = []
-        with _progress(args.episodes, "episodes") as bar:
-            for index in range(args.episodes):
-                seed = args.seed + index
-                observation = session.reset(seed=seed)
-                expert.reset(seed=seed)
-                while not session.episode_over:
-                    outcome = session.step(expert.act(observation), actor="expert",
-                                           device="script")
-                    observation = outcome.obs
-                episode = session.finish_episode()
-                dataset.append(episode, tags=("expert", f"noise={args.noise:g}"))
-                returns.append(float(np.sum(episode.rewards)))
-                bar.update()
     finally:
         env.close()
+    returns = []
+    seeds = range(args.seed, args.seed + args.episodes)
+    with _progress(args.episodes, "episodes") as bar:
+        for episode in expert_episodes(args.env_id, seeds, noise=args.noise):
+            dataset.append(episode, tags=("expert", f"noise={args.noise:g}"))
+            returns.append(float(np.sum(episode.rewards)))
+            bar.update()
     return {
         "env_id": args.env_id,
         "dataset": str(out),
