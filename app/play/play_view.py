@@ -15,6 +15,7 @@ from clonelab.app.play.controls_panel import ControlsPanel
 from clonelab.app.play.game_keys import GameKeys
 from clonelab.app.play.gamepad_poller import GamepadPoller
 from clonelab.app.play.play_actions import SPEEDS, make_play_actions
+from clonelab.app.play.play_hud import banner_text, hud_lines
 from clonelab.app.play.play_loop import PlayLoop
 from clonelab.app.play.recording import Recorder
 from clonelab.app.play.review_panel import ReviewPanel
@@ -340,23 +341,10 @@ class PlayView(QWidget):
     def _update_hud(self) -> None:
         if self.entry is None or self.loop is None or self.source is None:
             return
-        step = self._last.step if self._last else 0
-        total = self._last.episode_return if self._last else 0.0
-        fps = "–" if math.isnan(self._fps) else f"{self._fps:.0f}"
-        lines = [
-            self.entry.title,
-            f"Episode {self._episodes}   Step {step}   Return {total:.2f}",
-            f"FPS {fps} / {self.loop.target_fps:g}   Speed {self.loop.speed:g}x"
-            + ("   Wait for input" if self.loop.wait_for_input else ""),
-            f"Control: human ({self.source.device})",
-        ]
-        if self.recording and self.dataset is not None:
-            count = len(self.dataset)
-            lines.append(f"Dataset: {self.dataset.path.name} ({count} episode"
-                         f"{'' if count == 1 else 's'})")
-        if not self.loop.running and self.pending_episode is None and self.loop.in_episode:
-            lines.append("PAUSED")
-        self.frame.set_hud(lines)
+        self.frame.set_hud(hud_lines(
+            self.entry.title, self.loop, episode=self._episodes, last=self._last, fps=self._fps,
+            device=self.source.device, recording_to=self.dataset if self.recording else None,
+            reviewing=self.pending_episode is not None))
 
     def _sync(self) -> None:
         """Bring the actions and the banner in line with the loop and the review state."""
@@ -371,20 +359,8 @@ class PlayView(QWidget):
         a.delete_last.setEnabled(self.committer.last_committed is not None
                                  and not self.committer.busy)
         a.retry.setEnabled(bool(self.committer.failed_jobs))
-        self.frame.set_banner(self._banner_text())
+        self.frame.set_banner(banner_text(loop, reviewing=reviewing, pad_note=self._pad_note))
         self._update_hud()
-
-    def _banner_text(self) -> str:
-        loop = self.loop
-        if loop is None or loop.running:
-            return ""
-        if self.pending_episode is not None:
-            return "Episode over\nK: keep    D: discard"
-        if self._pad_note:
-            return self._pad_note
-        if not loop.in_episode:
-            return "Episode over\nP: play again"
-        return "P: play"
 
     def _fail(self, title: str, message: str) -> None:
         log.warning("%s: %s", title, message)
