@@ -106,7 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
                      f"{IRL_METHODS[0]})")
     adversarial = irl.add_argument_group("airl and gail (AdversarialConfig)")
     add_config_arguments(adversarial, AdversarialConfig, skip=("method", "ppo"))
-    maxent = irl.add_argument_group("maxent (MaxEntConfig; --steps sets its iterations)")
+    maxent = irl.add_argument_group("maxent (MaxEntConfig; --steps sets its iterations, --seed "
+                                   "seeds its env and policy)")
     add_config_arguments(maxent, MaxEntConfig, prefix="maxent_",
                          flags={name: f"--maxent-{name.replace('_', '-')}"
                                 for name in ("iterations", "lr", "horizon", "l2", "log_every")})
