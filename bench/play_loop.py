@@ -35,6 +35,7 @@ from clonelab.app.play.recording import CommitJob, EpisodeCommitter  # noqa: E40
 from clonelab.app.widgets.frame_view import FrameView  # noqa: E402
 from clonelab.app.widgets.workers import GeneratorWorker  # noqa: E402
 from clonelab.models.device import leave_a_core_free  # noqa: E402
+from clonelab.models.expert_demos import record_expert  # noqa: E402
 from clonelab.models.training import TrainConfig, train_bc  # noqa: E402
 from clonelab.recorder.catalog import get_entry, make_env  # noqa: E402
 from clonelab.recorder.dataset import DemoDataset  # noqa: E402
@@ -134,19 +135,7 @@ def play_phase(app: QApplication, seconds: float, dataset: DemoDataset,
 
 def training_worker(data_dir: Path) -> GeneratorWorker:
     """A BC run long enough to outlast the phase: 2x256 MLP on CartPole expert demos."""
-    env = make_env("CartPole-v1")
-    demos = DemoDataset.create(data_dir / "cartpole", env_id="CartPole-v1",
-                               observation_space=env.observation_space,
-                               action_space=env.action_space)
-    expert = make_expert(env, seed=0)
-    session = PlaySession(env, env_id="CartPole-v1")
-    for seed in range(10):
-        observation = session.reset(seed=seed)
-        expert.reset(seed)
-        while not session.episode_over:
-            observation = session.step(expert.act(observation), actor="expert",
-                                       device="script").obs
-        demos.append(session.finish_episode())
+    demos = record_expert(data_dir / "cartpole", "CartPole-v1", seeds=range(10))
     config = TrainConfig(steps=1_000_000, batch_size=256, device="cpu")
     return GeneratorWorker(lambda cancel: train_bc(config, demos, cancel=cancel.is_set))
 
