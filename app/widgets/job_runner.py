@@ -121,13 +121,11 @@ class JobRunner(QObject):
         return worker is not self._current
 
     def _forget_ended(self) -> None:
-        # Workers whose thread ended and whose last signal was delivered go (one per job).
-        keep = [worker for worker in self._workers
-                if worker is self._current or worker.is_running()]
-        for worker in self._workers:
-            if worker not in keep:
-                worker.deleteLater()
-        self._workers = keep
+        # Only threads that may still run need waiting for. The ended workers stay children of
+        # the runner (deleting one that Python still references crashes PySide); they hold
+        # neither their job nor its result, so each costs a small QObject.
+        self._workers = [worker for worker in self._workers
+                         if worker is self._current or worker.is_running()]
 
     def _on_progress(self, worker: GeneratorWorker, record: Any) -> None:
         if worker is self._current and not self._cancelling:

@@ -58,7 +58,7 @@ class GeneratorWorker(QObject):
 
     def __init__(self, factory: WorkFactory, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._factory = factory
+        self._factory: WorkFactory | None = factory
         self._cancel = threading.Event()
         self._thread: _Runner | None = None
         # The owner went away (its window closed): nobody wants the result any more.
@@ -78,11 +78,6 @@ class GeneratorWorker(QObject):
         """Ask the work to stop; it stops at its next yield (or when the factory checks)."""
         self._cancel.set()
 
-    def stop(self, wait_ms: int = 0) -> bool:
-        """Cancel, then wait up to `wait_ms` for the thread (0: don't wait); True once it ended."""
-        self.cancel()
-        return self.wait(wait_ms) if wait_ms else not self.is_running()
-
     def is_running(self) -> bool:
         """Whether the thread is still working."""
         return self._thread is not None and self._thread.isRunning()
@@ -93,8 +88,11 @@ class GeneratorWorker(QObject):
 
     def _drive(self) -> None:
         # Runs on the worker thread: signals emitted here are queued to the receivers' threads.
+        # The factory's closure may hold a dataset or an episode's frames: let them go.
+        factory, self._factory = self._factory, None
+        assert factory is not None  # start() runs once
         try:
-            work = self._factory(self._cancel)
+            work = factory(self._cancel)
             if isinstance(work, Generator):
                 result = self._iterate(work)
             else:

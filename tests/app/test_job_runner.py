@@ -188,3 +188,39 @@ def test_settle_delivers_the_last_signal_without_the_event_loop(qtbot):
     assert runner.settle(5000)
     assert results == ["committed"] and not runner.busy
     assert runner.settle(5000)  # nothing running: nothing to wait for
+
+
+def test_shutdown_cancels_and_waits_for_an_endless_job(qtbot):
+    # Moved from GeneratorWorker.stop, which the runner's shutdown replaced.
+    def endless(cancel: threading.Event):
+        while not cancel.is_set():
+            time.sleep(0.01)
+            yield None
+
+    runner = JobRunner()
+    runner.start(endless)
+    assert runner.shutdown(5000) is True
+    assert not runner.busy and runner.wait(0)
+
+
+def test_a_finished_job_lets_go_of_what_its_factory_held(qtbot):
+    # A commit's factory holds an episode's frames: they must not live as long as the view.
+    import gc
+    import weakref
+
+    class Frames:
+        pass
+
+    frames = Frames()
+    held = weakref.ref(frames)
+
+    def job_for(payload: Frames):
+        return lambda cancel: type(payload).__name__
+
+    runner = JobRunner()
+    with qtbot.waitSignal(runner.finished, timeout=5000):
+        runner.start(job_for(frames))
+    del frames
+    assert runner.wait(5000)
+    gc.collect()
+    assert held() is None

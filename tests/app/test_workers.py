@@ -1,4 +1,5 @@
-"""GeneratorWorker: a Qt-free generator on a QThread, reported through signals."""
+"""GeneratorWorker (the engine under JobRunner): a Qt-free generator on a QThread, reported
+through signals."""
 
 from __future__ import annotations
 
@@ -129,15 +130,3 @@ def test_deleting_the_owner_cancels_the_work_without_a_crash(qtbot):
     owner.deleteLater()  # e.g. the window closed while a summary was computing
     del owner, worker
     qtbot.waitUntil(stopped.is_set, timeout=5000)
-
-
-def test_stop_cancels_and_waits_for_the_thread(qtbot):
-    def endless(cancel: threading.Event):
-        while not cancel.is_set():
-            time.sleep(0.01)
-            yield None
-
-    worker = GeneratorWorker(endless)
-    worker.start()
-    assert worker.stop(5000) is True
-    assert not worker.is_running()
