@@ -1,4 +1,4 @@
-"""Choosing episodes (by tag, operator text, minimum return), Qt-free, for the browser and training.
+"""Choosing episodes of a dataset by their metadata (tag, operator text, minimum return).
 
 `EpisodeSubset` presents chosen episodes of a dataset with the reading surface `train_bc` uses,
 so training on "tagged 'good'" or "return >= 200" needs no copy of the data.

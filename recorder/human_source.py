@@ -13,7 +13,7 @@ class HumanSource:
 
     Key presses are also latched until the next `act()`, so a tap shorter than one tick (or one
     delivered between two ticks in wait-for-input mode) still counts once. The gamepad state is
-    pushed in by the app's poller; the source never reads the device itself.
+    pushed in (`set_gamepad_state`) by whoever polls the pad; the source never reads the device.
     """
 
     def __init__(self, keyboard: KeyboardMap, gamepad: GamepadMap | None = None) -> None:
@@ -38,7 +38,7 @@ class HumanSource:
         return self._device
 
     def binds(self, key: str) -> bool:
-        """Whether a key name takes part in the keyboard map (the play view keeps it)."""
+        """Whether a key name takes part in the keyboard map (its presses belong here)."""
         return key in self._keys.keymap.bound_names
 
     def press(self, key: str) -> None:

@@ -1,5 +1,5 @@
-"""The person in the Takeover tab: keyboard and gamepad, with Shift or a shoulder button held to
-take over (a `models.failures.takeover.Human`)."""
+"""A person ready to take over from a clone: keyboard and gamepad, with Shift or a shoulder
+button held to take over (meets the `models.failures.takeover.Human` protocol)."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ class TakeoverHuman:
         self.source.set_gamepad_state(state)
 
     def plays(self, key: str) -> bool:
-        """Whether the key drives the env or takes over (the view keeps such keys)."""
+        """Whether the key drives the env or takes over (its presses belong here)."""
         return key == TAKEOVER_KEY or self.source.binds(key)
 
     def reset(self, seed: int | None = None) -> None:
