@@ -94,21 +94,21 @@ class DatasetBrowser(QWidget):
         self.min_return_spin.setDecimals(1)
         self.min_return_spin.setEnabled(False)
         self.min_return_check.toggled.connect(self.min_return_spin.setEnabled)
-        self.min_return_check.toggled.connect(self._apply_min_return)
-        self.min_return_spin.valueChanged.connect(self._apply_min_return)
+        self.min_return_check.toggled.connect(self._on_min_return_changed)
+        self.min_return_spin.valueChanged.connect(self._on_min_return_changed)
 
         open_button = QToolButton()
         open_button.setText("Open")
         open_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         open_menu = QMenu(open_button)
-        open_menu.addAction("Dataset folder...", self._choose_folder)
-        open_menu.addAction("Exported .hdf5 file...", self._choose_file)
+        open_menu.addAction("Dataset folder...", self._on_open_folder_triggered)
+        open_menu.addAction("Exported .hdf5 file...", self._on_open_file_triggered)
         open_button.setMenu(open_menu)
         self.new_button = QPushButton("New...")
-        self.new_button.clicked.connect(self._choose_new)
+        self.new_button.clicked.connect(self._on_new_clicked)
         self.merge_button = QPushButton("Merge...")
         self.merge_button.setToolTip("Append every episode of another dataset of the same env")
-        self.merge_button.clicked.connect(self._choose_merge)
+        self.merge_button.clicked.connect(self._on_merge_clicked)
         self.delete_button = QPushButton("Delete")
         self.delete_button.setShortcut(QKeySequence.StandardKey.Delete)
         self.delete_button.clicked.connect(self.delete_selected)
@@ -118,7 +118,7 @@ class DatasetBrowser(QWidget):
         self._pending.stack.canUndoChanged.connect(self.undo_button.setEnabled)
         self.undo_button.setEnabled(False)
         self.save_plots_button = QPushButton("Save plots as PNG...")
-        self.save_plots_button.clicked.connect(self._choose_plot_folder)
+        self.save_plots_button.clicked.connect(self._on_save_plots_clicked)
 
         self.path_label = QLabel("No dataset open")
         self.path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -130,7 +130,7 @@ class DatasetBrowser(QWidget):
         self._undo_timer.timeout.connect(self.commit_deletions)
         self._summary_timer = QTimer(self)
         self._summary_timer.setSingleShot(True)
-        self._summary_timer.timeout.connect(self._start_summary)
+        self._summary_timer.timeout.connect(self._on_summary_timeout)
         for signal in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset,
                        self.proxy.layoutChanged):
             signal.connect(lambda *_: self._summary_timer.start(_SUMMARY_DELAY_MS))
@@ -328,7 +328,7 @@ class DatasetBrowser(QWidget):
         if not ids:
             self.message.show_message("")
 
-    def _apply_min_return(self, *_: Any) -> None:
+    def _on_min_return_changed(self, *_: Any) -> None:
         enabled = self.min_return_check.isChecked()
         self.proxy.set_min_return(self.min_return_spin.value() if enabled else None)
 
@@ -337,7 +337,7 @@ class DatasetBrowser(QWidget):
         self.message.show_message(message, "error" if error else "note")
         self._workspace.dataset_edited()
 
-    def _start_summary(self) -> None:
+    def _on_summary_timeout(self) -> None:
         dataset = self._dataset
         if dataset is None:
             self._summarizer.drop()
@@ -361,28 +361,28 @@ class DatasetBrowser(QWidget):
         self.save_plots_button.setEnabled(enabled)
 
 
-    def _choose_folder(self) -> None:
+    def _on_open_folder_triggered(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Open a dataset folder")
         if path:
             self.open_dataset(path)
 
-    def _choose_file(self) -> None:
+    def _on_open_file_triggered(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open an exported dataset", "",
                                               "HDF5 datasets (*.hdf5 *.h5)")
         if path:
             self.open_dataset(path)
 
-    def _choose_new(self) -> None:
+    def _on_new_clicked(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "New dataset folder")
         if path:
             self.create_dataset(path)
 
-    def _choose_merge(self) -> None:
+    def _on_merge_clicked(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Merge episodes from a dataset folder")
         if path:
             self.merge_from(path)
 
-    def _choose_plot_folder(self) -> None:
+    def _on_save_plots_clicked(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Save the plots as PNG into")
         if folder:
             try:

@@ -97,7 +97,7 @@ class CompareView(QWidget):
             self.format_combo.setToolTip("MP4 needs ffmpeg (on the PATH, or the imageio-ffmpeg "
                                          "package); GIF is always available")
         self.export_button = QPushButton("Export video...")
-        self.export_button.clicked.connect(self._choose_export_path)
+        self.export_button.clicked.connect(self._on_export_clicked)
         self.left_frame = FrameView()
         self.right_frame = FrameView()
         self.left_title = QLabel("Demo (recorded actions)")
@@ -390,7 +390,7 @@ class CompareView(QWidget):
             widget.setEnabled(enabled)
 
 
-    def _choose_export_path(self) -> None:
+    def _on_export_clicked(self) -> None:
         suffix = self.format_combo.currentText().lower()
         path, _ = QFileDialog.getSaveFileName(self, "Export the side-by-side run", "",
                                               f"{suffix.upper()} video (*.{suffix})")

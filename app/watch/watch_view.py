@@ -63,7 +63,7 @@ class WatchView(QWidget):
         self.ood_plot = LiveOodPlot()  # OOD score and uncertainty of each state reached
         self.policy_label = QLabel("No policy loaded")
         self.load_button = QPushButton("Load policy...")
-        self.load_button.clicked.connect(self._choose_policy)
+        self.load_button.clicked.connect(self._on_load_clicked)
         self.play_button = QPushButton("Play")
         self.play_button.clicked.connect(self.toggle)
         self.step_button = QPushButton("Step")
@@ -85,7 +85,7 @@ class WatchView(QWidget):
         self.message = MessageLine("watchMessage")
         self._next_timer = QTimer(self)
         self._next_timer.setSingleShot(True)
-        self._next_timer.timeout.connect(self._start_next)
+        self._next_timer.timeout.connect(self._on_next_timeout)
 
         bar = QHBoxLayout()
         for widget in (self.load_button, self.play_button, self.step_button,
@@ -215,7 +215,7 @@ class WatchView(QWidget):
         running = self.loop is not None and self.loop.running
         self.play_button.setText("Pause" if running else "Play")
 
-    def _start_next(self) -> None:
+    def _on_next_timeout(self) -> None:
         if self.loop is not None:
             self.loop.start()
 
@@ -283,7 +283,7 @@ class WatchView(QWidget):
             widget.setEnabled(enabled)
 
 
-    def _choose_policy(self) -> None:
+    def _on_load_clicked(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Load a policy", "", "Policies (*.pt)")
         if path:
             self._workspace.open_policy(Path(path))
