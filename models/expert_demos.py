@@ -8,6 +8,7 @@ record their expert demos here.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,38 @@ from clonelab.recorder.episode import EpisodeData
 from clonelab.recorder.experts import make_expert
 from clonelab.recorder.session import PlaySession
 
-__all__ = ["expert_episodes", "record_expert"]
+__all__ = ["ExpertConfig", "expert_episodes", "record_expert"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExpertConfig:
+    """Scripted-expert demos to record (`clonelab expert`'s flags come from these fields)."""
+
+    episodes: int
+    """Episodes to record; episode i is reset with seed + i."""
+    seed: int = 0
+    """Reset seed of the first episode (each episode's seed also seeds the expert's noise)."""
+    noise: float = 0.0
+    """Probability of a random action at each step (an imperfect expert)."""
+    max_steps: int | None = None
+    """Cut every episode at this many steps, as truncated (None: the env's own limit)."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.episodes, int) or isinstance(self.episodes, bool) \
+                or self.episodes <= 0:
+            raise ValueError(f"ExpertConfig: episodes must be a positive whole number, "
+                             f"got {self.episodes!r}")
+        if not 0.0 <= self.noise <= 1.0:
+            raise ValueError(f"ExpertConfig: noise must lie in [0, 1] (0: a perfect expert), "
+                             f"got {self.noise!r}")
+        if self.max_steps is not None and self.max_steps <= 0:
+            raise ValueError(f"ExpertConfig: max_steps must be positive or None (the env's "
+                             f"limit), got {self.max_steps!r}")
+
+    @property
+    def seeds(self) -> range:
+        """The episodes' reset seeds."""
+        return range(self.seed, self.seed + self.episodes)
 
 
 def expert_episodes(env_id: str, seeds: Iterable[int], *, noise: float = 0.0,

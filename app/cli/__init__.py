@@ -2,7 +2,8 @@
 
 ```
 clonelab [ENV_ID]                                     open the app
-clonelab expert ENV_ID --episodes N --out DATASET [--seed S] [--noise P]
+clonelab expert ENV_ID --episodes N --out DATASET [ExpertConfig flags: --seed S, --noise P,
+                --max-steps N]
 clonelab info DATASET [--json]
 clonelab train DATASET --out POLICY [TrainConfig flags: --steps N | --epochs N, --batch-size B,
                --lr LR, --hidden 256,256, --weight-decay W, --val-fraction F, --seed S,
@@ -15,7 +16,7 @@ clonelab dagger ENV_ID --out DIR [DaggerConfig flags: --iterations K, --episodes
 clonelab irl DATASET --out DIR [--method airl|gail|maxent] [AdversarialConfig flags: --steps N,
              --seed S, ...] [MaxEntConfig flags: --maxent-iterations N, ...] [--json]
 ```
-The flags of train, eval, dagger and irl are generated from their jobs' config dataclasses
+The flags of expert, train, eval, dagger and irl are generated from their jobs' config dataclasses
 (`app.cli.config_args`), so `clonelab COMMAND --help` lists every field with its docstring and
 default, and the app's forms (built from the same configs) share the defaults. Layer sizes list
 the layers: `--hidden 64` is one hidden layer of 64, `--hidden 256,256` two.
@@ -33,28 +34,15 @@ from collections.abc import Sequence
 SUBCOMMANDS = ("expert", "info", "train", "eval", "irl", "dagger")
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text}")
-    return value
-
-
-def _probability(text: str) -> float:
-    value = float(text)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must lie in [0, 1], got {text}")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The sub-command parser (the bare `clonelab [ENV_ID]` form is handled in main).
 
-    The flags of train, eval, dagger and irl are generated from their jobs' configs
+    The flags of expert, train, eval, dagger and irl are generated from their jobs' configs
     (`app.cli.config_args`): every config field is a flag, its docstring the help.
     """
     from clonelab.app.cli.config_args import add_config_arguments
     from clonelab.models.evaluation import EvalConfig
+    from clonelab.models.expert_demos import ExpertConfig
     from clonelab.models.failures.dagger import DEFAULT_TRAIN, DaggerConfig
     from clonelab.models.irl import IRL_METHODS
     from clonelab.models.irl.adversarial import AdversarialConfig
@@ -71,12 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     expert = commands.add_parser("expert", help="record scripted-expert demonstrations")
     expert.add_argument("env_id", metavar="ENV_ID")
-    expert.add_argument("--episodes", type=_positive_int, required=True)
     expert.add_argument("--out", required=True, metavar="DATASET",
                         help="dataset to create, or to append to when it exists")
-    expert.add_argument("--seed", type=int, default=0, help="seed of the first episode")
-    expert.add_argument("--noise", type=_probability, default=0.0,
-                        help="probability of a random action at each step (imperfect expert)")
+    add_config_arguments(expert, ExpertConfig)
     _json_flag(expert)
 
     info = commands.add_parser("info", help="summarise a dataset")

@@ -16,7 +16,7 @@ from tqdm import tqdm
 from clonelab.app.cli.config_args import config_from_args
 from clonelab.models.checkpoint import CheckpointError, load_policy, save_policy
 from clonelab.models.evaluation import EvalConfig, evaluate
-from clonelab.models.expert_demos import expert_episodes
+from clonelab.models.expert_demos import ExpertConfig, expert_episodes
 from clonelab.models.failures.dagger import DEFAULT_TRAIN, DaggerConfig, run_dagger
 from clonelab.models.irl import IRLError
 from clonelab.models.irl.adversarial import AdversarialConfig
@@ -78,6 +78,7 @@ def _progress(total: int, desc: str) -> tqdm:
 
 def cmd_expert(args: argparse.Namespace) -> dict[str, Any]:
     """Record scripted-expert episodes into a dataset (created, or appended to)."""
+    config: ExpertConfig = config_from_args(ExpertConfig, args)
     out = Path(args.out)
     env = make_env(args.env_id)
     try:
@@ -95,16 +96,16 @@ def cmd_expert(args: argparse.Namespace) -> dict[str, Any]:
     finally:
         env.close()
     returns = []
-    seeds = range(args.seed, args.seed + args.episodes)
-    with _progress(args.episodes, "episodes") as bar:
-        for episode in expert_episodes(args.env_id, seeds, noise=args.noise):
-            dataset.append(episode, tags=("expert", f"noise={args.noise:g}"))
+    with _progress(config.episodes, "episodes") as bar:
+        for episode in expert_episodes(args.env_id, config.seeds, noise=config.noise,
+                                       max_steps=config.max_steps):
+            dataset.append(episode, tags=("expert", f"noise={config.noise:g}"))
             returns.append(float(np.sum(episode.rewards)))
             bar.update()
     return {
         "env_id": args.env_id,
         "dataset": str(out),
-        "episodes_added": args.episodes,
+        "episodes_added": config.episodes,
         "episodes": len(dataset),
         "return_mean": float(np.mean(returns)),
         "return_std": float(np.std(returns)),

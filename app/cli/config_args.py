@@ -59,6 +59,8 @@ def add_config_arguments(
         names = (flags.get(spec.name, flag_name(spec.name)), *aliases.get(spec.name, ()))
         options: dict[str, Any] = {"dest": prefix + spec.name, "help": help_text,
                                    "default": argparse.SUPPRESS}
+        if spec.required:
+            options["required"] = True
         if spec.inner is bool and not spec.optional:
             options["action"] = argparse.BooleanOptionalAction
         else:

@@ -18,6 +18,7 @@ from clonelab.app.widgets.config_form import ConfigForm
 from clonelab.app.window.workspace import Workspace
 from clonelab.models.checkpoint import load_policy
 from clonelab.models.evaluation import EvalConfig
+from clonelab.models.expert_demos import ExpertConfig
 from clonelab.models.failures.dagger import DaggerConfig
 from clonelab.models.irl import IRL_METHODS
 from clonelab.models.irl.adversarial import AdversarialConfig
@@ -73,6 +74,19 @@ def test_hidden_64_on_the_command_line_and_in_the_train_form_is_one_network(qtbo
     env.close()
     assert shapes[0] == shapes[1]
     assert (64, 4) in shapes[0] and (64, 64) not in shapes[0]  # one hidden layer of 64
+
+
+def test_expert_flags_come_from_expert_config() -> None:
+    args = _parse("expert", ENV_ID, "--episodes", "3", "--out", "d", "--noise", "0.25",
+                  "--max-steps", "40")
+    config = config_from_args(ExpertConfig, args)
+    assert config == ExpertConfig(episodes=3, noise=0.25, max_steps=40)
+    assert list(config.seeds) == [0, 1, 2]
+    with pytest.raises(SystemExit):
+        _parse("expert", ENV_ID, "--out", "d")  # --episodes is required: the field has no default
+    with pytest.raises(ValueError, match="noise must lie in"):
+        config_from_args(ExpertConfig, _parse("expert", ENV_ID, "--episodes", "1", "--out", "d",
+                                              "--noise", "2"))
 
 
 def test_eval_flags_come_from_eval_config() -> None:
