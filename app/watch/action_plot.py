@@ -10,14 +10,14 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
 from clonelab.models.agent import ActionDistribution
-from clonelab.recorder.catalog import UnknownEnvError, get_entry
+from clonelab.recorder.controls import KeyboardMap
 
 _BAR = (70, 130, 180)
 _CHOSEN = (230, 126, 34)
 
 
-def action_labels(env_id: str, env: gym.Env) -> list[str]:
-    """Names for Discrete actions: the env's own meanings (Atari), else the catalog's keys.
+def action_labels(env: gym.Env, keyboard: KeyboardMap | None) -> list[str]:
+    """Names for Discrete actions: the env's own meanings (Atari), else the keys of `keyboard`.
 
     Falls back to the action numbers; Box actions are named a0, a1, ...
     """
@@ -31,9 +31,7 @@ def action_labels(env_id: str, env: gym.Env) -> list[str]:
         if len(names) == count:
             return names
     labels = [str(start + i) for i in range(count)]
-    try:
-        keyboard = get_entry(env_id).keyboard
-    except UnknownEnvError:
+    if keyboard is None:
         return labels
     # The shortest key combination bound to each action names it.
     for combo, action in sorted(keyboard.combos.items(), key=lambda item: -len(item[0])):

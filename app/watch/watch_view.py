@@ -144,7 +144,9 @@ class WatchView(QWidget):
         self.loop.stepped.connect(self._on_stepped)
         self.loop.episode_finished.connect(self._on_episode_finished)
         self.loop.running_changed.connect(self._on_running_changed)
-        self.action_plot.configure(env.action_space, action_labels(env_id, env))
+        entry = self._workspace.entry  # the player's keys name the actions
+        self.action_plot.configure(env.action_space,
+                                   action_labels(env, entry.keyboard if entry else None))
         self.policy_label.setText(f"{Path(path).name} playing {env_id}")
         self._episodes = 0
         self._set_controls(True)
