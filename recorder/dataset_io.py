@@ -19,7 +19,7 @@ from h5py import h5d, h5f, h5s
 
 from clonelab.recorder import dataset_fields as check
 from clonelab.recorder import schema
-from clonelab.recorder.episode import EpisodeData
+from clonelab.recorder.episode import EpisodeData, episode_problem, normalized
 
 try:
     import fcntl
@@ -40,6 +40,10 @@ class EpisodeMeta:
     notes: str = ""
     operator: str = ""
     app_version: str = ""
+
+
+class UnfitEpisode(ValueError):
+    """A stored episode that a commit would refuse (the message says why, in one line)."""
 
 
 @dataclass(frozen=True)
@@ -162,10 +166,21 @@ def read_episode_group(group: h5py.Group, observation_space: gym.Space,
                        action_space: gym.Space) -> EpisodeData:
     """Read an episode written by CloneLab or by Minari (unrecorded fields become unknown).
 
-    Raises KeyError or ValueError on a missing or malformed dataset.
+    The episode is checked as a commit checks it (``episode_problem``, on the values as
+    stored, before any cast) and returned normalised. Raises KeyError or ValueError on a
+    missing or malformed dataset, UnfitEpisode (a ValueError) on one a commit would refuse.
     """
-    observations = _read(group, schema.OBSERVATIONS).astype(observation_space.dtype, copy=False)
-    actions = _read(group, schema.ACTIONS).astype(action_space.dtype, copy=False)
+    episode = _read_group(group)
+    problem = episode_problem(episode, observation_space, action_space)
+    if problem:
+        raise UnfitEpisode(problem)
+    return normalized(episode, observation_space, action_space)
+
+
+def _read_group(group: h5py.Group) -> EpisodeData:
+    # Observations and actions as stored: only a check may decide they fit the spaces.
+    observations = _read(group, schema.OBSERVATIONS)
+    actions = _read(group, schema.ACTIONS)
     rewards = _read(group, schema.REWARDS).astype(schema.REWARD_DTYPE, copy=False)
     steps = len(rewards)
     if schema.TIMESTAMPS in group:
@@ -211,6 +226,9 @@ def read_rows(file_id: h5f.FileID, path: str, out: np.ndarray) -> None:
     twice as much, which dominates when a million steps are spread over thousands of files.
     """
     dataset = h5d.open(file_id, path.encode())
+    if not np.can_cast(dataset.dtype, out.dtype, "same_kind"):  # HDF5 would convert silently
+        raise ValueError(f"{path.rsplit('/', 1)[-1]} have dtype {dataset.dtype}, expected "
+                         f"{out.dtype}")
     space = dataset.get_space()
     shape = space.shape
     if shape[0] < out.shape[0] or tuple(shape[1:]) != out.shape[1:]:

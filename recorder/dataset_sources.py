@@ -19,8 +19,12 @@ from clonelab.recorder.dataset_index import (
     check_schema_version,
     index_from_root_attrs,
 )
-from clonelab.recorder.dataset_io import Location, read_episode_group, read_episode_meta
-from clonelab.recorder.episode import episode_problem, normalized
+from clonelab.recorder.dataset_io import (
+    Location,
+    UnfitEpisode,
+    read_episode_group,
+    read_episode_meta,
+)
 from clonelab.recorder.errors import DatasetError, describe
 
 
@@ -92,11 +96,10 @@ def open_minari_dir(data_dir: Path, doc: dict[str, Any]
             for position in range(total_episodes):
                 name = schema.group_name(position)
                 group = file[name]
-                episode = read_episode_group(group, observation_space, action_space)
-                problem = episode_problem(episode, observation_space, action_space)
-                if problem:
-                    raise DatasetError(main_file, f"{name}: {problem}")
-                episode = normalized(episode, observation_space, action_space)
+                try:
+                    episode = read_episode_group(group, observation_space, action_space)
+                except UnfitEpisode as exc:
+                    raise DatasetError(main_file, f"{name}: {exc}") from None
                 infos.append(EpisodeInfo.summarize(episode, episode_id=position,
                                                    meta=read_episode_meta(group)))
     except OSError as exc:

@@ -105,8 +105,7 @@ class EpisodeBuffer:
             truncations[-1] = True
         timestamps = np.array(self._timestamps, dtype=schema.TIMESTAMP_DTYPE)
         return EpisodeData(
-            observations=np.stack(self._observations).astype(observation_space.dtype,
-                                                              copy=False),
+            observations=_in_dtype(np.stack(self._observations), observation_space),
             actions=_stack_rows(self._actions, action_space),
             rewards=np.array(self._rewards, dtype=schema.REWARD_DTYPE),
             terminations=terminations,
@@ -154,20 +153,20 @@ def episode_problem(episode: EpisodeData, observation_space: gym.Space,
     for name, (array, shape) in expected.items():
         if np.shape(array) != shape:
             return f"{name} has shape {np.shape(array)}, expected {shape}"
+    # Every check reads the values as given: a cast first would hide what does not fit.
     for name, array, space in ((schema.OBSERVATIONS, episode.observations, observation_space),
                                (schema.ACTIONS, episode.actions, action_space)):
-        if not np.can_cast(np.asarray(array).dtype, np.dtype(space.dtype), "same_kind"):
-            return f"{name} have dtype {np.asarray(array).dtype}, expected {space.dtype}"
+        problem = _dtype_problem(name, np.asarray(array), space)
+        if problem:
+            return problem
     for name, array in ((schema.OBSERVATIONS, episode.observations),
                         (schema.ACTIONS, episode.actions), (schema.REWARDS, episode.rewards)):
         problem = nonfinite_problem(name, np.asarray(array))
         if problem:
             return problem
-    if isinstance(action_space, gym.spaces.Discrete):
-        actions = np.asarray(episode.actions)
-        low, high = int(action_space.start), int(action_space.start + action_space.n)
-        if actions.min() < low or actions.max() >= high:
-            return f"actions fall outside Discrete({action_space.n}) (range {low}..{high - 1})"
+    problem = action_space_problem(np.asarray(episode.actions), action_space)
+    if problem:
+        return problem
     for name, values, allowed in (("actors", episode.actors, schema.ACTOR_CODES),
                                   ("devices", episode.devices, schema.DEVICE_CODES)):
         if len(values) != steps:
@@ -176,6 +175,43 @@ def episode_problem(episode: EpisodeData, observation_space: gym.Space,
         if unknown:
             return f"{name} holds {sorted(unknown)}, expected names among {list(allowed)}"
     return None
+
+
+def _dtype_problem(name: str, array: np.ndarray, space: gym.Space) -> str | None:
+    """A message when ``array``'s values cannot be stored in the space's dtype as they are."""
+    dtype = np.dtype(space.dtype)
+    if not np.can_cast(array.dtype, dtype, "same_kind"):
+        return f"{name} have dtype {array.dtype}, expected {dtype} ({space})"
+    if dtype.kind in "iu" and array.size and not np.can_cast(array.dtype, dtype, "safe"):
+        info = np.iinfo(dtype)
+        rows = np.flatnonzero(((array < info.min) | (array > info.max))
+                              .reshape(len(array), -1).any(axis=1))
+        if rows.size:
+            return (f"{name} do not fit {dtype}: first at row {rows[0]} "
+                    f"({array[rows[0]].tolist()})")
+    return None
+
+
+def action_space_problem(actions: np.ndarray, space: gym.Space) -> str | None:
+    """Where finite ``actions`` of a fitting dtype leave ``space`` (first row), or None."""
+    bounds = ""
+    if isinstance(space, gym.spaces.Discrete):
+        low, high = int(space.start), int(space.start + space.n - 1)
+        outside = (actions < low) | (actions > high)
+        bounds = f" ({low}..{high})"
+    elif isinstance(space, gym.spaces.MultiDiscrete):
+        outside = (actions < space.start) | (actions >= space.start + space.nvec)
+    elif isinstance(space, gym.spaces.MultiBinary):
+        outside = (actions != 0) & (actions != 1)
+    elif isinstance(space, gym.spaces.Box):
+        outside = (actions < space.low) | (actions > space.high)
+    else:
+        return None
+    rows = np.flatnonzero(np.reshape(outside, (len(actions), -1)).any(axis=1))
+    if not rows.size:
+        return None
+    return (f"actions fall outside {space}{bounds}: first at row {rows[0]} "
+            f"({actions[rows[0]].tolist()})")
 
 
 def nonfinite_problem(name: str, array: np.ndarray) -> str | None:
@@ -233,4 +269,12 @@ def _own(value: Any) -> Any:
 def _stack_rows(values: list[Any], space: gym.Space) -> np.ndarray:
     if not values:
         return np.empty((0, *schema.row_shape(space)), dtype=space.dtype)
-    return np.asarray(values).astype(space.dtype, copy=False)
+    return _in_dtype(np.asarray(values), space)
+
+
+def _in_dtype(array: np.ndarray, space: gym.Space) -> np.ndarray:
+    # The space's dtype when that keeps every value; else as recorded, for episode_problem to
+    # refuse on commit (a float action 1.7 of a Discrete space must not become 1).
+    if array.dtype == space.dtype or _dtype_problem("values", array, space):
+        return array
+    return array.astype(space.dtype, copy=False)
