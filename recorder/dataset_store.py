@@ -31,6 +31,7 @@ from clonelab.recorder.dataset_index import (
 from clonelab.recorder.dataset_io import (
     EpisodeMeta,
     Location,
+    UnfitEpisode,
     WriterLock,
     fsync_dir,
     raw_offsets,
@@ -39,7 +40,7 @@ from clonelab.recorder.dataset_io import (
     write_atomically,
     write_episode_group,
 )
-from clonelab.recorder.episode import EpisodeData, normalized
+from clonelab.recorder.episode import EpisodeData
 from clonelab.recorder.errors import DatasetError, describe
 
 logger = logging.getLogger(__name__)
@@ -139,13 +140,19 @@ class DirectoryStore:
                 self._write_index(index)
             return index, None
         known = {info.episode_id: info for info in index.episodes if info.episode_id in on_disk}
+        unfit = 0
         for episode_id in sorted(on_disk - set(known)):
             info = self._summarize_file(self.location(episode_id).file, episode_id, index,
                                         locked=locked)
-            if info is not None:
+            if info is None:
+                unfit += 1
+            else:
                 known[episode_id] = info
         repaired = index.with_episodes(list(known.values()))
         note = f"{problem}: index rebuilt from {len(known)} episode files"
+        if unfit:
+            action = f"set aside as *{schema.CORRUPT_SUFFIX}" if locked else "skipped"
+            note += f", {unfit} {action} (unfit or unreadable)"
         logger.warning("%s: %s", self.data_dir, note)
         if locked:
             self._write_index(repaired)
@@ -225,6 +232,11 @@ class DirectoryStore:
 
     def _summarize_file(self, path: Path, episode_id: int, index: DatasetIndex, *,
                         locked: bool) -> EpisodeInfo | None:
+        """Summarise an episode file the index lacks; None (and set it aside) when unfit.
+
+        It goes through the checks of a commit (``read_episode_group``): the index never
+        lists an episode that ``append`` would have refused.
+        """
         header = index.header
         try:
             with h5py.File(path, "r") as file:
@@ -232,13 +244,14 @@ class DirectoryStore:
                 episode = read_episode_group(file, header.observation_space, header.action_space)
                 offsets = raw_offsets(file)
             if meta.env_id and meta.env_id != header.env_id:
-                raise ValueError(f"it holds {meta.env_id} steps, not {header.env_id}")
+                raise UnfitEpisode(f"it holds {meta.env_id} steps, not {header.env_id}")
         except (OSError, KeyError, ValueError) as exc:
             # Committed files are never half-written, so this one was damaged or copied in.
-            logger.warning("%s: skipped, unreadable episode file (%s)", path, exc)
+            kind = "a commit would refuse it" if isinstance(exc, UnfitEpisode) else "unreadable"
+            action = "renamed *" + schema.CORRUPT_SUFFIX if locked else "skipped"
+            logger.warning("%s: %s, %s (%s)", path, action, kind, describe(exc))
             if locked:
                 path.rename(path.with_name(path.name + schema.CORRUPT_SUFFIX))
             return None
-        episode = normalized(episode, header.observation_space, header.action_space)
         return EpisodeInfo.summarize(episode, episode_id=episode_id, meta=meta,
                                      raw_offsets=offsets)
