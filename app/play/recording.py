@@ -147,7 +147,8 @@ class Recorder(QObject):
         self.committer.committed.connect(self._on_committed)
         self.committer.failed.connect(self._on_failed)
         self.committer.changed.connect(self.changed)
-        workspace.dataset_changed.connect(lambda: self.use_selection(quiet=True))
+        workspace.dataset_changed.connect(self._on_selection_changed)
+        workspace.env_changed.connect(self._on_selection_changed)
 
     def set_env(self, env_id: str) -> None:
         """Record `env_id` from now on: take the workspace's dataset if it holds that env."""
@@ -235,6 +236,11 @@ class Recorder(QObject):
             return
         self._workspace.show_status(f"Deleted episode {episode_id}")
         self._announce()
+
+    def _on_selection_changed(self) -> None:
+        # A dataset that brought another env waits for the play view to switch (`set_env`).
+        if self._env_id == self._workspace.env_id:
+            self.use_selection(quiet=True)
 
     def _on_committed(self, episode_id: int) -> None:
         self._workspace.show_status(f"Saved episode {episode_id}")

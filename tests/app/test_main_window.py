@@ -193,9 +193,12 @@ def test_no_view_sees_a_dataset_of_another_env_on_a_switch(window, tmp_path):
     real_show = takeover._show
     takeover._show = lambda text, kind="note": (shown.append((text, kind)),
                                                 real_show(text, kind))[-1]
+    statuses: list[str] = []
+    workspace.status_message.connect(statuses.append)
     assert window.open_dataset(path)
     assert seen == [("Acrobot-v1", "Acrobot-v1")]  # one signal, env and dataset agreeing
     assert shown and all(kind != "error" for _text, kind in shown)
+    assert not [text for text in statuses if "CartPole" in text]  # no view spoke of the old env
     assert window.play.entry.env_id == "Acrobot-v1"
 
 
