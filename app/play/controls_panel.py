@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import logging
 from collections.abc import Sequence
 
 import gymnasium
@@ -29,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from clonelab.app.window.settings import Settings
+from clonelab.app.window.workspace import ResolvedEntry
 from clonelab.recorder.catalog import EnvEntry
 from clonelab.recorder.controls import (
     BindingError,
@@ -37,11 +37,8 @@ from clonelab.recorder.controls import (
     KeyboardMap,
     active_controls,
     control_map_to_dict,
-    with_saved_controls,
 )
 from clonelab.recorder.gamepad import MAX_AXES
-
-log = logging.getLogger(__name__)
 
 _AXIS_DETECT_THRESHOLD = 0.6
 
@@ -53,8 +50,8 @@ class ControlsPanel(QWidget):
     it to `capture_key`). Rebind a pad control the same way with the pad (`feed_gamepad`).
     Analog axes: pick the axis number, invert it, or "Detect" by moving the stick; the dead
     zone applies to sticks and triggers. Each change is saved in the settings (per env, as
-    JSON) and emits `entry_changed(EnvEntry)`; "Restore defaults" goes back to the entry given
-    to `show_env`.
+    JSON) and emits `entry_changed(EnvEntry)`; "Restore defaults" goes back to the default
+    entry given to `show_env`.
     """
 
     entry_changed = Signal(object)
@@ -139,24 +136,15 @@ class ControlsPanel(QWidget):
         """The panel's last instruction or error."""
         return self._message.text()
 
-    def show_env(self, entry: EnvEntry, env: gymnasium.Env) -> EnvEntry:
-        """Show an env's controls, with the user's saved remapping when it still fits; returns
-        the entry in effect. Discrete actions are labelled when the env names them."""
-        self._default = entry
+    def show_env(self, resolved: ResolvedEntry, env: gymnasium.Env) -> EnvEntry:
+        """Show an env's controls in effect (the workspace resolved the player's saved
+        remapping); returns that entry. Discrete actions are labelled when the env names them."""
+        self._default, self._entry = resolved.default, resolved.in_effect
         self._action_names = action_names(env)
-        saved = self._settings.control_map(entry.env_id)
-        self._message.clear()
-        if saved is not None:
-            try:
-                entry = with_saved_controls(entry, saved)
-            except BindingError as exc:
-                log.warning("saved controls for %s ignored: %s", entry.env_id, exc)
-                self._message.setText(f"Your saved controls no longer fit ({exc}); "
-                                      "using the defaults.")
-        self._entry = entry
+        self._message.setText(resolved.note)
         self._cancel_captures()
         self._refresh()
-        return entry
+        return resolved.in_effect
 
     def restore_defaults(self) -> None:
         """Forget the remapping of this env."""

@@ -78,6 +78,7 @@ class PlayView(QWidget):
         layout.addWidget(scroll)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._connect()
+        workspace.use_saved_controls(self._settings.control_map)
         self.load_env(workspace.env_id)
         self.poller.start()
 
@@ -86,7 +87,7 @@ class PlayView(QWidget):
     def load_env(self, env_id: str) -> bool:
         """Build `env_id` and show its first frame; on failure say why and keep the old env."""
         try:
-            entry = self._workspace.default_entry(env_id)
+            resolved = self._workspace.resolve_entry(env_id)
             env = make_env(env_id, render_mode="rgb_array")
         except (UnknownEnvError, EnvBuildError) as exc:
             self._fail(f"Cannot play {env_id}", str(exc))
@@ -96,7 +97,7 @@ class PlayView(QWidget):
                 self.frame.set_banner(f"Cannot play {env_id}")
             return False
         self._close_env()
-        self.env, self.entry = env, self.controls.show_env(entry, env)
+        self.env, self.entry = env, self.controls.show_env(resolved, env)
         self._workspace.set_entry(self.entry)
         self.source = HumanSource(self.entry.keyboard, self.entry.gamepad)
         self.loop = PlayLoop(PlaySession(env, env_id=env_id), self.source, self.entry.fps,

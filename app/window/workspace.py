@@ -8,16 +8,33 @@ signals; none reopens a path. Opening a dataset of another env switches the env 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any, NamedTuple
 
 from PySide6.QtCore import QObject, Signal
 
 from clonelab.models.checkpoint import PolicyEnvMismatch, load_policy
 from clonelab.models.policy import Policy
 from clonelab.recorder.catalog import CATALOG, EnvEntry, UnknownEnvError
+from clonelab.recorder.controls import BindingError, with_saved_controls
 from clonelab.recorder.dataset import DatasetError, DemoDataset
 
 log = logging.getLogger(__name__)
+
+SavedControls = Callable[[str], Mapping[str, Any] | None]
+"""The player's saved remapping of an env id (a control map's JSON form), or None."""
+
+
+class ResolvedEntry(NamedTuple):
+    """An env's entry before and after the player's saved remapping."""
+
+    default: EnvEntry
+    """A JSON control map's entry, else the catalog's."""
+    in_effect: EnvEntry
+    """The default with the saved remapping applied when it still fits."""
+    note: str
+    """Why a saved remapping was ignored ("" when none was)."""
 
 
 class Workspace(QObject):
@@ -37,6 +54,7 @@ class Workspace(QObject):
     def __init__(self, env_id: str, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._custom: dict[str, EnvEntry] = {}
+        self._saved: SavedControls = lambda _env_id: None
         self._env_id = env_id
         self._entry: EnvEntry | None = self._lookup(env_id)
         self._dataset_path: Path | None = None
@@ -58,6 +76,12 @@ class Workspace(QObject):
         """The env's entry in effect (the player's remapping included); None for an unknown id."""
         return self._entry
 
+    def use_saved_controls(self, saved: SavedControls) -> None:
+        """Read the player's saved remappings through `saved` (the settings) from now on."""
+        self._saved = saved
+        if self._entry is not None:
+            self._entry = self.resolve_entry(self._env_id).in_effect
+
     def add_entry(self, entry: EnvEntry) -> None:
         """Make an id outside the catalog selectable (an entry from a JSON control map)."""
         self._custom[entry.env_id] = entry
@@ -73,15 +97,31 @@ class Workspace(QObject):
                                   "Other environment… and give it a JSON control map")
         return entry
 
+    def resolve_entry(self, env_id: str) -> ResolvedEntry:
+        """The entry of `env_id` with the player's saved remapping when it still fits.
+
+        Raises UnknownEnvError for an id without an entry.
+        """
+        default = self.default_entry(env_id)
+        saved = self._saved(env_id)
+        if saved is None:
+            return ResolvedEntry(default, default, "")
+        try:
+            return ResolvedEntry(default, with_saved_controls(default, saved), "")
+        except BindingError as exc:
+            log.warning("saved controls for %s ignored: %s", env_id, exc)
+            return ResolvedEntry(default, default, f"Your saved controls no longer fit ({exc}); "
+                                                   "using the defaults.")
+
     def entry_for(self, env_id: str) -> EnvEntry:
-        """The entry in effect for `env_id`: the current one (remapped) or its default entry."""
+        """The entry in effect for `env_id` (the current env's as last remapped)."""
         if env_id == self._env_id and self._entry is not None:
             return self._entry
-        return self.default_entry(env_id)
+        return self.resolve_entry(env_id).in_effect
 
     def select_env(self, env_id: str) -> None:
         """Select an environment and tell the views; raises UnknownEnvError for an unknown id."""
-        entry = self.default_entry(env_id)
+        entry = self.resolve_entry(env_id).in_effect
         if env_id != self._env_id:
             self._env_id, self._entry = env_id, entry
             self.env_changed.emit()
@@ -159,10 +199,10 @@ class Workspace(QObject):
 
     def _select(self, path: Path | None, dataset: DemoDataset | None,
                 error: DatasetError | None) -> None:
-        if dataset is not None and dataset.env_id != self._env_id:
-            entry = self._lookup(dataset.env_id)
-            if entry is not None:
-                self._env_id, self._entry = dataset.env_id, entry
+        if dataset is not None and dataset.env_id != self._env_id \
+                and self._lookup(dataset.env_id) is not None:
+            self._env_id = dataset.env_id
+            self._entry = self.resolve_entry(dataset.env_id).in_effect
         self._dataset_path, self._dataset, self._dataset_error = path, dataset, error
         self.dataset_changed.emit()
 

@@ -12,7 +12,7 @@ from clonelab.models.checkpoint import CheckpointError, PolicyEnvMismatch, save_
 from clonelab.models.policy import Policy, PolicySpec
 from clonelab.models.training import TrainConfig
 from clonelab.recorder.catalog import UnknownEnvError, get_entry, make_env
-from clonelab.recorder.controls import load_control_map
+from clonelab.recorder.controls import control_map_to_dict, load_control_map
 from clonelab.recorder.dataset import DatasetError
 from tests.app.demo_data import expert_dataset
 
@@ -86,3 +86,19 @@ def test_a_policy_is_loaded_once_and_checked_against_the_env(qtbot, tmp_path):
     assert workspace.open_policy(damaged) is None and workspace.policy_path == damaged
     with pytest.raises(CheckpointError):
         workspace.policy_for("CartPole-v1")
+
+
+def test_saved_remappings_resolve_here_and_a_stale_one_is_a_note(qtbot):
+    cartpole = get_entry("CartPole-v1")
+    saved = {"CartPole-v1": control_map_to_dict(
+        dataclasses.replace(cartpole, keyboard=cartpole.keyboard.rebind("right", "l"))),
+        "Acrobot-v1": {"keyboard": {"left": 7}}}  # no longer fits Acrobot's actions
+    workspace = Workspace("CartPole-v1")
+    workspace.use_saved_controls(saved.get)
+    assert workspace.entry.keyboard.action(["l"]) == 1  # the current env's entry is remapped
+    resolved = workspace.resolve_entry("Acrobot-v1")
+    assert resolved.in_effect == resolved.default == get_entry("Acrobot-v1")
+    assert "no longer fit" in resolved.note
+    workspace.select_env("Acrobot-v1")
+    assert workspace.entry == get_entry("Acrobot-v1")
+    assert workspace.entry_for("CartPole-v1").keyboard.action(["l"]) == 1
