@@ -300,11 +300,12 @@ class DemoDataset:
                     meta = EpisodeMeta(episode_id=info.episode_id, env_id=self.env_id,
                                        tags=info.tags, notes=info.notes, operator=info.operator,
                                        app_version=info.app_version)
-                    offsets = write_episode_group(
-                        file.create_group(schema.group_name(position)),
-                        self.load_episode(info.episode_id),
-                        observation_space=self.observation_space, meta=meta)
-                    exported.append(replace(info, raw_offsets=offsets))
+                    write_episode_group(file.create_group(schema.group_name(position)),
+                                        self.load_episode(info.episode_id),
+                                        observation_space=self.observation_space, meta=meta)
+                    # No byte ranges: a file cannot hold its own stamp, so nothing could tell
+                    # them stale after a rewrite in place; reads go through HDF5.
+                    exported.append(replace(info, raw_offsets=None, file_stamp=None))
                 write_root_attrs(file.attrs, self._index.with_episodes(exported),
                                  with_episodes=True)
 

@@ -95,13 +95,13 @@ def counts(value: Any, name: str) -> dict[str, int]:
             for key, count in mapping(value, name).items()}
 
 
-def offsets(value: Any, name: str, length: int) -> tuple[int, ...] | None:
-    """None or exactly ``length`` non-negative byte offsets."""
+def naturals(value: Any, name: str, length: int) -> tuple[int, ...] | None:
+    """None or a list of exactly ``length`` non-negative integers (byte offsets, sizes)."""
     if value is None:
         return None
     listed = items(value, name)
     if len(listed) != length:
-        raise ValueError(f"{name} holds {len(listed)} offsets, expected {length}")
+        raise ValueError(f"{name} holds {len(listed)} numbers, expected {length}")
     return tuple(integer(item, f"{name}[{position}]", minimum=0)
                  for position, item in enumerate(listed))
 

@@ -51,10 +51,14 @@ class EpisodeInfo:
     content_hash: str
     raw_offsets: tuple[int, ...] | None = None
     """Where the hashed datasets' bytes start in the episode's file (a verified read shortcut)."""
+    file_stamp: tuple[int, ...] | None = None
+    """(size, mtime in ns) of the episode's file when indexed: its byte ranges are trusted only
+    while the file is unchanged (a dataset rewritten in place leaves its old bytes behind)."""
 
     @classmethod
     def summarize(cls, episode: EpisodeData, *, episode_id: int, meta: EpisodeMeta,
-                  raw_offsets: tuple[int, ...] | None = None) -> EpisodeInfo:
+                  raw_offsets: tuple[int, ...] | None = None,
+                  file_stamp: tuple[int, ...] | None = None) -> EpisodeInfo:
         """Summarise a normalised episode."""
         return cls(
             episode_id=episode_id,
@@ -74,6 +78,7 @@ class EpisodeInfo:
             app_version=meta.app_version,
             content_hash=content_hash(episode),
             raw_offsets=raw_offsets,
+            file_stamp=file_stamp,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -111,8 +116,9 @@ class EpisodeInfo:
             operator=check.text(get("operator"), f"{where}.operator"),
             app_version=check.text(get("app_version"), f"{where}.app_version"),
             content_hash=check.text(get("content_hash"), f"{where}.content_hash"),
-            raw_offsets=check.offsets(doc.get("raw_offsets"), f"{where}.raw_offsets",
+            raw_offsets=check.naturals(doc.get("raw_offsets"), f"{where}.raw_offsets",
                                        len(schema.RAW_DATASETS)),
+            file_stamp=check.naturals(doc.get("file_stamp"), f"{where}.file_stamp", 2),
         )
 
 

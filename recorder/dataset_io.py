@@ -152,6 +152,12 @@ def raw_offsets(group: h5py.Group) -> tuple[int, ...] | None:
     return None if None in offsets else tuple(int(offset) for offset in offsets)
 
 
+def file_stamp(path: Path) -> tuple[int, int]:
+    """(size, mtime in ns) of a file: it changes whenever the file is written to."""
+    stat = os.stat(path)
+    return stat.st_size, stat.st_mtime_ns
+
+
 def read_raw(path: Path, offsets: tuple[int, ...], buffers: tuple[np.ndarray, ...]) -> None:
     """Fill each contiguous buffer from the bytes at its offset; OSError on a short read."""
     with open(path, "rb", buffering=0) as file:

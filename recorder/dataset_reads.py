@@ -11,7 +11,13 @@ import numpy as np
 
 from clonelab.recorder import schema
 from clonelab.recorder.dataset_index import EpisodeInfo
-from clonelab.recorder.dataset_io import Location, open_file_id, read_raw, read_rows
+from clonelab.recorder.dataset_io import (
+    Location,
+    file_stamp,
+    open_file_id,
+    read_raw,
+    read_rows,
+)
 from clonelab.recorder.episode import hash_arrays
 from clonelab.recorder.errors import DatasetError, describe
 
@@ -65,10 +71,19 @@ def read_transitions(infos: Sequence[EpisodeInfo], locate: Callable[[int], Locat
 
 def _read_verified(location: Location, info: EpisodeInfo, buffers: tuple[np.ndarray, ...]
                    ) -> bool:
-    """Read an episode's hashed datasets by byte range; False when that cannot be trusted."""
-    if info.raw_offsets is None:
+    """Read an episode's hashed datasets by byte range; False when that cannot be trusted.
+
+    The content hash alone cannot tell: a dataset rewritten in place leaves its old bytes
+    where the index points, and they match the old hash. So the ranges serve only while the
+    file is the one that was indexed (same size and modification time).
+    """
+    if info.raw_offsets is None or info.file_stamp is None:
         return False
     try:
+        if file_stamp(location.file) != info.file_stamp:
+            logger.info("%s: episode %d read through HDF5 (the file changed since it was "
+                        "indexed)", location.file, info.episode_id)
+            return False
         read_raw(location.file, info.raw_offsets, buffers)
     except OSError:
         return False

@@ -33,6 +33,7 @@ from clonelab.recorder.dataset_io import (
     Location,
     UnfitEpisode,
     WriterLock,
+    file_stamp,
     fsync_dir,
     raw_offsets,
     read_episode_group,
@@ -175,9 +176,10 @@ class DirectoryStore:
                 offsets.append(write_episode_group(file, episode, meta=meta,
                                                    observation_space=observation_space))
 
-        write_atomically(self.location(meta.episode_id).file, write)
+        path = self.location(meta.episode_id).file
+        write_atomically(path, write)
         info = EpisodeInfo.summarize(episode, episode_id=meta.episode_id, meta=meta,
-                                     raw_offsets=offsets[0])
+                                     raw_offsets=offsets[0], file_stamp=file_stamp(path))
         updated = index.with_episodes([*index.episodes, info])
         self._write_index(updated)
         return updated
@@ -243,6 +245,7 @@ class DirectoryStore:
                 meta = read_episode_meta(file)
                 episode = read_episode_group(file, header.observation_space, header.action_space)
                 offsets = raw_offsets(file)
+            stamp = file_stamp(path)
             if meta.env_id and meta.env_id != header.env_id:
                 raise UnfitEpisode(f"it holds {meta.env_id} steps, not {header.env_id}")
         except (OSError, KeyError, ValueError) as exc:
@@ -254,4 +257,4 @@ class DirectoryStore:
                 path.rename(path.with_name(path.name + schema.CORRUPT_SUFFIX))
             return None
         return EpisodeInfo.summarize(episode, episode_id=episode_id, meta=meta,
-                                     raw_offsets=offsets)
+                                     raw_offsets=offsets, file_stamp=stamp)

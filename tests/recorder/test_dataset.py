@@ -231,3 +231,40 @@ def test_transitions_survive_stale_byte_offsets(tmp_path, shift):
                                   np.concatenate([e.observations[:-1] for e in episodes]))
     np.testing.assert_array_equal(transitions.actions,
                                   np.concatenate([e.actions for e in episodes]))
+
+
+@pytest.mark.parametrize("reopen", [True, False], ids=["reopened", "already-open"])
+def test_transitions_read_an_episode_file_rewritten_in_place(tmp_path, reopen):
+    dataset = make_dataset(tmp_path / "demos")
+    for seed in range(3):
+        dataset.append(synthetic_episode(seed, 6))
+    episode_file = tmp_path / "demos" / "data" / "episodes" / "episode_1.hdf5"
+    with h5py.File(episode_file, "a") as file:  # the old bytes stay where the index points
+        rewritten = (file["actions"][()] + 1) % 3
+        file["new_actions"] = rewritten
+        del file["actions"]
+        file.move("new_actions", "actions")
+
+    reader = DemoDataset.open(tmp_path / "demos") if reopen else dataset
+    transitions = reader.transitions()
+
+    np.testing.assert_array_equal(transitions.actions[6:12], rewritten)
+    np.testing.assert_array_equal(reader.load_episode(1).actions, rewritten)
+    np.testing.assert_array_equal(transitions.actions[:6], synthetic_episode(0, 6).actions)
+
+
+def test_byte_ranges_serve_an_unchanged_or_copied_dataset(tmp_path, monkeypatch):
+    dataset = make_dataset(tmp_path / "demos")
+    for seed in range(3):
+        dataset.append(synthetic_episode(seed, 6))
+    shutil.copytree(tmp_path / "demos", tmp_path / "copy")  # keeps modification times
+
+    def no_hdf5(*args: object) -> None:
+        raise AssertionError("read through HDF5")
+
+    monkeypatch.setattr("clonelab.recorder.dataset_reads._read_through_hdf5", no_hdf5)
+    for path in ("demos", "copy"):
+        transitions = DemoDataset.open(tmp_path / path).transitions()
+        np.testing.assert_array_equal(
+            transitions.actions, np.concatenate([synthetic_episode(s, 6).actions
+                                                 for s in range(3)]))
