@@ -13,12 +13,13 @@ from clonelab.recorder import schema
 from clonelab.recorder.dataset_index import EpisodeInfo
 from clonelab.recorder.dataset_io import (
     Location,
+    UnfitEpisode,
     file_stamp,
     open_file_id,
     read_raw,
     read_rows,
 )
-from clonelab.recorder.episode import hash_arrays
+from clonelab.recorder.episode import action_space_problem, hash_arrays, nonfinite_problem
 from clonelab.recorder.errors import DatasetError, describe
 
 logger = logging.getLogger(__name__)
@@ -61,7 +62,8 @@ def read_transitions(infos: Sequence[EpisodeInfo], locate: Callable[[int], Locat
                flags[0, :info.steps], flags[1, :info.steps])
         if not _read_verified(location, info, raw):
             _read_through_hdf5(location, info.episode_id,
-                               (observations[start:end], actions[start:end], rewards[start:end]))
+                               (observations[start:end], actions[start:end], rewards[start:end]),
+                               action_space)
         start = end
     episode_column = np.repeat(np.asarray([info.episode_id for info in infos], dtype=np.int64),
                                steps)
@@ -94,8 +96,13 @@ def _read_verified(location: Location, info: EpisodeInfo, buffers: tuple[np.ndar
     return False
 
 
-def _read_through_hdf5(location: Location, episode_id: int, outs: tuple[np.ndarray, ...]
-                       ) -> None:
+def _read_through_hdf5(location: Location, episode_id: int, outs: tuple[np.ndarray, ...],
+                       action_space: gym.Space) -> None:
+    """Read observations, actions and rewards through HDF5 and check them as a commit would.
+
+    Unlike a hash-verified byte range, these values were not seen by a commit as they are now
+    (a file edited in place, an export), so NaN, infinities and out-of-space actions are refused.
+    """
     try:
         file_id = open_file_id(location.file)
         try:
@@ -103,6 +110,12 @@ def _read_through_hdf5(location: Location, episode_id: int, outs: tuple[np.ndarr
                 read_rows(file_id, location.dataset_path(name), out)
         finally:
             file_id.close()
+        names = (schema.OBSERVATIONS, schema.ACTIONS, schema.REWARDS)
+        problem = next((found for name, out in zip(names, outs, strict=True)
+                        if (found := nonfinite_problem(name, out))), None)
+        problem = problem or action_space_problem(outs[1], action_space)
+        if problem:
+            raise UnfitEpisode(problem)
     except (OSError, KeyError, ValueError) as exc:
         raise DatasetError(location.file, f"episode {episode_id} is unreadable "
                                           f"({describe(exc)})") from None

@@ -125,3 +125,31 @@ def test_a_rewritten_episode_file_with_float_actions_is_unreadable(tmp_path):
             read()
         assert str(caught.value).startswith(f"{episode_file}: episode 0 is unreadable")
         assert "actions have dtype float64, expected int64" in str(caught.value)
+
+
+@pytest.mark.parametrize(("field", "row", "value", "problem"), [
+    ("rewards", 2, np.nan, "rewards hold NaN or infinite values (first at row 2)"),
+    ("observations", 3, np.inf, "observations hold NaN or infinite values (first at row 3)"),
+    ("actions", 1, 5, "actions fall outside Discrete(3) (0..2): first at row 1 (5)"),
+])
+@pytest.mark.parametrize("source", ["directory", "export"])
+def test_values_changed_in_a_file_are_refused_when_read(tmp_path, field, row, value, problem,
+                                                       source):
+    dataset = DemoDataset.create(tmp_path / "demos", env_id="Synthetic-v0",
+                                 observation_space=VECTOR_SPACE, action_space=DISCRETE_ACTIONS)
+    for seed in range(2):
+        dataset.append(synthetic_episode(seed, 5))
+    if source == "export":
+        path = dataset.export(tmp_path / "demos.hdf5")
+        file_name, group = path, "episode_1/"
+    else:
+        path = tmp_path / "demos"
+        file_name, group = path / "data" / "episodes" / "episode_1.hdf5", ""
+    with h5py.File(file_name, "a") as file:
+        file[group + field][row] = value  # in place: same byte ranges, other bytes
+
+    opened = DemoDataset.open(path)
+    for read in (opened.transitions, lambda: opened.load_episode(1)):
+        with pytest.raises(DatasetError) as caught:
+            read()
+        assert str(caught.value) == f"{file_name}: episode 1 is unreadable ({problem})"
