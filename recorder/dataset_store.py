@@ -79,6 +79,8 @@ class DirectoryStore:
             store._write_index(index, dataset_id=schema.minari_dataset_id(root))
             fsync_dir(staging)
             try:
+                if os.name == "nt" and root.is_dir():
+                    root.rmdir()  # Windows renames onto nothing; OSError unless empty
                 # Replaces an empty directory, fails on anything else: atomic on POSIX.
                 os.rename(staging, root)
             except OSError as exc:
