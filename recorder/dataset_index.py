@@ -19,6 +19,7 @@ from typing import Any
 
 import gymnasium as gym
 import h5py
+import numpy as np
 
 from clonelab.recorder import dataset_fields as check
 from clonelab.recorder import schema
@@ -243,6 +244,26 @@ def index_from_root_attrs(attrs: h5py.AttributeManager) -> DatasetIndex:
                        action_space=check.required(attrs, schema.ROOT_ACTION_SPACE,
                                                    "the root attributes"),
                        env_spec=attrs.get(schema.ROOT_ENV_SPEC), episodes=episodes, where="")
+
+
+def expected_root_attrs(index: DatasetIndex, doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The root attributes main_data.hdf5 holds beside metadata.json ``doc`` (read as ``index``)."""
+    return {**_dataset_fields(index), schema.ROOT_OBSERVATION_SPACE: doc["observation_space"],
+            schema.ROOT_ACTION_SPACE: doc["action_space"],
+            schema.ROOT_ENV_SPEC: doc.get("env_spec")}
+
+
+def root_attrs_match(attrs: h5py.AttributeManager, expected: Mapping[str, Any]) -> bool:
+    """Whether ``attrs`` hold exactly the ``expected`` values (None: absent)."""
+
+    def same(held: Any, wanted: Any) -> bool:
+        if isinstance(held, np.ndarray) or type(held) is bool or isinstance(held, np.bool_):
+            return False
+        if isinstance(wanted, float) and math.isnan(wanted):
+            return isinstance(held, float | np.floating) and math.isnan(held)
+        return bool(held == wanted) and isinstance(held, str) == isinstance(wanted, str)
+
+    return all(same(attrs.get(key), value) for key, value in expected.items())
 
 
 def _dataset_fields(index: DatasetIndex) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import os
 import secrets
 import shutil
 from pathlib import Path
+from typing import Any
 
 import gymnasium as gym
 import h5py
@@ -24,8 +25,10 @@ from clonelab.recorder.dataset_index import (
     DatasetIndex,
     EpisodeInfo,
     check_schema_version,
+    expected_root_attrs,
     index_from_metadata,
     index_from_root_attrs,
+    root_attrs_match,
     write_index,
 )
 from clonelab.recorder.dataset_io import (
@@ -61,6 +64,8 @@ class DirectoryStore:
         self._cached: tuple[tuple[int, int, int], DatasetIndex] | None = None
         self._listed_id: object = None
         """The dataset_id in metadata.json as last read or written."""
+        self._expected_root: dict[str, Any] | None = None
+        """The root attributes main_data.hdf5 should hold, per metadata.json as last parsed."""
 
     @classmethod
     def create(cls, root: Path, index: DatasetIndex) -> DirectoryStore:
@@ -206,11 +211,13 @@ class DirectoryStore:
         index = index_from_metadata(doc)
         self._cached = (signature, index)
         self._listed_id = doc.get("dataset_id")
+        self._expected_root = expected_root_attrs(index, doc)
         return index
 
     def _write_index(self, index: DatasetIndex, *, dataset_id: str | None = None) -> None:
         self._listed_id = write_index(self.data_dir, index, dataset_id=dataset_id)
         self._cached = (self._metadata_signature(), index)
+        self._expected_root = None  # both files were just written together
 
     def _metadata_signature(self) -> tuple[int, int, int]:
         # Each atomic rewrite makes a new inode, so inode, size and mtime identify a version.
@@ -218,9 +225,12 @@ class DirectoryStore:
         return stat.st_ino, stat.st_size, stat.st_mtime_ns
 
     def _main_file_agrees(self, index: DatasetIndex) -> bool:
+        # Checked while metadata.json is good, so that main_data.hdf5 can stand in for it later.
         try:
             with h5py.File(self.main_file, "r") as main:
-                return len(main) == len(index.episodes)
+                return len(main) == len(index.episodes) and (
+                    self._expected_root is None or root_attrs_match(main.attrs,
+                                                                    self._expected_root))
         except OSError:
             return False
 

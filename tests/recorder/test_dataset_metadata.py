@@ -167,3 +167,20 @@ def test_a_wrong_typed_minari_metadata_is_refused_or_read(tmp_path, key, value):
     else:
         assert dataset.episode_ids == (0, 1)
         assert isinstance(dataset.operator, str)
+
+
+@pytest.mark.parametrize(("name", "value"), [("env_id", 5), ("next_episode_id", "2"),
+                                             ("observation_space", "{}"),
+                                             ("clonelab_schema_version", -1)])
+def test_a_damaged_main_file_is_rewritten_while_metadata_json_is_good(dataset_dir, name, value):
+    data_dir = dataset_dir / "data"
+    with h5py.File(data_dir / "main_data.hdf5", "a") as main:
+        main.attrs[name] = value
+
+    note = DemoDataset.open(dataset_dir).repair_note
+
+    assert note is not None and "main_data.hdf5" in note
+    (data_dir / "metadata.json").unlink()  # the rewritten main_data.hdf5 now serves alone
+    dataset = DemoDataset.open(dataset_dir)
+    assert dataset.env_id == "CartPole-v1" and dataset.episode_ids == (0, 1)
+    assert dataset.observation_space == VECTOR_SPACE
