@@ -20,7 +20,7 @@ from clonelab.recorder import schema
 def integer(value: Any, name: str, *, minimum: int | None = None) -> int:
     """An int (a JSON or numpy integer, never a bool), at least ``minimum`` when given."""
     if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
-        raise ValueError(f"{name} is {kind(value)}, expected an integer")
+        raise ValueError(f"{name} is {_kind(value)}, expected an integer")
     if minimum is not None and value < minimum:
         raise ValueError(f"{name} is {int(value)}, expected {minimum} or more")
     return int(value)
@@ -34,7 +34,7 @@ def optional_integer(value: Any, name: str) -> int | None:
 def number(value: Any, name: str) -> float:
     """A float from a JSON or numpy number (NaN stands for unknown and is kept)."""
     if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.number):
-        raise ValueError(f"{name} is {kind(value)}, expected a number")
+        raise ValueError(f"{name} is {_kind(value)}, expected a number")
     return float(value)
 
 
@@ -46,7 +46,7 @@ def text(value: Any, name: str) -> str:
         except UnicodeDecodeError:
             raise ValueError(f"{name} is bytes that are not UTF-8 text") from None
     if not isinstance(value, str):
-        raise ValueError(f"{name} is {kind(value)}, expected text")
+        raise ValueError(f"{name} is {_kind(value)}, expected text")
     return str(value)
 
 
@@ -58,21 +58,21 @@ def optional_text(value: Any, name: str) -> str | None:
 def flag(value: Any, name: str) -> bool:
     """A JSON or numpy bool."""
     if not isinstance(value, bool | np.bool_):
-        raise ValueError(f"{name} is {kind(value)}, expected true or false")
+        raise ValueError(f"{name} is {_kind(value)}, expected true or false")
     return bool(value)
 
 
 def mapping(value: Any, name: str) -> Mapping[str, Any]:
     """A JSON object (or an HDF5 attribute manager)."""
     if not isinstance(value, Mapping):
-        raise ValueError(f"{name} is {kind(value)}, expected an object")
+        raise ValueError(f"{name} is {_kind(value)}, expected an object")
     return value
 
 
 def items(value: Any, name: str) -> list[Any]:
     """A JSON list."""
     if not isinstance(value, list):
-        raise ValueError(f"{name} is {kind(value)}, expected a list")
+        raise ValueError(f"{name} is {_kind(value)}, expected a list")
     return value
 
 
@@ -123,7 +123,7 @@ def space(value: Any, name: str) -> gym.Space:
         raise ValueError(f"{name}: {exc}") from None
 
 
-def kind(value: Any) -> str:
+def _kind(value: Any) -> str:
     """A short description of a value's type for messages ("a string '5'", "a list")."""
     if value is None:
         return "null"
