@@ -339,5 +339,5 @@ def _read_json(path: Path) -> object:
     # None when missing or not JSON: the store then falls back to main_data.hdf5.
     try:
         return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: JSON nested too deep
         return None

@@ -112,6 +112,8 @@ def json_text(value: Any, name: str) -> Any:
         return json.loads(text(value, name))
     except json.JSONDecodeError as exc:
         raise ValueError(f"{name} is not JSON ({exc.msg})") from None
+    except RecursionError:
+        raise ValueError(f"{name} is JSON nested too deep") from None
 
 
 def space(value: Any, name: str) -> gym.Space:

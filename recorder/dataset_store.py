@@ -112,7 +112,7 @@ class DirectoryStore:
         if self.metadata_file.exists():
             try:
                 index = self._read_metadata()
-            except (OSError, ValueError) as exc:
+            except (OSError, ValueError, RecursionError) as exc:  # RecursionError: deep JSON
                 problem = f"metadata.json is unusable ({describe(exc)})"
             else:
                 if self._main_file_agrees(index):

@@ -157,7 +157,10 @@ def space_to_json(space: gym.Space) -> str:
 
 def space_from_json(text: str) -> gym.Space:
     """Read a space written by :func:`space_to_json` or by Minari; ValueError if unsupported."""
-    doc = json.loads(text)
+    try:
+        doc = json.loads(text)
+    except RecursionError:
+        raise ValueError("space JSON nested too deep") from None
     kind = doc.get("type") if isinstance(doc, dict) else None
     try:
         if kind == "Box":
@@ -203,7 +206,7 @@ def env_id_from_spec(spec_json: str | None) -> str:
         return ""
     try:
         doc = json.loads(spec_json)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return ""
     return str(doc.get("id", "")) if isinstance(doc, dict) else ""
 

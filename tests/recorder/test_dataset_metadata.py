@@ -116,6 +116,7 @@ ATTRIBUTE_DAMAGE = {
     "seed-string": ("seed", "zero"),
     "options-a-list": ("options", "[1, 2]"),
     "options-not-json": ("options", "{"),
+    "tags-nested-too-deep": ("tags", "[" * 100_000 + "]" * 100_000),
     "operator-number": ("operator", 7),
     "env-id-number": ("env_id", 7),
 }
@@ -184,3 +185,11 @@ def test_a_damaged_main_file_is_rewritten_while_metadata_json_is_good(dataset_di
     dataset = DemoDataset.open(dataset_dir)
     assert dataset.env_id == "CartPole-v1" and dataset.episode_ids == (0, 1)
     assert dataset.observation_space == VECTOR_SPACE
+
+
+def test_a_deeply_nested_metadata_json_is_rebuilt(dataset_dir):
+    metadata_file = dataset_dir / "data" / "metadata.json"
+    metadata_file.write_text("[" * 100_000 + "]" * 100_000)
+    dataset = DemoDataset.open(dataset_dir)
+    assert dataset.episode_ids == (0, 1)
+    assert dataset.repair_note is not None and "metadata.json is unusable" in dataset.repair_note
