@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clonelab.app.watch.export import export_plot_png
+from clonelab.app.widgets.plot_export import export_plot_png
 
 log = logging.getLogger(__name__)
 

@@ -32,14 +32,7 @@ from PySide6.QtWidgets import (
 from clonelab.app.play.qt_keys import key_name
 from clonelab.app.watch.clone_ood import CloneOodPlot
 from clonelab.app.watch.divergence_plot import DivergencePlot
-from clonelab.app.watch.export import (
-    close_run,
-    demo_and_clone,
-    render_run,
-    video_formats,
-    write_video,
-)
-from clonelab.app.watch.lockstep import Lockstep, TwinRun, make_pane
+from clonelab.app.watch.lockstep import Lockstep
 from clonelab.app.widgets.frame_view import FrameView
 from clonelab.app.widgets.job_runner import JobRunner
 from clonelab.app.widgets.marker_slider import MarkerSlider
@@ -48,10 +41,11 @@ from clonelab.app.window.errors import one_line
 from clonelab.app.window.workspace import Workspace
 from clonelab.models.agent import PolicyAgent
 from clonelab.models.failures.compare import ActionComparison, compare_on_demo
+from clonelab.models.twin_run import TwinRun, close_run, demo_and_clone, make_pane
+from clonelab.models.video_export import ExportConfig, export_comparison, video_formats
 from clonelab.recorder.catalog import env_fps
 from clonelab.recorder.dataset import DemoDataset
 from clonelab.recorder.episode import format_action
-from clonelab.recorder.jobs import cancellable
 from clonelab.recorder.sources import KeyboardSource
 
 log = logging.getLogger(__name__)
@@ -73,7 +67,8 @@ class CompareView(QWidget):
         self._export = JobRunner(self)
         self._export.progress.connect(lambda p: self.message.show_message(
             f"Exporting: frame {p.frames} of at most {p.limit}..."))
-        self._export.finished.connect(lambda out: self._on_exported(f"Saved {out}.", False))
+        self._export.finished.connect(
+            lambda out: self._on_exported(f"Saved {out.path}.", False))
         self._export.failed.connect(lambda msg: self._on_exported(f"Export failed: {msg}", True))
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
@@ -199,16 +194,15 @@ class CompareView(QWidget):
         if self.episode is None or self._dataset is None or self._export.busy:
             return None
         env_id, episode, policy = self._dataset.env_id, self.episode, self._policy
-        deterministic = self.deterministic.isChecked()
-        fps = self.lockstep.fps if self.lockstep is not None else 30.0
+        try:
+            config = ExportConfig(path=Path(path), deterministic=self.deterministic.isChecked(),
+                                  fps=self.lockstep.fps if self.lockstep is not None else 30.0)
+        except ValueError as exc:
+            self._on_exported(f"Export failed: {exc}", True)
+            return None
 
         def work(cancel: Any) -> Any:
-            run = demo_and_clone(env_id, episode, policy, deterministic=deterministic)
-            try:
-                frames = yield from cancellable(render_run(run), cancel)
-            finally:
-                close_run(run)
-            return None if frames is None else write_video(path, frames, fps)
+            return export_comparison(config, env_id, episode, policy, cancel=cancel)
 
         self.export_button.setEnabled(False)
         self._export.start(work)

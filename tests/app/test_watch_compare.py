@@ -12,7 +12,7 @@ from PIL import Image
 from PySide6.QtCore import Qt
 
 from clonelab.app.watch.compare_view import CompareView
-from clonelab.app.watch.export import ExportError, video_formats, write_video
+from clonelab.models.video_export import ExportError, video_formats, write_video
 from clonelab.app.watch.watch_view import WatchView
 from clonelab.app.window.workspace import Workspace
 from clonelab.models.checkpoint import load_policy, save_policy
@@ -248,7 +248,7 @@ def test_mp4_is_offered_only_with_an_encoder(compare: CompareView, monkeypatch,
     offered = [compare.format_combo.itemText(i).lower()
                for i in range(compare.format_combo.count())]
     assert offered == video_formats()
-    monkeypatch.setattr("clonelab.app.watch.export.mp4_encoder", lambda: None)
+    monkeypatch.setattr("clonelab.models.video_export.mp4_encoder", lambda: None)
     assert video_formats() == ["gif"]
     with pytest.raises(ExportError, match="ffmpeg"):
         write_video(tmp_path / "x.mp4", [np.zeros((4, 4, 3), np.uint8)], 30)

@@ -1,4 +1,4 @@
-"""Export: side-by-side runs as GIF (always) or MP4 (when an ffmpeg encoder is found), plots as PNG.
+"""Video export: a demo and its clone side by side, as GIF (always) or MP4 (with an ffmpeg encoder).
 
 GIF goes through Pillow, which is always installed. MP4 needs an ffmpeg executable: one on the
 PATH, or the one bundled with the optional `imageio-ffmpeg` package; `video_formats()` says
@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from clonelab.app.watch.lockstep import TwinRun, make_pane
-from clonelab.models.agent import PolicyAgent
 from clonelab.models.policy import Policy
-from clonelab.recorder.replay import CompressedFrames, RecordedActions
+from clonelab.models.twin_run import TwinRun, close_run, demo_and_clone
+from clonelab.recorder.jobs import CancelCheck, cancellable
+from clonelab.recorder.replay import CompressedFrames
 
 log = logging.getLogger(__name__)
 
@@ -120,20 +120,6 @@ def write_video(path: str | os.PathLike[str], frames: Iterable[np.ndarray], fps:
     raise ExportError(f"{path}: choose a .gif or .mp4 file name")
 
 
-def export_plot_png(plot: Any, path: str | os.PathLike[str], *, width: int = 1200) -> Path:
-    """Save a pyqtgraph PlotWidget (or PlotItem) as a PNG `width` pixels wide."""
-    import pyqtgraph.exporters as exporters  # Qt: imported only where plots are exported
-
-    item = plot.getPlotItem() if hasattr(plot, "getPlotItem") else plot
-    exporter = exporters.ImageExporter(item)
-    exporter.parameters()["width"] = width
-    path = Path(path)
-    exporter.export(str(path))
-    if not path.is_file():
-        raise ExportError(f"{path}: the plot could not be saved")
-    return path
-
-
 # -- side-by-side frames ----------------------------------------------------------------------
 
 
@@ -178,27 +164,6 @@ class VideoProgress:
     limit: int
 
 
-def demo_and_clone(env_id: str, episode: Any, policy: Policy, *,
-                   deterministic: bool = True) -> TwinRun:
-    """A `TwinRun` of the demo's recorded actions (left) and the policy (right), same seed.
-
-    Both envs render to rgb_array; the run is limited to the demo's length; the left pane
-    checks that it reproduces the recorded observations (`Pane.first_mismatch`).
-    """
-    left = make_pane(env_id, RecordedActions(episode.actions), "human", "keyboard",
-                     recorded=episode.observations)
-    right = make_pane(env_id, PolicyAgent(policy, deterministic=deterministic, seed=episode.seed),
-                      "agent", "policy")
-    return TwinRun(left, right, seed=episode.seed, options=episode.options or None,
-                   limit=len(episode.actions))
-
-
-def close_run(run: TwinRun) -> None:
-    """Close both panes' envs."""
-    for pane in run.panes:
-        pane.session.env.close()
-
-
 def render_run(run: TwinRun, *, height: int = PANE_HEIGHT,
                labels: Sequence[str] = ("demo", "clone")
                ) -> Generator[VideoProgress, None, CompressedFrames]:
@@ -217,3 +182,53 @@ def render_run(run: TwinRun, *, height: int = PANE_HEIGHT,
         yield VideoProgress(frames=len(frames), limit=limit)
         if not run.step():
             return frames
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExportConfig:
+    """Where and how a demo-and-clone video is written."""
+
+    path: Path
+    """The file to write; its suffix (.gif or .mp4) chooses the format."""
+    fps: float = 30.0
+    """Frames per second of the video (GIF caps it at 50)."""
+    height: int = PANE_HEIGHT
+    """Height of each pane in pixels; widths keep the env's aspect."""
+    deterministic: bool = True
+    """Whether the clone acts by its mode (argmax / mu) rather than by sampling."""
+    labels: tuple[str, str] = ("demo", "clone")
+    """Captions of the left and right panes."""
+
+    def __post_init__(self) -> None:
+        if Path(self.path).suffix.lower() not in (".gif", ".mp4"):
+            raise ValueError(f"{self.path}: choose a .gif or .mp4 file name")
+        if not self.fps > 0:
+            raise ValueError(f"fps must be positive, got {self.fps}")
+        if self.height < 16:
+            raise ValueError(f"height must be at least 16 pixels, got {self.height}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExportResult:
+    """The written video (None when the export was cancelled) and its frame count."""
+
+    path: Path | None
+    frames: int
+
+
+def export_comparison(config: ExportConfig, env_id: str, episode: Any, policy: Policy, *,
+                      cancel: CancelCheck | None = None
+                      ) -> Generator[VideoProgress, None, ExportResult]:
+    """Render `episode`'s demo next to `policy` from the same seed and write the video.
+
+    Cancelling stops the rendering and writes nothing.
+    """
+    run = demo_and_clone(env_id, episode, policy, deterministic=config.deterministic)
+    try:
+        frames = yield from cancellable(render_run(run, height=config.height,
+                                                   labels=config.labels), cancel)
+    finally:
+        close_run(run)
+    if frames is None:
+        return ExportResult(path=None, frames=0)
+    return ExportResult(path=write_video(config.path, frames, config.fps), frames=len(frames))

@@ -1,0 +1,71 @@
+"""The video export job: a demo and its clone side by side, written once, cancellable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from clonelab.models.policy import Policy, PolicySpec
+from clonelab.models.video_export import ExportConfig, export_comparison
+from clonelab.recorder.jobs import drain
+from tests.models.fakes import cartpole_controller, rollout
+
+STEPS = 12
+
+
+@pytest.fixture(scope="module")
+def demo() -> SimpleNamespace:
+    env = gym.make("CartPole-v1")
+    try:
+        episode = rollout(env, cartpole_controller, seed=7)
+    finally:
+        env.close()
+    return SimpleNamespace(observations=episode.observations[: STEPS + 1],
+                           actions=episode.actions[:STEPS], seed=7, options={})
+
+
+@pytest.fixture(scope="module")
+def policy() -> Policy:
+    torch.manual_seed(0)
+    box = gym.spaces.Box(-np.inf, np.inf, (4,), np.float32)
+    spec = PolicySpec(env_id="CartPole-v1", observation_space=box,
+                      action_space=gym.spaces.Discrete(2), hidden=(8,))
+    return Policy(spec).eval()
+
+
+def test_export_writes_one_frame_per_step_and_names_the_file(demo, policy, tmp_path: Path) -> None:
+    config = ExportConfig(path=tmp_path / "run.gif", height=64)
+    records = []
+    result = drain(export_comparison(config, "CartPole-v1", demo, policy), records.append)
+    assert result.path == config.path
+    assert result.frames == STEPS + 1
+    assert [r.frames for r in records] == list(range(1, STEPS + 2))
+    with Image.open(result.path) as gif:
+        assert gif.n_frames == STEPS + 1
+        assert gif.size[1] > 64  # the pane plus its caption line
+
+
+def test_a_cancelled_export_writes_nothing(demo, policy, tmp_path: Path) -> None:
+    config = ExportConfig(path=tmp_path / "run.gif", height=64)
+    seen = []
+    result = drain(export_comparison(config, "CartPole-v1", demo, policy,
+                                     cancel=lambda: len(seen) >= 3), seen.append)
+    assert result.path is None and result.frames == 0
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("path", Path("run.avi"), ".gif or .mp4"),
+    ("fps", 0.0, "fps must be positive"),
+    ("height", 4, "at least 16"),
+])
+def test_export_config_refuses_what_cannot_be_written(field, value, message) -> None:
+    fields = {"path": Path("run.gif"), field: value}
+    with pytest.raises(ValueError, match=message):
+        ExportConfig(**fields)
