@@ -96,7 +96,8 @@ def clone_rollout(policy: Policy, env_id: str, episode: EpisodeData, *,
                   deterministic: bool = True) -> EpisodeData:
     """The clone playing from the demo's reset seed and options, as long as the demo at most.
 
-    The same start and limit as the Compare view's right pane (`clonelab.models.twin_run.demo_and_clone`).
+    The same start and limit as the Compare view's right pane
+    (`clonelab.models.twin_run.demo_and_clone`).
     """
     if episode.seed is None:
         raise ValueError("the episode has no reset seed, so the clone cannot replay its start")

@@ -12,13 +12,13 @@ from PIL import Image
 from PySide6.QtCore import Qt
 
 from clonelab.app.watch.compare_view import CompareView
-from clonelab.models.video_export import ExportError, video_formats, write_video
 from clonelab.app.watch.watch_view import WatchView
 from clonelab.app.window.workspace import Workspace
 from clonelab.models.checkpoint import load_policy, save_policy
 from clonelab.models.failures.compare import compare_on_demo
 from clonelab.models.policy import Policy, PolicySpec
 from clonelab.models.training import TrainConfig, train_bc
+from clonelab.models.video_export import ExportError, video_formats, write_video
 from clonelab.recorder.catalog import make_env
 from clonelab.recorder.jobs import drain
 from tests.app.demo_data import expert_dataset, play_expert
