@@ -14,6 +14,7 @@ import argparse
 import os
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, Qt, QTimer, SignalInstance
@@ -24,7 +25,7 @@ from clonelab.app.play.qt_keys import qt_key
 from clonelab.app.takeover.takeover_view import TakeoverSettings, TakeoverView
 from clonelab.app.window.workspace import Workspace
 from clonelab.models.failures.ensemble import EnsembleConfig
-from clonelab.models.failures.takeover_training import RetrainConfig
+from clonelab.models.failures.takeover_training import TAKEOVER_ROUNDS
 from clonelab.models.training import TrainConfig
 from clonelab.recorder.experts import make_expert
 from tools.screenshots import expert_dataset, settle
@@ -78,9 +79,9 @@ def takeover_screenshot(app: QApplication, out: Path, workdir: Path) -> Path:
     view.resize(1300, 760)
     train = TrainConfig(epochs=10, batch_size=64, hidden=(32, 32), seed=0, device="cpu",
                         log_every=10**6)
-    view.configure(TakeoverSettings(
-        mode="ask", episodes_per_round=3, max_episode_steps=200,
-        retrain=RetrainConfig(ensemble=EnsembleConfig(members=3, train=train))))
+    view.configure(TakeoverSettings(mode="ask", rounds=replace(
+        TAKEOVER_ROUNDS, episodes_per_round=3, max_episode_steps=200,
+        ensemble=EnsembleConfig(members=3, train=train))))
     view.show()
     settle(app)
     view.prepare()

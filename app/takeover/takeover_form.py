@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clonelab.models.failures.takeover import DEFAULT_AGREE_STEPS
-from clonelab.models.failures.takeover_training import RetrainConfig
+from clonelab.models.failures.rounds import RoundsConfig
+from clonelab.models.failures.takeover_training import TAKEOVER_ROUNDS
 
 Mode = Literal["gate", "ask"]
 MODES: dict[Mode, str] = {"gate": "Human-gated: hold Shift to take over",
@@ -29,19 +29,14 @@ class TakeoverSettings:
     """The Takeover tab's settings (the form edits them; tests and tools pass their own)."""
 
     mode: Mode = "gate"
-    retrain: RetrainConfig = field(default_factory=RetrainConfig)
-    episodes_per_round: int = 3
-    """Episodes played between two retrainings."""
-    max_episode_steps: int | None = 500
-    """Episodes are cut (truncated) after this many steps."""
-    threshold: float = 1.0
-    """Ask for help when the calibrated risk exceeds this (1: the held-out demos' quantile)."""
-    agree_steps: int = DEFAULT_AGREE_STEPS
-    """Hand control back after this many agreeing steps running."""
+    """Who decides when the person takes over: the person ("gate") or the clone ("ask")."""
+    rounds: RoundsConfig = field(default_factory=lambda: TAKEOVER_ROUNDS)
+    """Episodes per round, the retraining, the risk and its threshold, seeds: as
+    `clonelab.models.failures.rounds.help_rounds` reads them."""
     pause_on_request: bool = True
     """Pause when the clone asks (else slow down to `slow_speed`)."""
     slow_speed: float = 0.25
-    seed: int = 0
+    """Play speed while the clone waits for help, when it does not pause."""
 
 
 class TakeoverForm(QWidget):
@@ -69,16 +64,16 @@ class TakeoverForm(QWidget):
         self.threshold.setSingleStep(0.1)
         self.threshold.setToolTip("Ask when the calibrated risk passes this; 1 is the 95% "
                                   "quantile on held-out demo states")
-        self.threshold.valueChanged.connect(lambda v: self._update(threshold=float(v)))
+        self.threshold.valueChanged.connect(lambda v: self._update_rounds(threshold=float(v)))
         self.risk_box = QComboBox()
         self.risk_box.addItems(["ood", "disagreement", "both"])
         self.risk_box.setToolTip("ood: distance to the labelled states; disagreement: the "
                                  "ensemble's (asks at every switching point on bang-bang envs)")
-        self.risk_box.currentTextChanged.connect(
-            lambda r: self._update(retrain=replace(self._settings.retrain, risk=r)))
+        self.risk_box.currentTextChanged.connect(lambda r: self._update_rounds(risk=r))
         self.episodes = QSpinBox()
         self.episodes.setRange(1, 50)
-        self.episodes.valueChanged.connect(lambda v: self._update(episodes_per_round=int(v)))
+        self.episodes.valueChanged.connect(
+            lambda v: self._update_rounds(episodes_per_round=int(v)))
         self.on_request = QComboBox()
         self.on_request.addItems(["pause", "slow down"])
         self.on_request.currentIndexChanged.connect(
@@ -106,14 +101,17 @@ class TakeoverForm(QWidget):
                        self.on_request):
             widget.blockSignals(True)
         self.mode_box.setCurrentIndex(list(MODES).index(settings.mode))
-        self.threshold.setValue(settings.threshold)
-        self.risk_box.setCurrentText(settings.retrain.risk)
-        self.episodes.setValue(settings.episodes_per_round)
+        self.threshold.setValue(settings.rounds.threshold)
+        self.risk_box.setCurrentText(settings.rounds.risk)
+        self.episodes.setValue(settings.rounds.episodes_per_round)
         self.on_request.setCurrentIndex(0 if settings.pause_on_request else 1)
         for widget in (self.mode_box, self.threshold, self.risk_box, self.episodes,
                        self.on_request):
             widget.blockSignals(False)
         self._update()
+
+    def _update_rounds(self, **changes: Any) -> None:
+        self._update(rounds=replace(self._settings.rounds, **changes))
 
     def _update(self, **changes: Any) -> None:
         self._settings = replace(self._settings, **changes)

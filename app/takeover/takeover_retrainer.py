@@ -10,7 +10,8 @@ from PySide6.QtCore import QObject, Signal
 from clonelab.app.widgets.job_runner import JobRunner
 from clonelab.models.failures.ensemble import EnsembleProgress
 from clonelab.models.failures.ood import CalibratedScore
-from clonelab.models.failures.takeover_training import RetrainConfig, retrain
+from clonelab.models.failures.rounds import RoundsConfig
+from clonelab.models.failures.takeover_training import retrain
 from clonelab.recorder.dataset import DemoDataset
 
 
@@ -38,7 +39,7 @@ class Retrainer(QObject):
         """Whether a run is under way (until its result has been delivered)."""
         return self._runner.busy
 
-    def start(self, config: RetrainConfig, demos: DemoDataset, takeovers: DemoDataset,
+    def start(self, config: RoundsConfig, demos: DemoDataset, takeovers: DemoDataset,
               episodes: Sequence[Any], *, tags: Sequence[str],
               first_scores: Sequence[CalibratedScore]) -> None:
         """Commit `episodes` to `takeovers` and train, in the background."""

@@ -130,7 +130,7 @@ class TakeoverView(QWidget):
         session = GuardedSession(PlaySession(self._env, env_id=env_id),
                                  lambda text: self._show(text, "error"))
         self.loop = TakeoverLoop(session, None, env_fps(env_id, self._env),
-                                 max_steps=self.settings.max_episode_steps, parent=self)
+                                 max_steps=self.settings.rounds.max_episode_steps, parent=self)
         self.loop.pause_on_request = self.settings.pause_on_request
         self.loop.stepped.connect(self._on_stepped)
         self.loop.help_requested.connect(self._on_help_requested)
@@ -271,13 +271,13 @@ class TakeoverView(QWidget):
         if self._retrained is None:
             raise RuntimeError("ask-for-help needs a trained ensemble")
         return AskForHelp(self._agent, self.human, self._retrained.scores,
-                          action_space=self._env.action_space, threshold=s.threshold,
-                          agree_steps=s.agree_steps, human_device="keyboard")
+                          action_space=self._env.action_space, threshold=s.rounds.threshold,
+                          agree_steps=s.rounds.agree_steps, human_device="keyboard")
 
     def _begin_episode(self) -> None:
         settings = self.settings
-        self.loop.begin(self._controller(), self._rounds.next_seed(settings.seed),
-                        max_steps=settings.max_episode_steps,
+        self.loop.begin(self._controller(), self._rounds.next_seed(settings.rounds.seed),
+                        max_steps=settings.rounds.max_episode_steps,
                         pause_on_request=settings.pause_on_request)
         self._render()
 
@@ -290,7 +290,7 @@ class TakeoverView(QWidget):
 
     def _start_retraining(self) -> None:
         rounds = self._rounds
-        self.retrainer.start(self.settings.retrain, self.demos, self.takeovers, rounds.pending,
+        self.retrainer.start(self.settings.rounds, self.demos, self.takeovers, rounds.pending,
                              tags=rounds.tags(self.settings.mode),
                              first_scores=rounds.first_scores)
         self._show(f"Retraining the clone on the demos and {len(rounds.pending)} new takeover "
@@ -341,7 +341,7 @@ class TakeoverView(QWidget):
         rounds = self._rounds
         self.plot.add_episode(rounds.round, count)
         if rounds.add_episode(played.episode, count,
-                              episodes_per_round=self.settings.episodes_per_round):
+                              episodes_per_round=self.settings.rounds.episodes_per_round):
             self.round_finished.emit(rounds.round, tuple(rounds.counts))
             self._start_retraining()
         elif self._playing:
@@ -356,7 +356,7 @@ class TakeoverView(QWidget):
         session, rounds = self.loop.session, self._rounds
         self.screen.show_frame(self._env, hud_lines(
             rounds.round, len(rounds.counts) + 1, session.steps, session.episode_return,
-            decision, self.settings.threshold))
+            decision, self.settings.rounds.threshold))
 
     def _sync(self) -> None:
         """Buttons, the status line, the banner and the frame's cue follow the state of play."""

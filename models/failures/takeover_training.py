@@ -17,7 +17,7 @@ import numpy as np
 
 from clonelab.models.failures.ensemble import Ensemble, EnsembleConfig, EnsembleProgress
 from clonelab.models.failures.ood import CalibratedScore
-from clonelab.models.failures.rounds import Risk, episode_seed, split_demos, train_round
+from clonelab.models.failures.rounds import RoundsConfig, episode_seed, split_demos, train_round
 from clonelab.models.failures.takeover import intervention_flags
 from clonelab.models.training import TrainConfig
 from clonelab.recorder.dataset import DemoDataset, EpisodeData
@@ -31,15 +31,11 @@ QUICK_TRAIN = TrainConfig(epochs=20, batch_size=64, hidden=(64, 64), device="cpu
                           log_every=50)
 
 
-@dataclass(frozen=True, kw_only=True)
-class RetrainConfig:
-    """How the clone is (re)trained between rounds."""
-
-    ensemble: EnsembleConfig = field(
-        default_factory=lambda: EnsembleConfig(members=3, train=QUICK_TRAIN))
-    """The ensemble that plays (its members' disagreement is one of the risk scores)."""
-    risk: Risk = "ood"
-    """What asks for help (see `models.failures.rounds.RoundsConfig.risk`)."""
+TAKEOVER_ROUNDS = RoundsConfig(ensemble=EnsembleConfig(members=3, train=QUICK_TRAIN),
+                               max_episode_steps=500)
+"""Rounds a person plays in the Takeover tab: a quick 3-member retraining between rounds (the
+person waits for it), episodes cut at 500 steps. The tab plays rounds until the person stops,
+so `rounds` is not a limit there."""
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -85,7 +81,7 @@ def human_rows(takeovers: DemoDataset) -> tuple[np.ndarray, np.ndarray]:
 
 
 def retrain(
-    config: RetrainConfig,
+    config: RoundsConfig,
     demos: DemoDataset,
     takeovers: DemoDataset,
     new_episodes: Sequence[EpisodeData] = (),
@@ -94,7 +90,7 @@ def retrain(
     first_scores: Sequence[CalibratedScore] = (),
     cancel: CancelCheck | None = None,
 ) -> Generator[EnsembleProgress, None, Retrained | None]:
-    """Commit `new_episodes` to `takeovers`, then train an ensemble on demos + human rows.
+    """Commit `new_episodes` to `takeovers`, then train `config.ensemble` on demos + human rows.
 
     The same step as a round of `models.failures.rounds.help_rounds` (`split_demos`, then
     `train_round`): the risk scores are calibrated on demo episodes held out of training; with

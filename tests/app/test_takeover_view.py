@@ -21,7 +21,7 @@ from clonelab.app.takeover.takeover_view import TakeoverView
 from clonelab.app.window.workspace import Workspace
 from clonelab.models.failures.ensemble import EnsembleConfig
 from clonelab.models.failures.takeover import HumanGate, ScriptedHuman, intervention_flags
-from clonelab.models.failures.takeover_training import RetrainConfig, takeover_path
+from clonelab.models.failures.takeover_training import TAKEOVER_ROUNDS, takeover_path
 from clonelab.models.training import TrainConfig
 from clonelab.recorder.catalog import make_env
 from clonelab.recorder.experts import make_expert
@@ -68,12 +68,13 @@ def _view(qtbot: QtBot, tmp_path: Path, settings: TakeoverSettings) -> TakeoverV
     return view
 
 
-def _settings(mode: str, *, epochs: int, members: int = 2,
+def _settings(mode: str, *, epochs: int, members: int = 2, pause_on_request: bool = True,
               **changes: object) -> TakeoverSettings:
     train = TrainConfig(epochs=epochs, batch_size=64, hidden=(32, 32), seed=0, device="cpu",
                         log_every=10**6)
-    return replace(TakeoverSettings(mode=mode, retrain=RetrainConfig(
-        ensemble=EnsembleConfig(members=members, train=train))), **changes)
+    rounds = replace(TAKEOVER_ROUNDS, ensemble=EnsembleConfig(members=members, train=train),
+                     **changes)
+    return TakeoverSettings(mode=mode, rounds=rounds, pause_on_request=pause_on_request)
 
 
 def _play_round(view: TakeoverView, human: ScriptedHuman, keys: KeyDriver, *,
