@@ -144,7 +144,7 @@ def main() -> int:
     state.select_dataset(cartpole.path)
     view.tabs.setCurrentWidget(view.subsets)
     subsets = view.subsets
-    subsets.group_by.setCurrentText("noise")
+    subsets.form.editor("group_by").setCurrentText("noise")
     subsets.train_steps.setValue(1000)
     subsets.run()
     wait_until(app, lambda: not subsets.runner.busy)

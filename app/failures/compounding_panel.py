@@ -8,19 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from clonelab.app.failures.failure_plots import AgreementPlot, CompoundingPlot
 from clonelab.app.failures.task_panel import TaskPanel
+from clonelab.app.widgets.config_form import ConfigForm
 from clonelab.app.widgets.workers import WorkFactory
 from clonelab.app.window.workspace import Workspace
-from clonelab.models.failures.diagnostics import (
-    AgreementReport,
-    CompoundingError,
-    action_agreement,
-    compounding_error,
-)
-from clonelab.recorder.experts import has_expert
+from clonelab.models.failures.diagnostics import Diagnosis, DiagnosticsConfig, diagnose
+
+_LABELS = {"demo_episodes": "demo episodes", "rollouts": "own episodes (vs expert)"}
 
 
 class CompoundingPanel(TaskPanel):
@@ -28,25 +25,16 @@ class CompoundingPanel(TaskPanel):
 
     def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
         super().__init__(workspace, "Measure", parent)
-        self.episodes = QSpinBox()
-        self.episodes.setRange(1, 1000)
-        self.episodes.setValue(10)
-        self.episodes.setToolTip("Demo episodes (the first ones) whose starts the clone replays")
-        self.rollouts = QSpinBox()
-        self.rollouts.setRange(1, 100)
-        self.rollouts.setValue(5)
-        self.rollouts.setToolTip("Episodes the clone plays on its own, labelled by the expert")
+        self.form = ConfigForm(DiagnosticsConfig, skip=("rollout_seed", "tolerance"),
+                               labels=_LABELS)
         self.error_plot = CompoundingPlot()
         self.agreement_plot = AgreementPlot()
         self.agreement_plot.setMaximumWidth(320)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
-        self.result: tuple[CompoundingError, AgreementReport | None] | None = None
+        self.result: Diagnosis | None = None
         form = QHBoxLayout()
-        form.addWidget(QLabel("demo episodes"))
-        form.addWidget(self.episodes)
-        form.addWidget(QLabel("own episodes (vs expert)"))
-        form.addWidget(self.rollouts)
+        form.addWidget(self.form)
         form.addStretch(1)
         plots = QHBoxLayout()
         plots.addWidget(self.error_plot, 3)
@@ -61,31 +49,19 @@ class CompoundingPanel(TaskPanel):
         layout.addWidget(self.summary)
 
     def _factory(self) -> WorkFactory:
+        config = self.form.config()
         dataset, policy = self.open_inputs(policy=True)
-        episode_ids = tuple(dataset.episode_ids)[: self.episodes.value()]
-        if not episode_ids:
+        assert policy is not None  # asked for
+        if not len(dataset.episode_ids):
             raise ValueError("The dataset has no episodes yet.")
-        rollouts = self.rollouts.value()
-        expert = has_expert(dataset.env_id)
-
-        def work(cancel: Any) -> Any:
-            yield f"Replaying {len(episode_ids)} demo starts with the clone..."
-            error = compounding_error(policy, dataset, episode_ids=episode_ids)
-            report = None
-            if expert and not cancel.is_set():
-                yield f"Playing {rollouts} episodes, labelled by the scripted expert..."
-                report = action_agreement(policy, dataset, episodes=rollouts,
-                                          episode_ids=episode_ids)
-            return error, report
-
-        return work
+        return lambda cancel: diagnose(config, policy, dataset, cancel=cancel)
 
     def _on_progress(self, record: Any) -> None:
-        self.controls.set_status(str(record))
+        self.controls.set_status(record.text)
 
-    def _on_result(self, result: tuple[CompoundingError, AgreementReport | None]) -> None:
+    def _on_result(self, result: Diagnosis) -> None:
         self.result = result
-        error, report = result
+        error, report = result.error, result.agreement
         self.error_plot.show_error(error)
         self.agreement_plot.show_report(report)
         demo = sum(error.demo_returns) / len(error.demo_returns)

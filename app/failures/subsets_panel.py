@@ -2,26 +2,29 @@
 
 Subsets by tag, by noise level ("noise=<p>" tags), by operator or by return bins
 (`models.failures.subsets.group_episodes`); every clone trains with the same config and is
-evaluated on
-the same seeded starts (`models.failures.subsets.compare_subsets`).
+evaluated on the same seeded starts (`models.failures.subsets.compare_subsets`).
 """
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+from dataclasses import replace
+
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from clonelab.app.failures.failure_plots import SubsetPlot
 from clonelab.app.failures.task_panel import TaskPanel
+from clonelab.app.widgets.config_form import ConfigForm
 from clonelab.app.widgets.workers import WorkFactory
 from clonelab.app.window.workspace import Workspace
 from clonelab.models.failures.subsets import (
-    GROUP_BY,
     SubsetComparison,
     SubsetProgress,
+    SubsetsConfig,
     compare_subsets,
     group_episodes,
 )
-from clonelab.models.training import TrainConfig
+
+_LABELS = {"group_by": "group by", "bins": "return bins", "eval_episodes": "evaluation episodes"}
 
 
 class SubsetsPanel(TaskPanel):
@@ -29,23 +32,19 @@ class SubsetsPanel(TaskPanel):
 
     def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
         super().__init__(workspace, "Train and compare", parent)
-        self.group_by = QComboBox()
-        self.group_by.addItems(list(GROUP_BY))
+        self.form = ConfigForm(SubsetsConfig, skip=("train", "eval_seed"), labels=_LABELS)
+        # Every clone trains with the config's TrainConfig; only its length is asked here.
         self.train_steps = QSpinBox()
         self.train_steps.setRange(10, 1_000_000)
         self.train_steps.setSingleStep(500)
-        self.train_steps.setValue(2000)
-        self.eval_episodes = QSpinBox()
-        self.eval_episodes.setRange(1, 1000)
-        self.eval_episodes.setValue(5)
+        self.train_steps.setValue(SubsetsConfig().train.total_steps(0))
         self.plot = SubsetPlot()
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         form = QHBoxLayout()
-        for label, widget in (("group by", self.group_by), ("training steps", self.train_steps),
-                              ("evaluation episodes", self.eval_episodes)):
-            form.addWidget(QLabel(label))
-            form.addWidget(widget)
+        form.addWidget(self.form)
+        form.addWidget(QLabel("training steps"))
+        form.addWidget(self.train_steps)
         form.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel(
@@ -57,17 +56,17 @@ class SubsetsPanel(TaskPanel):
         layout.addWidget(self.summary)
 
     def _factory(self) -> WorkFactory:
+        steps = self.train_steps.value()
+        config = self.form.config()
+        config = replace(config, train=replace(config.train, steps=steps,
+                                               log_every=max(1, steps // 10)))
         dataset, _ = self.open_inputs(policy=False)
-        by = self.group_by.currentText()
-        groups = group_episodes(dataset, by)  # type: ignore[arg-type] - the combo holds GROUP_BY
+        groups = group_episodes(dataset, config.group_by, bins=config.bins)
         if not groups:
-            raise ValueError(f"No episode has a {by} to group by; choose another grouping.")
-        config = TrainConfig(steps=self.train_steps.value(), log_every=max(
-            1, self.train_steps.value() // 10))
-        episodes = self.eval_episodes.value()
+            raise ValueError(f"No episode has a {config.group_by} to group by; choose another "
+                             "grouping.")
         self.controls.set_status(f"{len(groups)} subsets: {', '.join(groups)}")
-        return lambda cancel: compare_subsets(config, dataset, groups, eval_episodes=episodes,
-                                              cancel=cancel)
+        return lambda cancel: compare_subsets(config, dataset, groups, cancel=cancel)
 
     def _on_progress(self, record: SubsetProgress) -> None:
         total = record.train.total_steps

@@ -5,12 +5,12 @@ control and measures, step by step, how far the clone's states are from the demo
 usually stays flat for a while and then climbs: small action errors move the clone to states
 the demos never showed, where its errors grow. `action_agreement` puts the clone's accuracy on
 demo states (what training sees) next to its agreement with the scripted expert on the states
-it reaches itself (what it meets).
+it reaches itself (what it meets). `diagnose` runs both as one job (the Failures tab's).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -23,7 +23,8 @@ from clonelab.models.failures.takeover import Solo, play_episode
 from clonelab.models.policy import Policy
 from clonelab.recorder.catalog import make_env
 from clonelab.recorder.dataset import EpisodeData
-from clonelab.recorder.experts import make_expert
+from clonelab.recorder.experts import has_expert, make_expert
+from clonelab.recorder.jobs import CancelCheck, cancel_check
 from clonelab.recorder.session import PlaySession
 
 # On-policy rollouts start from these seeds: far from the `expert` command's demo seeds.
@@ -162,3 +163,68 @@ def action_agreement(policy: Policy, dataset: EpisodeSource, *, episodes: int = 
         demo_steps=steps, onpolicy_agreement=own_hits / own_steps if own_steps else float("nan"),
         onpolicy_steps=own_steps, clone_returns=tuple(returns),
     )
+
+
+@dataclass(frozen=True, kw_only=True)
+class DiagnosticsConfig:
+    """Which demo starts the clone replays, and how much it plays on its own."""
+
+    demo_episodes: int = 10
+    """Demo episodes (the first ones) whose starts the clone replays."""
+    rollouts: int = 5
+    """Episodes the clone plays on its own, labelled by the scripted expert (envs with one)."""
+    rollout_seed: int = ROLLOUT_SEED
+    """Seed of the first of the clone's own episodes."""
+    tolerance: float = DEFAULT_TOLERANCE
+    """Continuous actions agree within this share of the action range."""
+
+    def __post_init__(self) -> None:
+        for name in ("demo_episodes", "rollouts"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"DiagnosticsConfig: {name} must be a positive whole number, "
+                                 f"got {value!r}")
+        if not self.tolerance >= 0:
+            raise ValueError(f"DiagnosticsConfig: tolerance must be 0 or more, "
+                             f"got {self.tolerance!r}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DiagnosticsStage:
+    """The part of `diagnose` that runs now, in words."""
+
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class Diagnosis:
+    """The compounding error and, where the env has a scripted expert, the agreement report."""
+
+    error: CompoundingError
+    agreement: AgreementReport | None
+    """None without a scripted expert, or when the run was cancelled before it."""
+
+
+def diagnose(config: DiagnosticsConfig, policy: Policy, dataset: EpisodeSource, *,
+             cancel: CancelCheck | None = None
+             ) -> Generator[DiagnosticsStage, None, Diagnosis | None]:
+    """`compounding_error` over the first demos, then `action_agreement` when there is an expert.
+
+    Returns None when cancelled before the compounding error is measured.
+    """
+    stop = cancel_check(cancel)
+    episode_ids = tuple(dataset.episode_ids)[: config.demo_episodes]
+    if not episode_ids:
+        raise ValueError("The dataset has no episodes yet.")
+    yield DiagnosticsStage(text=f"Replaying {len(episode_ids)} demo starts with the clone...")
+    if stop():
+        return None
+    error = compounding_error(policy, dataset, episode_ids=episode_ids)
+    report = None
+    if has_expert(dataset.env_id) and not stop():
+        yield DiagnosticsStage(
+            text=f"Playing {config.rollouts} episodes, labelled by the scripted expert...")
+        report = action_agreement(policy, dataset, episodes=config.rollouts,
+                                  seed=config.rollout_seed, episode_ids=episode_ids,
+                                  tolerance=config.tolerance)
+    return Diagnosis(error=error, agreement=report)

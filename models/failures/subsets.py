@@ -2,8 +2,9 @@
 
 Subsets come from the episodes' tags (the `expert` command tags "expert" and "noise=<p>"), their
 operator, or their return; `compare_subsets` trains one BC clone per subset with the same
-`TrainConfig` and evaluates every clone on the same seeded starts. `TransitionSet`, the
-in-memory labelled states that training reads, also carries DAgger's and takeover's data.
+`TrainConfig` (a `SubsetsConfig` holds it) and evaluates every clone on the same seeded
+starts. `TransitionSet`, the in-memory labelled states that training reads, also carries
+DAgger's and takeover's data.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 import gymnasium as gym
@@ -232,20 +233,48 @@ class SubsetProgress:
     train: TrainProgress
 
 
+@dataclass(frozen=True, kw_only=True)
+class SubsetsConfig:
+    """How the subsets are formed, how each clone trains, and how the clones are evaluated."""
+
+    group_by: GroupBy = "tag"
+    """What makes a subset: a tag, a noise level ("noise=<p>" tags), an operator, or a
+    band of returns."""
+    bins: int = 3
+    """Subsets of about equal episode counts, by return (with group_by "return")."""
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(steps=2000, log_every=200))
+    """The training of every clone (the same for all, so the data alone differs)."""
+    eval_episodes: int = 5
+    """Episodes each clone plays from the same seeded starts."""
+    eval_seed: int = EVAL_SEED
+    """Seed of the first evaluation start."""
+
+    def __post_init__(self) -> None:
+        if self.group_by not in GROUP_BY:
+            raise ValueError(f"SubsetsConfig: group_by must be one of {', '.join(GROUP_BY)}, "
+                             f"got {self.group_by!r}")
+        for name in ("bins", "eval_episodes"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"SubsetsConfig: {name} must be a positive whole number, "
+                                 f"got {value!r}")
+
+
 def compare_subsets(
-    config: TrainConfig,
+    config: SubsetsConfig,
     dataset: DatasetLike,
-    groups: Mapping[str, Sequence[int]],
+    groups: Mapping[str, Sequence[int]] | None = None,
     *,
-    eval_episodes: int = 10,
-    eval_seed: int = EVAL_SEED,
     cancel: CancelCheck | None = None,
 ) -> Generator[SubsetProgress, None, SubsetComparison]:
     """Train a clone per subset (same config) and evaluate each on the same seeded starts.
 
-    Yields every training record tagged with its subset; returns a `SubsetComparison` of the
-    subsets done (all of them unless `cancel` stopped the run).
+    The subsets are `groups` when given, else the dataset's episodes grouped by
+    `config.group_by`. Yields every training record tagged with its subset; returns a
+    `SubsetComparison` of the subsets done (all of them unless `cancel` stopped the run).
     """
+    if groups is None:
+        groups = group_episodes(dataset, config.group_by, bins=config.bins)  # type: ignore[arg-type]
     subsets = {label: tuple(ids) for label, ids in groups.items() if len(ids)}
     if not subsets:
         raise ValueError("no subset holds an episode; choose another grouping")
@@ -258,11 +287,12 @@ def compare_subsets(
                      label: str = label) -> SubsetProgress:
             return SubsetProgress(subset=index, subsets=len(subsets), label=label, train=record)
 
-        result = yield from relay(train_bc(config, data, cancel=cancel), progress)
+        result = yield from relay(train_bc(config.train, data, cancel=cancel), progress)
         if result.cancelled:
             cancelled = True
             break
-        scores = evaluate(result.policy, dataset.env_id, episodes=eval_episodes, seed=eval_seed)
+        scores = evaluate(result.policy, dataset.env_id, episodes=config.eval_episodes,
+                          seed=config.eval_seed)
         demo_returns = [float(data.rewards[data.episode_column == i].sum()) for i in ids]
         outcomes.append(SubsetOutcome(label=label, episode_ids=ids, steps=len(data),
                                       demo_return_mean=float(np.mean(demo_returns)),

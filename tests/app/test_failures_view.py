@@ -126,11 +126,11 @@ def test_watch_has_no_ood_score_from_another_envs_demos(qtbot, files) -> None:
 
 def test_compounding_error_plot_fills(qtbot, failures: FailuresView) -> None:
     panel = failures.compounding
-    panel.episodes.setValue(2)
-    panel.rollouts.setValue(1)
+    panel.form.editor("demo_episodes").setValue(2)
+    panel.form.editor("rollouts").setValue(1)
     with qtbot.waitSignal(panel.done, timeout=WAIT_MS) as done:
         panel.run()
-    error, report = done.args[0]
+    error, report = done.args[0].error, done.args[0].agreement
     x, y = panel.error_plot.mean_curve.getData()
     assert len(x) == len(error.steps) > 1
     np.testing.assert_allclose(y, error.mean)
@@ -152,9 +152,9 @@ def test_a_panel_without_a_dataset_says_so(qtbot, files) -> None:
 
 def test_subsets_by_tag_compare_two_clones(qtbot, failures: FailuresView) -> None:
     panel = failures.subsets
-    panel.group_by.setCurrentText("tag")
+    panel.form.editor("group_by").setCurrentText("tag")
     panel.train_steps.setValue(20)
-    panel.eval_episodes.setValue(1)
+    panel.form.editor("eval_episodes").setValue(1)
     with qtbot.waitSignal(panel.done, timeout=WAIT_MS) as done:
         panel.run()
     comparison = done.args[0]

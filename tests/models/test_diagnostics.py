@@ -8,7 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from clonelab.models.failures.diagnostics import action_agreement, compounding_error
+from clonelab.models.failures.diagnostics import (
+    DiagnosticsConfig,
+    action_agreement,
+    compounding_error,
+    diagnose,
+)
 from clonelab.models.failures.subsets import TransitionSet
 from clonelab.models.policy import Policy
 from clonelab.models.training import TrainConfig, train_bc
@@ -82,3 +87,26 @@ def test_poor_clone_agrees_less_with_the_expert_on_its_own_states(
     assert poor.onpolicy_agreement < poor.demo_accuracy
     assert poor.onpolicy_agreement < good.onpolicy_agreement - 0.1
     assert poor.onpolicy_steps == sum(poor.clone_returns)  # CartPole pays 1 a step
+
+
+def test_diagnose_measures_the_first_demos_and_the_agreement_as_one_job(
+    demos: DemoDataset, good_clone: Policy
+) -> None:
+    config = DiagnosticsConfig(demo_episodes=2, rollouts=1)
+    stages: list = []
+    result = drain(diagnose(config, good_clone, demos), stages.append)
+    assert result is not None and result.agreement is not None
+    assert result.error.episode_ids == tuple(demos.episode_ids)[:2]
+    np.testing.assert_allclose(result.error.mean,
+                               compounding_error(good_clone, demos, episode_ids=(0, 1)).mean)
+    assert result.agreement.clone_returns == action_agreement(
+        good_clone, demos, episodes=1, episode_ids=(0, 1)).clone_returns
+    assert [stage.text.split()[0] for stage in stages] == ["Replaying", "Playing"]
+    assert drain(diagnose(config, good_clone, demos, cancel=lambda: True)) is None
+
+
+def test_diagnostics_config_refuses_what_cannot_run() -> None:
+    with pytest.raises(ValueError, match="demo_episodes must be a positive"):
+        DiagnosticsConfig(demo_episodes=0)
+    with pytest.raises(ValueError, match="tolerance must be 0 or more"):
+        DiagnosticsConfig(tolerance=-0.1)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from clonelab.models.failures.subsets import (
+    SubsetsConfig,
     TransitionSet,
     compare_subsets,
     group_episodes,
@@ -63,7 +64,8 @@ def test_clones_of_clean_demos_beat_clones_of_noisy_ones(mixed: DemoDataset) -> 
     config = TrainConfig(steps=300, hidden=(32, 32), seed=0, device="cpu", log_every=100)
     records = []
     comparison = drain(compare_subsets(
-        config, mixed, group_episodes(mixed, "noise"), eval_episodes=5), records.append)
+        SubsetsConfig(group_by="noise", train=config, eval_episodes=5), mixed),
+        records.append)
     assert comparison.labels == ["noise=0", "noise=0.8"]
     assert [(r.subset, r.label) for r in records if r.train.step == 300] == [
         (0, "noise=0"), (1, "noise=0.8")]
@@ -80,9 +82,9 @@ def test_cancel_keeps_the_subsets_done(mixed: DemoDataset) -> None:
     config = TrainConfig(steps=50, hidden=(8,), device="cpu", log_every=10)
     records: list = []
     second_started = lambda: any(r.subset == 1 for r in records)  # noqa: E731
+    config = SubsetsConfig(train=config, eval_episodes=1)
     comparison = drain(compare_subsets(
-        config, mixed, group_episodes(mixed, "noise"), eval_episodes=1,
-        cancel=second_started), records.append)
+        config, mixed, group_episodes(mixed, "noise"), cancel=second_started), records.append)
     assert comparison.cancelled and comparison.labels == ["noise=0"]
     stopped = threading.Event()
     stopped.set()
@@ -108,3 +110,12 @@ def test_transition_set_rows(tmp_path: Path, mixed: DemoDataset) -> None:
         TransitionSet(env_id=ENV_ID, observation_space=mixed.observation_space,
                       action_space=mixed.action_space, observations=np.zeros((2, 4)),
                       actions=np.zeros(3), episode_ids=np.zeros(3))
+
+
+def test_subsets_config_refuses_what_cannot_run() -> None:
+    with pytest.raises(ValueError, match="group_by must be one of"):
+        SubsetsConfig(group_by="colour")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="eval_episodes must be a positive"):
+        SubsetsConfig(eval_episodes=0)
+    with pytest.raises(ValueError, match="bins must be a positive"):
+        SubsetsConfig(bins=0)
