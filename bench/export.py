@@ -1,7 +1,7 @@
 """Expert demonstrations to a ``.npz`` that both benchmark venvs read.
 
-Plays CloneLab's scripted expert (``recorder.experts.make_expert``) in envs built by
-``recorder.catalog.make_env``; episode k is reset with seed ``seed + k``.
+Plays CloneLab's scripted expert through ``models.expert_demos.expert_episodes`` (the same
+loop as ``clonelab expert``); episode k is reset with seed ``seed + k``.
 
     .venv/bin/python bench/export.py --env-id CartPole-v1 --min-steps 50000 \\
         --out /tmp/clonelab-bench/cartpole_50k.npz
@@ -10,13 +10,14 @@ Plays CloneLab's scripted expert (``recorder.experts.make_expert``) in envs buil
 from __future__ import annotations
 
 import argparse
+import itertools
 from pathlib import Path
 
 import numpy as np
 from npz_demos import NpzTransitions, write_demos
 
-from clonelab.recorder.catalog import make_env
-from clonelab.recorder.experts import make_expert
+from clonelab.models.expert_demos import expert_episodes
+from clonelab.recorder.dataset import EpisodeData
 
 
 def collect(
@@ -25,31 +26,18 @@ def collect(
     """Expert episodes until ``episodes`` are done or ``min_steps`` steps are reached."""
     if (episodes is None) == (min_steps is None):
         raise ValueError("give episodes or min_steps, not both")
-    env = make_env(env_id)
-    expert = make_expert(env, seed=seed)
-    observations, actions, rewards, episode_ids = [], [], [], []
-    episode = 0
-    while (episodes is not None and episode < episodes) or (
-        min_steps is not None and len(actions) < min_steps
-    ):
-        obs, _ = env.reset(seed=seed + episode)
-        expert.reset(seed=seed + episode)
-        done = False
-        while not done:
-            action = expert.act(obs)
-            observations.append(obs)
-            actions.append(action)
-            episode_ids.append(episode)
-            obs, reward, terminated, truncated, _ = env.step(action)
-            rewards.append(reward)
-            done = terminated or truncated
-        episode += 1
-    env.close()
+    seeds = range(seed, seed + episodes) if episodes is not None else itertools.count(seed)
+    played: list[EpisodeData] = []
+    for episode in expert_episodes(env_id, seeds):
+        played.append(episode)
+        if min_steps is not None and sum(len(e.actions) for e in played) >= min_steps:
+            break
     return NpzTransitions(
-        observations=np.asarray(observations, dtype=np.float32),
-        actions=np.asarray(actions),
-        rewards=np.asarray(rewards, dtype=np.float32),
-        episode_ids=np.asarray(episode_ids, dtype=np.int64),
+        observations=np.concatenate([e.observations[:-1] for e in played]).astype(np.float32),
+        actions=np.concatenate([e.actions for e in played]),
+        rewards=np.concatenate([e.rewards for e in played]).astype(np.float32),
+        episode_ids=np.concatenate([np.full(len(e.actions), k, dtype=np.int64)
+                                    for k, e in enumerate(played)]),
     )
 
 
