@@ -40,7 +40,9 @@ class EnvEntry:
     """One playable environment and how a human plays it.
 
     `turn_based` entries (grid worlds) have no idle action worth recording: the app should step
-    them only when a bound key or button is pressed, not on every tick.
+    them only when a bound key or button is pressed, not on every tick. `action_names` and
+    `observation_names` are a JSON control map's own names; catalog ids are named in
+    recorder.action_names.
     """
 
     env_id: str
@@ -51,6 +53,8 @@ class EnvEntry:
     fps: int
     observation_kind: ObservationKind
     turn_based: bool = False
+    action_names: tuple[str, ...] = ()
+    observation_names: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name, controls in (("keyboard", self.keyboard), ("gamepad", self.gamepad)):

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, cast
 
@@ -25,7 +27,8 @@ from clonelab.recorder.keyboard import KeyboardMap
 
 CONTROL_MAP_VERSION = 1
 REQUIRED_FIELDS = ("env_id", "action_kind", "keyboard")
-OPTIONAL_FIELDS = ("version", "title", "fps", "noop", "turn_based", "gamepad")
+OPTIONAL_FIELDS = ("version", "title", "fps", "noop", "turn_based", "gamepad", "action_names",
+                   "observation_names")
 DEFAULT_FPS = 30
 
 
@@ -112,6 +115,15 @@ def load_control_map(path: str | os.PathLike[str]) -> ControlMap:
     turn_based = data.get("turn_based", False)
     if not isinstance(turn_based, bool):
         raise fail("turn_based", f"expected true or false, got {turn_based!r}")
+    action_count = (int(action_space.n) if isinstance(action_space, spaces.Discrete)
+                    else math.prod(action_space.shape or ()))
+    action_names = _parse_names(data.get("action_names"), action_count,
+                                "one per action" if actual == "discrete" else
+                                "one per action dimension", partial(fail, "action_names"))
+    observation_names = _parse_names(data.get("observation_names"),
+                                     math.prod(observation_space.shape or ()),
+                                     "one per observation entry",
+                                     partial(fail, "observation_names"))
     entry = EnvEntry(
         env_id=env_id,
         title=title,
@@ -121,6 +133,8 @@ def load_control_map(path: str | os.PathLike[str]) -> ControlMap:
         fps=fps,
         observation_kind=observation_kind,
         turn_based=turn_based,
+        action_names=action_names,
+        observation_names=observation_names,
     )
     return ControlMap(path=path, entry=entry)
 
@@ -139,6 +153,9 @@ def control_map_to_dict(entry: EnvEntry) -> dict[str, Any]:
     }
     if entry.gamepad is not None:
         data["gamepad"] = entry.gamepad.to_dict()
+    for field in ("action_names", "observation_names"):
+        if getattr(entry, field):
+            data[field] = list(getattr(entry, field))
     return data
 
 
@@ -199,6 +216,17 @@ def _parse_noop(value: Any, space: spaces.Space) -> int | tuple[float, ...]:
     if not isinstance(value, list):
         raise BindingError("noop", f"wrong action kind: {space} takes a list: {value!r}")
     return parse_vector(value, "noop")
+
+
+def _parse_names(value: Any, count: int, what: str,
+                 fail: Callable[[str], ControlMapError]) -> tuple[str, ...]:
+    """Optional names: a list of `count` non-empty strings, or () when absent."""
+    if value is None:
+        return ()
+    if (not isinstance(value, list) or len(value) != count
+            or not all(isinstance(name, str) and name.strip() for name in value)):
+        raise fail(f"expected a list of {count} non-empty strings ({what}), got {value!r}")
+    return tuple(name.strip() for name in value)
 
 
 def _noop_json(noop: int | tuple[float, ...]) -> int | list[float]:

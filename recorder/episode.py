@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -119,12 +120,22 @@ class EpisodeBuffer:
         )
 
 
-def format_action(action: Any) -> str:
-    """An action as short text: an integer, or a vector with 3 decimals."""
+def format_action(action: Any, names: Sequence[str] = ()) -> str:
+    """An action as short text, by name where `names` has one (recorder.action_names).
+
+    A discrete action is its name ("fire main engine"), else its number; a vector is each
+    dimension with 3 decimals, named when there is a name per dimension ("steer -0.500, gas
+    1.000, brake 0.000"), else in brackets.
+    """
     values = np.asarray(action)
     if values.ndim == 0:
-        return str(values.item())
-    return "[" + ", ".join(f"{v:.3f}" for v in values.reshape(-1)) + "]"
+        value = values.item()
+        index = int(value) if float(value).is_integer() else -1
+        return names[index] if 0 <= index < len(names) else str(value)
+    flat = values.reshape(-1)
+    if len(names) == len(flat):
+        return ", ".join(f"{name} {v:.3f}" for name, v in zip(names, flat, strict=True))
+    return "[" + ", ".join(f"{v:.3f}" for v in flat) + "]"
 
 
 def measured_fps(timestamps: np.ndarray) -> float:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import enum
-from collections.abc import Sequence
+from typing import Literal
 
 import gymnasium
 from PySide6.QtCore import Qt, Signal
@@ -29,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from clonelab.app.window.settings import Settings
 from clonelab.app.window.workspace import ResolvedEntry
+from clonelab.recorder.action_names import EnvNames, env_names
 from clonelab.recorder.catalog import EnvEntry
 from clonelab.recorder.controls import (
     BindingError,
@@ -61,7 +61,7 @@ class ControlsPanel(QWidget):
         self._settings = settings
         self._default: EnvEntry | None = None
         self._entry: EnvEntry | None = None
-        self._action_names: Sequence[str] = ()
+        self._names = EnvNames()
         self._capturing_key: str | None = None
         self._capturing_pad: str | None = None
         self._capturing_axis: int | None = None
@@ -136,11 +136,20 @@ class ControlsPanel(QWidget):
         """The panel's last instruction or error."""
         return self._message.text()
 
+    def shown_rows(self, table: Literal["keys", "pad", "axes"]) -> list[str]:
+        """What a table shows, a row a line: "left -> fire left engine", "axis 0 -> steer × 1"."""
+        if table == "axes":
+            return [f"axis {self._axes.cellWidget(row, 0).value()} -> "  # type: ignore[attr-defined]
+                    f"{self._axes.item(row, 1).text()}" for row in range(self._axes.rowCount())]
+        widget = self._keys if table == "keys" else self._pad
+        return [f"{widget.item(row, 0).text()} -> {widget.item(row, 1).text()}"
+                for row in range(widget.rowCount())]
+
     def show_env(self, resolved: ResolvedEntry, env: gymnasium.Env) -> EnvEntry:
         """Show an env's controls in effect (the workspace resolved the player's saved
-        remapping); returns that entry. Discrete actions are labelled when the env names them."""
+        remapping); returns that entry. Actions are shown by name (recorder.action_names)."""
         self._default, self._entry = resolved.default, resolved.in_effect
-        self._action_names = action_names(env)
+        self._names = env_names(resolved.default.env_id, entry=resolved.default, env=env)
         self._message.setText(resolved.note)
         self._cancel_captures()
         self._refresh()
@@ -259,7 +268,8 @@ class ControlsPanel(QWidget):
             self._message.setText(f"Cannot use axis {axis}: {exc.problem}")
             return
         self._apply(dataclasses.replace(self._entry, gamepad=gamepad),
-                    f"Action {pad.axes[index].dim} now reads axis {axis}.")
+                    f"{self._dimension(pad.axes[index].dim).capitalize()} now reads axis "
+                    f"{axis}.")
 
     def _on_dead_zone(self, value: float) -> None:
         if self._entry is None or self._entry.gamepad is None:
@@ -281,13 +291,13 @@ class ControlsPanel(QWidget):
         entry = self._entry
         if entry is None:
             return
-        _fill(self._keys, _rows(entry.keyboard, self._action_names))
+        _fill(self._keys, _rows(entry.keyboard, self._names))
         pad = entry.gamepad
         self._pad_box.setVisible(pad is not None)
         self._no_pad.setVisible(pad is None)
         if pad is None:
             return
-        _fill(self._pad, _rows(pad, self._action_names))
+        _fill(self._pad, _rows(pad, self._names))
         self._dead_zone.blockSignals(True)
         self._dead_zone.setValue(pad.dead_zone)
         self._dead_zone.blockSignals(False)
@@ -307,30 +317,28 @@ class ControlsPanel(QWidget):
             detect.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             detect.clicked.connect(lambda _=False, i=row: self._start_axis_detect(i))
             self._axes.setCellWidget(row, 0, axis)
-            self._axes.setItem(row, 1, QTableWidgetItem(
-                f"action[{binding.dim}] × {abs(binding.scale):g}"
-                + (" (trigger)" if binding.trigger else "")))
+            drives = (f"{self._dimension(binding.dim)} × {abs(binding.scale):g}"
+                      + (" (trigger)" if binding.trigger else ""))
+            self._axes.setItem(row, 1, _item(drives, f"action dimension {binding.dim}"))
             self._axes.setCellWidget(row, 2, invert)
             self._axes.setCellWidget(row, 3, detect)
         self._axes.setVisible(bool(pad.axes))
 
-
-def action_names(env: gymnasium.Env) -> tuple[str, ...]:
-    """Names of an env's discrete actions when it has them (Atari, MiniGrid), else ()."""
-    meanings = getattr(env.unwrapped, "get_action_meanings", None)
-    if callable(meanings):
-        return tuple(str(name).lower() for name in meanings())
-    actions = getattr(env.unwrapped, "actions", None)  # MiniGrid's Actions enum
-    if isinstance(actions, type) and issubclass(actions, enum.Enum):
-        return tuple(action.name for action in actions)
-    return ()
+    def _dimension(self, dim: int) -> str:
+        # Analog axes drive a dimension of a one-dimensional Box action.
+        assert self._entry is not None
+        size = self._entry.keyboard.action_space.shape[0]
+        return self._names.action_dimensions(size)[dim]
 
 
 def _bindings_table(first_column: str) -> QTableWidget:
     table = QTableWidget(0, 2)
     table.setHorizontalHeaderLabels([first_column, "Action"])
     table.verticalHeader().hide()
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+    # The input column as wide as its names; the action column takes the rest, and a name too
+    # long for it shows whole in its tooltip.
+    table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+    table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -342,12 +350,10 @@ def _bindings_table(first_column: str) -> QTableWidget:
     return table
 
 
-def _rows(bindings: KeyboardMap | GamepadMap, names: Sequence[str]) -> list[tuple[str, str]]:
-    """One row per bound input: the input and what it does (alone or in combinations)."""
-
-    def label(action: int) -> str:
-        return f"{action} {names[action]}" if action < len(names) else str(action)
-
+def _rows(bindings: KeyboardMap | GamepadMap, names: EnvNames) -> list[tuple[str, str]]:
+    """One row per bound input: the input and what it does (alone or in combinations), by name:
+    "fire main engine", "space+up: up + fire", "gas +1"."""
+    label = names.action
     rows = []
     for name in sorted(bindings.bound_names):
         if bindings.action_kind == "discrete":
@@ -357,7 +363,7 @@ def _rows(bindings: KeyboardMap | GamepadMap, names: Sequence[str]) -> list[tupl
                 if name in combo
             ]
         else:
-            parts = [f"+{list(bindings.vectors[name])}"]
+            parts = [names.vector_change(bindings.vectors[name])]
         rows.append((name, ", ".join(parts)))
     return rows
 
@@ -365,8 +371,14 @@ def _rows(bindings: KeyboardMap | GamepadMap, names: Sequence[str]) -> list[tupl
 def _fill(table: QTableWidget, rows: list[tuple[str, str]]) -> None:
     table.setRowCount(len(rows))
     for row, (name, action) in enumerate(rows):
-        table.setItem(row, 0, QTableWidgetItem(name))
-        table.setItem(row, 1, QTableWidgetItem(action))
+        table.setItem(row, 0, _item(name, name))
+        table.setItem(row, 1, _item(action, action))
+
+
+def _item(text: str, tooltip: str) -> QTableWidgetItem:
+    item = QTableWidgetItem(text)
+    item.setToolTip(tooltip)
+    return item
 
 
 def _selected(table: QTableWidget) -> str | None:
