@@ -81,7 +81,7 @@ class EpisodeTimeline(QWidget):
         self.play_button.setCheckable(True)
         self.play_button.toggled.connect(self._on_play_toggled)
         self.mismatch_button = QPushButton("Go to mismatch")
-        self.mismatch_button.clicked.connect(self._go_to_mismatch)
+        self.mismatch_button.clicked.connect(self._on_mismatch_clicked)
         self.mismatch_button.hide()
         self.step_label = QLabel()
         self.replay_label = MessageLine("replayStatus")
@@ -93,7 +93,7 @@ class EpisodeTimeline(QWidget):
             QHeaderView.ResizeMode.Stretch
         )
         self._play_timer = QTimer(self)
-        self._play_timer.timeout.connect(self._advance)
+        self._play_timer.timeout.connect(self._on_play_timeout)
 
         controls = QHBoxLayout()
         controls.addWidget(self.play_button)
@@ -281,7 +281,7 @@ class EpisodeTimeline(QWidget):
                 item.setForeground(_MISMATCH_BRUSH)
             table.setItem(row, 1, item)
 
-    def _go_to_mismatch(self) -> None:
+    def _on_mismatch_clicked(self) -> None:
         mismatch = self.mismatch_step()
         if mismatch is not None:
             self.slider.setValue(mismatch)
@@ -297,7 +297,7 @@ class EpisodeTimeline(QWidget):
         else:
             self._play_timer.stop()
 
-    def _advance(self) -> None:
+    def _on_play_timeout(self) -> None:
         if self.slider.value() >= self.slider.maximum():
             self.play_button.setChecked(False)
         else:

@@ -54,7 +54,7 @@ class DaggerPanel(TaskPanel):
         self.plot = DaggerPlot()
         self.save_button = QPushButton("Save DAgger's clone...")
         self.save_button.setEnabled(False)
-        self.save_button.clicked.connect(self._choose_save_path)
+        self.save_button.clicked.connect(self._on_save_clicked)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.result: DaggerResult | None = None
@@ -140,7 +140,7 @@ class DaggerPanel(TaskPanel):
             f"Cancelled after {len(partial.history)} of {partial.config.iterations} iterations; "
             "the clone so far can still be saved.")
 
-    def _choose_save_path(self) -> None:
+    def _on_save_clicked(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save DAgger's clone", "dagger.pt",
                                               "Policies (*.pt)")
         if path:

@@ -100,7 +100,7 @@ class AdversarialPanel(QWidget):
         self.episode_combo = QComboBox()
         self.episode_combo.currentIndexChanged.connect(self.show_episode)
         self.load_reward_button = QPushButton("Load reward...")
-        self.load_reward_button.clicked.connect(self._choose_reward)
+        self.load_reward_button.clicked.connect(self._on_load_reward_clicked)
         self.trace_plot = RewardTracePlot()
         self._build_layout()
         workspace.dataset_changed.connect(self._on_dataset_changed)
@@ -270,7 +270,7 @@ class AdversarialPanel(QWidget):
         source = self._dataset.path
         return source.parent / f"{source.stem}-{method}-{time.strftime('%Y%m%d-%H%M%S')}"
 
-    def _choose_reward(self) -> None:
+    def _on_load_reward_clicked(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open a learned reward", "",
                                               "CloneLab rewards (reward.pt *.pt)")
         if path:

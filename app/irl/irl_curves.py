@@ -99,9 +99,9 @@ class RewardTracePlot(pg.PlotWidget):
         self.learned_box.setXLink(plot)
         self.learned_curve = pg.PlotDataItem(pen=pg.mkPen(RED, width=2))
         self.learned_box.addItem(self.learned_curve)
-        plot.vb.sigResized.connect(self._sync_boxes)
+        plot.vb.sigResized.connect(self._on_view_resized)
 
-    def _sync_boxes(self) -> None:
+    def _on_view_resized(self) -> None:
         self.learned_box.setGeometry(self.getPlotItem().vb.sceneBoundingRect())
 
     def set_trace(self, learned: np.ndarray, true: np.ndarray) -> None:

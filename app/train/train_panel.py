@@ -131,7 +131,7 @@ class TrainPanel(QWidget):
         self.save_edit.setPlaceholderText("next to the dataset, named by date")
         browse = QPushButton("...")
         browse.setMaximumWidth(32)
-        browse.clicked.connect(self._choose_save_path)
+        browse.clicked.connect(self._on_browse_clicked)
         self.eval_episodes = QSpinBox()
         self.eval_episodes.setRange(0, 1000)
         self.eval_episodes.setValue(10)
@@ -381,7 +381,7 @@ class TrainPanel(QWidget):
         stamp = time.strftime("%Y%m%d-%H%M%S")
         return source.parent / f"{source.stem}-bc-{stamp}.pt"
 
-    def _choose_save_path(self) -> None:
+    def _on_browse_clicked(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save the policy as", "",
                                               "CloneLab policies (*.pt)")
         if path:

@@ -41,7 +41,7 @@ class Lockstep(QObject):
         self._speed = 1.0
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self._timer.timeout.connect(self._tick)
+        self._timer.timeout.connect(self._on_timeout)
         self._apply_interval()
 
     @property
@@ -115,7 +115,7 @@ class Lockstep(QObject):
             self.failed.emit(one_line(exc))
             return None
 
-    def _tick(self) -> None:
+    def _on_timeout(self) -> None:
         stepped = self._guarded(self.run.step)
         if stepped:
             self.stepped.emit(self.run.step_count)

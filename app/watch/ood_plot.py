@@ -37,7 +37,7 @@ class OodPlot(pg.PlotWidget):
         item.scene().addItem(self._right)
         item.getAxis("right").linkToView(self._right)
         self._right.setXLink(item)
-        item.vb.sigResized.connect(self._sync_right)
+        item.vb.sigResized.connect(self._on_view_resized)
         legend = item.addLegend(offset=(-10, -5), colCount=3)
         self.ood_curve = self.plot(pen=pg.mkPen(_OOD, width=2), name="OOD score")
         self.above_marks = pg.ScatterPlotItem(size=6, brush=pg.mkBrush(_ABOVE), pen=None,
@@ -60,7 +60,7 @@ class OodPlot(pg.PlotWidget):
         self.cursor = pg.InfiniteLine(pos=0, angle=90, pen=pg.mkPen((60, 60, 60), width=1))
         self.addItem(self.cursor)
 
-    def _sync_right(self) -> None:
+    def _on_view_resized(self) -> None:
         box = self.getPlotItem().vb
         self._right.setGeometry(box.sceneBoundingRect())
         self._right.linkedViewChanged(box, self._right.XAxis)

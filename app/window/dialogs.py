@@ -48,7 +48,7 @@ class OtherEnvDialog(QDialog):
         self.map_path = QLineEdit()
         self.map_path.setPlaceholderText("controls.json")
         browse = QPushButton("Browse…")
-        browse.clicked.connect(self._browse)
+        browse.clicked.connect(self._on_browse_clicked)
         row = QHBoxLayout()
         row.addWidget(self.map_path, 1)
         row.addWidget(browse)
@@ -61,7 +61,7 @@ class OtherEnvDialog(QDialog):
         form.addRow("Control map", row)
         form.addRow(buttons)
 
-    def _browse(self) -> None:
+    def _on_browse_clicked(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Control map", "", "Control maps (*.json)")
         if path:
             self.map_path.setText(path)
