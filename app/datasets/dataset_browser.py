@@ -42,6 +42,7 @@ from clonelab.app.widgets.job_runner import JobRunner
 from clonelab.app.widgets.message_line import MessageLine
 from clonelab.app.window.errors import one_line
 from clonelab.app.window.workspace import Workspace
+from clonelab.recorder.action_names import EnvNames, env_names
 from clonelab.recorder.catalog import make_env, observation_kind_of
 from clonelab.recorder.dataset import DemoDataset
 
@@ -321,7 +322,8 @@ class DatasetBrowser(QWidget):
             self.message.show_message(one_line(exc), "error")
             return
         image = observation_kind_of(dataset.observation_space) == "image"
-        self.timeline.set_episode(dataset.env_id, episode, image_observations=image)
+        self.timeline.set_episode(dataset.env_id, episode, image_observations=image,
+                                  names=self._names(dataset.env_id))
 
     def _on_hidden_changed(self, ids: frozenset[int]) -> None:
         self.proxy.set_hidden_ids(ids)
@@ -348,11 +350,17 @@ class DatasetBrowser(QWidget):
                                replace=True)
 
     def _on_summary(self, summary: Any) -> None:
-        self.plots.set_summary(summary)
+        self.plots.set_summary(summary, self._names(self._dataset.env_id if self._dataset
+                                                    else self._workspace.env_id))
         self.plots.set_status(f"{len(summary.episode_ids)} episodes, "
                               f"{len(summary.actions)} steps")
 
     # -- helpers ------------------------------------------------------------------------------
+
+    def _names(self, env_id: str) -> EnvNames:
+        # The workspace's entry carries a control map's own names for its env.
+        entry = self._workspace.entry
+        return env_names(env_id, entry=entry if entry and entry.env_id == env_id else None)
 
     def _set_dataset_actions(self, enabled: bool) -> None:
         writable = enabled and self._dataset is not None and not self._dataset.read_only

@@ -32,8 +32,8 @@ from clonelab.app.widgets.frame_view import FrameView
 from clonelab.app.widgets.job_runner import JobRunner
 from clonelab.app.widgets.marker_slider import MarkerSlider
 from clonelab.app.widgets.message_line import MessageLine
+from clonelab.recorder.action_names import EnvNames, env_names
 from clonelab.recorder.catalog import make_env
-from clonelab.recorder.episode import format_action
 from clonelab.recorder.jobs import cancellable, relay
 from clonelab.recorder.replay import ReplayProgress, ReplayResult, resimulate
 
@@ -63,6 +63,7 @@ class EpisodeTimeline(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._episode: Any = None
+        self._names = EnvNames()
         self._image = False
         self._frames: Sequence[np.ndarray] | None = None
         self._replay: ReplayResult | None = None
@@ -89,8 +90,12 @@ class EpisodeTimeline(QWidget):
         self.observation_table = QTableWidget(0, 2)
         self.observation_table.setHorizontalHeaderLabels(["recorded", "re-simulated"])
         self.observation_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        # Named rows ("pole angular velocity") and values both shown whole.
         self.observation_table.horizontalHeader().setSectionResizeMode(
             QHeaderView.ResizeMode.Stretch
+        )
+        self.observation_table.verticalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents
         )
         self._play_timer = QTimer(self)
         self._play_timer.timeout.connect(self._on_play_timeout)
@@ -143,10 +148,15 @@ class EpisodeTimeline(QWidget):
             label.setText("")
         self.observation_table.setRowCount(0)
 
-    def set_episode(self, env_id: str, episode: Any, *, image_observations: bool) -> None:
-        """Scrub `episode` of `env_id`; vector episodes are re-simulated in the background."""
+    def set_episode(self, env_id: str, episode: Any, *, image_observations: bool,
+                    names: EnvNames | None = None) -> None:
+        """Scrub `episode` of `env_id`; vector episodes are re-simulated in the background.
+
+        Actions and observation rows are shown by `names` (default: the env id's own).
+        """
         self.clear()
         self._episode = episode
+        self._names = env_names(env_id) if names is None else names
         self._image = image_observations
         self._returns = np.concatenate([[0.0], np.cumsum(np.asarray(episode.rewards, float))])
         steps = len(episode.actions)
@@ -242,7 +252,8 @@ class EpisodeTimeline(QWidget):
         if self._frames is not None and step < len(self._frames):
             self.frame.set_frame(self._frames[step])
         acting = step < steps
-        self._values["action"].setText(format_action(episode.actions[step]) if acting else "end")
+        self._values["action"].setText(self._names.action(episode.actions[step]) if acting
+                                       else "end")
         self._values["reward"].setText(f"{float(episode.rewards[step]):.3f}" if acting else "")
         self._values["return"].setText(f"{self._returns[step]:.2f} so far")
         self._values["actor"].setText(
@@ -269,7 +280,7 @@ class EpisodeTimeline(QWidget):
         if self._replay is not None and step < len(self._replay.observations):
             simulated = np.asarray(self._replay.observations[step]).reshape(-1)
         table.setRowCount(len(flat))
-        table.setVerticalHeaderLabels([str(i) for i in range(len(flat))])
+        table.setVerticalHeaderLabels(self._names.observation_rows(len(flat)))
         mismatch = self.mismatch_step()
         for row, value in enumerate(flat):
             table.setItem(row, 0, QTableWidgetItem(f"{value:.5g}"))

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from clonelab.app.widgets.plot_export import export_plot_png
+from clonelab.recorder.action_names import EnvNames
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,7 @@ class SummaryPlots(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._summary: DatasetSummary | None = None
+        self._names = EnvNames()
         self.returns_plot = _plot("Return per episode", "return", "episode id")
         self.actions_plot = _plot("Actions", "steps", "action")
         self.coverage_plot = _plot("State coverage", "", "")
@@ -134,9 +136,10 @@ class SummaryPlots(QWidget):
         """A short note next to the choices ("reading 8/20 episodes...")."""
         self.status.setText(text)
 
-    def set_summary(self, summary: DatasetSummary | None) -> None:
-        """Draw `summary` (None clears the plots)."""
+    def set_summary(self, summary: DatasetSummary | None, names: EnvNames | None = None) -> None:
+        """Draw `summary` (None clears the plots), its actions and observations by `names`."""
         self._summary = summary
+        self._names = names or EnvNames()
         self._fill_combos()
         self._draw_returns()
         self._redraw_choices()
@@ -155,11 +158,14 @@ class SummaryPlots(QWidget):
                 action_dims = int(np.prod(summary.action_space.shape))
             if summary.observations is not None:
                 obs_dims = int(np.prod(summary.observations.shape[1:]))
-        for combo, count, default in ((self.action_dim, action_dims, 0),
-                                      (self.x_dim, obs_dims, 0), (self.y_dim, obs_dims, 1)):
+        for combo, labels, default in (
+                (self.action_dim, self._names.action_dimensions(action_dims), 0),
+                (self.x_dim, self._names.observation_rows(obs_dims), 0),
+                (self.y_dim, self._names.observation_rows(obs_dims), 1)):
+            count = len(labels)
             combo.blockSignals(True)
             combo.clear()
-            combo.addItems([str(i) for i in range(count)])
+            combo.addItems(labels)
             combo.setCurrentIndex(min(default, count - 1))
             combo.setEnabled(count > 1)
             combo.blockSignals(False)
@@ -197,7 +203,8 @@ class SummaryPlots(QWidget):
             counts = np.array([(summary.actions == v).sum() for v in values])
             plot.addItem(pg.BarGraphItem(x=values, height=counts, width=0.7,
                                          brush=pg.mkBrush(46, 139, 87)))
-            plot.getAxis("bottom").setTicks([[(int(v), str(v)) for v in values]])
+            labels = self._names.action_axis(len(values), int(space.start))
+            plot.getAxis("bottom").setTicks([list(zip(values.tolist(), labels, strict=True))])
             plot.setLabel("bottom", "action")
             return
         plot.getAxis("bottom").setTicks(None)
@@ -206,7 +213,7 @@ class SummaryPlots(QWidget):
         counts, edges = np.histogram(column, bins=_BINS)
         plot.addItem(pg.BarGraphItem(x0=edges[:-1], x1=edges[1:], height=counts,
                                      brush=pg.mkBrush(46, 139, 87)))
-        plot.setLabel("bottom", f"action[{dim}]")
+        plot.setLabel("bottom", self.action_dim.currentText() or f"action[{dim}]")
 
     def _draw_coverage(self) -> None:
         plot = self.coverage_plot
@@ -226,5 +233,5 @@ class SummaryPlots(QWidget):
         scatter = pg.ScatterPlotItem(x=points[:, x], y=points[:, y], size=3, pen=None,
                                      brush=pg.mkBrush(30, 90, 200, 60))
         plot.addItem(scatter)
-        plot.setLabel("bottom", f"observation[{x}]")
-        plot.setLabel("left", f"observation[{y}]")
+        plot.setLabel("bottom", self.x_dim.currentText())
+        plot.setLabel("left", self.y_dim.currentText())

@@ -10,26 +10,21 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
 from clonelab.models.agent import ActionDistribution
+from clonelab.recorder.action_names import EnvNames
 from clonelab.recorder.controls import KeyboardMap
 
 _BAR = (70, 130, 180)
 _CHOSEN = (230, 126, 34)
 
 
-def action_labels(env: gym.Env, keyboard: KeyboardMap | None) -> list[str]:
-    """Names for Discrete actions: the env's own meanings (Atari), else the keys of `keyboard`.
-
-    Falls back to the action numbers; Box actions are named a0, a1, ...
-    """
-    space = env.action_space
+def action_labels(space: gym.Space, names: EnvNames, keyboard: KeyboardMap | None) -> list[str]:
+    """A label per bar: the action's or dimension's name (recorder.action_names); unnamed
+    Discrete actions by their number and the keys bound to them, unnamed dimensions a0, a1..."""
     if isinstance(space, gym.spaces.Box):
-        return [f"a{i}" for i in range(int(np.prod(space.shape)))]
+        return names.action_dimensions(int(np.prod(space.shape)))
     count, start = int(space.n), int(space.start)
-    meanings = getattr(env.unwrapped, "get_action_meanings", None)
-    if callable(meanings):
-        names = [str(name).lower() for name in meanings()]
-        if len(names) == count:
-            return names
+    if len(names.actions) == count:
+        return list(names.actions)
     labels = [str(start + i) for i in range(count)]
     if keyboard is None:
         return labels

@@ -34,8 +34,8 @@ from clonelab.app.window.errors import one_line
 from clonelab.app.window.workspace import Workspace
 from clonelab.models.agent import PolicyAgent
 from clonelab.models.evaluation import check_fits
+from clonelab.recorder.action_names import EnvNames, env_names
 from clonelab.recorder.catalog import env_fps, make_env
-from clonelab.recorder.episode import format_action
 from clonelab.recorder.session import GuardedSession, PlaySession, StepOutcome
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,7 @@ class WatchView(QWidget):
         self.loop: PlayLoop | None = None
         self.agent: PolicyAgent | None = None
         self._env: Any = None
+        self._names = EnvNames()
         self._episodes = 0
         self._failed = False
 
@@ -144,9 +145,11 @@ class WatchView(QWidget):
         self.loop.stepped.connect(self._on_stepped)
         self.loop.episode_finished.connect(self._on_episode_finished)
         self.loop.running_changed.connect(self._on_running_changed)
-        entry = self._workspace.entry  # the player's keys name the actions
-        self.action_plot.configure(env.action_space,
-                                   action_labels(env, entry.keyboard if entry else None))
+        entry = self._workspace.entry
+        entry = entry if entry is not None and entry.env_id == env_id else None
+        self._names = env_names(env_id, entry=entry, env=env)
+        self.action_plot.configure(env.action_space, action_labels(
+            env.action_space, self._names, entry.keyboard if entry else None))
         self.policy_label.setText(f"{Path(path).name} playing {env_id}")
         self._episodes = 0
         self._set_controls(True)
@@ -257,7 +260,8 @@ class WatchView(QWidget):
             chosen += int(getattr(self._env.action_space, "start", 0))
         self.action_plot.show_distribution(distribution, chosen)
         if distribution.mean is not None:
-            self.action_plot.setTitle(f"Action mean ± std: {format_action(distribution.mean)}")
+            self.action_plot.setTitle(
+                f"Action mean ± std: {self._names.action(distribution.mean)}")
 
     def _on_dataset_changed(self) -> None:
         self.ood_plot.fit(self._workspace.dataset, self._workspace.env_id)

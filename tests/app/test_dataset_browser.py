@@ -161,9 +161,12 @@ def test_scrubbing_a_clean_episode_rebuilds_matching_frames(qtbot, browser, data
     timeline.set_step(5)
     episode = dataset.load_episode(1)
     assert timeline.frame.frame_size() is not None
-    assert timeline._values["action"].text() == str(episode.actions[5])
+    assert timeline._values["action"].text() == ("push left", "push right")[episode.actions[5]]
     assert timeline.slider.marker() is None
     assert "matches" in timeline.replay_label.text()
+    table = timeline.observation_table
+    rows = [table.verticalHeaderItem(row).text() for row in range(table.rowCount())]
+    assert rows == ["cart position", "cart velocity", "pole angle", "pole angular velocity"]
 
 
 def test_a_tampered_episode_is_flagged_at_its_first_mismatch(qtbot, tmp_path: Path) -> None:
@@ -192,6 +195,15 @@ def test_summary_plots_cover_the_visible_episodes(qtbot, browser, dataset) -> No
     assert summary.episode_ids.tolist() == [0, 1]
     assert len(summary.actions) == sum(dataset.episode_info(i).steps for i in (0, 1))
     assert summary.observations.shape[1] == 4
+
+
+def test_summary_plots_name_the_actions_and_observations(qtbot, browser) -> None:
+    qtbot.waitUntil(lambda: browser.plots.summary() is not None, timeout=10_000)
+    plots = browser.plots
+    ticks = plots.actions_plot.getAxis("bottom")._tickLevels[0]
+    assert [label for _, label in ticks] == ["push left", "push right"]
+    assert plots.x_dim.currentText() == "cart position"
+    assert plots.coverage_plot.getAxis("left").labelText == "cart velocity"
 
 
 def test_plots_save_as_png(qtbot, browser, tmp_path: Path) -> None:

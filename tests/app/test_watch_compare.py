@@ -118,7 +118,17 @@ def test_watch_shows_mean_and_spread_for_continuous_actions(qtbot, files) -> Non
     np.testing.assert_allclose(view.action_plot.values(), distribution.mean.reshape(-1),
                                rtol=1e-6)
     assert view.action_plot._errors is not None
+    assert tick_labels(view.action_plot) == ["torque"]
+    assert view.action_plot.getPlotItem().titleLabel.text.startswith("Action mean ± std: torque ")
     view.shutdown()
+
+
+def tick_labels(plot) -> list[str]:
+    return [label for _, label in plot.getAxis("bottom")._tickLevels[0]]
+
+
+def test_watch_names_the_actions_it_plots(watch: WatchView) -> None:
+    assert tick_labels(watch.action_plot) == ["push left", "push right"]
 
 
 def test_watch_refuses_a_policy_of_another_env_with_a_message(qtbot, files) -> None:

@@ -1,0 +1,26 @@
+"""The Datasets tab's summary plots, drawn from a summary built by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+from gymnasium import spaces
+
+from clonelab.app.datasets.summary_plots import DatasetSummary, SummaryPlots
+from clonelab.recorder.action_names import env_names
+
+
+def car_summary(episodes: int = 3) -> DatasetSummary:
+    rng = np.random.default_rng(0)
+    return DatasetSummary(
+        episode_ids=np.arange(episodes), returns=rng.normal(-26, 5, episodes),
+        actions=rng.uniform(0, 1, (50, 3)).astype(np.float32), observations=None,
+        action_space=spaces.Box(np.array([-1, 0, 0], np.float32), np.ones(3, np.float32)))
+
+
+def test_box_action_dimensions_are_named(qtbot):
+    plots = SummaryPlots()
+    qtbot.addWidget(plots)
+    plots.set_summary(car_summary(), env_names("CarRacing-v3"))
+    assert [plots.action_dim.itemText(i) for i in range(3)] == ["steer", "gas", "brake"]
+    plots.action_dim.setCurrentIndex(1)
+    assert plots.actions_plot.getAxis("bottom").labelText == "gas"
