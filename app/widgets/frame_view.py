@@ -18,8 +18,10 @@ _MARGIN = 8
 class FrameView(QWidget):
     """Shows `env.render()` frames: nearest-neighbour scaling (pixels stay sharp), letterboxed.
 
-    The HUD (text lines, top left), the recording indicator (red dot and "REC", top right) and an
-    optional banner (centre, for "gamepad unplugged" and the like) are painted over the frame.
+    The HUD (text lines) and the recording indicator (red dot and "REC", under the HUD) sit in
+    the top-left corner, outside the frame: the frame is scaled into what is left beside or
+    below them, whichever shows it larger, so they never hide a game's score or gauges. An
+    optional banner (centre, for "gamepad unplugged" and the like) is painted over the frame.
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -75,13 +77,54 @@ class FrameView(QWidget):
         return self._banner
 
     def frame_rect(self) -> QRect:
-        """Where the frame is drawn: the largest rectangle of the frame's aspect that fits."""
+        """Where the frame is drawn: the largest rectangle of the frame's aspect that fits beside
+        or below the HUD."""
         if self._image is None:
             return QRect()
-        scaled = self._image.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
-        left = (self.width() - scaled.width()) // 2
-        top = (self.height() - scaled.height()) // 2
+        hud = self.hud_rect()
+        if hud.isEmpty():
+            return self._fit(self.rect())
+        right = self.rect().adjusted(hud.right() + _MARGIN, 0, 0, 0)
+        below = self.rect().adjusted(0, hud.bottom() + _MARGIN, 0, 0)
+        return max(self._fit(right), self._fit(below),
+                   key=lambda rect: rect.width() * rect.height())
+
+    def hud_rect(self) -> QRect:
+        """The top-left corner the HUD and the REC indicator take (empty when both are off)."""
+        if not self._hud and not self._recording:
+            return QRect()
+        metrics = QFontMetrics(self._hud_font())
+        boxes = [self._hud_box(metrics), self._rec_box(metrics)]
+        width = max(box.right() for box in boxes if box.isValid())
+        height = max(box.bottom() for box in boxes if box.isValid())
+        return QRect(0, 0, int(width) + 1, int(height) + 1)
+
+    def _fit(self, area: QRect) -> QRect:
+        assert self._image is not None
+        scaled = self._image.size().scaled(area.size(), Qt.AspectRatioMode.KeepAspectRatio)
+        left = area.left() + (area.width() - scaled.width()) // 2
+        top = area.top() + (area.height() - scaled.height()) // 2
         return QRect(left, top, scaled.width(), scaled.height())
+
+    def _hud_font(self) -> QFont:
+        font = QFont(self.font())
+        font.setPointSizeF(max(9.0, min(13.0, self.height() / 55)))
+        font.setBold(True)
+        return font
+
+    def _hud_box(self, metrics: QFontMetrics) -> QRectF:
+        if not self._hud:
+            return QRectF()
+        width = max(metrics.horizontalAdvance(line) for line in self._hud) + 2 * _MARGIN
+        return QRectF(_MARGIN, _MARGIN, width, metrics.height() * len(self._hud) + _MARGIN)
+
+    def _rec_box(self, metrics: QFontMetrics) -> QRectF:
+        if not self._recording:
+            return QRectF()
+        width = metrics.ascent() + 3 * _MARGIN + metrics.horizontalAdvance("REC")
+        hud = self._hud_box(metrics)
+        top = hud.bottom() + _MARGIN if hud.isValid() else _MARGIN
+        return QRectF(_MARGIN, top, width, metrics.height() + _MARGIN)
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
         if self._image is None:
@@ -95,9 +138,7 @@ class FrameView(QWidget):
             # No SmoothPixmapTransform: nearest neighbour keeps pixel art and grids crisp.
             painter.drawImage(self.frame_rect(), self._image)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        font = QFont(self.font())
-        font.setPointSizeF(max(9.0, min(13.0, self.height() / 55)))
-        font.setBold(True)
+        font = self._hud_font()
         painter.setFont(font)
         metrics = QFontMetrics(font)
         self._paint_hud(painter, metrics)
@@ -111,11 +152,9 @@ class FrameView(QWidget):
         if not self._hud:
             return
         line_height = metrics.height()
-        width = max(metrics.horizontalAdvance(line) for line in self._hud) + 2 * _MARGIN
-        height = line_height * len(self._hud) + _MARGIN
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(_HUD_BACKGROUND)
-        painter.drawRoundedRect(QRectF(_MARGIN, _MARGIN, width, height), 6, 6)
+        painter.drawRoundedRect(self._hud_box(metrics), 6, 6)
         painter.setPen(_HUD_TEXT)
         for row, line in enumerate(self._hud):
             baseline = _MARGIN + _MARGIN // 2 + metrics.ascent() + row * line_height
@@ -124,9 +163,7 @@ class FrameView(QWidget):
     def _paint_rec(self, painter: QPainter, metrics: QFontMetrics) -> None:
         label = "REC"
         dot = metrics.ascent()
-        width = dot + _MARGIN + metrics.horizontalAdvance(label) + 2 * _MARGIN
-        height = metrics.height() + _MARGIN
-        box = QRectF(self.width() - width - _MARGIN, _MARGIN, width, height)
+        box = self._rec_box(metrics)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(_HUD_BACKGROUND)
         painter.drawRoundedRect(box, 6, 6)
