@@ -127,6 +127,25 @@ def read_weights_file(
     return config_json, state_dict
 
 
+def check_finite(module: torch.nn.Module, path: Path, what: str) -> None:
+    """Refuse loaded weights that hold NaN or infinities (CheckpointError naming the tensor).
+
+    A run that diverged saves such weights; they would load and act, and every figure computed
+    from them would be NaN. Buffers may hold infinities (an unbounded action space's bounds),
+    never NaN.
+    """
+    tensors: list[tuple[str, torch.Tensor, bool]] = [
+        (name, value, True) for name, value in module.named_parameters()]
+    tensors += [(name, value, False) for name, value in module.named_buffers()]
+    for name, value, learned in tensors:
+        if not value.is_floating_point():
+            continue
+        bad = ~torch.isfinite(value) if learned else torch.isnan(value)
+        if bool(bad.any()):
+            raise CheckpointError(path, f"the {what}'s weights hold NaN or infinite values "
+                                        f"({name}): the training run diverged; train again")
+
+
 def save_policy(
     path: str | os.PathLike[str],
     policy: Policy,
@@ -214,4 +233,5 @@ def load_policy(path: str | os.PathLike[str], *, env_id: str | None = None) -> P
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise CheckpointError(path, f"the weights do not fit the stored config ({first})") \
             from error
+    check_finite(policy, path, "policy")
     return policy.eval()

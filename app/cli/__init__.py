@@ -20,7 +20,8 @@ The flags of expert, train, eval, dagger and irl are generated from their jobs' 
 (`app.cli.config_args`), so `clonelab COMMAND --help` lists every field with its docstring and
 default, and the app's forms (built from the same configs) share the defaults. Layer sizes list
 the layers: `--hidden 64` is one hidden layer of 64, `--hidden 256,256` two.
-The sub-commands never import Qt. With `--json` the last line printed is one JSON object.
+The sub-commands never import Qt. With `--json` the last line printed is one JSON object, strict
+JSON (`null` where a number does not exist or is not finite; `app.cli.output.strict_json`).
 Errors exit with status 1 and one line on stderr.
 """
 

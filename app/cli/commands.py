@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import logging
 import sys
 from pathlib import Path
@@ -14,6 +13,7 @@ import numpy as np
 from tqdm import tqdm
 
 from clonelab.app.cli.config_args import config_from_args
+from clonelab.app.cli.output import report, strict_json
 from clonelab.models.checkpoint import CheckpointError, load_policy, save_policy
 from clonelab.models.evaluation import EvalConfig, evaluate
 from clonelab.models.expert_demos import ExpertConfig, expert_episodes
@@ -56,19 +56,8 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print(f"clonelab {args.command}: interrupted", file=sys.stderr)
         return 130
-    _report(summary, as_json=args.json)
+    report(summary, as_json=args.json)
     return 0
-
-
-def _report(summary: dict[str, Any], *, as_json: bool) -> None:
-    if as_json:
-        print(json.dumps(summary, sort_keys=True))
-        return
-    width = max(len(key) for key in summary)
-    for key, value in summary.items():
-        if isinstance(value, float):
-            value = f"{value:.4g}"
-        print(f"{key:<{width}}  {value}")
 
 
 def _progress(total: int, desc: str) -> tqdm:
@@ -239,5 +228,5 @@ def cmd_dagger(args: argparse.Namespace) -> dict[str, Any]:
     if result.bc_policy is not None:
         save_policy(out / "bc_policy.pt", result.bc_policy, config.train)
         summary["bc_policy"] = str(out / "bc_policy.pt")
-    (out / "dagger.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+    (out / "dagger.json").write_text(strict_json(summary, indent=1) + "\n", encoding="utf-8")
     return summary

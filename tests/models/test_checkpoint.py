@@ -199,3 +199,17 @@ def test_overwriting_keeps_the_old_file_until_the_new_one_is_whole(
     with pytest.raises(CheckpointError, match="p.pt: cannot write the policy.*No space left"):
         save_policy(path, policy, CONFIG)
     assert path.read_bytes() == before and os.listdir(tmp_path) == ["p.pt"]
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")], ids=["nan", "inf"])
+def test_non_finite_weights_are_refused_in_one_line(tmp_path: Path, cartpole_file: Path,
+                                                    bad: float) -> None:
+    payload = torch.load(cartpole_file, weights_only=True)
+    payload["state_dict"]["head.logits.weight"][0, 3] = bad
+    torch.save(payload, tmp_path / "diverged.pt")
+    with pytest.raises(CheckpointError) as refused:
+        load_policy(tmp_path / "diverged.pt")
+    message = str(refused.value)
+    assert len(message.splitlines()) == 1
+    assert "diverged.pt: " in message and "NaN or infinite" in message
+    assert "head.logits.weight" in message
