@@ -14,6 +14,7 @@ import torch
 from gymnasium.vector import AutoresetMode, SyncVectorEnv
 
 from clonelab.models.policy import Policy
+from clonelab.recorder.configs import check_counts
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +36,7 @@ class EvalConfig:
     """Cut every episode at this many steps (None: the env's own limit)."""
 
     def __post_init__(self) -> None:
-        if not isinstance(self.episodes, int) or isinstance(self.episodes, bool) \
-                or self.episodes <= 0:
-            raise ValueError(f"EvalConfig: episodes must be a positive whole number, "
-                             f"got {self.episodes!r}")
-        if self.max_steps is not None and self.max_steps <= 0:
-            raise ValueError(f"EvalConfig: max_steps must be positive or None (the env's "
-                             f"limit), got {self.max_steps!r}")
+        check_counts(self, "episodes", optional=("max_steps",))
 
 
 @dataclass(frozen=True, kw_only=True)

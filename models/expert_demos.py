@@ -16,6 +16,7 @@ import gymnasium as gym
 
 from clonelab.models.failures.takeover import Solo, play_episode
 from clonelab.recorder.catalog import make_env
+from clonelab.recorder.configs import check_counts
 from clonelab.recorder.dataset import DemoDataset
 from clonelab.recorder.episode import EpisodeData
 from clonelab.recorder.experts import make_expert
@@ -38,16 +39,10 @@ class ExpertConfig:
     """Cut every episode at this many steps, as truncated (None: the env's own limit)."""
 
     def __post_init__(self) -> None:
-        if not isinstance(self.episodes, int) or isinstance(self.episodes, bool) \
-                or self.episodes <= 0:
-            raise ValueError(f"ExpertConfig: episodes must be a positive whole number, "
-                             f"got {self.episodes!r}")
+        check_counts(self, "episodes", optional=("max_steps",))
         if not 0.0 <= self.noise <= 1.0:
             raise ValueError(f"ExpertConfig: noise must lie in [0, 1] (0: a perfect expert), "
                              f"got {self.noise!r}")
-        if self.max_steps is not None and self.max_steps <= 0:
-            raise ValueError(f"ExpertConfig: max_steps must be positive or None (the env's "
-                             f"limit), got {self.max_steps!r}")
 
     @property
     def seeds(self) -> range:

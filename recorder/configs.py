@@ -28,6 +28,7 @@ __all__ = [
     "TORCH_DEVICES",
     "ConfigValueError",
     "FieldSpec",
+    "check_counts",
     "config_fields",
     "field_docs",
     "format_layer_sizes",
@@ -209,3 +210,19 @@ def config_fields(cls: type, *, skip: Sequence[str] = ()) -> list[FieldSpec]:
         specs.append(FieldSpec(name=field.name, hint=hint, inner=inner, optional=optional,
                                choices=choices, help=docs.get(field.name, ""), default=default))
     return specs
+
+
+def check_counts(config: Any, *names: str, optional: Sequence[str] = ()) -> None:
+    """Refuse a field of `config` that is not a positive whole number.
+
+    Fields named in `optional` may also be None (which stands for a default there). The
+    ValueError names the config class and the field, for a config's `__post_init__`.
+    """
+    for name in (*names, *optional):
+        value = getattr(config, name)
+        if value is None and name in optional:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            either = " or None" if name in optional else ""
+            raise ValueError(f"{type(config).__name__}: {name} must be a positive whole "
+                             f"number{either}, got {value!r}")

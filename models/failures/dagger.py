@@ -27,6 +27,7 @@ from clonelab.models.failures.takeover import Decision, Solo, play_episode
 from clonelab.models.policy import Policy
 from clonelab.models.training import TrainConfig, train_bc
 from clonelab.recorder.catalog import make_env
+from clonelab.recorder.configs import check_counts
 from clonelab.recorder.dataset import DemoDataset
 from clonelab.recorder.experts import make_expert
 from clonelab.recorder.jobs import CancelCheck, cancel_check, drain
@@ -75,17 +76,11 @@ class DaggerConfig:
     """Seeds the episode starts, the beta draws and the expert's noise."""
 
     def __post_init__(self) -> None:
-        for name in ("iterations", "episodes_per_iter", "eval_episodes"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value <= 0:
-                raise ValueError(f"DaggerConfig: {name} must be a positive whole number, "
-                                 f"got {value!r}")
+        check_counts(self, "iterations", "episodes_per_iter", "eval_episodes",
+                     optional=("max_episode_steps",))
         if not 0.0 <= self.beta0 <= 1.0 or not 0.0 <= self.decay <= 1.0:
             raise ValueError(f"DaggerConfig: beta0 and decay must lie in [0, 1], got "
                              f"{self.beta0!r} and {self.decay!r}")
-        if self.max_episode_steps is not None and self.max_episode_steps <= 0:
-            raise ValueError(f"DaggerConfig: max_episode_steps must be positive or None, "
-                             f"got {self.max_episode_steps!r}")
 
     def beta(self, iteration: int) -> float:
         """The expert's probability of acting at `iteration`."""

@@ -22,6 +22,7 @@ from clonelab.models.failures.ood import StateScale
 from clonelab.models.failures.takeover import Solo, play_episode
 from clonelab.models.policy import Policy
 from clonelab.recorder.catalog import make_env
+from clonelab.recorder.configs import check_counts
 from clonelab.recorder.dataset import EpisodeData
 from clonelab.recorder.experts import has_expert, make_expert
 from clonelab.recorder.jobs import CancelCheck, cancel_check
@@ -179,11 +180,7 @@ class DiagnosticsConfig:
     """Continuous actions agree within this share of the action range."""
 
     def __post_init__(self) -> None:
-        for name in ("demo_episodes", "rollouts"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"DiagnosticsConfig: {name} must be a positive whole number, "
-                                 f"got {value!r}")
+        check_counts(self, "demo_episodes", "rollouts")
         if not self.tolerance >= 0:
             raise ValueError(f"DiagnosticsConfig: tolerance must be 0 or more, "
                              f"got {self.tolerance!r}")

@@ -31,6 +31,7 @@ from clonelab.models.failures.ood import CalibratedScore, NearestNeighbourScorer
 from clonelab.models.failures.subsets import TransitionSet
 from clonelab.models.failures.takeover import DEFAULT_AGREE_STEPS, AskForHelp, Human, play_episode
 from clonelab.recorder.catalog import make_env
+from clonelab.recorder.configs import check_counts
 from clonelab.recorder.dataset import DemoDataset
 from clonelab.recorder.jobs import CancelCheck, cancel_check, drain
 from clonelab.recorder.session import PlaySession
@@ -74,20 +75,14 @@ class RoundsConfig:
     """Seeds the episode starts (see `episode_seed`)."""
 
     def __post_init__(self) -> None:
-        for name in ("rounds", "episodes_per_round", "agree_steps"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value <= 0:
-                raise ValueError(f"RoundsConfig: {name} must be a positive whole number, "
-                                 f"got {value!r}")
+        check_counts(self, "rounds", "episodes_per_round", "agree_steps",
+                     optional=("max_episode_steps",))
         if self.risk not in ("ood", "disagreement", "both"):
             raise ValueError(f"RoundsConfig: risk must be ood, disagreement or both, "
                              f"got {self.risk!r}")
         if not self.threshold > 0:
             raise ValueError(f"RoundsConfig: threshold must be positive (1 is the held-out "
                              f"demos' quantile), got {self.threshold!r}")
-        if self.max_episode_steps is not None and self.max_episode_steps <= 0:
-            raise ValueError(f"RoundsConfig: max_episode_steps must be positive or None, "
-                             f"got {self.max_episode_steps!r}")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -21,6 +21,7 @@ import numpy as np
 from clonelab.models.data import DatasetLike
 from clonelab.models.evaluation import evaluate
 from clonelab.models.training import TrainConfig, TrainProgress, train_bc
+from clonelab.recorder.configs import check_counts
 from clonelab.recorder.dataset import EpisodeInfo, Transitions
 from clonelab.recorder.jobs import CancelCheck, relay
 from clonelab.recorder.schema import row_shape
@@ -253,11 +254,7 @@ class SubsetsConfig:
         if self.group_by not in GROUP_BY:
             raise ValueError(f"SubsetsConfig: group_by must be one of {', '.join(GROUP_BY)}, "
                              f"got {self.group_by!r}")
-        for name in ("bins", "eval_episodes"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"SubsetsConfig: {name} must be a positive whole number, "
-                                 f"got {value!r}")
+        check_counts(self, "bins", "eval_episodes")
 
 
 def compare_subsets(

@@ -36,6 +36,7 @@ from clonelab.models.irl.reward import (
 from clonelab.models.irl.rl import PPOConfig, PPOLearner, ppo_preset
 from clonelab.models.policy import Policy, observation_kind
 from clonelab.models.training import TrainConfig
+from clonelab.recorder.configs import check_counts
 from clonelab.recorder.jobs import CancelCheck, Stopwatch, cancel_check
 
 log = logging.getLogger(__name__)
@@ -78,13 +79,8 @@ class AdversarialConfig:
         if self.method not in ("airl", "gail"):
             raise ValueError(f"AdversarialConfig: method must be 'airl' or 'gail', "
                              f"got {self.method!r}")
-        for name in ("steps", "disc_updates", "disc_batch_size", "replay_rounds", "log_every"):
-            value = getattr(self, name)
-            if name in ("disc_updates", "log_every") and value is None:
-                continue
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"AdversarialConfig: {name} must be a positive whole number, "
-                                 f"got {value!r}")
+        check_counts(self, "steps", "disc_batch_size", "replay_rounds",
+                     optional=("disc_updates", "log_every"))
         if not (isinstance(self.checkpoint_every, int) and self.checkpoint_every >= 0):
             raise ValueError(f"AdversarialConfig: checkpoint_every must be 0 or more, "
                              f"got {self.checkpoint_every!r}")

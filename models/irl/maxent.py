@@ -24,6 +24,7 @@ import numpy as np
 
 from clonelab.models.irl import IRLError
 from clonelab.models.irl.tabular import Plan, TabularMDP, value_iteration
+from clonelab.recorder.configs import check_counts
 from clonelab.recorder.jobs import CancelCheck, Stopwatch, cancel_check
 
 log = logging.getLogger(__name__)
@@ -45,14 +46,7 @@ class MaxEntConfig:
     """Iterations between progress records."""
 
     def __post_init__(self) -> None:
-        for name in ("iterations", "log_every"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"MaxEntConfig: {name} must be a positive whole number, "
-                                 f"got {value!r}")
-        if self.horizon is not None and self.horizon <= 0:
-            raise ValueError(f"MaxEntConfig: horizon must be positive or None, "
-                             f"got {self.horizon!r}")
+        check_counts(self, "iterations", "log_every", optional=("horizon",))
         if not (self.lr > 0 and math.isfinite(self.lr)) or self.l2 < 0:
             raise ValueError(f"MaxEntConfig: lr must be positive and l2 not negative, got "
                              f"{self.lr!r} and {self.l2!r}")

@@ -33,6 +33,7 @@ from torch import nn
 from clonelab.models.heads import CategoricalHead
 from clonelab.models.irl.reward import RewardModel, Transitions
 from clonelab.models.policy import Policy, PolicySpec, UnsupportedSpaceError
+from clonelab.recorder.configs import check_counts
 
 log = logging.getLogger(__name__)
 
@@ -71,11 +72,7 @@ class PPOConfig:
     CartPole setting): the last policy is then a settled one, not a mid-update one."""
 
     def __post_init__(self) -> None:
-        for name in ("n_envs", "n_steps", "batch_size", "n_epochs"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"PPOConfig: {name} must be a positive whole number, "
-                                 f"got {value!r}")
+        check_counts(self, "n_envs", "n_steps", "batch_size", "n_epochs")
         if not (0.0 < self.gamma <= 1.0 and 0.0 <= self.gae_lambda <= 1.0):
             raise ValueError(f"PPOConfig: gamma must lie in (0, 1] and gae_lambda in [0, 1], "
                              f"got {self.gamma!r} and {self.gae_lambda!r}")

@@ -12,6 +12,7 @@ import pytest
 from clonelab.recorder.configs import (
     TORCH_DEVICES,
     ConfigValueError,
+    check_counts,
     config_fields,
     field_docs,
     format_layer_sizes,
@@ -88,3 +89,20 @@ def test_config_fields_carry_help_choices_and_defaults() -> None:
     assert specs["layers"].parse("16") == (16,)
     assert field_docs(Example)["no_doc"] == "Help from metadata."
     assert "layers" not in field_docs(Example)  # no docstring, no metadata
+
+
+def test_check_counts_names_the_config_and_the_field() -> None:
+    @dataclasses.dataclass(frozen=True)
+    class Budget:
+        episodes: int = 3
+        max_steps: int | None = None
+
+        def __post_init__(self) -> None:
+            check_counts(self, "episodes", optional=("max_steps",))
+
+    assert Budget(max_steps=5).max_steps == 5
+    for bad in (0, -1, 2.5, True, "3"):
+        with pytest.raises(ValueError, match=r"Budget: episodes must be a positive whole number, "):
+            Budget(episodes=bad)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="max_steps must be a positive whole number or None"):
+        Budget(max_steps=0)
