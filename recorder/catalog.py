@@ -171,10 +171,11 @@ _ENTRIES = [
         fps=50, observation_kind="image",
     ),
     _entry(
-        # Hip and knee of each leg: q/a w/s for the first leg, i/k o/l for the second.
+        # Hip and knee of each leg: q/a w/s for the first leg, u/j o/l for the second (k is
+        # the app's Keep key).
         "BipedalWalker-v3", "Bipedal Walker", _box([-1.0] * 4, [1.0] * 4),
         keys={"q": [1.0, 0, 0, 0], "a": [-1.0, 0, 0, 0], "w": [0, 1.0, 0, 0],
-              "s": [0, -1.0, 0, 0], "i": [0, 0, 1.0, 0], "k": [0, 0, -1.0, 0],
+              "s": [0, -1.0, 0, 0], "u": [0, 0, 1.0, 0], "j": [0, 0, -1.0, 0],
               "o": [0, 0, 0, 1.0], "l": [0, 0, 0, -1.0]},
         pad={},
         axes=(
@@ -202,8 +203,10 @@ _ENTRIES = [
     *(
         _entry(
             # MiniGrid has no idle action; "done" (6) changes nothing outside a few missions.
+            # Pick up on tab and drop on shift, as MiniGrid's own manual_control does (p and d
+            # are the app's Play and Discard keys).
             env_id, title, spaces.Discrete(7),
-            keys={"left": 0, "right": 1, "up": 2, "p": 3, "d": 4, "space": 5, "enter": 6},
+            keys={"left": 0, "right": 1, "up": 2, "tab": 3, "shift": 4, "space": 5, "enter": 6},
             pad={"hat_left": 0, "hat_right": 1, "hat_up": 2, "button0": 5, "button1": 4,
                  "button2": 3, "button7": 6},
             noop=6, fps=10, observation_kind="image", turn_based=True,

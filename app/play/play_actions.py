@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QWidget
 
+from clonelab.recorder.keyboard import APP_SHORTCUTS
+
 SPEEDS = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
 
 
@@ -45,7 +47,10 @@ class PlayActions:
 
 
 def make_play_actions(parent: QWidget) -> PlayActions:
-    """Build the actions with their shortcuts and tooltips (single keys: see PlayView.event)."""
+    """Build the actions with their shortcuts (one-key ones from APP_SHORTCUTS) and tooltips.
+
+    No game binds those keys (recorder.keyboard.KeyboardMap refuses them).
+    """
 
     def action(text: str, keys: list[str], tip: str, *, checkable: bool = False) -> QAction:
         item = QAction(text, parent)
@@ -62,22 +67,24 @@ def make_play_actions(parent: QWidget) -> PlayActions:
         item.setCheckable(True)
         item.setData(factor)
         item.setToolTip(f"Play at {factor:g} times the environment's speed")
+    key = APP_SHORTCUTS
     return PlayActions(
-        record=action("Record", ["R"], "Record episodes into the dataset", checkable=True),
-        pause=action("Play", ["P"], "Play or pause (Space may be a game key)"),
-        step=action("Step", [".", "N"], "Pause and advance exactly one step"),
+        record=action("Record", [key["record"]], "Record episodes into the dataset",
+                      checkable=True),
+        pause=action("Play", [key["pause"]], "Play or pause"),
+        step=action("Step", [key["step"]], "Pause and advance exactly one step"),
         restart=action("Restart episode", ["Ctrl+R"], "Drop the running episode, start anew"),
-        wait_for_input=action("Wait for input", ["T"],
+        wait_for_input=action("Wait for input", [key["wait_for_input"]],
                               "Advance only while you press something (turn by turn)",
                               checkable=True),
-        slower=action("Slower", ["-"], "Lower the speed one notch"),
-        faster=action("Faster", ["="], "Raise the speed one notch"),
+        slower=action("Slower", [key["slower"]], "Lower the speed one notch"),
+        faster=action("Faster", [key["faster"]], "Raise the speed one notch"),
         speeds=speeds,
-        keep=action("Keep episode", ["K"], "Commit the finished episode to the dataset"),
-        discard=action("Discard episode", ["D"], "Throw the finished episode away"),
-        delete_last=action("Delete last episode", ["Del"],
+        keep=action("Keep episode", [key["keep"]], "Commit the finished episode to the dataset"),
+        discard=action("Discard episode", [key["discard"]], "Throw the finished episode away"),
+        delete_last=action("Delete last episode", [key["delete_last"]],
                            "Delete the episode committed last from the dataset"),
         retry=action("Retry failed commits", [], "Try again to save episodes that failed"),
-        controls=action("Show controls", ["F2"], "Show the key and gamepad maps for remapping",
-                        checkable=True),
+        controls=action("Show controls", [key["controls"]],
+                        "Show the key and gamepad maps for remapping", checkable=True),
     )

@@ -6,6 +6,7 @@ import math
 
 from clonelab.app.play.play_loop import PlayLoop
 from clonelab.recorder.dataset import DemoDataset
+from clonelab.recorder.keyboard import APP_SHORTCUTS as KEY
 from clonelab.recorder.session import StepOutcome
 
 
@@ -37,9 +38,9 @@ def banner_text(loop: PlayLoop | None, *, reviewing: bool, pad_note: str) -> str
     if loop is None or loop.running:
         return ""
     if reviewing:
-        return "Episode over\nK: keep    D: discard"
+        return f"Episode over\n{KEY['keep']}: keep    {KEY['discard']}: discard"
     if pad_note:
         return pad_note
     if not loop.in_episode:
-        return "Episode over\nP: play again"
-    return "P: play"
+        return f"Episode over\n{KEY['pause']}: play again"
+    return f"{KEY['pause']}: play"

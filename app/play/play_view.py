@@ -27,6 +27,7 @@ from clonelab.recorder.catalog import EnvBuildError, EnvEntry, UnknownEnvError, 
 from clonelab.recorder.dataset import EpisodeData
 from clonelab.recorder.human_source import HumanSource
 from clonelab.recorder.session import PlaySession, StepOutcome
+from clonelab.recorder.keyboard import APP_SHORTCUTS
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +35,9 @@ log = logging.getLogger(__name__)
 class PlayView(QWidget):
     """Plays `workspace.env_id`: the frame with its HUD, the controls panel and the review strip.
 
-    Keys bound by the env's map go to the game even when they are also shortcuts (MiniGrid
-    binds P and D); the toolbar and menus always work. `recorder.dataset_needed()` asks the
-    window to create or choose a dataset when recording starts without one.
+    Keys bound by the env's map go to the game; no map binds a one-key shortcut's key
+    (recorder.keyboard.APP_KEYS). `recorder.dataset_needed()` asks the window to create or
+    choose a dataset when recording starts without one.
     """
 
     def __init__(self, workspace: Workspace, settings: Settings | None = None,
@@ -321,15 +322,15 @@ class PlayView(QWidget):
     def _on_pad_connected(self, name: str) -> None:
         self._workspace.show_status(f"Gamepad connected: {name}")
         if self._pad_note:
-            self._pad_note = f"Gamepad {name} is back\nP: resume"
+            self._pad_note = f"Gamepad {name} is back\n{APP_SHORTCUTS['pause']}: resume"
             self._sync()
 
     def _on_pad_disconnected(self, name: str) -> None:
         self._workspace.show_status(f"Gamepad unplugged: {name}")
         if self.loop is not None and self.loop.running and self.source is not None \
                 and self.source.device == "gamepad":
-            self._pad_note = ("Gamepad unplugged: play paused\n"
-                              "Plug it back in (or use the keyboard), then P")
+            self._pad_note = ("Gamepad unplugged: play paused\nPlug it back in (or use the "
+                              f"keyboard), then {APP_SHORTCUTS['pause']}")
             self.loop.pause()
 
     def _render(self) -> None:

@@ -12,6 +12,7 @@ _NAMED: dict[int, str] = {
     int(Qt.Key.Key_Space): "space",
     int(Qt.Key.Key_Return): "enter",
     int(Qt.Key.Key_Enter): "enter",  # the keypad's Enter plays like Return
+    int(Qt.Key.Key_Tab): "tab",
     int(Qt.Key.Key_Shift): "shift",
     int(Qt.Key.Key_Control): "ctrl",
 }

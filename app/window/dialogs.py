@@ -81,9 +81,8 @@ def shortcuts_text(actions: PlayActions) -> str:
         rows.append(f"<tr><td><b>{keys}</b></td><td>{action.text()}</td></tr>")
     return (
         "<table>" + "".join(rows) + "</table>"
-        "<p>The game's own keys (see the controls panel) take precedence over one-key "
-        "shortcuts while playing: use the toolbar then. Click the frame if keys do not "
-        "reach the game.</p>"
+        "<p>The Play tab's shortcuts act in the Play tab only. No game binds their keys "
+        "(the controls panel refuses them), so they always work there.</p>"
     )
 
 

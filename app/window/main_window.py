@@ -35,6 +35,7 @@ from clonelab.app.window.workspace import Workspace
 from clonelab.recorder.catalog import CATALOG, UnknownEnvError
 from clonelab.recorder.controls import ControlMapError, load_control_map
 from clonelab.recorder.dataset import DatasetError
+from clonelab.recorder.keyboard import APP_SHORTCUTS as KEY
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,8 @@ class MainWindow(QMainWindow):
         else:
             self.resize(1200, 800)
         self._on_env_changed()
-        self.statusBar().showMessage("Ready: press P to play, R to record", STATUS_MS)
+        self.statusBar().showMessage(f"Ready: press {KEY['pause']} to play, {KEY['record']} "
+                                     "to record", STATUS_MS)
         self.play.setFocus()
 
     # --- commands ---------------------------------------------------------------------------
@@ -301,8 +303,8 @@ class MainWindow(QMainWindow):
 
     def _on_unexpected(self, summary: str) -> None:
         self._error("Unexpected error",
-                    f"{summary}\n\nPlay is paused and the running episode is kept; press P to "
-                    "go on. Details are in the log.")
+                    f"{summary}\n\nPlay is paused and the running episode is kept; press "
+                    f"{KEY['pause']} to go on. Details are in the log.")
 
     def _error(self, title: str, message: str) -> None:
         self.statusBar().showMessage(f"{title}: {message.splitlines()[0]}", STATUS_MS)
