@@ -7,17 +7,7 @@ import time
 
 from clonelab.app.widgets.job_controls import JobControls
 from clonelab.app.widgets.job_runner import JobRunner
-
-
-def counting(n: int):
-    def factory(cancel: threading.Event):
-        def work():
-            yield from range(n)
-            return f"done after {n}"
-
-        return work()
-
-    return factory
+from tests.app.jobs import counting
 
 
 def patient(steps: list[int], started: threading.Event):

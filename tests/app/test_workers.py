@@ -9,19 +9,7 @@ import time
 import pytest
 
 from clonelab.app.widgets.workers import GeneratorWorker
-
-
-def counting(n: int):
-    """A factory like train_bc: yields progress, returns a result."""
-
-    def factory(cancel: threading.Event):
-        def work():
-            yield from range(n)
-            return f"done after {n}"
-
-        return work()
-
-    return factory
+from tests.app.jobs import counting
 
 
 def test_progress_then_finished_with_the_return_value(qtbot):
