@@ -13,7 +13,7 @@ import numpy as np
 from tqdm import tqdm
 
 from clonelab.app.cli.config_args import config_from_args
-from clonelab.app.cli.output import report, strict_json
+from clonelab.app.cli.output import report, say, strict_json
 from clonelab.models.checkpoint import CheckpointError, load_policy, save_policy
 from clonelab.models.evaluation import EvalConfig, evaluate
 from clonelab.models.expert_demos import ExpertConfig, expert_episodes
@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         summary = handlers[args.command](args)
     except USER_ERRORS as error:
-        print(f"clonelab {args.command}: error: {error}", file=sys.stderr)
+        say(args.command, "error", str(error))
         return 1
     except KeyboardInterrupt:
         print(f"clonelab {args.command}: interrupted", file=sys.stderr)
@@ -65,6 +65,18 @@ def _progress(total: int, desc: str) -> tqdm:
     return tqdm(total=total, desc=desc, unit="", disable=not sys.stderr.isatty(), leave=False)
 
 
+def open_dataset(args: argparse.Namespace) -> DemoDataset:
+    """Open ``args.dataset``; when opening repaired its index, say so in one line on stderr."""
+    dataset = DemoDataset.open(Path(args.dataset))
+    _note_repair(args, dataset)
+    return dataset
+
+
+def _note_repair(args: argparse.Namespace, dataset: DemoDataset) -> None:
+    if dataset.repair_note:
+        say(args.command, "note", dataset.repair_note)
+
+
 def cmd_expert(args: argparse.Namespace) -> dict[str, Any]:
     """Record scripted-expert episodes into a dataset (created, or appended to)."""
     config: ExpertConfig = config_from_args(ExpertConfig, args)
@@ -72,18 +84,15 @@ def cmd_expert(args: argparse.Namespace) -> dict[str, Any]:
     env = make_env(args.env_id)
     try:
         make_expert(env)  # no expert: one clear line before any folder is made
-        if out.exists() and (not out.is_dir() or any(out.iterdir())):
-            dataset = DemoDataset.open(out, env_id=args.env_id)
-        else:
-            dataset = DemoDataset.create(
-                out,
-                env_id=args.env_id,
-                observation_space=env.observation_space,
-                action_space=env.action_space,
-                operator="scripted expert",
-            )
+        # One call that creates or opens: of several `expert --out` runs started at once,
+        # one creates the dataset and the others append to it.
+        dataset = DemoDataset.open_or_create(out, env_id=args.env_id,
+                                             observation_space=env.observation_space,
+                                             action_space=env.action_space,
+                                             operator="scripted expert")
     finally:
         env.close()
+    _note_repair(args, dataset)
     returns = []
     with _progress(config.episodes, "episodes") as bar:
         for episode in expert_episodes(args.env_id, config.seeds, noise=config.noise,
@@ -103,7 +112,7 @@ def cmd_expert(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_info(args: argparse.Namespace) -> dict[str, Any]:
     """Summarise a dataset: env, episode and step counts, returns, who acted."""
-    dataset = DemoDataset.open(Path(args.dataset))
+    dataset = open_dataset(args)
     infos = [dataset.episode_info(episode_id) for episode_id in dataset.episode_ids]
     returns = np.array([info.episode_return for info in infos], dtype=np.float64)
     actors = sorted({actor for info in infos for actor, steps in info.actor_steps.items() if steps})
@@ -125,7 +134,7 @@ def cmd_info(args: argparse.Namespace) -> dict[str, Any]:
 def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
     """Train a BC policy on a dataset and save the checkpoint."""
     config: TrainConfig = config_from_args(TrainConfig, args)
-    dataset = DemoDataset.open(Path(args.dataset))
+    dataset = open_dataset(args)
     with _progress(0, "training") as bar:
 
         def show(progress: TrainProgress) -> None:
@@ -188,7 +197,7 @@ def irl_config(args: argparse.Namespace) -> AdversarialConfig | MaxEntConfig:
 def cmd_irl(args: argparse.Namespace) -> dict[str, Any]:
     """Learn a reward from a dataset (AIRL, GAIL or MaxEnt), save the policy trained on it."""
     config = irl_config(args)
-    dataset = DemoDataset.open(Path(args.dataset))
+    dataset = open_dataset(args)
     with _progress(0, args.method) as bar:
 
         def show(done: int, total: int) -> None:
