@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from clonelab.app.failures.failure_plots import AgreementPlot, CompoundingPlot
 from clonelab.app.failures.task_panel import TaskPanel
@@ -30,23 +30,13 @@ class CompoundingPanel(TaskPanel):
         self.error_plot = CompoundingPlot()
         self.agreement_plot = AgreementPlot()
         self.agreement_plot.setMaximumWidth(320)
-        self.summary = QLabel()
-        self.summary.setWordWrap(True)
         self.result: Diagnosis | None = None
-        form = QHBoxLayout()
-        form.addWidget(self.form)
-        form.addStretch(1)
         plots = QHBoxLayout()
         plots.addWidget(self.error_plot, 3)
         plots.addWidget(self.agreement_plot, 1)
-        layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(
-            "The clone replays each demo's start; small action errors take it to states the "
-            "demos never showed, where its errors grow."))
-        layout.addLayout(form)
-        layout.addWidget(self.controls)
-        layout.addLayout(plots, 1)
-        layout.addWidget(self.summary)
+        self._lay_out("The clone replays each demo's start; small action errors take it to "
+                      "states the demos never showed, where its errors grow.",
+                      [self.form], plots)
 
     def _factory(self) -> WorkFactory:
         config = self.form.config()

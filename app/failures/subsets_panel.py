@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QSpinBox, QWidget
 
 from clonelab.app.failures.failure_plots import SubsetPlot
 from clonelab.app.failures.task_panel import TaskPanel
@@ -39,21 +39,9 @@ class SubsetsPanel(TaskPanel):
         self.train_steps.setSingleStep(500)
         self.train_steps.setValue(SubsetsConfig().train.total_steps(0))
         self.plot = SubsetPlot()
-        self.summary = QLabel()
-        self.summary.setWordWrap(True)
-        form = QHBoxLayout()
-        form.addWidget(self.form)
-        form.addWidget(QLabel("training steps"))
-        form.addWidget(self.train_steps)
-        form.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(
-            "Which demos make the better clone? Train one per subset (same settings) and "
-            "evaluate each from the same starts."))
-        layout.addLayout(form)
-        layout.addWidget(self.controls)
-        layout.addWidget(self.plot, 1)
-        layout.addWidget(self.summary)
+        self._lay_out("Which demos make the better clone? Train one per subset (same settings) "
+                      "and evaluate each from the same starts.",
+                      [self.form, QLabel("training steps"), self.train_steps], self.plot)
 
     def _factory(self) -> WorkFactory:
         steps = self.train_steps.value()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLayout, QVBoxLayout, QWidget
 
 from clonelab.app.widgets.job_controls import JobControls
 from clonelab.app.widgets.job_runner import JobRunner
@@ -88,6 +88,25 @@ class TaskPanel(QWidget):
         return dataset, workspace.policy_for(dataset.env_id)
 
     # -- for subclasses -----------------------------------------------------------------------
+
+    def _lay_out(self, intro: str, fields: list[QWidget], body: QWidget | QLayout) -> None:
+        """Top to bottom: the intro line, the fields in a row, Run/Cancel, the body (which
+        takes the spare height), and `self.summary`, a word-wrapped label made here."""
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        row = QHBoxLayout()
+        for widget in fields:
+            row.addWidget(widget)
+        row.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(intro))
+        layout.addLayout(row)
+        layout.addWidget(self.controls)
+        if isinstance(body, QLayout):
+            layout.addLayout(body, 1)
+        else:
+            layout.addWidget(body, 1)
+        layout.addWidget(self.summary)
 
     def _factory(self) -> WorkFactory:
         raise NotImplementedError
