@@ -37,17 +37,24 @@ def expert_dataset(path: Path, env_id: str) -> Path:
     return record_expert(path, env_id, seeds=(0,), operator="screenshots").path
 
 
-def play_screenshot(app: QApplication, out: Path, workdir: Path, env_id: str) -> Path:
-    """The Play tab of `env_id`, recording, a few steps into an episode."""
-    settings = Settings(QSettings(str(workdir / "settings.ini"), QSettings.Format.IniFormat))
+def recording_window(app: QApplication, workdir: Path, name: str, env_id: str) -> MainWindow:
+    """A 1280x800 window with its own settings `<name>.ini`, recording into a fresh expert
+    dataset `<name>-demos` of `env_id`."""
+    settings = Settings(QSettings(str(workdir / f"{name}.ini"), QSettings.Format.IniFormat))
     settings.operator = "screenshots"
     window = MainWindow(Workspace(env_id), settings)
     window.resize(1280, 800)
     window.show()
     settle(app)
-    window.open_dataset(expert_dataset(workdir / "demos", env_id))
+    window.open_dataset(expert_dataset(workdir / f"{name}-demos", env_id))
+    window.play.set_recording(True)
+    return window
+
+
+def play_screenshot(app: QApplication, out: Path, workdir: Path, env_id: str) -> Path:
+    """The Play tab of `env_id`, recording, a few steps into an episode."""
+    window = recording_window(app, workdir, "play", env_id)
     play = window.play
-    play.set_recording(True)
     # Fire the main engine in bursts, through the view's own key events, at the real rate.
     play.toggle_pause()
     for key, ms in ((None, 600), (Qt.Key.Key_Up, 250), (Qt.Key.Key_Left, 150), (None, 300)):
@@ -64,15 +71,8 @@ def play_screenshot(app: QApplication, out: Path, workdir: Path, env_id: str) ->
 
 def review_screenshot(app: QApplication, out: Path, workdir: Path) -> Path:
     """The keep/discard strip after a recorded MiniGrid episode (pixel art, scaled crisp)."""
-    env_id = "MiniGrid-Empty-5x5-v0"
-    settings = Settings(QSettings(str(workdir / "review.ini"), QSettings.Format.IniFormat))
-    window = MainWindow(Workspace(env_id), settings)
-    window.resize(1280, 800)
-    window.show()
-    settle(app)
-    window.open_dataset(expert_dataset(workdir / "grid-demos", env_id))
+    window = recording_window(app, workdir, "review", "MiniGrid-Empty-5x5-v0")
     play = window.play
-    play.set_recording(True)
     # Forward twice, turn right, forward twice: the goal ends the episode by itself.
     for key in (Qt.Key.Key_Up, Qt.Key.Key_Up, Qt.Key.Key_Right, Qt.Key.Key_Up, Qt.Key.Key_Up):
         QTest.keyClick(play, key)
