@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from clonelab.app.widgets.plot_export import export_plot_png
+from clonelab.app.widgets.plot_style import integer_axis
 from clonelab.recorder.action_names import EnvNames
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,7 @@ class SummaryPlots(QWidget):
         self._summary: DatasetSummary | None = None
         self._names = EnvNames()
         self.returns_plot = _plot("Return per episode", "return", "episode id")
+        integer_axis(self.returns_plot, minimum=0)
         self.actions_plot = _plot("Actions", "steps", "action")
         self.coverage_plot = _plot("State coverage", "", "")
         self.action_dim = QComboBox()
@@ -175,6 +177,7 @@ class SummaryPlots(QWidget):
     def _draw_returns(self) -> None:
         plot = self.returns_plot
         plot.clear()
+        plot.setTitle("Return per episode")
         summary = self._summary
         if summary is None or len(summary.returns) == 0:
             return
@@ -183,9 +186,9 @@ class SummaryPlots(QWidget):
                                      width=0.8, brush=pg.mkBrush(70, 130, 180)))
         mean = float(summary.returns[finite].mean()) if finite.any() else 0.0
         pen = pg.mkPen((200, 80, 0), width=2, style=Qt.PenStyle.DashLine)
-        plot.addItem(pg.InfiniteLine(pos=mean, angle=0, label=f"mean {mean:.1f}", pen=pen,
-                                     labelOpts={"position": 0.97, "color": (200, 80, 0),
-                                                "fill": (255, 255, 255, 200)}))
+        plot.addItem(pg.InfiniteLine(pos=mean, angle=0, pen=pen))
+        # Named in the title: a label on the line was cut off at the plot's edge.
+        plot.setTitle(f"Return per episode (dashed: mean {mean:.1f})")
 
     def _redraw_choices(self, *_: Any) -> None:
         self._draw_actions()

@@ -6,6 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
+from clonelab.app.widgets.plot_style import integer_axis, legend_below
 from clonelab.models.failures.dagger import DaggerProgress
 from clonelab.models.failures.diagnostics import AgreementReport, CompoundingError
 from clonelab.models.failures.subsets import SubsetComparison
@@ -21,13 +22,14 @@ class CompoundingPlot(pg.PlotWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, title="Clone vs demo: state distance over time")
         _style(self, "distance (normalised RMS)", "step")
-        self.addLegend(offset=(10, 5))
+        integer_axis(self, minimum=0)
+        legend_below(self)
         self.mean_curve = self.plot(pen=pg.mkPen(_MAIN, width=3), name="mean over episodes")
 
     def show_error(self, error: CompoundingError) -> None:
         """Draw one `compounding_error` result."""
         self.clear()
-        self.addLegend(offset=(10, 5))
+        legend_below(self)
         for index, curve in enumerate(error.per_episode):
             self.plot(np.arange(len(curve)), curve, pen=pg.mkPen(_FAINT, width=1),
                       name="each episode" if index == 0 else None)
@@ -75,7 +77,7 @@ class SubsetPlot(pg.PlotWidget):
         """Draw a `compare_subsets` result."""
         self.clear()
         self.comparison = comparison
-        legend = self.addLegend(offset=(10, 5))
+        legend = legend_below(self)
         x = np.arange(len(comparison.outcomes))
         bars = pg.BarGraphItem(x=x, height=comparison.clone_means, width=0.6,
                                brush=pg.mkBrush(_MAIN))
@@ -97,7 +99,8 @@ class DaggerPlot(pg.PlotWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, title="DAgger vs BC at equal expert labels")
         _style(self, "evaluation return", "iteration")
-        self.addLegend(offset=(10, 5))
+        integer_axis(self, minimum=0)
+        legend_below(self)
         self.dagger_curve = self.plot(pen=pg.mkPen(_MAIN, width=2), symbol="o",
                                       symbolBrush=pg.mkBrush(_MAIN), name="DAgger")
         self.bc_curve = self.plot(pen=pg.mkPen(_SECOND, width=2), symbol="s",

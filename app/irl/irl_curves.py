@@ -9,6 +9,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
+from clonelab.app.widgets.plot_style import legend_below
 from clonelab.models.irl.adversarial import IRLProgress
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ class IrlCurves(pg.GraphicsLayoutWidget):
         self.accuracy_plot = self._plot(0, 1, "Discriminator accuracy", "share correct")
         self.return_plot = self._plot(1, 0, "Policy return (true reward)", "episode return")
         self.reward_plot = self._plot(1, 1, "Learned reward", "mean per step")
-        self.reward_plot.addLegend(offset=(-10, 10), brush=(255, 255, 255, 210))
+        legend_below(self.reward_plot)
         self.curves: dict[str, pg.PlotDataItem] = {
             "disc_loss": self.loss_plot.plot(pen=pg.mkPen(BLUE, width=2)),
             "disc_accuracy": self.accuracy_plot.plot(pen=pg.mkPen(BLUE, width=2)),

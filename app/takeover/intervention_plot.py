@@ -7,6 +7,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
+from clonelab.app.widgets.plot_style import integer_axis, legend_below
+
 _EPISODE = (120, 120, 120)
 _ROUND = (31, 119, 180)
 
@@ -23,7 +25,8 @@ class InterventionPlot(pg.PlotWidget):
         self.setMenuEnabled(False)
         self.setMouseEnabled(x=False, y=False)
         self.setLabel("bottom", "episode")
-        self.addLegend(offset=(-10, 10))
+        integer_axis(self, minimum=1)
+        legend_below(self)
         self._episodes = self.plot([], [], pen=None, symbol="o", symbolSize=7,
                                    symbolBrush=_EPISODE, symbolPen=None, name="episode")
         self._means = self.plot([], [], pen=pg.mkPen(_ROUND, width=3), symbol="s",

@@ -38,6 +38,7 @@ from clonelab.app.widgets.config_form import ConfigForm, ConfigFormError
 from clonelab.app.widgets.job_controls import JobControls
 from clonelab.app.widgets.job_runner import JobRunner
 from clonelab.app.widgets.message_line import MessageLine
+from clonelab.app.widgets.plot_style import legend_below
 from clonelab.app.window.errors import one_line
 from clonelab.app.window.workspace import Workspace
 from clonelab.models.checkpoint import save_policy
@@ -70,7 +71,7 @@ class LossPlot(pg.PlotWidget):
         self.setLabel("left", "loss (-log likelihood)")
         self.setMenuEnabled(False)
         self.getAxis("left").enableAutoSIPrefix(False)
-        self.addLegend(offset=(-10, 10))
+        legend_below(self)
         self.train_curve = self.plot([], [], name="train", pen=pg.mkPen((31, 119, 180), width=2))
         self.val_curve = self.plot([], [], name="validation",
                                    pen=pg.mkPen((214, 39, 40), width=2))

@@ -6,6 +6,7 @@ import numpy as np
 from gymnasium import spaces
 
 from clonelab.app.datasets.summary_plots import DatasetSummary, SummaryPlots
+from clonelab.app.widgets.plot_style import shown_ticks
 from clonelab.recorder.action_names import env_names
 
 
@@ -24,3 +25,23 @@ def test_box_action_dimensions_are_named(qtbot):
     assert [plots.action_dim.itemText(i) for i in range(3)] == ["steer", "gas", "brake"]
     plots.action_dim.setCurrentIndex(1)
     assert plots.actions_plot.getAxis("bottom").labelText == "gas"
+
+
+def test_the_returns_plot_names_its_mean_in_full_and_counts_whole_episodes(qtbot):
+    plots = SummaryPlots()
+    qtbot.addWidget(plots)
+    plots.resize(900, 600)
+    summary = car_summary(1)
+    plots.set_summary(summary, env_names("CarRacing-v3"))
+    plots.show()
+    qtbot.waitExposed(plots)
+    plots.grab()  # lays out and draws the axes
+    item = plots.returns_plot.getPlotItem()
+    assert f"mean {summary.returns[0]:.1f}" in item.titleLabel.text
+    box = item.vb.sceneBoundingRect()
+    for child in item.vb.addedItems:
+        label = getattr(child, "label", None)
+        if label is not None and label.isVisible():
+            assert box.contains(label.sceneBoundingRect())
+    ticks = shown_ticks(plots.returns_plot)
+    assert ticks == [0.0]
