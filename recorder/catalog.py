@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import gymnasium
 import numpy as np
 from gymnasium import spaces
+from gymnasium.envs.registration import WrapperSpec, load_env_creator
 
 from clonelab.recorder.bindings import ActionKind, action_kind_of
 from clonelab.recorder.gamepad import AxisBinding, GamepadMap
@@ -274,10 +276,41 @@ def make_env(env_id: str, *, render_mode: str | None = None, **kwargs: Any) -> g
     return _wrap(env)
 
 
-def _wrap(env: gymnasium.Env) -> gymnasium.Env:
-    from minigrid.minigrid_env import MiniGridEnv
-    from minigrid.wrappers import ImgObsWrapper, RGBImgObsWrapper
+MINIGRID_WRAPPERS = (
+    WrapperSpec("RGBImgObsWrapper", "minigrid.wrappers:RGBImgObsWrapper",
+                {"tile_size": MINIGRID_TILE_SIZE}),
+    WrapperSpec("ImgObsWrapper", "minigrid.wrappers:ImgObsWrapper", {}),
+)
+"""What `make_env` wraps MiniGrid envs in (pixel observations), as gymnasium wrapper specs with
+their arguments: a dataset's env spec lists them, so Minari's `recover_environment` rebuilds the
+observations that were recorded (MiniGrid's wrappers do not record their own arguments)."""
 
-    if isinstance(env.unwrapped, MiniGridEnv):
-        env = ImgObsWrapper(RGBImgObsWrapper(env, tile_size=MINIGRID_TILE_SIZE))
+
+def added_wrappers(env_id: str) -> tuple[WrapperSpec, ...]:
+    """The wrappers `make_env(env_id)` adds to what `gymnasium.make` builds (none if unknown)."""
+    _register_extra_envs()
+    spec = gymnasium.envs.registry.get(env_id)
+    if spec is None or spec.entry_point is None:
+        return ()
+    try:
+        creator = (spec.entry_point if callable(spec.entry_point)
+                   else load_env_creator(spec.entry_point))
+    except Exception:  # noqa: BLE001 - an entry point that does not import builds nothing
+        return ()
+    return MINIGRID_WRAPPERS if _is_minigrid(creator) else ()
+
+
+def _wrap(env: gymnasium.Env) -> gymnasium.Env:
+    if _is_minigrid(type(env.unwrapped)):
+        for wrapper in MINIGRID_WRAPPERS:
+            # gymnasium.make loads additional wrappers this way too: one spec, one behaviour.
+            make_wrapper = cast(Callable[..., gymnasium.Env],
+                                load_env_creator(wrapper.entry_point))
+            env = make_wrapper(env, **(wrapper.kwargs or {}))
     return env
+
+
+def _is_minigrid(creator: object) -> bool:
+    from minigrid.minigrid_env import MiniGridEnv
+
+    return isinstance(creator, type) and issubclass(creator, MiniGridEnv)

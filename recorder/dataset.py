@@ -21,6 +21,7 @@ import gymnasium as gym
 import h5py
 
 from clonelab.recorder import schema
+from clonelab.recorder.catalog import added_wrappers
 from clonelab.recorder.dataset_index import (
     DatasetHeader,
     DatasetIndex,
@@ -78,7 +79,8 @@ class DemoDataset:
             except ValueError as exc:
                 raise DatasetError(root, str(exc)) from None
         header = DatasetHeader(env_id=env_id, observation_space=observation_space,
-                               action_space=action_space, env_spec=schema.env_spec_json(env_id),
+                               action_space=action_space,
+                               env_spec=schema.env_spec_json(env_id, added_wrappers(env_id)),
                                operator=operator, created_at=time.time(),
                                schema_version=schema.SCHEMA_VERSION,
                                app_version=schema.app_version())

@@ -7,16 +7,19 @@ docs/dataset-format.md documents each of them. The layout follows Minari 0.5.4 s
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.metadata
 import json
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
 import h5py
 import numpy as np
+from gymnasium.envs.registration import WrapperSpec
 
 SCHEMA_VERSION = 1
 """Bumped whenever the meaning of a stored name changes; readers refuse newer versions."""
@@ -191,11 +194,18 @@ def to_json(value: Any) -> str:
     return json.dumps(value, default=plain)
 
 
-def env_spec_json(env_id: str) -> str | None:
-    """The registered EnvSpec of ``env_id`` as JSON (Minari reads it), else a bare spec or None."""
-    spec = gym.envs.registry.get(env_id)
+def env_spec_json(env_id: str, wrappers: Sequence[WrapperSpec] = ()) -> str | None:
+    """The registered EnvSpec of ``env_id`` as JSON (Minari reads it), else a bare spec or None.
+
+    ``wrappers`` (with their arguments) are added to its ``additional_wrappers``: Minari's
+    ``recover_environment`` applies them, so the env it rebuilds observes as the recorded one.
+    """
+    spec = gym.envs.registry.get(env_id) or gym.envs.registration.EnvSpec(id=env_id)
     try:
-        return (spec or gym.envs.registration.EnvSpec(id=env_id)).to_json()
+        if wrappers:
+            spec = dataclasses.replace(spec, additional_wrappers=(*spec.additional_wrappers,
+                                                                  *wrappers))
+        return spec.to_json()
     except (ValueError, TypeError, gym.error.Error):
         return None  # unserialisable kwargs or an id gymnasium cannot parse
 
