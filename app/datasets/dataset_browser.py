@@ -1,10 +1,9 @@
 """The Datasets tab: open or create a dataset, browse its episodes, scrub one, plot the lot.
 
 Episodes are listed in a sortable, filterable table. Deleting hides episodes behind an undo
-window (clonelab.app.datasets.dataset_edits.PendingDeletions) before anything is removed from disk.
-Merging
-appends another dataset of the same env in the background. Every failure (a corrupt dataset,
-a foreign env, a failing env) ends up as a message in the view.
+window (the workspace's `EpisodeDeletions`, shared with the Play tab) before anything leaves the
+disk. Merging appends another dataset of the same env in the background. Every failure (a
+corrupt dataset, a foreign env, a failing env) ends up as a message in the view.
 """
 
 from __future__ import annotations
@@ -34,21 +33,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clonelab.app.datasets.dataset_edits import PendingDeletions, merge_into
+from clonelab.app.datasets.dataset_edits import merge_into
 from clonelab.app.datasets.episode_table import ID_ROLE, EpisodeFilterProxy, EpisodeTableModel
 from clonelab.app.datasets.episode_timeline import EpisodeTimeline
 from clonelab.app.datasets.summary_plots import SummaryPlots, summarize
 from clonelab.app.widgets.job_runner import JobRunner
 from clonelab.app.widgets.message_line import MessageLine
+from clonelab.app.window.episode_deletions import UNDO_WINDOW_MS
 from clonelab.app.window.errors import one_line
 from clonelab.app.window.workspace import Workspace
 from clonelab.recorder.action_names import EnvNames, env_names
 from clonelab.recorder.catalog import make_env, observation_kind_of
-from clonelab.recorder.dataset import DemoDataset
+from clonelab.recorder.dataset import DatasetError, DemoDataset
 
 log = logging.getLogger(__name__)
 
-UNDO_WINDOW_MS = 20_000
 _SUMMARY_DELAY_MS = 300
 
 
@@ -70,7 +69,8 @@ class DatasetBrowser(QWidget):
             f"reading {done}/{self._summarizer.tag} episodes..."))
         self._summarizer.finished.connect(self._on_summary)
         self._summarizer.failed.connect(lambda msg: self.plots.set_status(f"cannot plot: {msg}"))
-        self._pending = PendingDeletions(self._on_hidden_changed)
+        self._deletions = workspace.deletions
+        self._deletions.changed.connect(self._on_hidden_changed)
 
         self.model = EpisodeTableModel(self)
         self.proxy = EpisodeFilterProxy(self)
@@ -114,21 +114,21 @@ class DatasetBrowser(QWidget):
         self.delete_button.setShortcut(QKeySequence.StandardKey.Delete)
         self.delete_button.clicked.connect(self.delete_selected)
         self.undo_button = QPushButton("Undo")
-        self.undo_button.clicked.connect(self._pending.stack.undo)
-        self.undo_button.setShortcut(QKeySequence.StandardKey.Undo)
-        self._pending.stack.canUndoChanged.connect(self.undo_button.setEnabled)
-        self.undo_button.setEnabled(False)
+        # Ctrl+Z is the Play menu's "Undo delete", for every tab: the same undo stack.
+        self.undo_button.setToolTip("Bring back the episodes deleted last (Ctrl+Z)")
+        self.undo_button.clicked.connect(self._deletions.undo)
+        self._deletions.stack.canUndoChanged.connect(self.undo_button.setEnabled)
+        self.undo_button.setEnabled(self._deletions.stack.canUndo())
         self.save_plots_button = QPushButton("Save plots as PNG...")
         self.save_plots_button.clicked.connect(self._on_save_plots_clicked)
 
         self.path_label = QLabel("No dataset open")
         self.path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message = MessageLine("browserMessage")
+        self._deletions.committed.connect(self.message.show_message)
+        self._deletions.failed.connect(lambda text: self.message.show_message(text, "error"))
         self.timeline = EpisodeTimeline()
         self.plots = SummaryPlots()
-        self._undo_timer = QTimer(self)
-        self._undo_timer.setSingleShot(True)
-        self._undo_timer.timeout.connect(self.commit_deletions)
         self._summary_timer = QTimer(self)
         self._summary_timer.setSingleShot(True)
         self._summary_timer.timeout.connect(self._on_summary_timeout)
@@ -182,12 +182,11 @@ class DatasetBrowser(QWidget):
 
     @property
     def undo_stack(self) -> Any:
-        """The QUndoStack of pending deletions."""
-        return self._pending.stack
+        """The QUndoStack of pending deletions (the workspace's, shared with the Play tab)."""
+        return self._deletions.stack
 
     def open_dataset(self, path: str | Path) -> bool:
         """Open the dataset at `path` in the workspace; on failure keep the old one, say why."""
-        self.commit_deletions()
         try:
             self._workspace.open_dataset(Path(path))
         except Exception as exc:  # noqa: BLE001 - any unreadable input becomes a message
@@ -242,27 +241,17 @@ class DatasetBrowser(QWidget):
         """Hide `ids` now, delete them for real after UNDO_WINDOW_MS unless undone."""
         if not ids or self._dataset is None:
             return
-        if self._dataset.read_only:
-            self.message.show_message("This dataset is read-only; open a CloneLab dataset "
-                                      "folder to delete episodes.", "error")
+        try:
+            self._deletions.delete(self._dataset, ids)
+        except DatasetError as exc:
+            self.message.show_message(one_line(exc), "error")
             return
-        self._pending.delete(ids)
-        self._undo_timer.start(UNDO_WINDOW_MS)
         self.message.show_message(f"Deleted {len(ids)} episode(s). Undo within "
-                           f"{UNDO_WINDOW_MS // 1000} s (Ctrl+Z).")
+                                  f"{UNDO_WINDOW_MS // 1000} s (Ctrl+Z).")
 
     def commit_deletions(self) -> None:
         """Delete the hidden episodes from disk now (the undo window closes)."""
-        self._undo_timer.stop()
-        try:
-            deleted = self._pending.commit(self._dataset)
-        except Exception as exc:  # noqa: BLE001
-            self.message.show_message(f"Deleting failed: {one_line(exc)}", "error")
-            self.reload()
-            return
-        if deleted:
-            self.message.show_message(f"Deleted episodes {', '.join(map(str, deleted))} from disk.")
-            self.reload()
+        self._deletions.commit()
 
     def merge_from(self, path: str | Path) -> JobRunner | None:
         """Append every episode of the dataset at `path` in the background; returns the runner
@@ -277,7 +266,7 @@ class DatasetBrowser(QWidget):
 
     def shutdown(self) -> None:
         """Commit pending deletions and stop background work (the view is going away)."""
-        self.commit_deletions()
+        self._deletions.commit(announce=False)  # the other views are closing too
         self.timeline.shutdown()
         self._merger.shutdown(5000)
         self._summarizer.shutdown(5000)
@@ -289,7 +278,6 @@ class DatasetBrowser(QWidget):
     # -- handlers -----------------------------------------------------------------------------
 
     def _on_dataset_changed(self) -> None:
-        self.commit_deletions()  # into the dataset they were made in
         dataset = self._workspace.dataset
         if dataset is not None and dataset is self._dataset:
             self.reload()  # the Play view appended, or a merge finished
@@ -325,10 +313,11 @@ class DatasetBrowser(QWidget):
         self.timeline.set_episode(dataset.env_id, episode, image_observations=image,
                                   names=self._names(dataset.env_id))
 
-    def _on_hidden_changed(self, ids: frozenset[int]) -> None:
+    def _on_hidden_changed(self) -> None:
+        ids = self._deletions.hidden_ids(self._dataset)
         self.proxy.set_hidden_ids(ids)
-        if not ids:
-            self.message.show_message("")
+        if not ids and self._deletions.stack.canRedo():
+            self.message.show_message("")  # undone
 
     def _on_min_return_changed(self, *_: Any) -> None:
         enabled = self.min_return_check.isChecked()

@@ -1,80 +1,16 @@
-"""Changing a dataset from the browser: deletion with an undo window, and merging datasets.
+"""Changing a dataset from the browser: merging datasets.
 
-Deletion is deferred: deleting hides the episodes and pushes an undoable command; the real
-`ds.delete_episode` runs only when the undo window closes (a timer), another dataset is opened,
-or the view shuts down. Undo simply un-hides, so episode ids, tags and notes are kept exactly.
+Deleting episodes (with an undo window) is `clonelab.app.window.episode_deletions`, shared with
+the Play tab.
 """
 
 from __future__ import annotations
 
-import logging
 import os
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Generator
 from typing import Any
 
-from PySide6.QtGui import QUndoCommand, QUndoStack
-
 from clonelab.recorder.dataset import DemoDataset
-
-log = logging.getLogger(__name__)
-
-
-class PendingDeletions:
-    """Episode ids deleted in the view but not yet on disk, with their undo stack."""
-
-    def __init__(self, on_change: Callable[[frozenset[int]], None]) -> None:
-        self.stack = QUndoStack()
-        self._ids: set[int] = set()
-        self._on_change = on_change
-
-    @property
-    def ids(self) -> frozenset[int]:
-        """The ids hidden now."""
-        return frozenset(self._ids)
-
-    def delete(self, ids: Iterable[int]) -> None:
-        """Hide `ids` (undoable)."""
-        chosen = sorted(set(ids) - self._ids)
-        if chosen:
-            self.stack.push(_DeleteCommand(self, chosen))
-
-    def _hide(self, ids: Iterable[int]) -> None:
-        self._ids.update(ids)
-        self._on_change(self.ids)
-
-    def _show(self, ids: Iterable[int]) -> None:
-        self._ids.difference_update(ids)
-        self._on_change(self.ids)
-
-    def commit(self, dataset: DemoDataset | None) -> list[int]:
-        """Delete the hidden episodes for real; returns the ids deleted. Ends undo for them."""
-        ids = sorted(self._ids)
-        self.stack.clear()
-        self._ids.clear()
-        if dataset is None or not ids:
-            return []
-        done = []
-        for episode_id in ids:
-            if episode_id in dataset.episode_ids:
-                dataset.delete_episode(episode_id)
-                done.append(episode_id)
-        log.info("%s: deleted episodes %s", dataset.path, done)
-        return done
-
-
-class _DeleteCommand(QUndoCommand):
-    def __init__(self, owner: PendingDeletions, ids: list[int]) -> None:
-        count = len(ids)
-        text = f"delete episode {ids[0]}" if count == 1 else f"delete {count} episodes"
-        super().__init__(text)
-        self._owner = owner
-        self._episode_ids = ids
-
-    def redo(self) -> None:
-        self._owner._hide(self._episode_ids)
-
-    def undo(self) -> None:
-        self._owner._show(self._episode_ids)
 
 
 def merge_into(target: DemoDataset, source_path: str | os.PathLike[str],

@@ -9,6 +9,7 @@ from typing import Any
 
 import gymnasium
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 
 from clonelab.app.play.controls_panel import ControlsPanel
@@ -26,8 +27,8 @@ from clonelab.app.window.workspace import Workspace
 from clonelab.recorder.catalog import EnvBuildError, EnvEntry, UnknownEnvError, make_env
 from clonelab.recorder.dataset import EpisodeData
 from clonelab.recorder.human_source import HumanSource
-from clonelab.recorder.session import PlaySession, StepOutcome
 from clonelab.recorder.keyboard import APP_SHORTCUTS
+from clonelab.recorder.session import PlaySession, StepOutcome
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,10 @@ class PlayView(QWidget):
         self.controls = ControlsPanel(self._settings)
         self.recorder = Recorder(workspace, self)
         self.committer = self.recorder.committer
+        # Undoes the last deletion, this tab's or the Datasets tab's: one undo stack.
+        self.undo_delete = workspace.deletions.stack.createUndoAction(self, "Undo")
+        self.undo_delete.setShortcut(QKeySequence.StandardKey.Undo)
+        self.undo_delete.setStatusTip("Bring back the episodes deleted last")
         self.poller = GamepadPoller(parent=self)
         self.keys = GameKeys(self, plays=self._plays_key, claims=self._claims_key)
         scroll = QScrollArea()
@@ -183,7 +188,7 @@ class PlayView(QWidget):
         self.recorder.discard()
 
     def delete_last_episode(self) -> None:
-        """Delete the episode committed last."""
+        """Delete the last episode of the dataset on screen (undoable: `undo_delete`)."""
         self.recorder.delete_last()
 
     def create_dataset(self, path: Path) -> bool:
@@ -258,7 +263,8 @@ class PlayView(QWidget):
         a.speed_action(1.0).setChecked(True)
         # Added here too, so the shortcuts work wherever the view is shown.
         self.addActions([a.record, a.pause, a.step, a.restart, a.wait_for_input, a.slower,
-                         a.faster, a.keep, a.discard, a.delete_last, a.controls])
+                         a.faster, a.keep, a.discard, a.delete_last, a.controls,
+                         self.undo_delete])
         self.keys.pressed.connect(self._on_key_pressed)
         self.keys.released.connect(self._on_key_released)
         self.keys.focus_lost.connect(self._on_focus_lost)
@@ -358,8 +364,7 @@ class PlayView(QWidget):
             action.setEnabled(loop is not None and not reviewing)
         a.keep.setEnabled(reviewing)
         a.discard.setEnabled(reviewing)
-        a.delete_last.setEnabled(self.committer.last_committed is not None
-                                 and not self.committer.busy)
+        a.delete_last.setEnabled(self.recorder.last_episode() is not None)
         a.retry.setEnabled(bool(self.committer.failed_jobs))
         self.frame.set_banner(banner_text(loop, reviewing=reviewing, pad_note=self._pad_note))
         self._update_hud()

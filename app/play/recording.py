@@ -47,7 +47,6 @@ class EpisodeCommitter(QObject):
         self._runner.finished.connect(self._on_finished)
         self._runner.failed.connect(self._on_failed)
         self._current: CommitJob | None = None
-        self._last: tuple[DemoDataset, int] | None = None
 
     @property
     def busy(self) -> bool:
@@ -58,11 +57,6 @@ class EpisodeCommitter(QObject):
     def failed_jobs(self) -> tuple[CommitJob, ...]:
         """Episodes whose commit failed, kept for `retry()`."""
         return tuple(self._failed)
-
-    @property
-    def last_committed(self) -> tuple[DemoDataset, int] | None:
-        """The dataset and id of the last episode committed (for one-click delete)."""
-        return self._last
 
     def commit(self, job: CommitJob) -> None:
         """Queue an episode for its dataset."""
@@ -76,16 +70,6 @@ class EpisodeCommitter(QObject):
         self._failed.clear()
         self._next()
         self.changed.emit()
-
-    def delete_last(self) -> int:
-        """Delete the last committed episode (raises DatasetError); returns its id."""
-        if self._last is None:
-            raise LookupError("no episode has been committed in this session")
-        dataset, episode_id = self._last
-        dataset.delete_episode(episode_id)
-        self._last = None
-        self.changed.emit()
-        return episode_id
 
     def drain(self, timeout_ms: int = 30_000) -> bool:
         """Finish every queued commit before returning (the app is quitting); failures stay in
@@ -105,7 +89,6 @@ class EpisodeCommitter(QObject):
 
     def _on_finished(self, episode_id: int) -> None:
         job = self._done()
-        self._last = (job.dataset, int(episode_id))
         log.info("committed episode %d to %s", episode_id, job.dataset.path)
         self.committed.emit(int(episode_id))
         self._next()
@@ -149,6 +132,7 @@ class Recorder(QObject):
         self.committer.changed.connect(self.changed)
         workspace.dataset_changed.connect(self._on_selection_changed)
         workspace.env_changed.connect(self._on_selection_changed)
+        workspace.deletions.changed.connect(self.changed)
 
     def set_env(self, env_id: str) -> None:
         """Record `env_id` from now on: take the workspace's dataset if it holds that env."""
@@ -227,15 +211,29 @@ class Recorder(QObject):
             self._workspace.show_status("Episode discarded")
             self.changed.emit()
 
+    def last_episode(self) -> int | None:
+        """The id of the last episode of the dataset on screen (the workspace's) not already
+        deleted, or None; None too while a commit is on its way (the last may change)."""
+        dataset = self._workspace.dataset
+        if dataset is None or dataset.read_only or self.committer.busy:
+            return None
+        shown = self._workspace.deletions.shown_ids(dataset)
+        return shown[-1] if shown else None
+
     def delete_last(self) -> None:
-        """Delete the episode committed last."""
+        """Delete the last episode of the dataset on screen, undoably (the workspace's
+        `deletions`, as in the Datasets tab); the status bar names dataset and episode."""
+        dataset, episode_id = self._workspace.dataset, self.last_episode()
+        if dataset is None or episode_id is None:
+            self._workspace.show_status("No episode to delete in the dataset on screen")
+            return
         try:
-            episode_id = self.committer.delete_last()
-        except (LookupError, DatasetError) as exc:
+            self._workspace.deletions.delete(dataset, [episode_id])
+        except DatasetError as exc:
             self.problem.emit("Cannot delete the last episode", str(exc))
             return
-        self._workspace.show_status(f"Deleted episode {episode_id}")
-        self._announce()
+        self._workspace.show_status(f"Deleted episode {episode_id} of {dataset.path.name}: "
+                                    "Ctrl+Z (Play > Undo) brings it back")
 
     def _on_selection_changed(self) -> None:
         # A dataset that brought another env waits for the play view to switch (`set_env`).

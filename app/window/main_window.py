@@ -219,7 +219,7 @@ class MainWindow(QMainWindow):
         speed_menu.addSeparator()
         speed_menu.addActions(a.speeds.actions())
         play_menu.addSeparator()
-        play_menu.addActions([a.keep, a.discard, a.delete_last, a.retry])
+        play_menu.addActions([a.keep, a.discard, a.delete_last, self.play.undo_delete, a.retry])
         play_menu.addSeparator()
         play_menu.addAction(a.controls)
 

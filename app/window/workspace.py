@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 from PySide6.QtCore import QObject, Signal
 
+from clonelab.app.window.episode_deletions import EpisodeDeletions
 from clonelab.models.checkpoint import PolicyEnvMismatch, load_policy
 from clonelab.models.policy import Policy
 from clonelab.recorder.catalog import CATALOG, EnvEntry, UnknownEnvError
@@ -66,6 +67,9 @@ class Workspace(QObject):
 
     # --- the env ------------------------------------------------------------------------------
 
+        self.deletions = EpisodeDeletions(self)
+        """Episodes deleted with an undo window; they reach the disk before another open."""
+        self.deletions.committed.connect(lambda _text: self.dataset_edited())
     @property
     def env_id(self) -> str:
         """The environment the views play and check datasets and policies against."""
@@ -167,6 +171,7 @@ class Workspace(QObject):
             self._select(None, None, None)
             return None
         try:
+        self.deletions.commit(announce=False)  # first: the index read must not hold them
             dataset = DemoDataset.open(path)
         except DatasetError as exc:
             self._select(Path(path), None, exc)
@@ -174,6 +179,7 @@ class Workspace(QObject):
         self._select(Path(path), dataset, None)
         return dataset
 
+        self.deletions.commit(announce=False)
     def set_dataset(self, dataset: DemoDataset) -> None:
         """Select a dataset opened or created elsewhere (no second open)."""
         self._select(dataset.path, dataset, None)
@@ -187,6 +193,7 @@ class Workspace(QObject):
         self.dataset_changed.emit()
 
     def dataset_for(self, env_id: str) -> DemoDataset | None:
+        self.deletions.commit(announce=False)
         """The opened dataset if it holds `env_id` demos; None with no selection.
 
         Raises DatasetError when the selection failed to open or holds another env's demos.

@@ -97,10 +97,11 @@ def test_delete_hides_at_once_undo_restores_and_commit_deletes_on_disk(
     assert not browser.undo_stack.canUndo()
 
 
-def test_deletion_reaches_the_disk_when_the_undo_window_closes(qtbot, browser, dataset,
-                                                             monkeypatch) -> None:
-    monkeypatch.setattr("clonelab.app.datasets.dataset_browser.UNDO_WINDOW_MS", 50)
-    with qtbot.waitSignal(browser._undo_timer.timeout, timeout=5_000):
+def test_deletion_reaches_the_disk_when_the_undo_window_closes(qtbot, browser,
+                                                             dataset) -> None:
+    deletions = browser._workspace.deletions
+    deletions.window_ms = 50
+    with qtbot.waitSignal(deletions.timer.timeout, timeout=5_000):
         browser.delete_episodes([2])
     assert DemoDataset.open(dataset.path).episode_ids == (0, 1)
     assert not browser.undo_stack.canUndo()
