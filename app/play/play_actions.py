@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QWidget
 
@@ -49,12 +50,16 @@ class PlayActions:
 def make_play_actions(parent: QWidget) -> PlayActions:
     """Build the actions with their shortcuts (one-key ones from APP_SHORTCUTS) and tooltips.
 
-    No game binds those keys (recorder.keyboard.KeyboardMap refuses them).
+    No game binds those keys (recorder.keyboard.KeyboardMap refuses them). Every shortcut acts
+    only while the focus is in `parent` (the Play tab), so none fires in another tab (R opening
+    New dataset from the Train tab, P running the hidden game) or clashes with another tab's
+    own (the Datasets tab's Del).
     """
 
     def action(text: str, keys: list[str], tip: str, *, checkable: bool = False) -> QAction:
         item = QAction(text, parent)
         item.setShortcuts([QKeySequence(key) for key in keys])
+        item.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         shown = f" ({', '.join(keys)})" if keys else ""
         item.setToolTip(tip + shown)
         item.setStatusTip(tip)

@@ -87,3 +87,58 @@ def test_minigrid_pickup_and_drop_play_on_their_keys(qtbot, open_window):
         qtbot.waitUntil(lambda count=count: play.loop.session.steps >= count, timeout=2000)
     play.pause()
     assert np.asarray(play.loop.session.finish_episode().actions).tolist() == [3, 4]
+
+
+def record_one_episode(win: MainWindow, path) -> None:
+    play = win.play
+    assert play.create_dataset(path) and play.set_recording(True)
+    while play.pending_episode is None:
+        play.step_once()
+    play.keep_episode()
+    play.committer.drain()
+
+
+def show_tab(qtbot, win: MainWindow, title: str, focus=None) -> None:
+    """Show a tab as a click on it does, then focus `focus` (a widget in it) if given."""
+    index = [win.tabs.tabText(i) for i in range(win.tabs.count())].index(title)
+    win.tabs.setCurrentIndex(index)
+    target = focus or win.tabs.tabBar()
+    target.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is target, timeout=2000)
+
+
+def test_del_deletes_in_the_datasets_tab_without_ambiguity(qtbot, qtlog, open_window, tmp_path):
+    win = open_window()
+    record_one_episode(win, tmp_path / "demos")
+    browser = win.views["Datasets"]
+    qtbot.waitUntil(lambda: browser.visible_ids() == [0], timeout=5000)
+    show_tab(qtbot, win, "Datasets", focus=browser.table)
+    browser.select_episode(0)
+    press_in_focus(qtbot, Qt.Key.Key_Delete)  # the button animates its click: 100 ms
+    qtbot.waitUntil(lambda: browser.visible_ids() == [], timeout=2000)  # hidden, undoable
+    assert not [m for m in qtlog.records if "Ambiguous" in m.message]
+
+
+@pytest.mark.parametrize("focus_in_view", [False, True], ids=["tab bar", "view"])
+def test_play_keys_do_nothing_in_the_train_tab(qtbot, open_window, monkeypatch, focus_in_view):
+    asked: list[str] = []
+    monkeypatch.setattr("clonelab.app.window.main_window.QFileDialog.getSaveFileName",
+                        lambda *args, **kwargs: (asked.append("new dataset"), ("", ""))[1])
+    win = open_window()
+    play = win.play
+    train = win.views["Train"]
+    show_tab(qtbot, win, "Train", focus=train if focus_in_view else None)
+    for key in (Qt.Key.Key_R, Qt.Key.Key_P, Qt.Key.Key_Period, Qt.Key.Key_K, Qt.Key.Key_D):
+        press_in_focus(qtbot, key)
+    assert asked == [] and not play.recording
+    assert not play.loop.running and play.loop.session.steps == 0
+
+
+def test_play_keys_act_in_the_play_tab(qtbot, open_window):
+    win = open_window()
+    show_tab(qtbot, win, "Datasets")
+    show_tab(qtbot, win, "Play", focus=win.play)
+    press_in_focus(qtbot, Qt.Key.Key_Period)
+    assert win.play.loop.session.steps == 1
+    press_in_focus(qtbot, Qt.Key.Key_P)
+    assert win.play.loop.running
