@@ -45,6 +45,7 @@ from clonelab.app.window.workspace import Workspace
 from clonelab.recorder.action_names import EnvNames, env_names
 from clonelab.recorder.catalog import make_env, observation_kind_of
 from clonelab.recorder.dataset import DatasetError, DemoDataset
+from clonelab.recorder.wording import plural
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,8 @@ class DatasetBrowser(QWidget):
         self._merger = JobRunner(self)
         self._merger.progress.connect(
             lambda p: self.message.show_message(f"Merging: {p[0]}/{p[1]} episodes"))
-        self._merger.finished.connect(lambda count: self._on_merged(f"Merged {count} episodes."))
+        self._merger.finished.connect(
+            lambda count: self._on_merged(f"Merged {plural(count, 'episode')}."))
         self._merger.failed.connect(lambda msg: self._on_merged(f"Merge failed: {msg}", error=True))
         self._summarizer = JobRunner(self)
         self._summarizer.progress.connect(lambda done: self.plots.set_status(
@@ -341,8 +343,8 @@ class DatasetBrowser(QWidget):
     def _on_summary(self, summary: Any) -> None:
         self.plots.set_summary(summary, self._names(self._dataset.env_id if self._dataset
                                                     else self._workspace.env_id))
-        self.plots.set_status(f"{len(summary.episode_ids)} episodes, "
-                              f"{len(summary.actions)} steps")
+        self.plots.set_status(f"{plural(len(summary.episode_ids), 'episode')}, "
+                              f"{plural(len(summary.actions), 'step')}")
 
     # -- helpers ------------------------------------------------------------------------------
 

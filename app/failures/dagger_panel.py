@@ -36,6 +36,7 @@ from clonelab.models.failures.dagger import (
 )
 from clonelab.models.training import TrainConfig
 from clonelab.recorder.experts import EXPERT_ENV_IDS, has_expert
+from clonelab.recorder.wording import plural
 
 _LABELS = {"episodes_per_iter": "episodes per iteration", "steps": "training steps",
            "hidden": "hidden layers", "max_episode_steps": "max steps per episode"}
@@ -116,7 +117,8 @@ class DaggerPanel(TaskPanel):
         bc = "" if record.bc_return is None else f", BC {record.bc_return:.1f}"
         dagger = "not scored" if record.dagger_return is None else f"{record.dagger_return:.1f}"
         self.controls.set_status(
-            f"Iteration {record.iteration + 1} of {record.iterations}: {record.labels} labels, "
+            f"Iteration {record.iteration + 1} of {record.iterations}: "
+            f"{plural(record.labels, 'label')}, "
             f"DAgger {dagger}{bc} ({record.elapsed_s:.0f} s)")
 
     def _on_result(self, result: DaggerResult) -> None:
@@ -125,8 +127,9 @@ class DaggerPanel(TaskPanel):
         summary = result.summary()
         if summary["dagger_return"] is None:
             return
-        text = (f"After {summary['iterations']} iterations and {summary['label_counts'][-1]} "
-                f"expert labels: DAgger returns {summary['dagger_return']:.1f}")
+        text = (f"After {plural(summary['iterations'], 'iteration')} and "
+                f"{plural(summary['label_counts'][-1], 'expert label')}: DAgger returns "
+                f"{summary['dagger_return']:.1f}")
         if summary["bc_return"] is not None:
             text += f", BC on as many labels {summary['bc_return']:.1f}"
         self.summary.setText(text + ".")
@@ -137,7 +140,8 @@ class DaggerPanel(TaskPanel):
         self.partial = partial
         self.save_button.setEnabled(True)
         self.message.show_message(
-            f"Cancelled after {len(partial.history)} of {partial.config.iterations} iterations; "
+            f"Cancelled after {len(partial.history)} of "
+            f"{plural(partial.config.iterations, 'iteration')}; "
             "the clone so far can still be saved.")
 
     def _on_save_clicked(self) -> None:

@@ -23,6 +23,7 @@ from clonelab.models.failures.subsets import (
     compare_subsets,
     group_episodes,
 )
+from clonelab.recorder.wording import plural
 
 _LABELS = {"group_by": "group by", "bins": "return bins", "eval_episodes": "evaluation episodes"}
 
@@ -71,7 +72,8 @@ class SubsetsPanel(TaskPanel):
         self.plot.show_comparison(result)
         best = max(result.outcomes, key=lambda outcome: outcome.clone_return_mean)
         self.summary.setText(
-            "; ".join(f"{o.label}: {len(o.episode_ids)} episodes, {o.steps} steps, clone "
+            "; ".join(f"{o.label}: {plural(len(o.episode_ids), 'episode')}, "
+                      f"{plural(o.steps, 'step')}, clone "
                       f"{o.clone_return_mean:.1f} ± {o.clone_return_std:.1f}"
                       for o in result.outcomes)
             + f". Best clone: {best.label}.")

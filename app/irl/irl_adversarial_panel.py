@@ -46,6 +46,7 @@ from clonelab.models.irl.pipeline import adversarial_pipeline
 from clonelab.models.irl.reward import RewardModel, load_reward, reward_along_episode
 from clonelab.models.policy import observation_kind
 from clonelab.recorder.dataset import DemoDataset
+from clonelab.recorder.wording import plural
 
 log = logging.getLogger(__name__)
 
@@ -251,13 +252,12 @@ class AdversarialPanel(QWidget):
             return
         self._dataset = dataset
         count = len(dataset)
-        self.dataset_label.show_message(f"{dataset.path.name}: {count} episode"
-                                        f"{'' if count == 1 else 's'} of "
-                                        f"{dataset.env_id}, {dataset.total_steps} steps")
+        self.dataset_label.show_message(f"{dataset.path.name}: {plural(count, 'episode')} of "
+                                        f"{dataset.env_id}, {plural(dataset.total_steps, 'step')}")
         self.episode_combo.blockSignals(True)
         for episode_id in dataset.episode_ids:
             info = dataset.episode_info(episode_id)
-            self.episode_combo.addItem(f"episode {episode_id}: {info.steps} steps, "
+            self.episode_combo.addItem(f"episode {episode_id}: {plural(info.steps, 'step')}, "
                                        f"return {info.episode_return:.1f}", episode_id)
         self.episode_combo.blockSignals(False)
         self.show_episode()

@@ -8,6 +8,7 @@ from clonelab.app.play.play_loop import PlayLoop
 from clonelab.recorder.dataset import DemoDataset
 from clonelab.recorder.keyboard import APP_SHORTCUTS as KEY
 from clonelab.recorder.session import StepOutcome
+from clonelab.recorder.wording import plural
 
 
 def hud_lines(title: str, loop: PlayLoop, *, episode: int, last: StepOutcome | None,
@@ -26,8 +27,7 @@ def hud_lines(title: str, loop: PlayLoop, *, episode: int, last: StepOutcome | N
     ]
     if recording_to is not None:
         count = len(recording_to)
-        lines.append(f"Dataset: {recording_to.path.name} ({count} episode"
-                     f"{'' if count == 1 else 's'})")
+        lines.append(f"Dataset: {recording_to.path.name} ({plural(count, 'episode')})")
     if not loop.running and not reviewing and loop.in_episode:
         lines.append("PAUSED")
     return lines

@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
 from clonelab.recorder.dataset import EpisodeData
+from clonelab.recorder.wording import plural
 
 
 class ReviewPanel(QFrame):
@@ -46,7 +47,7 @@ class ReviewPanel(QFrame):
     def ask(self, episode: EpisodeData) -> None:
         """Show the panel for a finished episode (tags and note start empty)."""
         self._summary.setText(
-            f"Episode over: {episode.steps} steps, return {episode.episode_return:.1f}"
+            f"Episode over: {plural(episode.steps, 'step')}, return {episode.episode_return:.1f}"
         )
         self._tags.clear()
         self._notes.clear()

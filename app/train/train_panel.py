@@ -47,6 +47,7 @@ from clonelab.models.evaluation import EvalResult, evaluate
 from clonelab.models.training import TrainConfig, TrainProgress, TrainResult, train_bc
 from clonelab.recorder.dataset import DemoDataset
 from clonelab.recorder.episode_selection import EpisodeSubset, all_tags, mean_return, select_ids
+from clonelab.recorder.wording import plural
 
 log = logging.getLogger(__name__)
 
@@ -241,7 +242,7 @@ class TrainPanel(QWidget):
         self.evaluation = None
         self._last_progress = None
         self.loss_plot.clear_curves()
-        self.message.show_message(f"Training on {len(ids)} episodes...")
+        self.message.show_message(f"Training on {plural(len(ids), 'episode')}...")
         self._runner.start(lambda cancel: train_bc(config, subset, cancel=cancel), tag="train")
         return self._runner
 
@@ -312,7 +313,7 @@ class TrainPanel(QWidget):
         if episodes == 0:
             self._on_stopped(done, False)
             return
-        self.message.show_message(done + f" Evaluating on {episodes} episodes...")
+        self.message.show_message(done + f" Evaluating on {plural(episodes, 'episode')}...")
         self._trained = done
         env_id, seed, policy = result.env_id, self._config.seed, result.policy
         self._runner.start(lambda _cancel: evaluate(policy, env_id, episodes=episodes, seed=seed),
@@ -321,7 +322,7 @@ class TrainPanel(QWidget):
     def _on_evaluated(self, evaluation: EvalResult) -> None:
         self.evaluation = evaluation
         verdict = (f"Clone: mean return {evaluation.return_mean:.1f} ± {evaluation.return_std:.1f}"
-                   f" over {evaluation.episodes} episodes; demos: {self._demo_mean:.1f}.")
+                   f" over {plural(evaluation.episodes, 'episode')}; demos: {self._demo_mean:.1f}.")
         self._on_stopped(f"{self._trained}\n{verdict}", False)
 
     def _on_stopped(self, message: str, error: bool) -> None:
@@ -345,8 +346,9 @@ class TrainPanel(QWidget):
         if dataset is None:
             self.dataset_label.show_message("No dataset: open one in the Datasets tab.")
         else:
-            self.dataset_label.show_message(f"{dataset.path.name}: {len(dataset)} episodes of "
-                                            f"{dataset.env_id}, {dataset.total_steps} steps")
+            self.dataset_label.show_message(
+                f"{dataset.path.name}: {plural(len(dataset), 'episode')} of {dataset.env_id}, "
+                f"{plural(dataset.total_steps, 'step')}")
         tags = all_tags(dataset.episode_info(i) for i in dataset.episode_ids) if dataset else []
         self.tag_combo.blockSignals(True)
         self.tag_combo.clear()
@@ -361,7 +363,7 @@ class TrainPanel(QWidget):
             return
         steps = sum(self._dataset.episode_info(i).steps for i in ids)
         mean = mean_return(self._dataset.episode_info(i) for i in ids)
-        self.selection_label.setText(f"{len(ids)} episodes, {steps} steps, "
+        self.selection_label.setText(f"{plural(len(ids), 'episode')}, {plural(steps, 'step')}, "
                                      f"mean return {mean:.1f}" if ids else "no episodes chosen")
 
     def _show_device(self, name: str) -> None:

@@ -37,6 +37,7 @@ from clonelab.models.evaluation import check_fits
 from clonelab.recorder.action_names import EnvNames, env_names
 from clonelab.recorder.catalog import env_fps, make_env
 from clonelab.recorder.session import GuardedSession, PlaySession, StepOutcome
+from clonelab.recorder.wording import plural
 
 log = logging.getLogger(__name__)
 
@@ -212,7 +213,8 @@ class WatchView(QWidget):
 
     def _on_episode_finished(self, episode: Any) -> None:
         self.frame.set_hud([f"episode {self._episodes} over",
-                            f"return {episode.episode_return:.1f} in {episode.steps} steps"])
+                            f"return {episode.episode_return:.1f} in "
+                            f"{plural(episode.steps, 'step')}"])
         if self.repeat.isChecked() and not self._failed:
             self._next_timer.start(_NEXT_EPISODE_MS)
 

@@ -27,6 +27,7 @@ from clonelab.recorder.dataset import EpisodeData
 from clonelab.recorder.experts import has_expert, make_expert
 from clonelab.recorder.jobs import CancelCheck, cancel_check
 from clonelab.recorder.session import PlaySession
+from clonelab.recorder.wording import plural
 
 # On-policy rollouts start from these seeds: far from the `expert` command's demo seeds.
 ROLLOUT_SEED = 30_000
@@ -220,7 +221,8 @@ def diagnose(config: DiagnosticsConfig, policy: Policy, dataset: EpisodeSource, 
     report = None
     if has_expert(dataset.env_id) and not stop():
         yield DiagnosticsStage(
-            text=f"Playing {config.rollouts} episodes, labelled by the scripted expert...")
+            text=f"Playing {plural(config.rollouts, 'episode')}, labelled by the scripted "
+                 "expert...")
         report = action_agreement(policy, dataset, episodes=config.rollouts,
                                   seed=config.rollout_seed, episode_ids=episode_ids,
                                   tolerance=config.tolerance)
