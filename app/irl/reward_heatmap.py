@@ -14,7 +14,11 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
+from clonelab.app.widgets.plot_style import integer_axis
+
 log = logging.getLogger(__name__)
+
+EMPTY_TEXT = "No reward yet: run MaxEnt IRL to see it per cell"
 
 WALL_RGBA = (90, 90, 90, 255)
 _PATH_COLOURS = ((255, 255, 255), (255, 127, 14), (44, 160, 44), (148, 103, 189),
@@ -33,6 +37,12 @@ class RewardHeatmap(pg.GraphicsLayoutWidget):
         self.plot_item.setMenuEnabled(False)
         self.plot_item.setLabel("bottom", "x")
         self.plot_item.setLabel("left", "y")
+        for side in ("bottom", "left"):  # cell numbers: whole, from 0, never "x (x0.001)"
+            integer_axis(self.plot_item, side, minimum=0)
+        self.empty_text = pg.TextItem(EMPTY_TEXT, color=(90, 90, 90), anchor=(0.5, 0.5))
+        self.empty_text.setPos(0.5, 0.5)
+        self.plot_item.addItem(self.empty_text)
+        self.plot_item.setRange(xRange=(0, 1), yRange=(0, 1), padding=0.02)
         self.walls = pg.ImageItem()
         self.image = pg.ImageItem()
         self.plot_item.addItem(self.image)
@@ -48,6 +58,7 @@ class RewardHeatmap(pg.GraphicsLayoutWidget):
         """Show a (height, width) reward grid (NaN on walls) and (x, y) cell paths over it."""
         grid = np.asarray(grid, dtype=np.float64)
         self.grid = grid
+        self.empty_text.hide()
         finite = grid[np.isfinite(grid)]
         low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
         if high <= low:
