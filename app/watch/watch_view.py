@@ -30,9 +30,10 @@ from clonelab.app.watch.action_plot import ActionPlot, action_labels
 from clonelab.app.watch.live_ood import LiveOodPlot
 from clonelab.app.widgets.frame_view import FrameView
 from clonelab.app.widgets.message_line import MessageLine
-from clonelab.app.window.errors import one_line
+from clonelab.app.window.errors import one_line, show_error
 from clonelab.app.window.workspace import Workspace
 from clonelab.models.agent import PolicyAgent
+from clonelab.models.checkpoint import CheckpointError
 from clonelab.models.evaluation import check_fits
 from clonelab.recorder.action_names import EnvNames, env_names
 from clonelab.recorder.catalog import env_fps, make_env
@@ -294,4 +295,7 @@ class WatchView(QWidget):
     def _on_load_clicked(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Load a policy", "", "Policies (*.pt)")
         if path:
-            self._workspace.open_policy(Path(path))
+            try:
+                self._workspace.open_policy(Path(path))
+            except CheckpointError as exc:  # the policy shown stays
+                show_error(self, "Cannot open the policy", str(exc))

@@ -36,6 +36,7 @@ from clonelab.recorder.catalog import CATALOG, UnknownEnvError
 from clonelab.recorder.controls import ControlMapError, load_control_map
 from clonelab.recorder.dataset import DatasetError
 from clonelab.recorder.keyboard import APP_SHORTCUTS as KEY
+from clonelab.models.checkpoint import CheckpointError
 
 log = logging.getLogger(__name__)
 
@@ -125,13 +126,16 @@ class MainWindow(QMainWindow):
             self.open_policy(Path(path))
 
     def open_policy(self, path: Path) -> bool:
-        """Select a policy file for the Watch and Compare tabs."""
-        if not path.is_file():
-            self._error("Cannot open the policy", f"{path}: no such file")
+        """Load a policy file for the Watch and Compare tabs; one that does not load is a
+        dialog and changes nothing (the policy, Recent policies, the status bar)."""
+        try:
+            policy = self.workspace.open_policy(path)
+        except CheckpointError as exc:
+            self._error("Cannot open the policy", str(exc))
             return False
-        self.workspace.open_policy(path)
+        assert policy is not None
         self.settings.add_recent("policy", path)
-        self.statusBar().showMessage(f"Policy {path.name}", STATUS_MS)
+        self.statusBar().showMessage(f"Policy {path.name} ({policy.spec.env_id})", STATUS_MS)
         return True
 
     def open_other_env(self, env_id: str, map_path: Path) -> bool:

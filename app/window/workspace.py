@@ -63,7 +63,6 @@ class Workspace(QObject):
         self._dataset_error: DatasetError | None = None
         self._policy_path: Path | None = None
         self._policy: Policy | None = None
-        self._policy_error: Exception | None = None
 
     # --- the env ------------------------------------------------------------------------------
 
@@ -217,37 +216,31 @@ class Workspace(QObject):
 
     @property
     def policy_path(self) -> Path | None:
-        """The selected policy checkpoint (also when it failed to load)."""
+        """The loaded policy's checkpoint, or None."""
         return self._policy_path
 
     @property
     def policy(self) -> Policy | None:
-        """The loaded policy; None with no selection or when it failed to load."""
+        """The loaded policy, or None."""
         return self._policy
 
     def open_policy(self, path: Path | None) -> Policy | None:
-        """Select and load the policy at `path` (None: no policy); a file that fails to load
-        stays selected with its error, which `policy_for` raises. Returns the loaded policy."""
-        policy, error = None, None
-        if path is not None:
-            try:
-                policy = load_policy(path)
-            except Exception as exc:  # noqa: BLE001 - any unloadable file is the views' message
-                log.info("policy %s does not load: %s", path, exc)
-                error = exc
+        """Load the policy at `path` and select it (None: no policy); returns the policy.
+
+        Raises CheckpointError for a file that does not load (missing, not a policy, damaged)
+        and keeps the current selection: a failed open changes nothing.
+        """
+        policy = None if path is None else load_policy(path)
         self._policy_path = None if path is None else Path(path)
-        self._policy, self._policy_error = policy, error
+        self._policy = policy
         self.policy_changed.emit()
         return policy
 
     def policy_for(self, env_id: str) -> Policy | None:
         """The loaded policy if it was trained on `env_id`; None with no selection.
 
-        Raises what loading the file raised (CheckpointError mostly), PolicyEnvMismatch for a
-        policy of another env.
+        Raises PolicyEnvMismatch for a policy of another env.
         """
-        if self._policy_error is not None:
-            raise self._policy_error
         if self._policy is not None and self._policy.spec.env_id != env_id:
             assert self._policy_path is not None
             raise PolicyEnvMismatch(self._policy_path, self._policy.spec.env_id, env_id)

@@ -15,6 +15,9 @@ from PySide6.QtWidgets import QLabel, QMessageBox
 from clonelab.app.window.main_window import MainWindow
 from clonelab.app.window.settings import Settings
 from clonelab.app.window.workspace import Workspace
+from clonelab.models.checkpoint import save_policy
+from clonelab.models.policy import Policy, PolicySpec
+from clonelab.models.training import TrainConfig
 from clonelab.recorder.dataset import DemoDataset
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets" / "controls"
@@ -211,8 +214,11 @@ def test_dropping_a_corrupt_dataset_is_a_message(window, tmp_path):
 
 
 def test_dropping_a_policy_file_selects_it(window, tmp_path):
-    policy = tmp_path / "clone.pt"
-    policy.write_bytes(b"weights")
+    env = gymnasium.make("CartPole-v1")
+    spec = PolicySpec(env_id="CartPole-v1", observation_space=env.observation_space,
+                      action_space=env.action_space, hidden=(8,))
+    env.close()
+    policy = save_policy(tmp_path / "clone.pt", Policy(spec), TrainConfig(hidden=(8,)))
     drop(window, policy)
     assert window.workspace.policy_path == policy
 

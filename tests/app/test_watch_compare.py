@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 from clonelab.app.watch.compare_view import CompareView
 from clonelab.app.watch.watch_view import WatchView
 from clonelab.app.window.workspace import Workspace
-from clonelab.models.checkpoint import load_policy, save_policy
+from clonelab.models.checkpoint import CheckpointError, load_policy, save_policy
 from clonelab.models.failures.compare import compare_on_demo
 from clonelab.models.policy import Policy, PolicySpec
 from clonelab.models.training import TrainConfig, train_bc
@@ -138,12 +138,13 @@ def test_watch_refuses_a_policy_of_another_env_with_a_message(qtbot, files) -> N
     assert "trained on CartPole-v1" in view.message.text()
 
 
-def test_watch_reports_a_damaged_policy_file(qtbot, files, tmp_path: Path) -> None:
+def test_a_damaged_policy_file_does_not_replace_the_watched_one(qtbot, watch, files,
+                                                               tmp_path: Path) -> None:
     damaged = tmp_path / "damaged.pt"
     damaged.write_bytes(files["clone"].read_bytes()[:200])
-    view = WatchView(make_state(policy=damaged))
-    qtbot.addWidget(view)
-    assert view.loop is None and "damaged.pt" in view.message.text()
+    with pytest.raises(CheckpointError, match="damaged.pt"):
+        watch._workspace.open_policy(damaged)
+    assert watch.loop is not None and watch.policy_label.text().startswith("clone.pt")
 
 
 def test_watch_survives_a_failing_env(watch: WatchView, monkeypatch) -> None:

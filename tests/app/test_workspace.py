@@ -83,9 +83,10 @@ def test_a_policy_is_loaded_once_and_checked_against_the_env(qtbot, tmp_path):
         workspace.policy_for("Acrobot-v1")
     damaged = tmp_path / "damaged.pt"
     damaged.write_bytes(b"weights")
-    assert workspace.open_policy(damaged) is None and workspace.policy_path == damaged
-    with pytest.raises(CheckpointError):
-        workspace.policy_for("CartPole-v1")
+    with pytest.raises(CheckpointError, match="damaged.pt"):
+        workspace.open_policy(damaged)
+    assert fired == ["policy_changed"]  # a failed open changes nothing
+    assert workspace.policy_path == path and workspace.policy_for("CartPole-v1") is policy
 
 
 def test_saved_remappings_resolve_here_and_a_stale_one_is_a_note(qtbot):
