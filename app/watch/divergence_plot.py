@@ -7,6 +7,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
+from clonelab.app.widgets.plot_style import integer_axis
 from clonelab.models.failures.compare import ActionComparison
 
 _AGREE = (46, 139, 87)
@@ -26,6 +27,7 @@ class DivergencePlot(pg.PlotWidget):
         self.setMouseEnabled(x=False, y=False)
         self.setLabel("left", "gap")
         self.setLabel("bottom", "step")
+        integer_axis(self, minimum=0)
         self.setMaximumHeight(150)
         self._bars: pg.BarGraphItem | None = None
         self.cursor = pg.InfiniteLine(pos=0, angle=90, pen=pg.mkPen((60, 60, 60), width=2))

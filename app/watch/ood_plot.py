@@ -11,6 +11,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
+from clonelab.app.widgets.plot_style import integer_axis, legend_below
 from clonelab.models.failures.ood_timeline import OOD_THRESHOLD, OodTimeline
 
 _OOD = (31, 119, 180)
@@ -38,7 +39,8 @@ class OodPlot(pg.PlotWidget):
         item.getAxis("right").linkToView(self._right)
         self._right.setXLink(item)
         item.vb.sigResized.connect(self._on_view_resized)
-        legend = item.addLegend(offset=(-10, -5), colCount=3)
+        integer_axis(item, "bottom", minimum=0)
+        legend = legend_below(item)
         self.ood_curve = self.plot(pen=pg.mkPen(_OOD, width=2), name="OOD score")
         self.above_marks = pg.ScatterPlotItem(size=6, brush=pg.mkBrush(_ABOVE), pen=None,
                                               name="above threshold")

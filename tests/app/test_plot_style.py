@@ -9,6 +9,8 @@ from clonelab.app.failures.failure_plots import CompoundingPlot, DaggerPlot, Sub
 from clonelab.app.irl.irl_curves import IrlCurves
 from clonelab.app.takeover.intervention_plot import InterventionPlot
 from clonelab.app.train.train_panel import LossPlot
+from clonelab.app.watch.divergence_plot import DivergencePlot
+from clonelab.app.watch.ood_plot import OodPlot
 from clonelab.app.widgets.plot_style import IntegerAxis, integer_axis, legend_below, shown_ticks
 from clonelab.models.failures.subsets import SubsetComparison, SubsetOutcome
 from clonelab.recorder.wording import plural
@@ -31,6 +33,7 @@ PLOTS = {
     "imperfect experts (subsets)": subset_plot,
     "DAgger": lambda: DaggerPlot(),
     "takeover interventions": lambda: InterventionPlot(),
+    "Watch and Compare OOD timeline": lambda: OodPlot(),
 }
 
 
@@ -87,7 +90,8 @@ def test_counts_read_in_the_singular_for_one():
     assert plural(2, "policy", "policies") == "2 policies"
 
 
-@pytest.mark.parametrize("make", [DaggerPlot, InterventionPlot, CompoundingPlot])
+@pytest.mark.parametrize("make", [DaggerPlot, InterventionPlot, CompoundingPlot, OodPlot,
+                                  DivergencePlot])
 def test_episode_iteration_and_step_axes_count_in_whole_numbers(qtbot, make):
     plot = make()
     qtbot.addWidget(plot)
