@@ -5,12 +5,16 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+import shiboken6
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
     QComboBox,
     QFileDialog,
     QFrame,
+    QLineEdit,
     QMainWindow,
     QMenu,
     QMessageBox,
@@ -32,11 +36,11 @@ from clonelab.app.window.dialogs import OtherEnvDialog, PreferencesDialog, short
 from clonelab.app.window.errors import ExceptionHook, show_error
 from clonelab.app.window.settings import Settings
 from clonelab.app.window.workspace import Workspace
+from clonelab.models.checkpoint import CheckpointError
 from clonelab.recorder.catalog import CATALOG, UnknownEnvError
 from clonelab.recorder.controls import ControlMapError, load_control_map
 from clonelab.recorder.dataset import DatasetError
 from clonelab.recorder.keyboard import APP_SHORTCUTS as KEY
-from clonelab.models.checkpoint import CheckpointError
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +75,8 @@ class MainWindow(QMainWindow):
         self._build_tabs()
         self.setCentralWidget(self.tabs)
         self._build_menus()
+        self.tabs.currentChanged.connect(self._on_current_changed)
+        QApplication.instance().focusChanged.connect(self._on_focus_changed)
         self._build_toolbar()
         workspace.status_message.connect(
             lambda text: self.statusBar().showMessage(text, STATUS_MS))
@@ -332,6 +338,37 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         unsaved = self.play.finish_recording()
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt's name
+        # Back from a dialog or another program: the keys go to the game again, unclicked.
+        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
+            self._focus_game()
+        super().changeEvent(event)
+
+    def _on_current_changed(self, _index: int) -> None:
+        self._focus_game()
+
+    def _on_focus_changed(self, old: QWidget | None, now: QWidget | None) -> None:
+        # Where no window manager hands the focus back (a bare X server, offscreen), a closed
+        # dialog leaves no window active and the keys reach nothing until a click: take it back.
+        left = old.window() if old is not None else None
+        if now is None and left is not None and left is not self \
+                and left.parentWidget() is not None and left.parentWidget().window() is self:
+            QTimer.singleShot(0, lambda: self._take_focus_back(left))
+
+    def _take_focus_back(self, left: QWidget) -> None:
+        closed = not shiboken6.isValid(left) or not left.isVisible()
+        if closed and self.isVisible() and QApplication.activeWindow() is None:
+            self.activateWindow()
+
+    def _focus_game(self) -> None:
+        """Give the Play tab the keys when it shows, unless one of its text fields has them."""
+        if self.tabs.currentWidget() is not self.play:
+            return
+        focus = self.focusWidget()  # the window's, kept while another window is active
+        typing = isinstance(focus, QLineEdit | QAbstractSpinBox)
+        if not (typing and self.play.isAncestorOf(focus)):
+            self.play.setFocus()
+
         if unsaved:
             answer = QMessageBox.question(
                 self, "Unsaved episodes",

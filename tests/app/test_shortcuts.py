@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox, QWidget
 
 from clonelab.app.play.qt_keys import key_name, qt_key
 from clonelab.app.window.main_window import MainWindow
@@ -142,3 +142,61 @@ def test_play_keys_act_in_the_play_tab(qtbot, open_window):
     assert win.play.loop.session.steps == 1
     press_in_focus(qtbot, Qt.Key.Key_P)
     assert win.play.loop.running
+
+
+def holding_right_steps_right(qtbot, play) -> bool:
+    """Hold Right where the keyboard's focus is, take one step: did the game go right?"""
+    focus = QApplication.focusWidget()
+    qtbot.keyPress(focus, Qt.Key.Key_Right)
+    play.step_once()
+    qtbot.keyRelease(focus, Qt.Key.Key_Right)
+    return play.loop.session.finish_episode().actions.tolist()[-1:] == [1]
+
+
+def test_keys_reach_the_game_after_a_dialog_without_a_click(qtbot, open_window):
+    win = open_window()
+    box = QMessageBox(QMessageBox.Icon.Information, "Note", "A dialog", 
+                      QMessageBox.StandardButton.Ok, win)
+    box.open()
+    box.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() in box.buttons(), timeout=2000)
+    box.close()  # no window manager here hands the focus back: the window takes it
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is win.play, timeout=2000)
+    assert holding_right_steps_right(qtbot, win.play)
+
+
+def test_the_play_tab_takes_the_keys_whenever_it_shows(qtbot, open_window):
+    win = open_window()
+    show_tab(qtbot, win, "Datasets")  # focus on the tab bar, as after a click on a tab
+    win.tabs.setCurrentIndex(0)
+    assert QApplication.focusWidget() is win.play
+    assert holding_right_steps_right(qtbot, win.play)
+
+
+def test_coming_back_to_the_window_gives_the_game_the_keys(qtbot, open_window):
+    win = open_window()
+    win.tabs.tabBar().setFocus()
+    other = QWidget()
+    qtbot.addWidget(other)
+    with qtbot.waitActive(other):
+        other.show()
+        other.activateWindow()
+    with qtbot.waitActive(win):
+        win.activateWindow()
+    assert QApplication.focusWidget() is win.play
+
+
+def test_coming_back_leaves_the_episode_notes_being_typed(qtbot, open_window):
+    win = open_window()
+    notes = win.play.review.findChildren(QLineEdit)[-1]
+    win.play.review.show()
+    notes.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is notes, timeout=2000)
+    other = QWidget()
+    qtbot.addWidget(other)
+    with qtbot.waitActive(other):
+        other.show()
+        other.activateWindow()
+    with qtbot.waitActive(win):
+        win.activateWindow()
+    assert QApplication.focusWidget() is notes
