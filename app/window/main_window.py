@@ -336,8 +336,6 @@ class MainWindow(QMainWindow):
                 self.open_other_env("", path)
         event.acceptProposedAction()
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
-        unsaved = self.play.finish_recording()
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt's name
         # Back from a dialog or another program: the keys go to the game again, unclicked.
         if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
@@ -369,6 +367,8 @@ class MainWindow(QMainWindow):
         if not (typing and self.play.isAncestorOf(focus)):
             self.play.setFocus()
 
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        unsaved = self.play.finish_recording()
         if unsaved:
             answer = QMessageBox.question(
                 self, "Unsaved episodes",
