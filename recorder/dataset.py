@@ -184,6 +184,11 @@ class DemoDataset:
         return self._store is None
 
     @property
+    def index(self) -> DatasetIndex:
+        """The snapshot of what the dataset holds (header and episode summaries)."""
+        return self._index
+
+    @property
     def env_id(self) -> str:
         return self._index.header.env_id
 
@@ -220,7 +225,7 @@ class DemoDataset:
 
     def load_episode(self, episode_id: int) -> EpisodeData:
         """Read one episode whole."""
-        location = self._location(episode_id)
+        location = self.location(episode_id)
         try:
             with h5py.File(location.file, "r") as file:
                 return read_episode_group(file[location.group], self.observation_space,
@@ -240,7 +245,7 @@ class DemoDataset:
         """Contiguous arrays of every step of the chosen episodes (all by default)."""
         chosen = self.episode_ids if episode_ids is None else tuple(episode_ids)
         return read_transitions([self.episode_info(episode_id) for episode_id in chosen],
-                                self._location, observation_space=self.observation_space,
+                                self.location, observation_space=self.observation_space,
                                 action_space=self.action_space)
 
     # --- changing it -----------------------------------------------------------------------
@@ -323,7 +328,8 @@ class DemoDataset:
                                            "dataset); append to a CloneLab dataset directory")
         return self._store
 
-    def _location(self, episode_id: int) -> Location:
+    def location(self, episode_id: int) -> Location:
+        """Where one episode's group lives (a file, and the group's path inside it)."""
         self.episode_info(episode_id)  # raises for an unknown id
         if self._store is not None:
             return self._store.location(episode_id)

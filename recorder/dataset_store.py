@@ -14,6 +14,7 @@ import logging
 import os
 import secrets
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ import h5py
 
 from clonelab.recorder import schema
 from clonelab.recorder.dataset_index import (
+    DatasetHeader,
     DatasetIndex,
     EpisodeInfo,
     check_schema_version,
@@ -138,7 +140,7 @@ class DirectoryStore:
         """
         if locked:
             self._remove_temporary_files()
-        on_disk = self._episode_files()
+        on_disk = self.episode_files()
         if problem is None and on_disk != set(index.ids):
             problem = (f"metadata.json lists {len(index.ids)} episodes, the episodes folder "
                        f"holds {len(on_disk)}")
@@ -150,8 +152,7 @@ class DirectoryStore:
         known = {info.episode_id: info for info in index.episodes if info.episode_id in on_disk}
         unfit = 0
         for episode_id in sorted(on_disk - set(known)):
-            info = self._summarize_file(self.location(episode_id).file, episode_id, index,
-                                        locked=locked)
+            info = self._summarize_file(episode_id, index, locked=locked)
             if info is None:
                 unfit += 1
             else:
@@ -159,7 +160,7 @@ class DirectoryStore:
         repaired = index.with_episodes(list(known.values()))
         note = f"{problem}: index rebuilt from {len(known)} episode files"
         if unfit:
-            action = f"set aside as *{schema.CORRUPT_SUFFIX}" if locked else "skipped"
+            action = f"set aside in {schema.QUARANTINE_DIR}/" if locked else "skipped"
             note += f", {unfit} {action} (unfit or unreadable)"
         logger.warning("%s: %s", self.data_dir, note)
         if locked:
@@ -234,9 +235,30 @@ class DirectoryStore:
         except OSError:
             return False
 
-    def _episode_files(self) -> set[int]:
+    def episode_files(self) -> set[int]:
+        """The ids of the episode files in the episodes folder."""
         names = (schema.parse_episode_file_name(name) for name in os.listdir(self.episodes_dir))
         return {episode_id for episode_id in names if episode_id is not None}
+
+    def set_aside(self, path: Path, reason: str) -> Path:
+        """Move a bad episode file into the quarantine folder, noting why; return where it went.
+
+        Never deleted: the person decides. Moving it back into the episodes folder puts it
+        through a commit's checks again on the next open.
+        """
+        folder = self.data_dir / schema.QUARANTINE_DIR
+        folder.mkdir(exist_ok=True)
+        target, copies = folder / path.name, 1
+        while target.exists():  # an earlier file of the same name stays as it is
+            target = folder / f"{path.stem}.{copies}{path.suffix}"
+            copies += 1
+        path.rename(target)
+        fsync_dir(path.parent)
+        when = datetime.now(UTC).isoformat(timespec="seconds")
+        with open(folder / schema.QUARANTINE_REASONS, "a", encoding="utf-8") as reasons:
+            moved = path.name if target.name == path.name else f"{path.name} -> {target.name}"
+            reasons.write(f"{when} {moved}: {' '.join(reason.split())}\n")
+        return target
 
     def _remove_temporary_files(self) -> None:
         for folder in (self.data_dir, self.episodes_dir):
@@ -244,29 +266,43 @@ class DirectoryStore:
                 logger.info("removing %s left by an interrupted write", path)
                 path.unlink(missing_ok=True)
 
-    def _summarize_file(self, path: Path, episode_id: int, index: DatasetIndex, *,
-                        locked: bool) -> EpisodeInfo | None:
-        """Summarise an episode file the index lacks; None (and set it aside) when unfit.
-
-        It goes through the checks of a commit (``read_episode_group``): the index never
-        lists an episode that ``append`` would have refused.
-        """
-        header = index.header
+    def _summarize_file(self, episode_id: int, index: DatasetIndex, *, locked: bool
+                        ) -> EpisodeInfo | None:
+        """Summarise an episode file the index lacks; None (and set it aside) when unfit."""
+        location = self.location(episode_id)
+        path = location.file
         try:
-            with h5py.File(path, "r") as file:
-                meta = read_episode_meta(file)
-                episode = read_episode_group(file, header.observation_space, header.action_space)
-                offsets = raw_offsets(file)
-            stamp = file_stamp(path)
-            if meta.env_id and meta.env_id != header.env_id:
-                raise UnfitEpisode(f"it holds {meta.env_id} steps, not {header.env_id}")
+            return summarize_episode(location, episode_id, index.header)
         except (OSError, KeyError, ValueError) as exc:
             # Committed files are never half-written, so this one was damaged or copied in.
-            kind = "a commit would refuse it" if isinstance(exc, UnfitEpisode) else "unreadable"
-            action = "renamed *" + schema.CORRUPT_SUFFIX if locked else "skipped"
-            logger.warning("%s: %s, %s (%s)", path, action, kind, describe(exc))
+            reason = episode_problem_line(episode_id, exc)
+            action = f"set aside in {schema.QUARANTINE_DIR}/" if locked else "skipped"
+            logger.warning("%s: %s, %s", path, action, reason)
             if locked:
-                path.rename(path.with_name(path.name + schema.CORRUPT_SUFFIX))
+                self.set_aside(path, reason)
             return None
-        return EpisodeInfo.summarize(episode, episode_id=episode_id, meta=meta,
-                                     raw_offsets=offsets, file_stamp=stamp)
+
+
+def summarize_episode(location: Location, episode_id: int, header: DatasetHeader) -> EpisodeInfo:
+    """Read one episode file (or group) whole and summarise it, checked as a commit checks it.
+
+    Raises OSError or KeyError (unreadable), UnfitEpisode (a commit would refuse it, or it
+    holds another env's steps) or another ValueError (malformed). The index never lists an
+    episode that ``append`` would have refused.
+    """
+    with h5py.File(location.file, "r") as file:
+        group = file[location.group]
+        meta = read_episode_meta(group)
+        episode = read_episode_group(group, header.observation_space, header.action_space)
+        offsets = raw_offsets(group)
+    if meta.env_id and header.env_id and meta.env_id != header.env_id:
+        raise UnfitEpisode(f"it holds {meta.env_id} steps, not {header.env_id}")
+    return EpisodeInfo.summarize(episode, episode_id=episode_id, meta=meta, raw_offsets=offsets,
+                                 file_stamp=file_stamp(location.file))
+
+
+def episode_problem_line(episode_id: int, exc: BaseException) -> str:
+    """Why an episode file cannot be used, in one line ("episode 3 is unreadable (...)")."""
+    if isinstance(exc, UnfitEpisode):
+        return f"episode {episode_id} would be refused by a commit ({exc})"
+    return f"episode {episode_id} is unreadable ({describe(exc)})"

@@ -5,6 +5,7 @@ clonelab [ENV_ID]                                     open the app
 clonelab expert ENV_ID --episodes N --out DATASET [ExpertConfig flags: --seed S, --noise P,
                 --max-steps N]
 clonelab info DATASET [--json]
+clonelab doctor DATASET [--repair] [--json]
 clonelab train DATASET --out POLICY [TrainConfig flags: --steps N | --epochs N, --batch-size B,
                --lr LR, --hidden 256,256, --weight-decay W, --val-fraction F, --seed S,
                --device auto|cpu|cuda|mps, --log-every N] [--json]
@@ -32,7 +33,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-SUBCOMMANDS = ("expert", "info", "train", "eval", "irl", "dagger")
+SUBCOMMANDS = ("expert", "info", "doctor", "train", "eval", "irl", "dagger")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,9 +66,19 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_arguments(expert, ExpertConfig)
     _json_flag(expert)
 
-    info = commands.add_parser("info", help="summarise a dataset")
+    info = commands.add_parser("info", help="summarise a dataset (its episode files checked)")
     info.add_argument("dataset", metavar="DATASET")
     _json_flag(info)
+
+    doctor = commands.add_parser(
+        "doctor", help="check every episode file against the schema and its checksum",
+        description="Check every episode file of a dataset against the schema and the checksum "
+        "recorded at its commit, one line per problem; nothing changes without --repair.")
+    doctor.add_argument("dataset", metavar="DATASET")
+    doctor.add_argument("--repair", action="store_true",
+                        help="move bad episode files into data/quarantine/ (never deleted) and "
+                        "rebuild the index from the good ones; good files are not touched")
+    _json_flag(doctor)
 
     train = commands.add_parser("train", help="train a BC policy on a dataset")
     train.add_argument("dataset", metavar="DATASET")

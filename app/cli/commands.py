@@ -25,6 +25,7 @@ from clonelab.models.irl.pipeline import run_irl
 from clonelab.models.training import TrainConfig, TrainingError, TrainProgress, train_bc
 from clonelab.recorder.catalog import EnvBuildError, UnknownEnvError, make_env
 from clonelab.recorder.dataset import DatasetError, DemoDataset
+from clonelab.recorder.dataset_doctor import check_dataset, check_opened, repair_dataset
 from clonelab.recorder.experts import ExpertError, make_expert
 from clonelab.recorder.jobs import drain
 
@@ -44,20 +45,36 @@ USER_ERRORS: tuple[type[Exception], ...] = (
 )
 
 
+class Problems(Exception):
+    """Problems that end a sub-command with status 1, one line each on stderr."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = tuple(lines)
+        super().__init__("; ".join(lines))
+
+
 def run(args: argparse.Namespace) -> int:
-    """Dispatch a parsed sub-command; user errors become one line on stderr and status 1."""
-    handlers = {"expert": cmd_expert, "info": cmd_info, "train": cmd_train, "eval": cmd_eval,
-                "irl": cmd_irl, "dagger": cmd_dagger}
+    """Dispatch a parsed sub-command; user errors become one line on stderr and status 1.
+
+    A handler returns its summary, or (summary, exit status) when it reports problems itself.
+    """
+    handlers = {"expert": cmd_expert, "info": cmd_info, "doctor": cmd_doctor,
+                "train": cmd_train, "eval": cmd_eval, "irl": cmd_irl, "dagger": cmd_dagger}
     try:
-        summary = handlers[args.command](args)
+        result = handlers[args.command](args)
+    except Problems as found:
+        for line in found.lines:
+            say(args.command, "error", line)
+        return 1
     except USER_ERRORS as error:
         say(args.command, "error", str(error))
         return 1
     except KeyboardInterrupt:
         print(f"clonelab {args.command}: interrupted", file=sys.stderr)
         return 130
+    summary, status = result if isinstance(result, tuple) else (result, 0)
     report(summary, as_json=args.json)
-    return 0
+    return status
 
 
 def _progress(total: int, desc: str) -> tqdm:
@@ -111,8 +128,16 @@ def cmd_expert(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_info(args: argparse.Namespace) -> dict[str, Any]:
-    """Summarise a dataset: env, episode and step counts, returns, who acted."""
+    """Summarise a dataset: env, episode and step counts, returns, who acted.
+
+    Every episode file is read and checked first: a damaged one is an error, not a summary.
+    """
     dataset = open_dataset(args)
+    checkup = check_opened(dataset)
+    if checkup.findings:
+        raise Problems([str(finding) for finding in checkup.findings] + [
+            f"{len(checkup.findings)} of {checkup.episodes_checked} episode files are damaged; "
+            f"`clonelab doctor {args.dataset} --repair` sets them aside and rebuilds the index"])
     infos = [dataset.episode_info(episode_id) for episode_id in dataset.episode_ids]
     returns = np.array([info.episode_return for info in infos], dtype=np.float64)
     actors = sorted({actor for info in infos for actor, steps in info.actor_steps.items() if steps})
@@ -129,6 +154,38 @@ def cmd_info(args: argparse.Namespace) -> dict[str, Any]:
         "observation_space": str(dataset.observation_space),
         "action_space": str(dataset.action_space),
     }
+
+
+def cmd_doctor(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
+    """Check every episode file; with --repair set the bad ones aside and rebuild the index.
+
+    Status 1 while problems are left (found without --repair).
+    """
+    path = Path(args.dataset)
+    repair = repair_dataset(path) if args.repair else None
+    checkup = repair.checkup if repair is not None else check_dataset(path)
+    set_aside = repair.set_aside if repair is not None else ()
+    if not args.json:  # the table below holds the counts; these lines say what and where
+        for finding in checkup.findings:
+            print(finding)
+        for moved in set_aside:
+            print(f"set aside: {moved}")
+        if repair is not None and repair.note is not None:
+            print(f"index rebuilt: {repair.note}")
+    summary: dict[str, Any] = {
+        "dataset": str(path),
+        "episodes_checked": checkup.episodes_checked,
+        "problems": len(checkup.findings),
+        "repaired": repair is not None and bool(checkup.findings),
+        "set_aside": len(set_aside),
+        "index_rebuilt": repair is not None and repair.note is not None,
+    }
+    if args.json:
+        summary["findings"] = [{"file": str(finding.file), "episode": finding.episode_id,
+                                "problem": finding.problem, "bad_file": finding.bad_file}
+                               for finding in checkup.findings]
+        summary["set_aside_files"] = [str(moved) for moved in set_aside]
+    return summary, 1 if checkup.findings and repair is None else 0
 
 
 def cmd_train(args: argparse.Namespace) -> dict[str, Any]:

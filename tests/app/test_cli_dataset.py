@@ -3,6 +3,8 @@ indexes (one note line), damaged episode files (one line per problem)."""
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 import pytest
@@ -50,3 +52,49 @@ def test_train_says_in_one_line_that_it_rebuilt_the_index(repaired: Path, tmp_pa
     err = capsys.readouterr().err.strip().splitlines()
     assert "clonelab train: note: no metadata.json: index rebuilt from 2 episode files" in err
     assert len(err) == 1
+
+
+@pytest.fixture
+def damaged(tmp_path: Path) -> Path:
+    """A 3-episode dataset whose episode 1 file is truncated and episode 2 file zeroed."""
+    path = tmp_path / "demos"
+    expert_dataset(path, seeds=(0, 1, 2), max_steps=30)
+    episodes = path / "data" / "episodes"
+    os.truncate(episodes / "episode_1.hdf5", (episodes / "episode_1.hdf5").stat().st_size // 2)
+    (episodes / "episode_2.hdf5").write_bytes(bytes((episodes / "episode_2.hdf5").stat().st_size))
+    return path
+
+
+def test_info_does_not_vouch_for_damaged_episode_files(damaged: Path, capsys) -> None:
+    assert main(["info", str(damaged), "--json"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    err = captured.err.strip().splitlines()
+    assert [line.split(": ")[2] for line in err[:2]] == [
+        str(damaged / "data" / "episodes" / f"episode_{n}.hdf5") for n in (1, 2)]
+    assert all("is unreadable" in line for line in err[:2])
+    assert len(err) == 3 and "clonelab doctor" in err[2]
+
+
+def test_doctor_reports_and_repairs_only_on_request(damaged: Path, capsys) -> None:
+    episodes = damaged / "data" / "episodes"
+    good = (episodes / "episode_0.hdf5").read_bytes(), (episodes / "episode_0.hdf5").stat()
+    assert main(["doctor", str(damaged)]) == 1
+    out = capsys.readouterr().out.strip().splitlines()
+    assert [line for line in out if "episode_" in line] == [
+        line for line in out if "is unreadable" in line] and len(out) > 2
+    assert sorted(path.name for path in episodes.iterdir()) == [
+        "episode_0.hdf5", "episode_1.hdf5", "episode_2.hdf5"]
+
+    assert main(["doctor", str(damaged), "--repair", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["problems"] == 2 and summary["episodes_checked"] == 3
+    assert [finding["episode"] for finding in summary["findings"]] == [1, 2]
+    assert sorted(Path(path).name for path in summary["set_aside_files"]) == [
+        "episode_1.hdf5", "episode_2.hdf5"]
+    assert (episodes / "episode_0.hdf5").read_bytes() == good[0]
+    assert (episodes / "episode_0.hdf5").stat().st_mtime_ns == good[1].st_mtime_ns
+
+    assert main(["doctor", str(damaged)]) == 0
+    assert main(["info", str(damaged), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["episodes"] == 1

@@ -57,7 +57,7 @@ def test_eval_of_a_checkpoint_with_nan_weights_is_one_error_line(tmp_path: Path,
     assert len(err) == 1 and "diverged.pt" in err[0] and "NaN or infinite" in err[0]
 
 
-@pytest.mark.parametrize("command", ["info"])
+@pytest.mark.parametrize("command", ["info", "doctor"])
 def test_summaries_are_strict_json(tmp_path: Path, capsys, command: str) -> None:
     dataset = tmp_path / "demos"
     assert main(["expert", "CartPole-v1", "--episodes", "1", "--out", str(dataset),

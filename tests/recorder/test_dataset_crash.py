@@ -89,7 +89,7 @@ def test_sigkill_at_any_moment_keeps_every_committed_episode(tmp_path):
             np.testing.assert_array_equal(loaded.observations,
                                           crash_episode(episode_seed).observations)
         assert not list(path.rglob("*.tmp"))
-        assert not list(path.rglob("*.corrupt"))  # no kill left a half-written episode file
+        assert not (path / "data" / "quarantine").exists()  # no kill left a half-written file
         assert len(dataset.transitions()) == dataset.total_steps
     assert sorted(committed) == list(range(len(committed)))  # no id was handed out twice
     metadata = json.loads((path / "data" / "metadata.json").read_text())
@@ -153,7 +153,7 @@ def test_damaged_unindexed_episode_file_is_set_aside(data_dir):
     (data_dir / "episodes" / "episode_5.hdf5").write_bytes(b"garbage")
     dataset = DemoDataset.open(data_dir.parent)
     assert dataset.episode_ids == (0, 1)
-    assert (data_dir / "episodes" / "episode_5.hdf5.corrupt").read_bytes() == b"garbage"
+    assert (data_dir / "quarantine" / "episode_5.hdf5").read_bytes() == b"garbage"
     assert dataset.append(synthetic_episode(3, 3)) == 2
 
 

@@ -79,11 +79,12 @@ def test_repair_sets_aside_what_append_refuses(dataset_dir, make, problem, caplo
 
     assert dataset.episode_ids == (0, 1)
     assert dataset.fingerprint() == fingerprint
-    assert (episodes_dir / "episode_2.hdf5.corrupt").exists()  # set aside, never deleted
+    quarantined = dataset_dir / "data" / "quarantine" / "episode_2.hdf5"
+    assert quarantined.exists()  # set aside, never deleted
     assert any(problem in record.getMessage() and "episode_2.hdf5" in record.getMessage()
                for record in caplog.records if record.levelname == "WARNING")
     assert dataset.repair_note is not None and "1 set aside" in dataset.repair_note
     listed = json.loads((dataset_dir / "data" / "metadata.json").read_text())
     assert listed["total_episodes"] == 2
     assert dataset.append(synthetic_episode(3, 3)) == 2
-    assert (episodes_dir / "episode_2.hdf5.corrupt").exists()
+    assert quarantined.exists()
