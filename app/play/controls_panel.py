@@ -79,7 +79,10 @@ class ControlsPanel(QWidget):
         self._axes = QTableWidget(0, 4)
         self._axes.setHorizontalHeaderLabels(["Axis", "Drives", "Invert", ""])
         self._axes.verticalHeader().hide()
-        self._axes.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header = self._axes.horizontalHeader()
+        for column in range(4):  # "brake × 0.8" whole: the spin box and buttons take no more
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self._axes.setSizeAdjustPolicy(QAbstractScrollArea.SizeAdjustPolicy.AdjustToContents)
         self._axes.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self._dead_zone = QDoubleSpinBox()
@@ -319,7 +322,7 @@ class ControlsPanel(QWidget):
             self._axes.setCellWidget(row, 0, axis)
             drives = (f"{self._dimension(binding.dim)} × {abs(binding.scale):g}"
                       + (" (trigger)" if binding.trigger else ""))
-            self._axes.setItem(row, 1, _item(drives, f"action dimension {binding.dim}"))
+            self._axes.setItem(row, 1, _item(drives, f"{drives}: action dimension {binding.dim}"))
             self._axes.setCellWidget(row, 2, invert)
             self._axes.setCellWidget(row, 3, detect)
         self._axes.setVisible(bool(pad.axes))

@@ -62,3 +62,14 @@ def test_long_names_are_not_cut_off(show, qtbot):
         fits = table.fontMetrics().horizontalAdvance(item.text()) < table.columnWidth(1)
         assert fits or item.toolTip() == item.text()
     assert table.columnWidth(0) >= table.fontMetrics().horizontalAdvance("space")
+
+
+def test_the_axes_table_shows_what_each_stick_drives_whole(show, qtbot):
+    panel = show("CarRacing-v3")
+    panel.resize(330, 700)
+    panel.show()
+    qtbot.waitExposed(panel)
+    table = panel._axes
+    for row in range(table.rowCount()):
+        text = table.item(row, 1).text()
+        assert table.fontMetrics().horizontalAdvance(text) < table.columnWidth(1), text
