@@ -121,8 +121,10 @@ class MainWindow(QMainWindow):
             return False
         self.settings.add_recent("dataset", path)
         count = len(dataset)
+        note = f"; {dataset.repair_note}" if dataset.repair_note else ""  # an index rebuilt
         self.statusBar().showMessage(f"Dataset {path.name}: {count} episode"
-                                     f"{'' if count == 1 else 's'} of {dataset.env_id}", STATUS_MS)
+                                     f"{'' if count == 1 else 's'} of {dataset.env_id}{note}",
+                                     STATUS_MS)
         return True
 
     def choose_policy(self) -> None:

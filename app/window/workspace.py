@@ -211,6 +211,8 @@ class Workspace(QObject):
             self._entry = self.resolve_entry(dataset.env_id).in_effect
         self._dataset_path, self._dataset, self._dataset_error = path, dataset, error
         self.dataset_changed.emit()
+        if dataset is not None and dataset.repair_note:  # opening rebuilt its index: say why
+            self.show_status(f"{dataset.path.name}: {dataset.repair_note}")
 
     # --- the policy ---------------------------------------------------------------------------
 

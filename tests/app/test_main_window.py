@@ -250,3 +250,11 @@ def test_closing_keeps_the_episode_under_review_and_finishes_commits(qtbot, sett
     assert play.pending_episode is not None
     win.close()  # returns only when both are on disk
     assert len(DemoDataset.open(tmp_path / "demos")) == 2
+
+
+def test_opening_a_dataset_whose_index_was_rebuilt_says_so(window, tmp_path):
+    path = cartpole_dataset(tmp_path / "rebuilt")
+    (path / "data" / "metadata.json").unlink()
+    assert window.open_dataset(path)
+    assert "no metadata.json: index rebuilt from 0 episode files" in (
+        window.statusBar().currentMessage())

@@ -103,3 +103,14 @@ def test_saved_remappings_resolve_here_and_a_stale_one_is_a_note(qtbot):
     workspace.select_env("Acrobot-v1")
     assert workspace.entry == get_entry("Acrobot-v1")
     assert workspace.entry_for("CartPole-v1").keyboard.action(["l"]) == 1
+
+
+def test_a_repaired_index_is_said_in_the_status_bar(qtbot, tmp_path):
+    demos = expert_dataset(tmp_path / "demos", seeds=(0, 1), max_steps=5)
+    workspace = Workspace("CartPole-v1")
+    shown: list[str] = []
+    workspace.status_message.connect(shown.append)
+    for reopen in (workspace.open_dataset, workspace.select_dataset):
+        (demos.path / "data" / "metadata.json").unlink()  # the next open rebuilds the index
+        reopen(demos.path)
+        assert shown[-1] == "demos: no metadata.json: index rebuilt from 2 episode files"
