@@ -61,8 +61,11 @@ class PlayLoop(QObject):
     episode ends the loop pauses and emits `episode_finished(EpisodeData)` (whose `fps` the
     recorder measures from the step timestamps). `start()` on a finished (or fresh) session
     resets it first with the next seed. In wait-for-input mode a tick only steps while a
-    `HumanInput` source reports input (Atari-HEAD style). An exception in a tick pauses the loop
-    and propagates (to the window's exception hook); the session keeps the buffered episode.
+    `HumanInput` source reports input (Atari-HEAD style). In turn-based mode (grid worlds) a
+    press is one action however long it is held: `take_turn()` steps at the press, and a tick
+    steps only when input begins (a pad button, a tap shorter than a tick), never while it
+    lasts. An exception in a tick pauses the loop and propagates (to the window's exception
+    hook); the session keeps the buffered episode.
     """
 
     stepped = Signal(object)
@@ -85,6 +88,8 @@ class PlayLoop(QObject):
         self._seeds = None if seed is None else np.random.default_rng(seed)
         self._speed = 1.0
         self._wait_for_input = False
+        self._turn_based = False
+        self._input_held = False  # turn-based: input was on at the last look
         self._running = False
         self._observation: Any = None
         self._next_due = 0.0
@@ -123,6 +128,11 @@ class PlayLoop(QObject):
     def wait_for_input(self) -> bool:
         """Whether the env advances only while the player acts."""
         return self._wait_for_input
+
+    @property
+    def turn_based(self) -> bool:
+        """Whether a press is one step, however long it is held."""
+        return self._turn_based
 
     @property
     def in_episode(self) -> bool:
@@ -187,6 +197,16 @@ class PlayLoop(QObject):
         """Advance only when the player acts (True) or at the timer's rate (False)."""
         self._wait_for_input = enabled
 
+    def set_turn_based(self, enabled: bool) -> None:
+        """One step per press (True), or a step per tick while input lasts (False)."""
+        self._turn_based = enabled
+
+    def take_turn(self) -> None:
+        """Turn-based: the player pressed something; step now, once (running only)."""
+        if self._turn_based and self._running:
+            self._input_held = True  # the press is spent: holding it adds no step
+            self._step()
+
     def _schedule(self) -> None:
         delay_ms = max(0.0, (self._next_due - time.monotonic()) * 1000.0)
         self._timer.start(int(delay_ms))
@@ -201,8 +221,12 @@ class PlayLoop(QObject):
         self._next_due += period
         if self._next_due < now - period:
             self._next_due = now
-        waiting = (self._wait_for_input and isinstance(self._source, HumanInput)
-                   and not self._source.has_input())
+        acting = not isinstance(self._source, HumanInput) or self._source.has_input()
+        if self._turn_based:
+            began, self._input_held = acting and not self._input_held, acting
+            waiting = not began
+        else:
+            waiting = self._wait_for_input and not acting
         if waiting:
             self._meter.gap()
         else:

@@ -114,6 +114,7 @@ class PlayView(QWidget):
         self.loop.achieved_fps.connect(self._on_fps)
         self.loop.running_changed.connect(self._sync)
         self.loop.set_speed(self.actions.speed)
+        self.loop.set_turn_based(self.entry.turn_based)
         self.set_wait_for_input(self.entry.turn_based or self.actions.wait_for_input.isChecked())
         self._settings.last_env = env_id
         self.recorder.set_env(env_id)
@@ -230,6 +231,11 @@ class PlayView(QWidget):
     def _on_key_pressed(self, name: str) -> None:
         if self.controls.capturing_key:
             self.controls.capture_key(name)
+        elif self.loop is not None and self.loop.turn_based:
+            # One press, one turn, at the press; a press while paused is no turn for later.
+            if self.source is not None and self.loop.running:
+                self.source.press(name)
+                self.loop.take_turn()
         elif self.source is not None:
             self.source.press(name)
 
