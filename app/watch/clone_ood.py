@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QWidget
 
 from clonelab.app.watch.ood_plot import OodPlot
 from clonelab.app.widgets.job_runner import JobRunner
-from clonelab.models.failures.ood import CalibratedScore
+from clonelab.models.failures.ood import CalibratedScore, TooFewStates
 from clonelab.models.failures.ood_timeline import OodTimeline, clone_timeline, demo_ood
 from clonelab.recorder.dataset import DemoDataset, EpisodeData
 
@@ -43,7 +43,10 @@ class CloneOodPlot(OodPlot):
         self.setTitle("OOD score of the clone's states: computing...")
 
         def work(_cancel: Any) -> Any:
-            fitted = demo_ood(dataset) if score is None else score
+            try:
+                fitted = demo_ood(dataset) if score is None else score
+            except TooFewStates as exc:  # a one-step dataset: normal, not a failure
+                return f"No OOD timeline: {exc}."
             return fitted, clone_timeline(policy, dataset, episode, deterministic=deterministic,
                                           ood=fitted)
 
@@ -57,7 +60,10 @@ class CloneOodPlot(OodPlot):
         else:
             self._runner.drop()
 
-    def _on_done(self, result: tuple[CalibratedScore, OodTimeline]) -> None:
+    def _on_done(self, result: tuple[CalibratedScore, OodTimeline] | str) -> None:
+        if isinstance(result, str):
+            self.setTitle(result)
+            return
         score, timeline = result
         self._score = score
         self.set_timeline(timeline, steps=self._runner.tag)

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QWidget
 
 from clonelab.app.watch.ood_plot import OodPlot
 from clonelab.app.widgets.job_runner import JobRunner
-from clonelab.models.failures.ood import CalibratedScore
+from clonelab.models.failures.ood import CalibratedScore, TooFewStates
 from clonelab.models.failures.ood_timeline import OodTimeline, demo_ood, policy_uncertainty
 from clonelab.recorder.dataset import DemoDataset
 
@@ -51,7 +51,10 @@ class LiveOodPlot(OodPlot):
         def work(_cancel: Any) -> Any:
             if dataset.env_id != env_id:  # expected while the user switches env and dataset
                 return f"No OOD score: the dataset holds {dataset.env_id} demos, not {env_id}."
-            return demo_ood(dataset)
+            try:
+                return demo_ood(dataset)
+            except TooFewStates as exc:  # a new or one-step dataset: normal, not a failure
+                return f"{exc}."
 
         self._runner.start(work, replace=True)
         self._set_note("Fitting the OOD score on the demos...")

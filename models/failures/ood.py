@@ -26,9 +26,15 @@ REFERENCE_CHUNK = 8192
 # Beyond this many demo states the reference set is a seeded random sample: distances to 20k
 # states cost 20k x D floats per query chunk, and more states barely move a nearest distance.
 MAX_REFERENCE = 20_000
+# The fewest demo states an OOD score can be fitted on: one reference state, one held out.
+MIN_STATES = 2
 # A quantile of exactly 0 (an ensemble that agrees on every held-out state) would make every
 # score infinite or NaN; this floor keeps "any disagreement at all" a large, finite score.
 MIN_SCALE = 1e-6
+
+
+class TooFewStates(ValueError):
+    """Too few demo states for an OOD score: the normal state of a new or one-step dataset."""
 
 
 class StateScorer(Protocol):
@@ -146,7 +152,8 @@ def fit_ood(data: TransitionsLike, *, quantile: float = DEFAULT_QUANTILE,
     """A nearest-neighbour OOD score for demo transitions (e.g. `dataset.transitions()`).
 
     Whole episodes (`holdout_fraction` of them, seeded; the tail of a single episode) are held
-    out for calibration; the rest are the reference states.
+    out for calibration; the rest are the reference states. Raises TooFewStates with fewer
+    than MIN_STATES states.
     """
     if not 0.0 < holdout_fraction < 1.0:
         raise ValueError(f"holdout_fraction must lie in (0, 1), got {holdout_fraction!r}")
@@ -155,8 +162,10 @@ def fit_ood(data: TransitionsLike, *, quantile: float = DEFAULT_QUANTILE,
     if len(episode_ids) != len(observations):
         raise ValueError(f"{len(observations)} observations need one episode id each, got "
                          f"{len(episode_ids)}; pass transitions (dataset.transitions())")
+    if len(observations) < MIN_STATES:
+        raise TooFewStates(f"Record at least {MIN_STATES} demo states to see OOD scores "
+                           f"(the demos hold {len(observations)})")
+    # With MIN_STATES states or more, at least one state is held out and one kept.
     split = split_rows(episode_ids, holdout_fraction, seed)
-    if len(split.val_rows) == 0:
-        raise ValueError("an OOD score needs at least two demo states (one to hold out)")
     scorer = NearestNeighbourScorer(observations[split.train_rows], k=k, seed=seed)
     return calibrate(scorer, observations[split.val_rows], quantile=quantile)
