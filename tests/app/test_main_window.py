@@ -258,3 +258,17 @@ def test_opening_a_dataset_whose_index_was_rebuilt_says_so(window, tmp_path):
     assert window.open_dataset(path)
     assert "no metadata.json: index rebuilt from 0 episode files" in (
         window.statusBar().currentMessage())
+
+
+def test_a_policy_with_nan_weights_is_a_dialog_and_changes_nothing(window, tmp_path):
+    env = gymnasium.make("CartPole-v1")
+    spec = PolicySpec(env_id="CartPole-v1", observation_space=env.observation_space,
+                      action_space=env.action_space, hidden=(8,))
+    env.close()
+    diverged = Policy(spec)
+    for parameter in diverged.parameters():
+        parameter.data.fill_(float("nan"))
+    path = save_policy(tmp_path / "diverged.pt", diverged, TrainConfig(hidden=(8,)))
+    assert not window.open_policy(path)
+    assert any("diverged.pt" in text and "NaN or infinite" in text for text in messages(window))
+    assert window.workspace.policy is None and window.settings.recent("policy") == []
