@@ -52,6 +52,12 @@ def as_rgb(observation: Any) -> np.ndarray:
     return np.ascontiguousarray(image[:, :, :3], dtype=np.uint8)
 
 
+def _value_item(value: float) -> QTableWidgetItem:
+    item = QTableWidgetItem(f"{value:.5g}")
+    item.setToolTip(repr(float(value)))
+    return item
+
+
 class EpisodeTimeline(QWidget):
     """A frame, a step slider and the step's values; re-simulates vector episodes to show them.
 
@@ -90,10 +96,12 @@ class EpisodeTimeline(QWidget):
         self.observation_table = QTableWidget(0, 2)
         self.observation_table.setHorizontalHeaderLabels(["recorded", "re-simulated"])
         self.observation_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        # Named rows ("pole angular velocity") and values both shown whole.
+        # Named rows ("pole angular velocity") and values both shown whole; a value's tooltip
+        # holds it at full precision.
         self.observation_table.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.Stretch
+            QHeaderView.ResizeMode.ResizeToContents
         )
+        self.observation_table.horizontalHeader().setStretchLastSection(True)
         self.observation_table.verticalHeader().setSectionResizeMode(
             QHeaderView.ResizeMode.ResizeToContents
         )
@@ -120,7 +128,7 @@ class EpisodeTimeline(QWidget):
         right.addWidget(self.observation_table, 1)
         side = QWidget()
         side.setLayout(right)
-        side.setMaximumWidth(320)
+        side.setMaximumWidth(440)
         layout = QHBoxLayout(self)
         layout.addLayout(left, 1)
         layout.addWidget(side)
@@ -283,9 +291,9 @@ class EpisodeTimeline(QWidget):
         table.setVerticalHeaderLabels(self._names.observation_rows(len(flat)))
         mismatch = self.mismatch_step()
         for row, value in enumerate(flat):
-            table.setItem(row, 0, QTableWidgetItem(f"{value:.5g}"))
-            item = QTableWidgetItem("" if simulated is None or row >= len(simulated)
-                                    else f"{simulated[row]:.5g}")
+            table.setItem(row, 0, _value_item(value))
+            item = (QTableWidgetItem("") if simulated is None or row >= len(simulated)
+                    else _value_item(simulated[row]))
             if mismatch is not None and step >= mismatch and simulated is not None and (
                 row >= len(simulated) or not np.isclose(simulated[row], value, equal_nan=True)
             ):

@@ -170,6 +170,24 @@ def test_scrubbing_a_clean_episode_rebuilds_matching_frames(qtbot, browser, data
     assert rows == ["cart position", "cart velocity", "pole angle", "pole angular velocity"]
 
 
+def test_observation_cells_are_shown_whole(qtbot, browser, dataset) -> None:
+    browser.show()
+    qtbot.waitExposed(browser)
+    with qtbot.waitSignal(browser.timeline.replay_checked, timeout=15_000):
+        browser.select_episode(1)
+    table = browser.timeline.observation_table
+    width = table.fontMetrics().horizontalAdvance
+    for column in range(2):
+        header = table.horizontalHeaderItem(column).text()
+        assert width(header) < table.columnWidth(column), header
+        for row in range(table.rowCount()):
+            text = table.item(row, column).text()
+            assert width(text) < table.columnWidth(column), text
+    for row in range(table.rowCount()):
+        name = table.verticalHeaderItem(row).text()
+        assert width(name) < table.verticalHeader().width(), name
+
+
 def test_a_tampered_episode_is_flagged_at_its_first_mismatch(qtbot, tmp_path: Path) -> None:
     clean = play_expert(ENV_ID, 3, max_steps=30)
     observations = clean.observations.copy()
