@@ -33,6 +33,8 @@ class OodPlot(pg.PlotWidget):
         item.setLabel("left", "OOD score", color=_OOD)
         item.setLabel("bottom", "step")
         item.showAxis("right")
+        for side in ("left", "right"):  # "entropy", not "entropy (x0.001)"
+            item.getAxis(side).enableAutoSIPrefix(False)
         self._right = pg.ViewBox()
         self._right.setMouseEnabled(x=False, y=False)
         item.scene().addItem(self._right)

@@ -97,3 +97,10 @@ def test_episode_iteration_and_step_axes_count_in_whole_numbers(qtbot, make):
     qtbot.addWidget(plot)
     assert isinstance(plot.getAxis("bottom"), IntegerAxis)
     assert plot.getAxis("bottom").labelText  # the label survived the new axis
+
+
+def test_ood_axes_keep_their_units_without_si_prefixes(qtbot):
+    plot = OodPlot()
+    qtbot.addWidget(plot)
+    for side in ("left", "right"):  # uncertainty 0.0007 reads as such, not "(x0.001)"
+        assert not plot.getAxis(side).autoSIPrefix
