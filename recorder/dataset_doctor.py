@@ -120,7 +120,8 @@ def _store(root: Path) -> DirectoryStore | None:
 
 def _check_directory(root: Path, store: DirectoryStore) -> Checkup:
     index, problem = store.read_index()
-    findings = [] if problem is None else [Finding(file=store.metadata_file, problem=problem)]
+    # The problem names the index file at fault (metadata.json or main_data.hdf5).
+    findings = [] if problem is None else [Finding(file=store.data_dir, problem=problem)]
     on_disk = store.episode_files()
     ids = sorted(set(index.ids) | on_disk)
     for episode_id in ids:

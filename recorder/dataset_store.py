@@ -295,7 +295,7 @@ def summarize_episode(location: Location, episode_id: int, header: DatasetHeader
         meta = read_episode_meta(group)
         episode = read_episode_group(group, header.observation_space, header.action_space)
         offsets = raw_offsets(group)
-    if meta.env_id and header.env_id and meta.env_id != header.env_id:
+    if meta.env_id and meta.env_id != header.env_id:
         raise UnfitEpisode(f"it holds {meta.env_id} steps, not {header.env_id}")
     return EpisodeInfo.summarize(episode, episode_id=episode_id, meta=meta, raw_offsets=offsets,
                                  file_stamp=file_stamp(location.file))

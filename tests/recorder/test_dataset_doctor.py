@@ -140,7 +140,7 @@ def test_an_unusable_index_is_one_finding_and_rebuilt_by_repair(dataset_dir):
 
     checkup = check_dataset(dataset_dir)
     assert len(checkup.findings) == 1
-    assert str(checkup.findings[0]).startswith(f"{metadata}: metadata.json is unusable")
+    assert str(checkup.findings[0]).startswith(f"{metadata.parent}: metadata.json is unusable")
 
     repair_dataset(dataset_dir)
     assert check_dataset(dataset_dir).findings == ()
@@ -167,3 +167,17 @@ def test_repair_waits_for_no_other_writer(dataset_dir):
     finally:
         holder.release()
     assert episode_file(dataset_dir, 1).exists()
+
+
+@pytest.mark.parametrize(("lost", "problem"), [("metadata.json", "no metadata.json"),
+                                               ("main_data.hdf5", "main_data.hdf5 disagrees")])
+def test_a_lost_index_file_is_one_finding_and_rebuilt_by_repair(dataset_dir, lost, problem):
+    (dataset_dir / "data" / lost).unlink()
+    checkup = check_dataset(dataset_dir)
+    assert [str(finding) for finding in checkup.findings] == [
+        f"{dataset_dir / 'data'}: {problem}" + (" with metadata.json" if "disagrees" in problem
+                                                  else "")]
+    assert not (dataset_dir / "data" / lost).exists()  # a check writes nothing
+    repair_dataset(dataset_dir)
+    assert (dataset_dir / "data" / lost).exists()
+    assert check_dataset(dataset_dir).findings == ()
