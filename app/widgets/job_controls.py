@@ -46,7 +46,9 @@ class JobControls(QWidget):
         row = QHBoxLayout()
         row.addWidget(self.run_button)
         row.addWidget(self.cancel_button)
-        row.addWidget(self.progress_bar)
+        # The bar shares the row with the status: "step 1500 / 1500  (epoch 42.0)" shows whole.
+        self.progress_bar.setMinimumWidth(240)
+        row.addWidget(self.progress_bar, 1)
         row.addWidget(self.status, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -214,3 +214,19 @@ def test_a_finished_job_lets_go_of_what_its_factory_held(qtbot):
     assert runner.wait(5000)
     gc.collect()
     assert held() is None
+
+
+def test_the_progress_text_shows_whole_beside_the_buttons(qtbot):
+    controls = JobControls(JobRunner(), "Train", message_name="testMessage")
+    qtbot.addWidget(controls)
+    controls.resize(1000, 60)
+    controls.show()
+    qtbot.waitExposed(controls)
+    controls.set_progress(1500, 1500)
+    controls.progress_bar.setFormat("step %v / %m  (epoch 5000.0)")
+    controls.status.setText("Done.")
+    text = controls.progress_bar.text()
+    assert text == "step 1500 / 1500  (epoch 5000.0)"
+    # The text sits inside the bar with room to spare (the style's chunk margins).
+    assert controls.progress_bar.fontMetrics().horizontalAdvance(text) + 30 < (
+        controls.progress_bar.width())
