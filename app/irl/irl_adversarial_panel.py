@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Generator
 from pathlib import Path
 
@@ -86,7 +85,7 @@ class AdversarialPanel(QWidget):
         self.steps_spin = self.form.editor("steps")
         self.seed_spin = self.form.editor("seed")
         self.save_edit = QLineEdit()
-        self.save_edit.setPlaceholderText("a folder next to the dataset, named by date")
+        self.save_edit.setPlaceholderText("runs/<method>-<date> in the dataset's workspace folder")
         self._runner = JobRunner(self)
         self._runner.progress.connect(self._on_progress)
         self.controls = JobControls(self._runner, "Train", message_name="adversarialMessage")
@@ -266,9 +265,9 @@ class AdversarialPanel(QWidget):
         text = self.save_edit.text().strip()
         if text:
             return Path(text)
-        assert self._dataset is not None
-        source = self._dataset.path
-        return source.parent / f"{source.stem}-{method}-{time.strftime('%Y%m%d-%H%M%S')}"
+        folder = self._workspace.dataset_folder
+        assert folder is not None  # a dataset is open
+        return folder.new_run(method)
 
     def _on_load_reward_clicked(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open a learned reward", "",

@@ -5,15 +5,16 @@ the workspace's dataset when it was recorded in such a world. `models.irl.maxent
 runs on the panel's JobRunner; the learned reward grid and the demos' paths land in a
 `RewardHeatmap` when it returns. A dataset runs the pipeline `clonelab irl --method maxent`
 runs (`models.irl.pipeline.maxent_pipeline`): same datasets, same defaults, and the policy
-distilled from the plan (MiniGrid) is saved next to the dataset and selected.
+distilled from the plan (MiniGrid) is saved in `runs/maxent-<stamp>/` of the dataset's workspace
+folder (`recorder.workspace_folder`) and selected.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Generator
+from pathlib import Path
 
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
@@ -45,20 +46,18 @@ FROM_DATASET = "the dataset's episodes"
 
 
 def maxent_work(cancel: threading.Event, *, world: GridWorld | None, dataset: DemoDataset | None,
-                episodes: int, config: MaxEntConfig, seed: int
+                out_dir: Path | None, episodes: int, config: MaxEntConfig, seed: int
                 ) -> Generator[MaxEntProgress, None, MaxEntResult | IRLRun]:
     """MaxEnt IRL on the scripted expert's demos in `world`, or on `dataset` (the panel's job).
 
     A dataset (a MiniGrid room or FrozenLake) runs `clonelab irl --method maxent`'s pipeline
-    into a folder next to it and returns its `IRLRun` (the policy saved there); a world returns
+    into `out_dir` and returns its `IRLRun` (the policy saved there); a world returns
     the `MaxEntResult` only. Raises `IRLError` for a world that is not a small grid (the
     message says to use AIRL or GAIL).
     """
     if world is None:
-        if dataset is None:
+        if dataset is None or out_dir is None:
             raise IRLError("no dataset is open; open one in the Datasets tab or use the expert")
-        source = dataset.path
-        out_dir = source.parent / f"{source.stem}-maxent-{time.strftime('%Y%m%d-%H%M%S')}"
         return (yield from maxent_pipeline(dataset, out_dir, config, seed=seed, cancel=cancel))
     env = world.make()
     try:
@@ -145,7 +144,9 @@ class MaxEntPanel(QWidget):
         except ValueError as exc:  # ConfigFormError: text the config refuses
             self.message.show_message(f"Fix the settings: {exc}", "error")
             return None
+        folder = self._workspace.dataset_folder
         settings = {"world": world, "dataset": dataset, "episodes": self.episodes_spin.value(),
+                    "out_dir": folder.new_run("maxent") if folder is not None else None,
                     "config": config, "seed": self.seed_spin.value()}
         self.result = None
         self.metrics_label.setText("")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -39,10 +40,11 @@ class Retrainer(QObject):
         """Whether a run is under way (until its result has been delivered)."""
         return self._runner.busy
 
-    def start(self, config: RoundsConfig, demos: DemoDataset, takeovers: DemoDataset,
+    def start(self, config: RoundsConfig, demos: DemoDataset, takeovers: Path,
               episodes: Sequence[Any], *, tags: Sequence[str],
               first_scores: Sequence[CalibratedScore]) -> None:
-        """Commit `episodes` to `takeovers` and train, in the background."""
+        """Commit `episodes` to the takeover dataset at `takeovers` and train, in the
+        background."""
         if self.busy:
             raise RuntimeError("Retrainer: a retraining is already running")
         episodes, tags, first_scores = tuple(episodes), tuple(tags), tuple(first_scores)

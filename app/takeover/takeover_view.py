@@ -4,8 +4,9 @@ Two ways to hand control to the human, both round by round: *human-gated* (the h
 Shift, which no catalog env binds, drives with the env's keys until the situation is recovered,
 and lets go) and *ask for help* (an ensemble of clones pauses, or slows, and asks when its
 calibrated risk passes the threshold, and takes back once the human's actions and its own agree
-again). After each round the played episodes are committed to `<demos>-takeover` with actor
-"human" at the intervention steps, an ensemble is retrained in the background on the demos plus
+again). After each round the played episodes are committed to `takeover/` in the demos'
+workspace folder (`recorder.workspace_folder`, made by that first commit) with actor "human" at
+the intervention steps, an ensemble is retrained in the background on the demos plus
 every human label, and play resumes with it. The plot shows the interventions per episode
 (takeovers, or help requests) falling from round to round.
 """
@@ -31,12 +32,7 @@ from clonelab.app.window.errors import one_line
 from clonelab.app.window.workspace import Workspace
 from clonelab.models.agent import PolicyAgent
 from clonelab.models.failures.takeover import AskForHelp, Controller, Decision, HumanGate
-from clonelab.models.failures.takeover_training import (
-    Retrained,
-    TakeoverRounds,
-    open_takeovers,
-    takeover_path,
-)
+from clonelab.models.failures.takeover_training import Retrained, TakeoverRounds, read_takeovers
 from clonelab.recorder.catalog import env_fps, make_env
 from clonelab.recorder.dataset import DemoDataset
 from clonelab.recorder.human_source import HumanSource
@@ -62,6 +58,7 @@ class TakeoverView(QWidget):
         self.human: TakeoverHuman | None = None
         self.demos: DemoDataset | None = None
         self.takeovers: DemoDataset | None = None
+        self._takeover_path: Path | None = None
         self._env: Any = None
         self._agent: ActionSource | None = None
         self._retrained: Retrained | None = None
@@ -117,8 +114,10 @@ class TakeoverView(QWidget):
         try:
             entry = self._workspace.entry_for(env_id)
             self.demos = self._workspace.dataset_for(env_id)
-            assert self.demos is not None  # a selected path holds a dataset or raises
-            self.takeovers = open_takeovers(self.demos, takeover_path(path))
+            folder = self._workspace.dataset_folder
+            assert self.demos is not None and folder is not None  # a dataset is selected
+            self._takeover_path = folder.takeover  # read here, created by the first commit
+            self.takeovers = read_takeovers(self.demos, self._takeover_path)
             self._env = make_env(env_id, render_mode="rgb_array")
         except Exception as exc:  # noqa: BLE001 - foreign env, damaged file, failing env
             self._teardown()
@@ -136,7 +135,7 @@ class TakeoverView(QWidget):
         self.loop.help_requested.connect(self._on_help_requested)
         self.loop.episode_finished.connect(self._on_episode_finished)
         self.loop.running_changed.connect(self._sync)
-        self._show(f"Takeover episodes go to {takeover_path(path).name}; press Start.", "note")
+        self._show(f"Takeover episodes go to {self._takeover_path}; press Start.", "note")
         self._sync()
         return True
 
@@ -290,7 +289,7 @@ class TakeoverView(QWidget):
 
     def _start_retraining(self) -> None:
         rounds = self._rounds
-        self.retrainer.start(self.settings.rounds, self.demos, self.takeovers, rounds.pending,
+        self.retrainer.start(self.settings.rounds, self.demos, self._takeover_path, rounds.pending,
                              tags=rounds.tags(self.settings.mode),
                              first_scores=rounds.first_scores)
         self._show(f"Retraining the clone on the demos and {len(rounds.pending)} new takeover "
@@ -308,6 +307,7 @@ class TakeoverView(QWidget):
             return
         self._rounds.retrained(result, committed)
         self._retrained, self._agent = result, result.ensemble
+        self.takeovers = result.takeovers
         self._show(f"Round {self._rounds.round + 1}: the clone trained on {result.rows} rows, "
                    f"{result.labels} of them human labels.", "good")
         self.retrained.emit(result)
@@ -395,6 +395,6 @@ class TakeoverView(QWidget):
         self._env = None
         self.poller.stop()
         self.human = self._agent = self._retrained = None
-        self.demos = self.takeovers = None
+        self.demos = self.takeovers = self._takeover_path = None
         self._rounds = TakeoverRounds()
         self._playing, self._asking, self._awaiting = False, False, False

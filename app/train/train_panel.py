@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import math
-import time
 from pathlib import Path
 from typing import Any
 
@@ -130,7 +129,7 @@ class TrainPanel(QWidget):
         self.min_return.valueChanged.connect(self._update_selection)
         self.selection_label = QLabel()
         self.save_edit = QLineEdit()
-        self.save_edit.setPlaceholderText("next to the dataset, named by date")
+        self.save_edit.setPlaceholderText("clones/bc-<date>.pt in the dataset's workspace folder")
         browse = QPushButton("...")
         browse.setMaximumWidth(32)
         browse.clicked.connect(self._on_browse_clicked)
@@ -300,6 +299,7 @@ class TrainPanel(QWidget):
         path = self._save_path()
         try:
             assert self._config is not None
+            path.parent.mkdir(parents=True, exist_ok=True)  # the workspace folder, when first used
             save_policy(path, result.policy, self._config,
                         dataset_fingerprint=result.dataset_fingerprint)
         except Exception as exc:  # noqa: BLE001 - a failed save is reported, the run is kept
@@ -379,10 +379,9 @@ class TrainPanel(QWidget):
         text = self.save_edit.text().strip()
         if text:
             return Path(text)
-        assert self._dataset is not None
-        source = self._dataset.path
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        return source.parent / f"{source.stem}-bc-{stamp}.pt"
+        folder = self._workspace.dataset_folder
+        assert folder is not None  # a dataset is open
+        return folder.new_clone()
 
     def _on_browse_clicked(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save the policy as", "",

@@ -20,21 +20,44 @@ from clonelab.app.play.play_actions import PlayActions
 
 
 class PreferencesDialog(QDialog):
-    """The operator's name (stored in every dataset created)."""
+    """The operator's name (stored in every dataset created) and where datasets' workspace
+    folders go (`workspace_root`: None for beside each dataset)."""
 
-    def __init__(self, operator: str, parent: QWidget | None = None) -> None:
+    def __init__(self, operator: str, workspace_root: Path | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Preferences")
         self.operator = QLineEdit(operator)
         self.operator.setPlaceholderText("your name or initials")
         self.operator.setToolTip("Recorded as the operator of the datasets you create")
+        self.root = QLineEdit(str(workspace_root) if workspace_root is not None else "")
+        self.root.setPlaceholderText("beside each dataset: <dataset>.clonelab")
+        self.root.setToolTip("Where each dataset's workspace folder goes: its takeover rounds, "
+                             "clones and IRL runs (created when first used)")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._on_browse_clicked)
+        root_row = QHBoxLayout()
+        root_row.addWidget(self.root, 1)
+        root_row.addWidget(browse)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form = QFormLayout(self)
         form.addRow("Operator", self.operator)
+        form.addRow("Workspace folders", root_row)
         form.addRow(buttons)
+
+    @property
+    def workspace_root(self) -> Path | None:
+        """The chosen root of workspace folders; None for beside each dataset."""
+        text = self.root.text().strip()
+        return Path(text).expanduser() if text else None
+
+    def _on_browse_clicked(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Workspace folders go in", self.root.text())
+        if path:
+            self.root.setText(path)
 
 
 class OtherEnvDialog(QDialog):

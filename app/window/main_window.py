@@ -66,6 +66,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.workspace = workspace
         self.settings = settings or Settings()
+        workspace.folder_root = self.settings.workspace_root
         self.setWindowTitle("CloneLab")
         self.setAcceptDrops(True)
         self.play = PlayView(workspace, self.settings, self)
@@ -170,10 +171,11 @@ class MainWindow(QMainWindow):
             self._error(f"Cannot play {env_id}", str(exc))
 
     def edit_preferences(self) -> None:
-        """The Preferences dialog (operator name)."""
-        dialog = PreferencesDialog(self.settings.operator, self)
+        """The Preferences dialog (operator name, where workspace folders go)."""
+        dialog = PreferencesDialog(self.settings.operator, self.settings.workspace_root, self)
         if dialog.exec():
             self.settings.operator = dialog.operator.text()
+            self.settings.workspace_root = self.workspace.folder_root = dialog.workspace_root
             self.statusBar().showMessage(f"Operator: {self.settings.operator or '(none)'}",
                                          STATUS_MS)
 
@@ -206,7 +208,7 @@ class MainWindow(QMainWindow):
         self._recent_policies.aboutToShow.connect(
             lambda: self._fill_recent(self._recent_policies, "policy", self.open_policy))
         file_menu.addSeparator()
-        self._add(file_menu, "P&references…", "Ctrl+,", "Operator name",
+        self._add(file_menu, "P&references…", "Ctrl+,", "Operator name, workspace folders",
                   self.edit_preferences)
         self._add(file_menu, "&Quit", "Ctrl+Q", "Quit CloneLab", self.close)
 

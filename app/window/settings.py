@@ -1,4 +1,5 @@
-"""Remembered settings (QSettings): operator, recent files, control maps, window geometry."""
+"""Remembered settings (QSettings): operator, recent files, control maps, window geometry,
+where datasets' workspace folders go."""
 
 from __future__ import annotations
 
@@ -40,6 +41,17 @@ class Settings:
     @last_env.setter
     def last_env(self, env_id: str) -> None:
         self._q.setValue("last_env", env_id)
+
+    @property
+    def workspace_root(self) -> Path | None:
+        """Where datasets' workspace folders (takeover rounds, clones, runs) go; None: beside
+        each dataset (`recorder.workspace_folder`)."""
+        value = str(self._q.value("workspace/root", "", type=str))
+        return Path(value) if value else None
+
+    @workspace_root.setter
+    def workspace_root(self, path: Path | None) -> None:
+        self._q.setValue("workspace/root", str(path) if path is not None else "")
 
     def recent(self, kind: str) -> list[Path]:
         """Recently opened files of a kind ("dataset" or "policy"), newest first."""

@@ -20,6 +20,7 @@ from clonelab.models.policy import Policy
 from clonelab.recorder.catalog import CATALOG, EnvEntry, UnknownEnvError
 from clonelab.recorder.controls import BindingError, with_saved_controls
 from clonelab.recorder.dataset import DatasetError, DemoDataset
+from clonelab.recorder.workspace_folder import WorkspaceFolder
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,8 @@ class Workspace(QObject):
         self._dataset_path: Path | None = None
         self._dataset: DemoDataset | None = None
         self._dataset_error: DatasetError | None = None
+        self.folder_root: Path | None = None
+        """Where datasets' workspace folders go (Preferences); None: beside each dataset."""
         self._policy_path: Path | None = None
         self._policy: Policy | None = None
 
@@ -153,6 +156,14 @@ class Workspace(QObject):
     def dataset_error(self) -> DatasetError | None:
         """Why the selected dataset did not open, or None."""
         return self._dataset_error
+
+    @property
+    def dataset_folder(self) -> WorkspaceFolder | None:
+        """The selected dataset's workspace folder (its takeover rounds, clones and runs; a
+        path only, nothing is created), or None with no selection."""
+        if self._dataset_path is None:
+            return None
+        return WorkspaceFolder.of(self._dataset_path, self.folder_root)
 
     def open_dataset(self, path: Path) -> DemoDataset:
         """Open the dataset at `path` and select it; its env, when it has an entry, comes with it.

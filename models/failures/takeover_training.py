@@ -1,7 +1,8 @@
 """The Takeover tab's background work, Qt-free: commit the round's episodes, aggregate, retrain.
 
-The demos stay as recorded; takeover episodes go to a sibling dataset (`<demos>-takeover`) whole,
-with actor "human" at the intervention steps and "agent" elsewhere. Training reads every demo
+The demos stay as recorded; takeover episodes go whole to a dataset in the demos' workspace folder
+(`recorder.workspace_folder`: `<demos>.clonelab/takeover`, made at the first commit), with actor
+"human" at the intervention steps and "agent" elsewhere. Training reads every demo
 row plus only the human rows of the takeover episodes (the clone's own steps teach nothing).
 The app runs it on a worker thread, so the HDF5 commit and the training stay off the UI thread.
 """
@@ -23,6 +24,7 @@ from clonelab.models.training import TrainConfig
 from clonelab.recorder.dataset import DemoDataset, EpisodeData
 from clonelab.recorder.jobs import CancelCheck
 from clonelab.recorder.schema import row_shape
+from clonelab.recorder.workspace_folder import WorkspaceFolder
 
 log = logging.getLogger(__name__)
 
@@ -48,18 +50,28 @@ class Retrained:
     """Human-labelled rows the training saw (from every takeover episode so far)."""
     rows: int
     """Rows trained on (demos and human labels)."""
+    takeovers: DemoDataset | None = None
+    """The takeover dataset (None while no episode has been committed)."""
 
 
-def takeover_path(demos: Path) -> Path:
-    """Where the takeover episodes of a demo dataset go: a sibling `<name>-takeover`."""
-    demos = Path(demos)
-    return demos.with_name(f"{demos.stem}-takeover")
+def takeover_path(demos: Path, root: Path | None = None) -> Path:
+    """Where the takeover episodes of a demo dataset go: `takeover/` in its workspace folder
+    (beside it, or under `root`), or the sibling `<name>-takeover` an older version wrote."""
+    return WorkspaceFolder.of(Path(demos), root).takeover
+
+
+def read_takeovers(demos: DemoDataset, path: Path) -> DemoDataset | None:
+    """The takeover dataset at `path`, or None while no episode has been committed there."""
+    if not Path(path).exists():
+        return None
+    return DemoDataset.open(path, env_id=demos.env_id)
 
 
 def open_takeovers(demos: DemoDataset, path: Path) -> DemoDataset:
     """The takeover dataset at `path`, created with the demos' env and spaces when absent."""
-    if path.exists():
-        return DemoDataset.open(path, env_id=demos.env_id)
+    takeovers = read_takeovers(demos, path)
+    if takeovers is not None:
+        return takeovers
     return DemoDataset.create(path, env_id=demos.env_id,
                               observation_space=demos.observation_space,
                               action_space=demos.action_space)
@@ -83,34 +95,41 @@ def human_rows(takeovers: DemoDataset) -> tuple[np.ndarray, np.ndarray]:
 def retrain(
     config: RoundsConfig,
     demos: DemoDataset,
-    takeovers: DemoDataset,
+    takeovers: Path,
     new_episodes: Sequence[EpisodeData] = (),
     *,
     tags: Sequence[str] = (TAKEOVER_TAG,),
     first_scores: Sequence[CalibratedScore] = (),
     cancel: CancelCheck | None = None,
 ) -> Generator[EnsembleProgress, None, Retrained | None]:
-    """Commit `new_episodes` to `takeovers`, then train `config.ensemble` on demos + human rows.
+    """Commit `new_episodes` to the takeover dataset at `takeovers` (created by the first
+    commit), then train `config.ensemble` on demos + the human rows of every takeover episode.
 
     The same step as a round of `models.failures.rounds.help_rounds` (`split_demos`, then
     `train_round`): the risk scores are calibrated on demo episodes held out of training; with
     `first_scores` (the first round's) their scales are kept, so new labels can only lower the
     scores. Returns None when cancelled.
     """
+    # Nothing is created on disk before there is an episode to keep.
+    stored = (open_takeovers if new_episodes else read_takeovers)(demos, takeovers)
     for episode in new_episodes:
-        takeovers.append(episode, tags=tuple(tags))
+        assert stored is not None  # opened or created just above
+        stored.append(episode, tags=tuple(tags))
     split = split_demos(demos, config.ensemble)
     data = split.training
-    observations, actions = human_rows(takeovers)
-    if len(actions):
-        data = data.with_rows(observations, actions, episode_id=data.next_episode_id())
+    labels = 0
+    if stored is not None:
+        observations, actions = human_rows(stored)
+        labels = len(actions)
+        if labels:
+            data = data.with_rows(observations, actions, episode_id=data.next_episode_id())
     model = yield from train_round(config.ensemble, config.risk, data, split.held_out,
                                    first=first_scores, cancel=cancel)
     if model is None:
         return None
-    log.info("retrained on %d rows (%d human labels)", len(data), len(actions))
-    return Retrained(ensemble=model.ensemble, scores=model.scores, labels=len(actions),
-                     rows=len(data))
+    log.info("retrained on %d rows (%d human labels)", len(data), labels)
+    return Retrained(ensemble=model.ensemble, scores=model.scores, labels=labels,
+                     rows=len(data), takeovers=stored)
 
 
 @dataclass(eq=False)

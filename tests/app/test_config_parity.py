@@ -155,7 +155,9 @@ def test_the_maxent_tab_runs_the_cli_pipeline_on_a_dataset_and_saves_its_policy(
         pass
     saved = workspace.policy_path
     assert saved is not None and saved.name == "policy.pt"
-    assert saved.parent.name.startswith("grid-maxent-")
+    # The run goes to runs/ in the dataset's workspace folder (issue 9, item 11).
+    assert saved.parent.parent == tmp_path / "grid.clonelab" / "runs"
+    assert saved.parent.name.startswith("maxent-")
     assert (saved.parent / "reward_grid.json").is_file() and (saved.parent / "irl.json").is_file()
     assert load_policy(saved, env_id="MiniGrid-Empty-5x5-v0") is not None
     assert panel.result is not None and panel.heatmap.grid.shape == (5, 5)
