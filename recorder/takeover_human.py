@@ -1,5 +1,6 @@
-"""A person ready to take over from a clone: keyboard and gamepad, with Shift or a shoulder
-button held to take over (meets the `models.failures.takeover.Human` protocol)."""
+"""A person ready to take over from a clone: keyboard and gamepad, with Shift (Ctrl where the env
+binds Shift) or a shoulder button held to take over (meets the `models.failures.takeover.Human`
+protocol)."""
 
 from __future__ import annotations
 
@@ -8,19 +9,24 @@ from typing import Any
 from clonelab.recorder.gamepad import GamepadState
 from clonelab.recorder.human_source import HumanSource
 
-TAKEOVER_KEY = "shift"
-"""No catalog env binds Shift."""
+TAKEOVER_KEYS = ("shift", "ctrl")
+"""Candidates for the takeover key, in order: the first the env's controls leave free is used
+(MiniGrid drops on Shift, as its own manual control does)."""
+TAKEOVER_KEY = TAKEOVER_KEYS[0]
 TAKEOVER_BUTTON = 5
 """The right shoulder button (SDL's Xbox layout); no catalog env binds it."""
 
 
 class TakeoverHuman:
     """Drives with the env's keys or pad (through `HumanSource`); wants control while the
-    takeover key or button is held. The takeover key is not bound, so it never changes the
-    action."""
+    takeover key (`key`) or button is held. The takeover key is one the env does not bind, so it
+    never changes the action."""
 
     def __init__(self, source: HumanSource) -> None:
         self.source = source
+        self.key: str | None = next((k for k in TAKEOVER_KEYS if not source.binds(k)), None)
+        """The key held to take over; None when the env binds every candidate (the pad's
+        button still takes over)."""
         self._key_held = False
         self._pad_held = False
 
@@ -36,12 +42,12 @@ class TakeoverHuman:
 
     def press(self, key: str) -> None:
         """A key went down."""
-        self._key_held = self._key_held or key == TAKEOVER_KEY
+        self._key_held = self._key_held or key == self.key
         self.source.press(key)
 
     def release(self, key: str) -> None:
         """A key came up."""
-        self._key_held = self._key_held and key != TAKEOVER_KEY
+        self._key_held = self._key_held and key != self.key
         self.source.release(key)
 
     def release_all(self) -> None:
@@ -57,7 +63,7 @@ class TakeoverHuman:
 
     def plays(self, key: str) -> bool:
         """Whether the key drives the env or takes over (its presses belong here)."""
-        return key == TAKEOVER_KEY or self.source.binds(key)
+        return key == self.key or self.source.binds(key)
 
     def reset(self, seed: int | None = None) -> None:
         """Held keys stay held across episodes."""

@@ -11,11 +11,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from clonelab.app.takeover.intervention_plot import InterventionPlot
-from clonelab.app.takeover.takeover_form import TakeoverForm
+from clonelab.app.takeover.takeover_form import TakeoverForm, key_title, takeover_hint
+from clonelab.app.takeover.takeover_loop import TakeoverLoop
 from clonelab.app.widgets.frame_view import FrameView
 from clonelab.app.widgets.message_line import MessageLine, Tone
 from clonelab.models.failures.takeover import Decision
 from clonelab.recorder.errors import one_line
+from clonelab.recorder.takeover_human import TakeoverHuman
 
 _ASKING_STYLE = ("background: #e67e22; color: white; font-weight: bold; padding: 4px;"
                  " border-radius: 4px;")
@@ -39,6 +41,10 @@ class Control:
     """The human holds the takeover key (human-gated)."""
     round: int
     has_clone: bool
+    gated: bool = False
+    """Human-gated: the line says how to take over."""
+    key: str | None = None
+    """The takeover key (`TakeoverHuman.key`)."""
 
 
 def status(control: Control) -> tuple[str, str]:
@@ -48,9 +54,16 @@ def status(control: Control) -> tuple[str, str]:
     if control.asking:
         return "HELPING: the clone takes back once you agree", _ASKING_STYLE
     if control.holding:
-        return "YOU are in control (let go of Shift to hand back)", _HUMAN_STYLE
+        return f"YOU are in control (let go of {key_title(control.key)} to hand back)", _HUMAN_STYLE
     who = "the clone plays" if control.has_clone else "no clone yet"
-    return f"Round {control.round + 1}: {who}", _AGENT_STYLE
+    hint = f". {takeover_hint(control.key)}" if control.gated else ""
+    return f"Round {control.round + 1}: {who}{hint}", _AGENT_STYLE
+
+
+def countdown_banner(seconds: int, *, gated: bool, key: str | None) -> str:
+    """The banner over the frame while an episode counts down to its first step."""
+    how = takeover_hint(key) if gated else "The clone asks when it needs help: drive with the keys"
+    return f"Starting in {seconds}\n{how}"
 
 
 def help_banner(keys: Iterable[str]) -> str:
@@ -59,10 +72,23 @@ def help_banner(keys: Iterable[str]) -> str:
             f"once you agree\n(or press Done helping)")
 
 
+def banner(loop: TakeoverLoop | None, human: TakeoverHuman | None, *, gated: bool,
+           asking: bool, awaiting: bool) -> str:
+    """The banner over the frame: the countdown before an episode's first step; the help
+    request while the clone waits for the human or plays slowed down for them; else none."""
+    if loop is None or human is None:
+        return ""
+    if loop.seconds_left:
+        return countdown_banner(loop.seconds_left, gated=gated, key=human.key)
+    if awaiting or (asking and loop.speed < loop.episode_speed):
+        return help_banner(human.source.keyboard_map.bound_names)
+    return ""
+
+
 def hud_lines(round_index: int, episode: int, step: int, episode_return: float,
-              decision: Decision | None, threshold: float) -> list[str]:
-    """The heads-up display: where we are, who acts, and the clone's risk."""
-    lines = [f"round {round_index + 1}, episode {episode}",
+              decision: Decision | None, threshold: float, speed: float) -> list[str]:
+    """The heads-up display: where we are, at what speed, who acts, and the clone's risk."""
+    lines = [f"round {round_index + 1}, episode {episode}, speed {speed:g}x",
              f"step {step}, return {episode_return:.1f}"]
     if decision is not None:
         lines.append("the clone asks for help" if decision.requested_help

@@ -1,7 +1,9 @@
-"""The Takeover tab's settings and its control bar (mode, start, done helping, gate settings)."""
+"""The Takeover tab's settings and its control bar (mode, start, done helping, speed, gate
+settings), and the words that tell a person how to take over."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -16,12 +18,27 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clonelab.app.takeover.takeover_loop import MAX_SPEED, MIN_SPEED
+from clonelab.models.failures.ood import CalibratedScore
 from clonelab.models.failures.rounds import RoundsConfig
+from clonelab.models.failures.takeover import AskForHelp, Controller, Human, HumanGate
 from clonelab.models.failures.takeover_training import TAKEOVER_ROUNDS
 
 Mode = Literal["gate", "ask"]
-MODES: dict[Mode, str] = {"gate": "Human-gated: hold Shift to take over",
+MODES: dict[Mode, str] = {"gate": "Human-gated: hold a key to take over",
                           "ask": "The clone asks for help"}
+
+
+def key_title(key: str | None) -> str:
+    """The takeover key as the screen names it ("Shift"); the pad's button when there is none."""
+    return key.capitalize() if key is not None else "the pad's right shoulder button"
+
+
+def takeover_hint(key: str | None) -> str:
+    """How to take over, naming the key `TakeoverHuman.key` watches (and the pad's button)."""
+    if key is None:
+        return f"Hold {key_title(None)} to take over"
+    return f"Hold {key_title(key)} (or the pad's right shoulder button) to take over"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,6 +54,23 @@ class TakeoverSettings:
     """Pause when the clone asks (else slow down to `slow_speed`)."""
     slow_speed: float = 0.25
     """Play speed while the clone waits for help, when it does not pause."""
+    speed: float = 0.5
+    """Play speed of takeover episodes (1: the env's own fps). Slow by default: at full speed a
+    LunarLander episode is over before a person has seen what goes wrong."""
+    countdown: int = 3
+    """Seconds counted down on screen before each episode starts (0: none)."""
+
+    def controller(self, agent: Any, human: Human, scores: Sequence[CalibratedScore] | None,
+                   action_space: Any) -> Controller:
+        """Who acts at each step of an episode played with these settings; ask-for-help needs
+        the trained ensemble's calibrated `scores`."""
+        if self.mode == "gate":
+            return HumanGate(agent, human)
+        if scores is None:
+            raise RuntimeError("ask-for-help needs a trained ensemble")
+        return AskForHelp(agent, human, scores, action_space=action_space,
+                          threshold=self.rounds.threshold, agree_steps=self.rounds.agree_steps,
+                          human_device="keyboard")
 
 
 class TakeoverForm(QWidget):
@@ -78,12 +112,18 @@ class TakeoverForm(QWidget):
         self.on_request.addItems(["pause", "slow down"])
         self.on_request.currentIndexChanged.connect(
             lambda i: self._update(pause_on_request=i == 0))
+        self.speed = QDoubleSpinBox()
+        self.speed.setRange(MIN_SPEED, MAX_SPEED)
+        self.speed.setSingleStep(0.25)
+        self.speed.setSuffix("x")
+        self.speed.setToolTip("Play speed of the episodes (1x: the env's own speed)")
+        self.speed.valueChanged.connect(lambda v: self._update(speed=float(v)))
         bar = QHBoxLayout(self)
         bar.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.mode_box, self.start_button, self.done_button,
-                       QLabel("episodes/round"), self.episodes, QLabel("risk"), self.risk_box,
-                       QLabel("threshold"), self.threshold, QLabel("on request"),
-                       self.on_request):
+        for widget in (self.mode_box, self.start_button, self.done_button, QLabel("speed"),
+                       self.speed, QLabel("episodes/round"), self.episodes, QLabel("risk"),
+                       self.risk_box, QLabel("threshold"), self.threshold,
+                       QLabel("on request"), self.on_request):
             bar.addWidget(widget)
             widget.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         bar.addStretch(1)
@@ -97,16 +137,17 @@ class TakeoverForm(QWidget):
     def set_settings(self, settings: TakeoverSettings) -> None:
         """Show `settings` (emits `changed` once)."""
         self._settings = settings
-        for widget in (self.mode_box, self.threshold, self.risk_box, self.episodes,
-                       self.on_request):
+        editors = (self.mode_box, self.threshold, self.risk_box, self.episodes, self.on_request,
+                   self.speed)
+        for widget in editors:
             widget.blockSignals(True)
         self.mode_box.setCurrentIndex(list(MODES).index(settings.mode))
         self.threshold.setValue(settings.rounds.threshold)
         self.risk_box.setCurrentText(settings.rounds.risk)
         self.episodes.setValue(settings.rounds.episodes_per_round)
         self.on_request.setCurrentIndex(0 if settings.pause_on_request else 1)
-        for widget in (self.mode_box, self.threshold, self.risk_box, self.episodes,
-                       self.on_request):
+        self.speed.setValue(settings.speed)
+        for widget in editors:
             widget.blockSignals(False)
         self._update()
 

@@ -7,6 +7,10 @@ a controller who acts (`Decision.actor`), so the session records "agent" and "hu
 apart. When an `AskForHelp` controller asks for help the loop can pause *before* stepping
 (`pause_on_request`): the human reads the banner, takes the keys, and on resume the controller
 decides again for the same observation, now in human mode.
+
+An episode can start after a countdown (`counting(seconds left)` once a second, on a QTimer so
+the window stays live), at a speed a person can follow: the Takeover tab starts every episode
+so, and the person has read how to take over before the clone moves.
 """
 
 from __future__ import annotations
@@ -38,10 +42,13 @@ class TakeoverLoop(QObject):
     """Steps `session` under `controller` at `fps * speed`.
 
     Signals: `stepped(StepOutcome, Decision)`, `help_requested(Decision)` (the step where the
-    clone asks), `episode_finished(ControlledEpisode)`, `running_changed()`. An episode ends when
-    the env ends it or after `max_steps` steps (recorded as truncated).
+    clone asks), `episode_finished(ControlledEpisode)`, `running_changed()`, `counting(int)`
+    (seconds left before an episode's first step: `countdown` down to 1, then 0 as stepping
+    starts). An episode ends when the env ends it or after `max_steps` steps (recorded as
+    truncated).
     """
 
+    counting = Signal(int)
     stepped = Signal(object, object)
     help_requested = Signal(object)
     episode_finished = Signal(object)
@@ -57,8 +64,16 @@ class TakeoverLoop(QObject):
         """Set before an episode starts; swapped between episodes when the clone is retrained."""
         self.max_steps = max_steps
         self.pause_on_request = True
+        self.countdown = 0
+        """Seconds counted down before an episode's first step (0: none)."""
+        self.episode_speed = 1.0
+        """The speed the episode was begun at (play returns to it after a slowed request)."""
         self._fps = float(fps)
         self._speed = 1.0
+        self._seconds_left = 0
+        self._counter = QTimer(self)
+        self._counter.setInterval(1000)
+        self._counter.timeout.connect(self._count)
         self._observation: Any = None
         self._actions: list[Any] = []
         self._interventions: list[bool] = []
@@ -70,8 +85,13 @@ class TakeoverLoop(QObject):
 
     @property
     def running(self) -> bool:
-        """Whether the timer is stepping."""
-        return self._timer.isActive()
+        """Whether the timer is stepping or counting down to the first step."""
+        return self._timer.isActive() or self._counter.isActive()
+
+    @property
+    def seconds_left(self) -> int:
+        """Seconds left in the countdown before the first step (0 when not counting)."""
+        return self._seconds_left
 
     @property
     def observation(self) -> Any:
@@ -98,31 +118,43 @@ class TakeoverLoop(QObject):
         return self._observation
 
     def begin(self, controller: Controller, seed: int, *, max_steps: int | None,
-              pause_on_request: bool) -> Any:
-        """Start an episode from `seed` under `controller`, at full speed."""
+              pause_on_request: bool, speed: float = 1.0, countdown: int = 0) -> Any:
+        """Start an episode from `seed` under `controller`, at `speed`; `start` counts down
+        `countdown` seconds before its first step."""
         self.controller, self.max_steps = controller, max_steps
-        self.pause_on_request = pause_on_request
-        self.set_speed(1.0)
+        self.pause_on_request, self.countdown = pause_on_request, countdown
+        self.set_speed(speed)
+        self.episode_speed = self._speed
         return self.reset(seed)
 
     def hand_back(self, *, resume: bool) -> None:
-        """Give control back to the clone now (an ask-for-help controller), at full speed."""
+        """Give control back to the clone now (an ask-for-help controller), at the episode's
+        speed."""
         if isinstance(self.controller, AskForHelp):
             self.controller.release()
-        self.set_speed(1.0)
+        self.set_speed(self.episode_speed)
         if resume:
             self.start()
 
     def start(self) -> None:
-        """Step at the chosen rate (an episode must have been reset)."""
-        if not self.running and self.in_episode:
+        """Step at the chosen rate (an episode must have been reset); before the episode's
+        first step, after the countdown."""
+        if self.running or not self.in_episode:
+            return
+        if self.countdown > 0 and not self._actions:
+            self._seconds_left = self.countdown
+            self._counter.start()
+            self.counting.emit(self._seconds_left)
+        else:
             self._timer.start()
-            self.running_changed.emit()
+        self.running_changed.emit()
 
     def pause(self) -> None:
-        """Stop stepping; the episode stays where it is."""
+        """Stop stepping (or counting down); the episode stays where it is."""
         if self.running:
             self._timer.stop()
+            self._counter.stop()
+            self._seconds_left = 0
             self.running_changed.emit()
 
     def step_once(self) -> None:
@@ -137,6 +169,13 @@ class TakeoverLoop(QObject):
 
     def _apply_rate(self) -> None:
         self._timer.setInterval(max(1, round(1000.0 / (self._fps * self._speed))))
+
+    def _count(self) -> None:
+        self._seconds_left -= 1
+        if self._seconds_left <= 0:
+            self._counter.stop()
+            self._timer.start()
+        self.counting.emit(self._seconds_left)
 
     def _tick(self) -> None:
         try:

@@ -1,14 +1,15 @@
 """The Takeover tab: the clone plays, the human takes over, the clone learns from it (DAgger).
 
-Two ways to hand control to the human, both round by round: *human-gated* (the human holds
-Shift, which no catalog env binds, drives with the env's keys until the situation is recovered,
-and lets go) and *ask for help* (an ensemble of clones pauses, or slows, and asks when its
-calibrated risk passes the threshold, and takes back once the human's actions and its own agree
-again). After each round the played episodes are committed to `takeover/` in the demos'
-workspace folder (`recorder.workspace_folder`, made by that first commit) with actor "human" at
-the intervention steps, an ensemble is retrained in the background on the demos plus
-every human label, and play resumes with it. The plot shows the interventions per episode
-(takeovers, or help requests) falling from round to round.
+Two ways to hand control to the human, both round by round: *human-gated* (the human holds the
+takeover key the env leaves free, Shift or Ctrl, drives with the env's keys until the situation
+is recovered, and lets go) and *ask for help* (an ensemble of clones pauses, or slows, and asks
+when its calibrated risk passes the threshold, and takes back once the human's actions and its
+own agree again). Each episode starts slowed down, after a countdown that says how to take over.
+After each round the played episodes go to `takeover/` in the demos' workspace folder
+(`recorder.workspace_folder`) with actor "human" at the intervention steps, an ensemble is
+retrained in the background on the demos plus every human label, and play resumes with it. The
+plot shows the interventions per episode (takeovers, or help requests) falling from round to
+round.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from clonelab.app.play.game_keys import GameKeys
 from clonelab.app.play.gamepad_poller import GamepadPoller
-from clonelab.app.takeover.takeover_display import Control, TakeoverScreen, help_banner, hud_lines
+from clonelab.app.takeover.takeover_display import Control, TakeoverScreen, banner, hud_lines
 from clonelab.app.takeover.takeover_form import TakeoverSettings
 from clonelab.app.takeover.takeover_loop import TakeoverLoop, takeovers
 from clonelab.app.takeover.takeover_retrainer import Retrainer
@@ -31,7 +32,7 @@ from clonelab.app.widgets.message_line import Tone
 from clonelab.app.window.errors import one_line
 from clonelab.app.window.workspace import Workspace
 from clonelab.models.agent import PolicyAgent
-from clonelab.models.failures.takeover import AskForHelp, Controller, Decision, HumanGate
+from clonelab.models.failures.takeover import Decision
 from clonelab.models.failures.takeover_training import Retrained, TakeoverRounds, read_takeovers
 from clonelab.recorder.catalog import env_fps, make_env
 from clonelab.recorder.dataset import DemoDataset
@@ -58,6 +59,7 @@ class TakeoverView(QWidget):
         self.human: TakeoverHuman | None = None
         self.demos: DemoDataset | None = None
         self.takeovers: DemoDataset | None = None
+        """The takeover episodes so far (None until the first round is committed)."""
         self._takeover_path: Path | None = None
         self._env: Any = None
         self._agent: ActionSource | None = None
@@ -135,6 +137,7 @@ class TakeoverView(QWidget):
         self.loop.help_requested.connect(self._on_help_requested)
         self.loop.episode_finished.connect(self._on_episode_finished)
         self.loop.running_changed.connect(self._sync)
+        self.loop.counting.connect(self._sync)
         self._show(f"Takeover episodes go to {self._takeover_path}; press Start.", "note")
         self._sync()
         return True
@@ -263,21 +266,14 @@ class TakeoverView(QWidget):
         trained = self.settings.mode == "gate" or self._retrained is not None
         return self._agent is not None and trained and not self.retrainer.busy
 
-    def _controller(self) -> Controller:
-        s = self.settings
-        if s.mode == "gate":
-            return HumanGate(self._agent, self.human)
-        if self._retrained is None:
-            raise RuntimeError("ask-for-help needs a trained ensemble")
-        return AskForHelp(self._agent, self.human, self._retrained.scores,
-                          action_space=self._env.action_space, threshold=s.rounds.threshold,
-                          agree_steps=s.rounds.agree_steps, human_device="keyboard")
-
     def _begin_episode(self) -> None:
         settings = self.settings
-        self.loop.begin(self._controller(), self._rounds.next_seed(settings.rounds.seed),
+        scores = self._retrained.scores if self._retrained is not None else None
+        controller = settings.controller(self._agent, self.human, scores, self._env.action_space)
+        self.loop.begin(controller, self._rounds.next_seed(settings.rounds.seed),
                         max_steps=settings.rounds.max_episode_steps,
-                        pause_on_request=settings.pause_on_request)
+                        pause_on_request=settings.pause_on_request, speed=settings.speed,
+                        countdown=settings.countdown)
         self._render()
 
     def _play(self) -> None:
@@ -321,7 +317,7 @@ class TakeoverView(QWidget):
         controller = self.loop.controller
         if self._asking and getattr(controller, "mode", "agent") == "agent":
             self._asking = False  # the clone took back control
-            self.loop.set_speed(1.0)
+            self.loop.set_speed(self.loop.episode_speed)
         self._render(decision)
         self._sync()
 
@@ -330,7 +326,7 @@ class TakeoverView(QWidget):
         if self.settings.pause_on_request:
             self._awaiting = True
         else:
-            self.loop.set_speed(self.settings.slow_speed)
+            self.loop.set_speed(min(self.settings.slow_speed, self.loop.episode_speed))
         self._render(decision)
         self._sync()
 
@@ -356,23 +352,23 @@ class TakeoverView(QWidget):
         session, rounds = self.loop.session, self._rounds
         self.screen.show_frame(self._env, hud_lines(
             rounds.round, len(rounds.counts) + 1, session.steps, session.episode_return,
-            decision, self.settings.rounds.threshold))
+            decision, self.settings.rounds.threshold, self.loop.speed))
 
     def _sync(self) -> None:
         """Buttons, the status line, the banner and the frame's cue follow the state of play."""
-        slowed = self._asking and self.loop is not None and self.loop.speed < 1.0
-        self.screen.show_play(
-            loaded=self.loop is not None, playing=self.loop is not None and self._playing,
-            can_finish=self.settings.mode == "ask" and self._asking, cue=self._asking,
-            banner=help_banner(self.human.source.keyboard_map.bound_names)
-            if self.human is not None and (self._awaiting or slowed) else "")
+        loop, gated = self.loop, self.settings.mode == "gate"
+        human = self.human
+        self.screen.show_play(loaded=loop is not None, playing=loop is not None and self._playing,
+                              can_finish=not gated and self._asking, cue=self._asking,
+                              banner=banner(loop, human, gated=gated, asking=self._asking,
+                                            awaiting=self._awaiting))
         if self.retrainer.busy:
             return  # the training progress owns the status line
         self.screen.show_control(Control(
             awaiting=self._awaiting, asking=self._asking, round=self._rounds.round,
-            holding=(self.settings.mode == "gate" and self.human is not None
-                     and self.human.holding),
-            has_clone=self._agent is not None))
+            holding=gated and human is not None and human.holding,
+            has_clone=self._agent is not None, gated=gated,
+            key=human.key if human is not None else None))
 
     def _show(self, text: str, tone: Tone = "note") -> None:
         self.screen.show_message(text, tone)
@@ -382,6 +378,9 @@ class TakeoverView(QWidget):
         if self.settings.mode != settings.mode or not self.plot.round_means():
             self.plot.set_measure(measure)
         self.settings = settings
+        if self.loop is not None and not self._asking:
+            self.loop.set_speed(settings.speed)  # a person slowing down wants it now
+            self.loop.episode_speed = self.loop.speed
         self._sync()
 
     def _teardown(self) -> None:

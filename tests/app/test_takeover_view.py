@@ -8,6 +8,7 @@ drive), so the view's key handling, its loop, the dataset commit and the retrain
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,7 +16,8 @@ import numpy as np
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from clonelab.app.takeover.takeover_form import TakeoverSettings
+from clonelab.app.play.qt_keys import qt_key
+from clonelab.app.takeover.takeover_form import TakeoverSettings, takeover_hint
 from clonelab.app.takeover.takeover_loop import takeovers
 from clonelab.app.takeover.takeover_view import TakeoverView
 from clonelab.app.window.workspace import Workspace
@@ -69,12 +71,13 @@ def _view(qtbot: QtBot, tmp_path: Path, settings: TakeoverSettings) -> TakeoverV
 
 
 def _settings(mode: str, *, epochs: int, members: int = 2, pause_on_request: bool = True,
-              **changes: object) -> TakeoverSettings:
+              countdown: int = 0, **changes: object) -> TakeoverSettings:
     train = TrainConfig(epochs=epochs, batch_size=64, hidden=(32, 32), seed=0, device="cpu",
                         log_every=10**6)
     rounds = replace(TAKEOVER_ROUNDS, ensemble=EnsembleConfig(members=members, train=train),
                      **changes)
-    return TakeoverSettings(mode=mode, rounds=rounds, pause_on_request=pause_on_request)
+    return TakeoverSettings(mode=mode, rounds=rounds, pause_on_request=pause_on_request,
+                            countdown=countdown)
 
 
 def _play_round(view: TakeoverView, human: ScriptedHuman, keys: KeyDriver, *,
@@ -224,4 +227,63 @@ def test_in_slow_down_mode_a_request_slows_play_until_the_clone_takes_back(
     assert view.loop.speed == view.settings.slow_speed
     assert "HELPING" in view.status.text()
     view.done_helping()
-    assert view.loop.speed == 1.0 and "HELPING" not in view.status.text()
+    assert view.loop.speed == view.settings.speed and "HELPING" not in view.status.text()
+
+
+def test_a_takeover_episode_starts_slowed_down_after_a_countdown_that_says_how_to_take_over(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    defaults = TakeoverSettings()
+    assert defaults.speed <= 0.5 and defaults.countdown >= 3  # a person can follow
+    view = _view(qtbot, tmp_path, replace(defaults, rounds=_settings(
+        "gate", epochs=1, max_episode_steps=30).rounds))
+    view.show()
+    counted: list[int] = []
+    banners: list[str] = []
+    view.loop.counting.connect(counted.append)
+    view.loop.counting.connect(lambda _seconds: banners.append(view.frame.banner()))
+    steps_at_count: list[int] = []
+    view.loop.counting.connect(lambda _seconds: steps_at_count.append(view.loop.session.steps))
+    view.toggle()
+    assert view.loop.speed == defaults.speed  # slow from the start
+    assert view.loop.running and view.loop.seconds_left == defaults.countdown
+    assert view.form.speed.value() == defaults.speed and "speed 0.5x" in view.frame.hud()[0]
+    with qtbot.waitSignal(view.loop.stepped, timeout=defaults.countdown * 1000 + 3000):
+        pass
+    assert counted == [*range(defaults.countdown, 0, -1), 0]
+    assert steps_at_count == [0] * len(counted)  # no step before the countdown ended
+    assert banners[0].startswith(f"Starting in {defaults.countdown}")
+    hint = takeover_hint(view.human.key)
+    assert "Hold Shift" in hint  # CartPole leaves Shift free
+    assert hint in banners[0]  # how to take over, before the episode...
+    assert hint in view.status.text()  # ...and during it
+    view.toggle()
+
+
+def test_the_takeover_hint_names_the_key_that_takes_over(qtbot: QtBot, tmp_path: Path) -> None:
+    view = _view(qtbot, tmp_path, _settings("gate", epochs=1, max_episode_steps=30))
+    hint = takeover_hint(view.human.key)
+    named = re.match(r"Hold (\w+)", hint)
+    assert named is not None and hint in view.status.text()
+    view.step_once()  # starts an episode
+    qtbot.keyPress(view, Qt.Key(qt_key(named.group(1).lower())))
+    assert view.human.holding and "YOU are in control" in view.status.text()
+    with qtbot.waitSignal(view.loop.stepped) as signal:
+        view.step_once()
+    assert signal.args[1].actor == "human"
+    qtbot.keyRelease(view, Qt.Key(qt_key(named.group(1).lower())))
+    assert not view.human.holding
+
+
+def test_pausing_during_the_countdown_takes_no_step_and_clears_the_banner(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    view = _view(qtbot, tmp_path, _settings("gate", epochs=1, countdown=2,
+                                             max_episode_steps=30))
+    view.show()
+    view.toggle()
+    assert view.frame.banner().startswith("Starting in 2")
+    view.toggle()  # pause
+    qtbot.wait(2500)
+    assert view.loop.session.steps == 0 and view.frame.banner() == ""
+    assert not view.loop.running
