@@ -66,12 +66,12 @@ class Workspace(QObject):
         """Where datasets' workspace folders go (Preferences); None: beside each dataset."""
         self._policy_path: Path | None = None
         self._policy: Policy | None = None
-
-    # --- the env ------------------------------------------------------------------------------
-
         self.deletions = EpisodeDeletions(self)
         """Episodes deleted with an undo window; they reach the disk before another open."""
         self.deletions.committed.connect(lambda _text: self.dataset_edited())
+
+    # --- the env ------------------------------------------------------------------------------
+
     @property
     def env_id(self) -> str:
         """The environment the views play and check datasets and policies against."""
@@ -170,6 +170,7 @@ class Workspace(QObject):
 
         Raises DatasetError and keeps the current selection when it does not open.
         """
+        self.deletions.commit(announce=False)  # first: the index read must not hold them
         dataset = DemoDataset.open(path)
         self._select(Path(path), dataset, None)
         return dataset
@@ -177,11 +178,11 @@ class Workspace(QObject):
     def select_dataset(self, path: Path | None) -> DemoDataset | None:
         """Select `path` whatever it holds: a dataset that fails to open stays selected with its
         `dataset_error`, so that the views can say why. Returns the opened dataset or None."""
+        self.deletions.commit(announce=False)
         if path is None:
             self._select(None, None, None)
             return None
         try:
-        self.deletions.commit(announce=False)  # first: the index read must not hold them
             dataset = DemoDataset.open(path)
         except DatasetError as exc:
             self._select(Path(path), None, exc)
@@ -189,9 +190,9 @@ class Workspace(QObject):
         self._select(Path(path), dataset, None)
         return dataset
 
-        self.deletions.commit(announce=False)
     def set_dataset(self, dataset: DemoDataset) -> None:
         """Select a dataset opened or created elsewhere (no second open)."""
+        self.deletions.commit(announce=False)
         self._select(dataset.path, dataset, None)
 
     def reload_dataset(self) -> None:
@@ -203,7 +204,6 @@ class Workspace(QObject):
         self.dataset_changed.emit()
 
     def dataset_for(self, env_id: str) -> DemoDataset | None:
-        self.deletions.commit(announce=False)
         """The opened dataset if it holds `env_id` demos; None with no selection.
 
         Raises DatasetError when the selection failed to open or holds another env's demos.
