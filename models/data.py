@@ -139,3 +139,26 @@ def observation_stats(observations: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     """Per-feature mean and std of flattened vector observations (float64 for accuracy)."""
     flat = observations.reshape(len(observations), -1).astype(np.float64)
     return flat.mean(axis=0), flat.std(axis=0)
+
+
+# The least std a feature is divided by: normalisation amplifies a feature at most 2x.
+STD_FLOOR = 0.5
+
+
+def input_stats(observations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The mean and std a policy normalises its vector inputs by: the demos' own, with the
+    std raised to at least STD_FLOOR.
+
+    Dividing by the spread of a feature the demos barely moved amplifies it: one expert
+    CartPole episode moves the cart and the pole by millimetres (std 0.003-0.04), so plain
+    normalisation made those inputs 25-300x larger and the small drifts of a closed-loop
+    rollout put the clone far outside its training inputs (4 of 10 seeds failed,
+    bench/clone_normalisation.py). Gym envs already give features of about unit size, so a
+    floor of that order leaves such features near their own scale, while wide ones (Pendulum's
+    angular velocity, std 1.5) are still scaled down. Centring stays: Pendulum's clone from 20
+    demos scored -380 with its cos and sin left uncentred, -158 centred. The floor's value is
+    measured in docs/benchmarks.md (CartPole from one episode: floors of 0.1 and 1.0 lost
+    seeds, 0.3 and 0.5 none).
+    """
+    mean, std = observation_stats(observations)
+    return mean, np.maximum(std, STD_FLOOR)

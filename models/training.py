@@ -21,8 +21,8 @@ import torch
 from clonelab.models.data import (
     DatasetLike,
     TrainingError,
+    input_stats,
     load_checked,
-    observation_stats,
     split_rows,
 )
 from clonelab.models.device import pick_device
@@ -243,7 +243,7 @@ def train_bc(
     observations = data.observations
     if spec.observation_kind == "vector":
         observations = observations.astype(np.float32, copy=False)
-        policy.set_observation_stats(*observation_stats(observations[split.train_rows]))
+        policy.set_observation_stats(*input_stats(observations[split.train_rows]))
     policy.to(device)
 
     # All rows go to the device once, unsplit: batches gather by row index, so the training

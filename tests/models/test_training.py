@@ -75,8 +75,10 @@ def test_tiny_dataset_is_overfit(cartpole_demos: FakeDataset) -> None:
         [type(cartpole_demos.episodes[0])(transitions.observations[:33],
                                           transitions.actions[keep], transitions.rewards[keep])],
     )
+    # 600 steps: 32 steps of one episode barely move the cart and the pole, and the std floor
+    # (issue 9, item 26) no longer blows those features up, so memorising takes longer.
     result = drain(train_bc(
-        TrainConfig(steps=300, log_every=300, val_fraction=0.0, lr=3e-3, **SMALL), tiny))
+        TrainConfig(steps=600, log_every=600, val_fraction=0.0, lr=3e-3, **SMALL), tiny))
     assert result.metrics.train_loss < 0.05
     assert result.metrics.val_loss is None
     actions = result.policy.act(torch.as_tensor(transitions.observations[keep]))

@@ -1,0 +1,35 @@
+"""Observation normalisation for BC: a std floor, so one narrow demo is not blown up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from clonelab.models.data import STD_FLOOR, input_stats
+from clonelab.models.evaluation import evaluate
+from clonelab.models.training import TrainConfig, train_bc
+from clonelab.recorder.jobs import drain
+from tests.models.demos import record_expert_dataset
+
+
+def test_a_feature_the_demos_barely_moved_is_amplified_at_most_twice() -> None:
+    rng = np.random.default_rng(0)
+    observations = np.stack([rng.normal(0.1, 0.004, 500),   # CartPole's cart in one demo
+                             rng.normal(0.0, 3.0, 500)], axis=1)  # a wide feature
+    mean, std = input_stats(observations)
+    np.testing.assert_allclose(mean, observations.mean(axis=0))
+    assert std[0] == STD_FLOOR == 0.5
+    assert std[1] == pytest.approx(observations[:, 1].std())
+
+
+@pytest.mark.slow
+def test_cartpole_clone_from_one_expert_episode_balances(tmp_path: Path) -> None:
+    """Issue 9, item 26: seed 3 of bench/cartpole_one_episode.py, which scored 304.9 when
+    normalisation divided by the demo's own std (0.004 for the cart, 0.007 for the pole)."""
+    dataset = record_expert_dataset(tmp_path / "one", "CartPole-v1", episodes=1, seed=3000)
+    config = TrainConfig(steps=5000, val_fraction=0.0, seed=3, device="cpu")
+    result = drain(train_bc(config, dataset))
+    evaluation = evaluate(result.policy, "CartPole-v1", episodes=20, seed=10_000)
+    assert evaluation.return_mean >= 475, evaluation.returns
