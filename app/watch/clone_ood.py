@@ -14,7 +14,13 @@ from PySide6.QtWidgets import QWidget
 from clonelab.app.watch.ood_plot import OodPlot
 from clonelab.app.widgets.job_runner import JobRunner
 from clonelab.models.failures.ood import CalibratedScore, TooFewStates
-from clonelab.models.failures.ood_timeline import OodTimeline, clone_timeline, demo_ood
+from clonelab.models.failures.ood_timeline import (
+    Departure,
+    OodTimeline,
+    clone_timeline,
+    demo_ood,
+    departure_text,
+)
 from clonelab.recorder.dataset import DemoDataset, EpisodeData
 
 
@@ -30,6 +36,11 @@ class CloneOodPlot(OodPlot):
         self._runner = JobRunner(self)
         self._runner.finished.connect(self._on_done)
         self._runner.failed.connect(self._on_failed)
+
+    @property
+    def departure(self) -> Departure | None:
+        """Where the clone left the demos' states (the Watch tab's definition), if it did."""
+        return None if self.timeline is None else self.timeline.departure
 
     def forget_dataset(self) -> None:
         """The dataset changed: fit the OOD score again next time."""
@@ -67,11 +78,7 @@ class CloneOodPlot(OodPlot):
         score, timeline = result
         self._score = score
         self.set_timeline(timeline, steps=self._runner.tag)
-        first = timeline.first_ood
-        self.setTitle(
-            "The clone stays within the demos' states (OOD score ≤ 1)" if first is None else
-            f"The clone leaves the demos' states at step {first} "
-            f"(OOD score {timeline.ood[first]:.2f} > 1)")
+        self.setTitle(f"From the demo's start: the clone {departure_text(timeline.departure)}")
         self.ready.emit(timeline)
 
     def _on_failed(self, message: str) -> None:

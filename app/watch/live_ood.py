@@ -8,6 +8,7 @@ about a millisecond, so those run per step on the UI thread.
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,14 @@ from PySide6.QtWidgets import QWidget
 from clonelab.app.watch.ood_plot import OodPlot
 from clonelab.app.widgets.job_runner import JobRunner
 from clonelab.models.failures.ood import CalibratedScore, TooFewStates
-from clonelab.models.failures.ood_timeline import OodTimeline, demo_ood, policy_uncertainty
+from clonelab.models.failures.ood_timeline import (
+    OOD_THRESHOLD,
+    Departure,
+    OodTimeline,
+    demo_ood,
+    departure_text,
+    policy_uncertainty,
+)
 from clonelab.recorder.dataset import DemoDataset
 
 log = logging.getLogger(__name__)
@@ -38,12 +46,22 @@ class LiveOodPlot(OodPlot):
         self._runner.failed.connect(self._on_fit_failed)
         self._ood: list[float] = []
         self._uncertainty: list[float] = []
+        # States reached while no score was fitted yet, rated when the fit ends (by index): a
+        # policy that starts outside the demos must not go unseen for the fit's second.
+        self._unrated: dict[int, np.ndarray] = {}
         self._name = "uncertainty"
+        self._start = "This episode"
 
     def fit(self, dataset: DemoDataset | None, env_id: str) -> JobRunner | None:
-        """Fit the OOD score on the dataset's demos in the background (None: no score)."""
+        """Fit the OOD score on the dataset's demos in the background (None: no score).
+
+        The states of the running episode rated against the previous score are not rated now.
+        """
         self.cancel()
         self.score = None
+        self._ood = [math.nan] * len(self._ood)
+        self._unrated.clear()
+        self._redraw()
         if dataset is None:
             self._set_note("No dataset: the OOD score needs demos of this env (Datasets tab).")
             return None
@@ -67,34 +85,49 @@ class LiveOodPlot(OodPlot):
         else:
             self._runner.drop()
 
-    def start_episode(self) -> None:
-        """Clear the timeline for a new episode."""
+    @property
+    def departure(self) -> Departure | None:
+        """Where the episode left the demos' states so far (the Compare tab's definition)."""
+        return None if self.timeline is None else self.timeline.departure
+
+    def start_episode(self, start: str = "This episode") -> None:
+        """Clear the timeline for a new episode; `start` says where it starts ("From seed 7"),
+        since a start the demos never showed is out of their states from step 0."""
+        self._start = start
         self._ood.clear()
         self._uncertainty.clear()
+        self._unrated.clear()
         self.set_timeline(None)
         self.setTitle(self._note)
 
     def add_state(self, policy: Any, observation: Any) -> None:
         """Rate one state the policy reached and extend the timeline."""
-        batch = np.asarray(observation)[None]
-        self._ood.append(self.score.score_one(observation) if self.score is not None
-                         else float("nan"))
-        values, self._name = policy_uncertainty(policy, batch)
-        self._uncertainty.append(float(values[0]))
-        timeline = OodTimeline(ood=np.array(self._ood), uncertainty=np.array(self._uncertainty),
-                               uncertainty_name=self._name)
-        self.set_timeline(timeline)
-        self.set_cursor(len(self._ood) - 1)
-        first = timeline.first_ood
-        if first is not None:
-            self.setTitle(f"Left the demos' states at step {first} "
-                          f"(OOD score {timeline.ood[first]:.2f} > 1)")
+        observation = np.asarray(observation)
+        if self.score is not None:
+            self._ood.append(self.score.score_one(observation))
         else:
+            self._unrated[len(self._ood)] = observation.copy()
+            self._ood.append(math.nan)
+        values, self._name = policy_uncertainty(policy, observation[None])
+        self._uncertainty.append(float(values[0]))
+        self._redraw()
+        self.set_cursor(len(self._ood) - 1)
+
+    def _redraw(self) -> None:
+        if not self._ood:
+            return
+        self.set_timeline(OodTimeline(ood=np.array(self._ood),
+                                      uncertainty=np.array(self._uncertainty),
+                                      uncertainty_name=self._name))
+        if self.score is None:
             self.setTitle(self._note)
+        else:
+            self.setTitle(f"{self._start}: the policy "
+                          f"{departure_text(self.departure, so_far=True)}")
 
     def _set_note(self, note: str) -> None:
         self._note = note
-        if self.timeline is None or self.timeline.first_ood is None:
+        if self.timeline is None or self.score is None:
             self.setTitle(note)
         self.fitted.emit(note)
 
@@ -103,7 +136,11 @@ class LiveOodPlot(OodPlot):
             self._set_note(score)
             return
         self.score = score
-        self._set_note("Within the demos' states so far (OOD score ≤ 1)")
+        for index, observation in self._unrated.items():
+            self._ood[index] = score.score_one(observation)
+        self._unrated.clear()
+        self._redraw()
+        self._set_note(f"Within the demos' states so far (OOD score ≤ {OOD_THRESHOLD:g})")
 
     def _on_fit_failed(self, message: str) -> None:
         log.info("no OOD score for the Watch view: %s", message)

@@ -88,11 +88,13 @@ class OodPlot(pg.PlotWidget):
                                        timeline.uncertainty)
         self.getPlotItem().setLabel("right", timeline.uncertainty_name, color=_UNCERTAINTY)
         self._legend.items[-1][1].setText(timeline.uncertainty_name)
-        first = timeline.first_ood
-        if first is not None:
+        departure = timeline.departure
+        if departure is not None:
+            first = departure.step
             self.first_line.setValue(first)
-            self.first_line.label.setFormat(f"leaves the demos: step {first}")
-            self.first_mark.setData([first], [timeline.ood[first]])
+            self.first_line.label.setFormat("starts outside the demos" if first == 0 else
+                                            f"leaves the demos: step {first}")
+            self.first_mark.setData([first], [departure.score])
             self.addItem(self.first_line)
             self.addItem(self.first_mark)
         length = max(steps or 0, len(x))

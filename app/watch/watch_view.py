@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -72,7 +73,13 @@ class WatchView(QWidget):
         self.step_button = QPushButton("Step")
         self.step_button.clicked.connect(self.step_once)
         self.restart_button = QPushButton("New episode")
-        self.restart_button.clicked.connect(self.new_episode)
+        self.restart_button.clicked.connect(lambda: self.new_episode())  # not clicked's bool
+        self.start_combo = QComboBox()
+        self.start_combo.setToolTip(
+            "Where episodes start: a random seed, or a demo's start (its reset seed), where "
+            "the Compare tab's clone starts; a start the demos never showed is out of their "
+            "states from step 0")
+        self.start_combo.activated.connect(lambda _index: self.new_episode())
         self.deterministic = QCheckBox("deterministic")
         self.deterministic.setToolTip("Argmax / mean action; off: sample from the policy")
         self.deterministic.setChecked(True)
@@ -92,7 +99,8 @@ class WatchView(QWidget):
 
         bar = QHBoxLayout()
         for widget in (self.load_button, self.play_button, self.step_button,
-                       self.restart_button, self.deterministic, self.repeat, QLabel("speed"),
+                       self.restart_button, QLabel("from"), self.start_combo,
+                       self.deterministic, self.repeat, QLabel("speed"),
                        self.speed, self.speed_label):
             bar.addWidget(widget)
         bar.addStretch(1)
@@ -112,6 +120,7 @@ class WatchView(QWidget):
         workspace.env_changed.connect(self._on_env_changed)
         workspace.policy_changed.connect(self.load)
         self.ood_plot.fit(workspace.dataset, workspace.env_id)
+        self._fill_starts()
         self.load()
 
     # -- public API ---------------------------------------------------------------------------
@@ -171,13 +180,14 @@ class WatchView(QWidget):
             self.loop.step_once()
 
     def new_episode(self, seed: int | None = None) -> None:
-        """Start a fresh episode (paused) from `seed` (random when None)."""
+        """Start a fresh episode (paused) from `seed`, else the start chosen (a demo's seed, or
+        a random one)."""
         if self.loop is None:
             return
         self._next_timer.stop()
         self.loop.pause()
         try:
-            self.loop.reset(seed)
+            self.loop.reset(self.start_combo.currentData() if seed is None else seed)
         except Exception as exc:  # noqa: BLE001
             self.message.show_message(f"The env failed to reset: {one_line(exc)}", "error")
 
@@ -196,7 +206,7 @@ class WatchView(QWidget):
         self._episodes += 1
         self._render([f"episode {self._episodes}", "step 0"])
         self._show_distribution(observation)
-        self.ood_plot.start_episode()
+        self.ood_plot.start_episode(self._start_label())
         if self.agent is not None:
             self.ood_plot.add_state(self.agent.policy, observation)
 
@@ -225,6 +235,7 @@ class WatchView(QWidget):
 
     def _on_next_timeout(self) -> None:
         if self.loop is not None:
+            self.new_episode()  # from the start chosen
             self.loop.start()
 
     def _on_env_failed(self, message: str) -> None:
@@ -268,12 +279,32 @@ class WatchView(QWidget):
 
     def _on_dataset_changed(self) -> None:
         self.ood_plot.fit(self._workspace.dataset, self._workspace.env_id)
+        self._fill_starts()
         if self._workspace.env_id != self._env_id:
             self.load()  # the dataset brought its env
 
     def _on_env_changed(self) -> None:
         self.ood_plot.fit(self._workspace.dataset, self._workspace.env_id)
         self.load()
+
+    def _fill_starts(self) -> None:
+        # A random start, or the start of a demo of the env watched (its recorded reset seed).
+        dataset = self._workspace.dataset
+        chosen = self.start_combo.currentData()
+        self.start_combo.clear()
+        self.start_combo.addItem("a random start", None)
+        if dataset is not None and dataset.env_id == self._workspace.env_id:
+            for episode_id in dataset.episode_ids:
+                seed = dataset.episode_info(episode_id).seed
+                if seed is not None:
+                    self.start_combo.addItem(f"demo #{episode_id}'s start", seed)
+        self.start_combo.setCurrentIndex(max(0, self.start_combo.findData(chosen)))
+
+    def _start_label(self) -> str:
+        seed = self.loop.session.seed if self.loop is not None else None
+        if seed is not None and seed == self.start_combo.currentData():
+            return f"From {self.start_combo.currentText()}"
+        return "From a random start" if seed is None else f"From seed {seed}"
 
     def _teardown(self) -> None:
         self._next_timer.stop()

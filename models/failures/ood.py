@@ -23,6 +23,8 @@ DEFAULT_HOLDOUT = 0.2
 # Query rows and reference rows per torch.cdist call: at most 1024 x 8192 distances at once.
 QUERY_CHUNK = 1024
 REFERENCE_CHUNK = 8192
+# Candidates beyond the k nearest whose distances are computed again exactly (near ties).
+SHORTLIST = 4
 # Beyond this many demo states the reference set is a seeded random sample: distances to 20k
 # states cost 20k x D floats per query chunk, and more states barely move a nearest distance.
 MAX_REFERENCE = 20_000
@@ -93,23 +95,42 @@ class NearestNeighbourScorer:
 
     @torch.inference_mode()
     def raw_scores(self, observations: Any) -> np.ndarray:
-        """(B,) distance to the k-th nearest reference state, divided by sqrt(D)."""
+        """(B,) distance to the k-th nearest reference state, divided by sqrt(D).
+
+        A state's score does not depend on the batch it comes in (the Watch tab rates states
+        one by one, the Compare tab a whole trajectory): `torch.cdist`'s matrix-product
+        distances differ with the batch's size in their last digits (about 1e-5 relative), so
+        they only shortlist the nearest SHORTLIST + k states, whose distances are then computed
+        again pair by pair.
+        """
         queries = self.scale.normalize(observations)
         features = queries.shape[1]
         scores = []
         for start in range(0, len(queries), QUERY_CHUNK):
             query = queries[start : start + QUERY_CHUNK]
-            nearest = torch.empty(len(query), 0)
-            for ref_start in range(0, len(self._reference), REFERENCE_CHUNK):
-                distances = torch.cdist(query, self._reference[ref_start:
-                                                               ref_start + REFERENCE_CHUNK])
-                candidates = torch.cat([nearest, distances], dim=1)
-                nearest = candidates.topk(min(self.k, candidates.shape[1]), dim=1,
-                                          largest=False).values
-            scores.append(nearest[:, self.k - 1])
+            shortlist = self._shortlist(query)
+            exact = torch.stack([(query - self._reference[shortlist[:, j]]).pow(2).sum(dim=1)
+                                 for j in range(shortlist.shape[1])], dim=1).sqrt()
+            scores.append(exact.topk(self.k, dim=1, largest=False).values[:, self.k - 1])
         if not scores:
             return np.zeros(0)
         return torch.cat(scores).double().numpy() / math.sqrt(features)
+
+    def _shortlist(self, query: torch.Tensor) -> torch.Tensor:
+        """(B, k + SHORTLIST at most) rows of the reference states nearest to each query."""
+        keep = self.k + SHORTLIST
+        best = torch.empty(len(query), 0)
+        rows = torch.empty(len(query), 0, dtype=torch.long)
+        for ref_start in range(0, len(self._reference), REFERENCE_CHUNK):
+            distances = torch.cdist(query, self._reference[ref_start:
+                                                           ref_start + REFERENCE_CHUNK])
+            near, near_rows = distances.topk(min(keep, distances.shape[1]), dim=1,
+                                             largest=False)
+            best = torch.cat([best, near], dim=1)
+            rows = torch.cat([rows, near_rows + ref_start], dim=1)
+            best, order = best.topk(min(keep, best.shape[1]), dim=1, largest=False)
+            rows = rows.gather(1, order)
+        return rows
 
 
 @dataclass(frozen=True, eq=False)

@@ -1,11 +1,13 @@
 """How far from the demos, and how unsure, the clone is at each step of an episode (Qt-free).
 
 The OOD score is `models.failures.ood.fit_ood` on the dataset's demo states, calibrated so that
-above 1
-reads "further from the demos than the held-out quantile of demo states". The uncertainty is
-the entropy of the action distribution (Discrete), the mean sigma (Box), or an ensemble's
-calibrated disagreement when one is at hand. The views run `clone_timeline` on a
-worker thread and draw the result with `app.watch.ood_plot.OodPlot`.
+above 1 reads "further from the demos than the held-out quantile of demo states". Where a
+trajectory leaves the demos' states is `first_departure`, the first step whose score passes the
+threshold, worded by `departure_text`: one definition for the Watch and Compare tabs, so that the
+same states get the same step, score and words in both. The uncertainty is the entropy of the
+action distribution (Discrete), the mean sigma (Box), or an ensemble's calibrated disagreement
+when one is at hand. The views run `clone_timeline` on a worker thread and draw the result with
+`app.watch.ood_plot.OodPlot`.
 """
 
 from __future__ import annotations
@@ -29,6 +31,44 @@ OOD_THRESHOLD = 1.0
 _CHUNK = 1024
 
 
+@dataclass(frozen=True)
+class Departure:
+    """The first state of a trajectory out of the demos' distribution."""
+
+    step: int
+    score: float
+    """Its calibrated OOD score (above `threshold`)."""
+    threshold: float = OOD_THRESHOLD
+
+
+def first_departure(ood: Any, threshold: float = OOD_THRESHOLD) -> Departure | None:
+    """The first step whose calibrated OOD score passes `threshold` (NaN, a state not rated,
+    never does), or None when every state is within the demos' distribution."""
+    scores = np.asarray(ood, dtype=float)
+    above = np.flatnonzero(scores > threshold)
+    if len(above) == 0:
+        return None
+    step = int(above[0])
+    return Departure(step, float(scores[step]), threshold)
+
+
+def departure_text(departure: Departure | None, *, so_far: bool = False,
+                   threshold: float = OOD_THRESHOLD) -> str:
+    """Where a trajectory leaves the demos' states, in the words every view uses.
+
+    A trajectory whose first state is already out did not leave: it starts outside (a start
+    the demos never showed, such as a fresh random seed). `so_far` for a trajectory still
+    growing.
+    """
+    if departure is None:
+        return (f"stays within the demos' states{' so far' if so_far else ''} "
+                f"(OOD score ≤ {threshold:g})")
+    score = f"OOD score {departure.score:.2f} > {departure.threshold:g}"
+    if departure.step == 0:
+        return f"starts outside the demos' states ({score} at step 0)"
+    return f"leaves the demos' states at step {departure.step} ({score})"
+
+
 @dataclass(frozen=True, kw_only=True, eq=False)
 class OodTimeline:
     """Per-step OOD score and policy uncertainty along one trajectory."""
@@ -47,10 +87,15 @@ class OodTimeline:
         return np.flatnonzero(self.ood > self.threshold)
 
     @property
+    def departure(self) -> Departure | None:
+        """Where the trajectory is first out of the demos' distribution (`first_departure`)."""
+        return first_departure(self.ood, self.threshold)
+
+    @property
     def first_ood(self) -> int | None:
-        """The first step out of the demos' distribution, or None if it never leaves."""
-        above = self.above
-        return int(above[0]) if len(above) else None
+        """The step of `departure`, or None if the trajectory never leaves."""
+        departure = self.departure
+        return None if departure is None else departure.step
 
 
 def demo_ood(dataset: DemoDataset, *, seed: int = 0) -> CalibratedScore:

@@ -1,4 +1,5 @@
-"""The OOD score in the Watch and Compare tabs: calm on datasets too small for it."""
+"""The OOD score in the Watch and Compare tabs: calm on datasets too small for it, and one
+definition of where a trajectory leaves the demos' states in both."""
 
 from __future__ import annotations
 
@@ -8,15 +9,18 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings
 
+from clonelab.app.watch.compare_view import CompareView
+from clonelab.app.watch.watch_view import WatchView
 from clonelab.app.window.main_window import MainWindow
 from clonelab.app.window.settings import Settings
 from clonelab.app.window.workspace import Workspace
 from clonelab.models.checkpoint import save_policy
+from clonelab.models.failures.ood_timeline import departure_text
 from clonelab.models.policy import Policy, PolicySpec
 from clonelab.models.training import TrainConfig
 from clonelab.recorder.catalog import make_env
 from clonelab.recorder.dataset import DemoDataset
-from tests.app.demo_data import play_expert
+from tests.app.demo_data import expert_dataset, play_expert
 
 ENV_ID = "CartPole-v1"
 WAIT_MS = 20_000
@@ -73,3 +77,53 @@ def test_small_datasets_are_a_calm_note_with_no_error_and_no_traceback(
               if record.levelno >= logging.ERROR or record.exc_info]
     assert errors == []
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_watch_and_compare_report_the_same_departure_from_the_same_start(qtbot, tmp_path):
+    dataset = expert_dataset(tmp_path / "demos", ENV_ID, seeds=range(5), max_steps=100)
+    workspace = Workspace(ENV_ID)
+    workspace.select_dataset(dataset.path)
+    workspace.open_policy(untrained_policy(tmp_path / "clone.pt"))  # it soon leaves the demos
+    watch = WatchView(workspace)
+    qtbot.addWidget(watch)
+    with qtbot.waitSignal(watch.ood_plot.fitted, timeout=WAIT_MS,
+                          check_params_cb=lambda note: not note.startswith("Fitting")):
+        pass
+    compare = CompareView(workspace)  # compares the first demo
+    qtbot.addWidget(compare)
+    try:
+        with qtbot.waitSignal(compare.ood_plot.ready, timeout=WAIT_MS) as ready:
+            pass
+        seed = dataset.episode_info(dataset.episode_ids[0]).seed
+        watch.start_combo.setCurrentIndex(watch.start_combo.findData(seed))
+        watch.new_episode()
+        while watch.loop.in_episode and len(watch.ood_plot.timeline.ood) < len(ready.args[0].ood):
+            watch.step_once()
+
+        left_watch, left_compare = watch.ood_plot.departure, compare.ood_plot.departure
+        assert left_compare is not None and left_watch is not None
+        assert left_watch.step == left_compare.step
+        assert left_watch.score == left_compare.score  # one state alone, or in a trajectory
+        words = departure_text(left_compare)
+        assert title(compare.ood_plot) == f"From the demo's start: the clone {words}"
+        assert title(watch.ood_plot) == f"From demo #0's start: the policy {words}"
+    finally:
+        watch.shutdown()
+        compare.shutdown()
+
+
+def test_watchs_new_episode_button_starts_from_a_fresh_random_seed(qtbot, tmp_path):
+    workspace = Workspace(ENV_ID)
+    workspace.open_policy(untrained_policy(tmp_path / "clone.pt"))
+    watch = WatchView(workspace)
+    qtbot.addWidget(watch)
+    try:
+        seeds = []
+        for _ in range(2):
+            watch.restart_button.click()
+            seeds.append(watch.loop.session.seed)
+        assert all(type(seed) is int for seed in seeds)  # not clicked()'s False: seed 0
+        assert seeds[0] != seeds[1]
+        assert title(watch.ood_plot).startswith("No dataset")
+    finally:
+        watch.shutdown()

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from clonelab.models.failures.ood import MIN_STATES, TooFewStates, fit_ood
+from clonelab.models.failures.ood_timeline import Departure, departure_text, first_departure
 
 
 def transitions(states: int, episodes: int = 1) -> SimpleNamespace:
@@ -26,3 +27,28 @@ def test_fewer_than_two_demo_states_are_too_few_for_a_score(states):
 def test_two_demo_states_give_a_score(episodes):
     score = fit_ood(transitions(MIN_STATES, episodes))
     assert np.isfinite(score(transitions(3).observations)).all()
+
+
+def test_the_first_step_past_the_threshold_is_where_a_trajectory_leaves():
+    assert first_departure([0.2, 0.9, 1.0, 1.3, 0.5, 2.0]) == Departure(3, 1.3)
+    assert first_departure([np.nan, 0.4, 1.5]) == Departure(2, 1.5)  # NaN: not rated
+    assert first_departure([0.2, 1.0]) is None
+    assert first_departure([1.2, 0.4]).step == 0
+
+
+def test_one_wording_for_leaving_starting_outside_and_staying():
+    assert departure_text(Departure(399, 1.234)) == \
+        "leaves the demos' states at step 399 (OOD score 1.23 > 1)"
+    assert departure_text(Departure(0, 3.79)) == \
+        "starts outside the demos' states (OOD score 3.79 > 1 at step 0)"
+    assert departure_text(None) == "stays within the demos' states (OOD score ≤ 1)"
+    assert departure_text(None, so_far=True) == \
+        "stays within the demos' states so far (OOD score ≤ 1)"
+
+
+def test_a_state_scores_the_same_alone_or_in_a_batch():
+    demos = transitions(3000, episodes=10)
+    score = fit_ood(demos)
+    states = demos.observations[:300] + np.float32(0.05)
+    alone = np.array([score.score_one(state) for state in states])
+    assert np.array_equal(score(states), alone)
