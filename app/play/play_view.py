@@ -203,8 +203,9 @@ class PlayView(QWidget):
             self.loop.pause()
 
     def finish_recording(self) -> int:
-        """Before quitting: keep the episode under review and finish every commit; returns
-        how many kept episodes could not be saved (still in memory for a retry)."""
+        """Before quitting: finish every commit; returns how many kept episodes could not be
+        saved (still in memory for a retry). An episode under review is kept only when the
+        person says so (MainWindow.may_quit asks)."""
         self.pause()
         if self.pending_episode is not None:
             self.keep_episode()  # played to its end: keep rather than lose it

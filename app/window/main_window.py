@@ -32,6 +32,7 @@ from clonelab.app.takeover.takeover_view import TakeoverView
 from clonelab.app.train.train_panel import TrainPanel
 from clonelab.app.watch.compare_view import CompareView
 from clonelab.app.watch.watch_view import WatchView
+from clonelab.app.widgets.job_controls import JobControls
 from clonelab.app.window.dialogs import OtherEnvDialog, PreferencesDialog, shortcuts_text, show_info
 from clonelab.app.window.errors import ExceptionHook, show_error
 from clonelab.app.window.settings import Settings
@@ -41,6 +42,7 @@ from clonelab.recorder.catalog import CATALOG, UnknownEnvError
 from clonelab.recorder.controls import ControlMapError, load_control_map
 from clonelab.recorder.dataset import DatasetError
 from clonelab.recorder.keyboard import APP_SHORTCUTS as KEY
+from clonelab.recorder.wording import plural
 
 log = logging.getLogger(__name__)
 
@@ -371,7 +373,43 @@ class MainWindow(QMainWindow):
         if not (typing and self.play.isAncestorOf(focus)):
             self.play.setFocus()
 
+    def may_quit(self) -> bool:
+        """Ask before quitting loses or keeps something unasked: the episode under review
+        (Keep / Discard / Cancel), a job still running (Quit / Cancel). False: stay."""
+        self.play.pause()
+        episode = self.play.pending_episode
+        if episode is not None:
+            dataset = self.play.dataset
+            where = f" in {dataset.path.name}" if dataset is not None else ""
+            answer = _ask(self, "Keep the last episode?",
+                          f"The episode just played ({plural(len(episode.actions), 'step')}) "
+                          f"is not kept or discarded yet. Keep it{where} before quitting?",
+                          {QMessageBox.StandardButton.Save: "Keep",
+                           QMessageBox.StandardButton.Discard: "Discard",
+                           QMessageBox.StandardButton.Cancel: "Cancel"})
+            if answer == QMessageBox.StandardButton.Save:
+                self.play.keep_episode()
+            elif answer == QMessageBox.StandardButton.Discard:
+                self.play.discard_episode()
+            else:
+                return False
+        running = [f"{controls.run_button.text()} in the {title} tab"
+                   for title, view in self.views.items()
+                   for controls in view.findChildren(JobControls) if controls.runner.busy]
+        if running:
+            answer = _ask(self, "Stop the running work?",
+                          f"Still running: {', '.join(running)}. Quitting stops it and its "
+                          "results so far are lost.",
+                          {QMessageBox.StandardButton.Yes: "Quit and stop it",
+                           QMessageBox.StandardButton.Cancel: "Cancel"})
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
+        return True
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        if not self.may_quit():
+            event.ignore()
+            return
         unsaved = self.play.finish_recording()
         if unsaved:
             answer = QMessageBox.question(
@@ -388,6 +426,20 @@ class MainWindow(QMainWindow):
         self.settings.sync()
         self.hook.uninstall()
         super().closeEvent(event)
+
+
+def _ask(parent: QWidget, title: str, text: str,
+         buttons: dict[QMessageBox.StandardButton, str]) -> QMessageBox.StandardButton:
+    """A modal question with `buttons` (standard button -> label); the last one is the
+    default and what Escape gives."""
+    box = QMessageBox(QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.NoButton,
+                      parent)
+    for button, label in buttons.items():
+        box.addButton(button).setText(label)
+    last = list(buttons)[-1]
+    box.setDefaultButton(last)
+    box.setEscapeButton(last)
+    return QMessageBox.StandardButton(box.exec())
 
 
 def _dropped_kind(path: Path) -> str | None:

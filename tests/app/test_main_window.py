@@ -237,7 +237,11 @@ def test_geometry_is_remembered(qtbot, settings):
     again.close()
 
 
-def test_closing_keeps_the_episode_under_review_and_finishes_commits(qtbot, settings, tmp_path):
+def test_closing_keeps_the_episode_under_review_and_finishes_commits(qtbot, settings, tmp_path,
+                                                                    monkeypatch):
+    asked = []  # the person answers Keep (tests/app/test_quit_and_restart.py: the others)
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: asked.append(box.text())
+                        or int(QMessageBox.StandardButton.Save.value))
     win = MainWindow(Workspace("CartPole-v1"), settings)
     qtbot.addWidget(win)
     play = win.play
@@ -249,7 +253,7 @@ def test_closing_keeps_the_episode_under_review_and_finishes_commits(qtbot, sett
             play.keep_episode()
     assert play.pending_episode is not None
     win.close()  # returns only when both are on disk
-    assert len(DemoDataset.open(tmp_path / "demos")) == 2
+    assert len(asked) == 1 and len(DemoDataset.open(tmp_path / "demos")) == 2
 
 
 def test_opening_a_dataset_whose_index_was_rebuilt_says_so(window, tmp_path):
