@@ -207,8 +207,6 @@ class PlayView(QWidget):
         saved (still in memory for a retry). An episode under review is kept only when the
         person says so (MainWindow.may_quit asks)."""
         self.pause()
-        if self.pending_episode is not None:
-            self.keep_episode()  # played to its end: keep rather than lose it
         self.committer.drain()
         return len(self.committer.failed_jobs)
 
