@@ -26,7 +26,7 @@ from clonelab.app.failures.task_panel import TaskPanel
 from clonelab.app.widgets.config_form import ConfigForm
 from clonelab.app.widgets.workers import WorkFactory
 from clonelab.app.window.workspace import Workspace
-from clonelab.models.checkpoint import save_policy
+from clonelab.models.checkpoint import CheckpointError, save_policy
 from clonelab.models.failures.dagger import (
     DEFAULT_TRAIN,
     DaggerConfig,
@@ -97,7 +97,12 @@ class DaggerPanel(TaskPanel):
             return None
         saved = save_policy(path, run.policy, run.config.train,
                             dataset_fingerprint=run.data.fingerprint())
-        self.workspace.open_policy(Path(saved))
+        try:
+            self.workspace.open_policy(Path(saved))
+        except CheckpointError as exc:  # saved, but it does not load (NaN weights, say)
+            self.message.show_message(f"Saved DAgger's clone, but it does not load: {exc}",
+                                      "error")
+            return Path(saved)
         self.message.show_message(f"Saved DAgger's clone to {saved}; it is the policy the "
                                   "Watch and Compare tabs use now.", "good")
         return Path(saved)

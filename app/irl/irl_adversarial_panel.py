@@ -35,6 +35,7 @@ from clonelab.app.widgets.job_runner import JobRunner
 from clonelab.app.widgets.message_line import MessageLine
 from clonelab.app.window.errors import one_line
 from clonelab.app.window.workspace import Workspace
+from clonelab.models.checkpoint import CheckpointError
 from clonelab.models.irl.adversarial import (
     POLICY_FILE,
     AdversarialConfig,
@@ -215,7 +216,11 @@ class AdversarialPanel(QWidget):
         self.result = result
         assert self._out_dir is not None
         path = self._out_dir / POLICY_FILE
-        self._workspace.open_policy(path)
+        try:
+            self._workspace.open_policy(path)
+        except CheckpointError as exc:  # saved, but it does not load (NaN weights, say)
+            self._on_stopped(f"Trained and saved, but the policy does not load: {exc}", True)
+            return
         self._workspace.show_status(f"Saved {result.method.upper()} policy {path}")
         self.set_reward(result.reward)
         true_return = result.metrics.true_return

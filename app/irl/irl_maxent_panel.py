@@ -34,6 +34,7 @@ from clonelab.app.widgets.job_controls import JobControls
 from clonelab.app.widgets.job_runner import JobRunner
 from clonelab.app.window.errors import one_line
 from clonelab.app.window.workspace import Workspace
+from clonelab.models.checkpoint import CheckpointError
 from clonelab.models.irl import IRLError
 from clonelab.models.irl.grid_worlds import WORLDS, GridWorld, expert_demos
 from clonelab.models.irl.maxent import MaxEntConfig, MaxEntProgress, MaxEntResult, train_maxent
@@ -179,8 +180,11 @@ class MaxEntPanel(QWidget):
         saved = ""
         if isinstance(outcome, IRLRun):
             if outcome.policy_path is not None:
-                self._workspace.open_policy(outcome.policy_path)
-                saved = f" Saved the policy {outcome.policy_path}."
+                try:
+                    self._workspace.open_policy(outcome.policy_path)
+                    saved = f" Saved the policy {outcome.policy_path}."
+                except CheckpointError as exc:  # saved, but it does not load
+                    saved = f" Saved the policy, but it does not load: {exc}"
             assert isinstance(outcome.result, MaxEntResult)
             outcome = outcome.result
         result = self.result = outcome

@@ -40,7 +40,7 @@ from clonelab.app.widgets.message_line import MessageLine
 from clonelab.app.widgets.plot_style import legend_below
 from clonelab.app.window.errors import one_line
 from clonelab.app.window.workspace import Workspace
-from clonelab.models.checkpoint import save_policy
+from clonelab.models.checkpoint import CheckpointError, save_policy
 from clonelab.models.device import pick_device
 from clonelab.models.evaluation import EvalResult, evaluate
 from clonelab.models.training import TrainConfig, TrainProgress, TrainResult, train_bc
@@ -305,7 +305,11 @@ class TrainPanel(QWidget):
         except Exception as exc:  # noqa: BLE001 - a failed save is reported, the run is kept
             self._on_stopped(f"Trained, but saving failed: {one_line(exc)}", True)
             return
-        self._workspace.open_policy(path)
+        try:
+            self._workspace.open_policy(path)
+        except CheckpointError as exc:  # saved, but it does not load (NaN weights, say)
+            self._on_stopped(f"Trained and saved, but the policy does not load: {exc}", True)
+            return
         self._workspace.show_status(f"Saved policy {path.name}")
         done = (f"Trained {result.metrics.step} steps in {result.seconds:.1f} s on "
                 f"{result.device} ({result.samples_per_s:,.0f} samples/s); saved {path}.")

@@ -4,6 +4,7 @@ nothing (the policy in use, Recent policies, the status bar, the Watch tab)."""
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from PySide6.QtCore import QSettings
@@ -106,3 +107,18 @@ def test_the_watch_tabs_load_button_on_a_broken_file_keeps_the_policy(
     window.views["Watch"].load_button.click()
     assert any("junk.pt" in text for text in error_texts(window))
     assert_unchanged(window, settings, clone)
+
+
+def test_a_trained_policy_that_does_not_load_is_a_message_in_the_train_tab(
+        window, clone, tmp_path, monkeypatch):
+    def save_nan_weights(path, *_args, **_kwargs):  # a run that diverged, say
+        Path(path).write_bytes(b"weights")
+        return Path(path)
+
+    monkeypatch.setattr("clonelab.app.train.train_panel.save_policy", save_nan_weights)
+    train = window.views["Train"]
+    train._config = TrainConfig(hidden=(8,))
+    train.save_edit.setText(str(tmp_path / "diverged.pt"))
+    train._on_trained(SimpleNamespace(policy=None, dataset_fingerprint=""))
+    assert "does not load" in train.message.text() and "diverged.pt" in train.message.text()
+    assert window.workspace.policy_path == clone
