@@ -19,7 +19,14 @@ def run_app(env_id: str | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
-    settings = Settings()
-    window = MainWindow(Workspace(env_id or settings.last_env or DEFAULT_ENV_ID), settings)
+    window = make_window(env_id, Settings())
     window.show()
     return app.exec()
+
+
+def make_window(env_id: str | None, settings: Settings) -> MainWindow:
+    """The main window on `env_id`; without one, on the env and the dataset of last time."""
+    window = MainWindow(Workspace(env_id or settings.last_env or DEFAULT_ENV_ID), settings)
+    if env_id is None:
+        window.reopen_last_dataset()
+    return window

@@ -41,6 +41,7 @@ from clonelab.models.checkpoint import CheckpointError
 from clonelab.recorder.catalog import CATALOG, UnknownEnvError
 from clonelab.recorder.controls import ControlMapError, load_control_map
 from clonelab.recorder.dataset import DatasetError
+from clonelab.recorder.errors import one_line
 from clonelab.recorder.keyboard import APP_SHORTCUTS as KEY
 from clonelab.recorder.wording import plural
 
@@ -85,6 +86,7 @@ class MainWindow(QMainWindow):
             lambda text: self.statusBar().showMessage(text, STATUS_MS))
         workspace.env_changed.connect(self._on_env_changed)
         workspace.dataset_changed.connect(self._on_env_changed)  # its env may come with it
+        workspace.dataset_changed.connect(self._on_dataset_changed)
         self.play.recorder.dataset_needed.connect(self.new_dataset)
         self.hook = ExceptionHook(before_report=self.play.pause, parent=self)
         self.hook.raised.connect(self._on_unexpected)
@@ -127,6 +129,28 @@ class MainWindow(QMainWindow):
         note = f"; {dataset.repair_note}" if dataset.repair_note else ""  # an index rebuilt
         self.statusBar().showMessage(f"Dataset {path.name}: {count} episode"
                                      f"{'' if count == 1 else 's'} of {dataset.env_id}{note}",
+                                     STATUS_MS)
+        return True
+
+    def reopen_last_dataset(self) -> bool:
+        """Open the dataset that was open when CloneLab last quit. One that is gone or does
+        not open is a line in the status bar (no dialog at start) and nothing opens."""
+        path = self.settings.last_dataset
+        if path is None:
+            return False
+        problem = "is gone" if not path.exists() else ""
+        if not problem:
+            try:
+                dataset = self.workspace.open_dataset(path)
+            except DatasetError as exc:
+                problem = f"does not open: {one_line(exc)}"
+        if problem:
+            self.settings.last_dataset = None  # said once; the next start opens nothing
+            self.statusBar().showMessage(f"The last dataset, {path}, {problem}; none opened",
+                                         STATUS_MS)
+            return False
+        self.statusBar().showMessage(f"Reopened dataset {path.name}: "
+                                     f"{plural(len(dataset), 'episode')} of {dataset.env_id}",
                                      STATUS_MS)
         return True
 
@@ -347,6 +371,11 @@ class MainWindow(QMainWindow):
         if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
             self._focus_game()
         super().changeEvent(event)
+
+    def _on_dataset_changed(self) -> None:
+        # Remember what is open now (not a selection that failed to open) for the next start.
+        dataset = self.workspace.dataset
+        self.settings.last_dataset = dataset.path if dataset is not None else None
 
     def _on_current_changed(self, _index: int) -> None:
         self._focus_game()

@@ -43,6 +43,16 @@ class Settings:
         self._q.setValue("last_env", env_id)
 
     @property
+    def last_dataset(self) -> Path | None:
+        """The dataset open when CloneLab last quit, opened again at start."""
+        value = str(self._q.value("last_dataset", "", type=str))
+        return Path(value) if value else None
+
+    @last_dataset.setter
+    def last_dataset(self, path: Path | None) -> None:
+        self._q.setValue("last_dataset", str(path) if path is not None else "")
+
+    @property
     def workspace_root(self) -> Path | None:
         """Where datasets' workspace folders (takeover rounds, clones, runs) go; None: beside
         each dataset (`recorder.workspace_folder`)."""

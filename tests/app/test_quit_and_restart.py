@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
+import gymnasium
 import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QMessageBox
 
 from clonelab.app.widgets.job_controls import JobControls
+from clonelab.app.window.main import make_window
 from clonelab.app.window.main_window import MainWindow
 from clonelab.app.window.settings import Settings
 from clonelab.app.window.workspace import Workspace
@@ -105,3 +108,61 @@ def test_quitting_while_training_asks_first(qtbot, window, answers):
     assert "Train in the Train tab" in answers[0][0]
     assert close(window)  # the Train tab's close cancels its job
     qtbot.waitUntil(lambda: not train.runner.busy, timeout=5000)
+
+
+def lander_dataset(path: Path) -> Path:
+    env = gymnasium.make("LunarLander-v3")
+    DemoDataset.create(path, env_id="LunarLander-v3", observation_space=env.observation_space,
+                       action_space=env.action_space)
+    env.close()
+    return path
+
+
+def restart(qtbot, settings: Settings, env_id: str | None = None) -> MainWindow:
+    win = make_window(env_id, settings)
+    qtbot.addWidget(win)
+    return win
+
+
+def test_a_restart_reopens_the_last_dataset_and_its_env(qtbot, window, settings, tmp_path):
+    path = lander_dataset(tmp_path / "lander")
+    assert window.open_dataset(path)
+    window.close()
+    again = restart(qtbot, settings)
+    assert again.workspace.dataset_path == path and again.workspace.dataset is not None
+    assert again.workspace.env_id == again.play.entry.env_id == "LunarLander-v3"
+    assert "Reopened dataset lander" in again.statusBar().currentMessage()
+
+
+def test_an_env_asked_for_opens_no_dataset(qtbot, window, settings, tmp_path):
+    assert window.open_dataset(lander_dataset(tmp_path / "lander"))
+    window.close()
+    again = restart(qtbot, settings, "CartPole-v1")
+    assert again.workspace.dataset_path is None and again.workspace.env_id == "CartPole-v1"
+
+
+def test_a_last_dataset_that_is_gone_is_said_and_nothing_opens(qtbot, window, settings, tmp_path):
+    path = lander_dataset(tmp_path / "lander")
+    assert window.open_dataset(path)
+    window.close()
+    shutil.rmtree(path)
+    again = restart(qtbot, settings)
+    assert again.workspace.dataset_path is None
+    assert f"The last dataset, {path}, is gone; none opened" in again.statusBar().currentMessage()
+    assert not [box for box in again.findChildren(QMessageBox) if box.isVisible()]
+    assert settings.last_dataset is None  # said once
+
+
+def test_a_broken_last_dataset_is_said_and_nothing_opens(qtbot, window, settings, tmp_path):
+    path = lander_dataset(tmp_path / "lander")
+    assert window.open_dataset(path)
+    window.close()
+    for file in path.rglob("*"):
+        if file.is_file():
+            file.write_bytes(b"\\0" * 16)  # zeroed by a bad disk
+    again = restart(qtbot, settings)
+    message = again.statusBar().currentMessage()
+    assert again.workspace.dataset is None
+    assert message.startswith(f"The last dataset, {path}, does not open: ")
+    assert "\\n" not in message
+    assert not [box for box in again.findChildren(QMessageBox) if box.isVisible()]
