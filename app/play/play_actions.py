@@ -88,7 +88,7 @@ def make_play_actions(parent: QWidget) -> PlayActions:
         keep=action("Keep episode", [key["keep"]], "Commit the finished episode to the dataset"),
         discard=action("Discard episode", [key["discard"]], "Throw the finished episode away"),
         delete_last=action("Delete last episode", [key["delete_last"]],
-                           "Delete the episode committed last from the dataset"),
+                           "Delete the last episode of the dataset on screen (Ctrl+Z undoes)"),
         retry=action("Retry failed commits", [], "Try again to save episodes that failed"),
         controls=action("Show controls", [key["controls"]],
                         "Show the key and gamepad maps for remapping", checkable=True),
