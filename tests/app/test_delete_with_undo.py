@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QToolBar
 
 from clonelab.app.window.main_window import MainWindow
 from clonelab.app.window.settings import Settings
@@ -68,7 +69,8 @@ def test_delete_last_acts_on_the_dataset_on_screen_and_undo_restores_it(
     play, browser = window.play, window.views["Datasets"]
     assert play.actions.delete_last.isEnabled()
 
-    play.actions.delete_last.trigger()
+    button = window.findChild(QToolBar, "playToolbar").widgetForAction(play.actions.delete_last)
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     assert "Deleted episode 2 of acrobot-demos" in window.statusBar().currentMessage()
     assert browser.visible_ids() == [0, 1]  # gone from the screen at once...
     assert play.undo_delete.isEnabled()
