@@ -110,10 +110,13 @@ def env_names(env_id: str, *, entry: EnvEntry | None = None,
               env: gymnasium.Env | None = None) -> EnvNames:
     """The names for `env_id`: a control map's (`entry`), the written ones, else the env's own.
 
-    `env` (already built) is asked for its names when there are no others; without one, an id
-    with no written action names is built once (cached) to ask it. Envs that cannot be built
-    (an ALE game without its ROM) keep numbers.
+    An `entry` of another env id is ignored, so a view may pass the workspace's entry whatever
+    the env of what it shows. `env` (already built) is asked for its names when there are no
+    others; without one, an id with no written action names is built once (cached) to ask it.
+    Envs that cannot be built (an ALE game without its ROM) keep numbers.
     """
+    if entry is not None and entry.env_id != env_id:
+        entry = None
     actions = (entry.action_names if entry is not None else ()) or ACTION_NAMES.get(env_id, ())
     observations = ((entry.observation_names if entry is not None else ())
                     or OBSERVATION_NAMES.get(env_id, ()))

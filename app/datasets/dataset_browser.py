@@ -350,8 +350,7 @@ class DatasetBrowser(QWidget):
 
     def _names(self, env_id: str) -> EnvNames:
         # The workspace's entry carries a control map's own names for its env.
-        entry = self._workspace.entry
-        return env_names(env_id, entry=entry if entry and entry.env_id == env_id else None)
+        return env_names(env_id, entry=self._workspace.entry)
 
     def _set_dataset_actions(self, enabled: bool) -> None:
         writable = enabled and self._dataset is not None and not self._dataset.read_only

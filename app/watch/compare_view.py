@@ -2,11 +2,10 @@
 
 The left pane replays the demo's recorded actions, the right pane runs the policy; both envs
 are reset with the demo's seed and stepped by one timer (clonelab.app.watch.lockstep). Under the
-panes, the
-policy's action on each demo state is compared with the demo's action
-(clonelab.models.failures.compare), and
-the first step where they differ is marked. In live mode a person plays the left pane with the
-keyboard while the clone plays the same seed on the right. The run exports as a GIF (or MP4).
+panes, the policy's action on each demo state is compared with the demo's action
+(clonelab.models.failures.compare), and the first step where they differ is marked. In live
+mode a person plays the left pane with the keyboard while the clone plays the same seed on the
+right. The run exports as a GIF (or MP4).
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QCloseEvent, QFocusEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -43,10 +42,11 @@ from clonelab.models.agent import PolicyAgent
 from clonelab.models.failures.compare import ActionComparison, compare_on_demo
 from clonelab.models.twin_run import TwinRun, close_run, demo_and_clone, make_pane
 from clonelab.models.video_export import ExportConfig, export_comparison, video_formats
+from clonelab.recorder.action_names import EnvNames, env_names
 from clonelab.recorder.catalog import env_fps
 from clonelab.recorder.dataset import DemoDataset
-from clonelab.recorder.episode import format_action
 from clonelab.recorder.sources import KeyboardSource
+from clonelab.recorder.wording import plural
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,7 @@ class CompareView(QWidget):
         self._policy: Any = None
         self.episode: Any = None
         self.comparison: ActionComparison | None = None
+        self._names = EnvNames()
         self.lockstep: Lockstep | None = None
         self.keyboard: KeyboardSource | None = None
         self.replay_mismatch: int | None = None
@@ -93,8 +94,10 @@ class CompareView(QWidget):
                                          "package); GIF is always available")
         self.export_button = QPushButton("Export video...")
         self.export_button.clicked.connect(self._on_export_clicked)
-        self.left_frame = FrameView()
-        self.right_frame = FrameView()
+        # Panes that ask for little: the tab fits 1200x800 without scrolling (#24) and they
+        # still grow into every pixel the window has.
+        self.left_frame = FrameView(preferred=QSize(320, 160))
+        self.right_frame = FrameView(preferred=QSize(320, 160))
         self.left_title = QLabel("Demo (recorded actions)")
         self.right_title = QLabel("Clone (policy)")
         self.slider = MarkerSlider()
@@ -163,6 +166,7 @@ class CompareView(QWidget):
             self._dataset = workspace.dataset
             assert self._dataset is not None  # a selected path holds a dataset or an error
             self._policy = workspace.policy_for(self._dataset.env_id)
+            self._names = env_names(self._dataset.env_id, entry=workspace.entry)
         except Exception as exc:  # noqa: BLE001 - corrupt dataset, policy of another env
             self.message.show_message(one_line(exc), "error")
             return
@@ -171,7 +175,7 @@ class CompareView(QWidget):
         for episode_id in self._dataset.episode_ids:
             info = self._dataset.episode_info(episode_id)
             self.episode_combo.addItem(f"#{episode_id}  return {info.episode_return:.1f}  "
-                                       f"({info.steps} steps)", episode_id)
+                                       f"({plural(info.steps, 'step')})", episode_id)
         self.episode_combo.blockSignals(False)
         if self.episode_combo.count():
             self._on_episode_chosen(0)
@@ -287,11 +291,11 @@ class CompareView(QWidget):
             return "Live: the clone plays the same seed as you; arrow keys etc. as in Play."
         if comparison.first_divergence is None:
             return (f"On the demo's states the clone picks the demo's action at every one of "
-                    f"{len(comparison.agree)} steps.")
+                    f"{plural(len(comparison.agree), 'step')}.")
         step = comparison.first_divergence
         return (f"On the demo's states the clone first acts differently at step {step} "
-                f"(demo {format_action(comparison.demo_actions[step])}, clone "
-                f"{format_action(comparison.policy_actions[step])}); it agrees on "
+                f"(demo {self._names.action(comparison.demo_actions[step])}, clone "
+                f"{self._names.action(comparison.policy_actions[step])}); it agrees on "
                 f"{comparison.agreement:.0%} of steps.")
 
     # -- showing a step -----------------------------------------------------------------------
@@ -336,8 +340,9 @@ class CompareView(QWidget):
             return
         same = "same" if comparison.agree[step] else "DIFFERENT"
         self.step_info.setText(
-            f"Step {step}: demo action {format_action(comparison.demo_actions[step])}, clone's "
-            f"action in the demo's state {format_action(comparison.policy_actions[step])} "
+            f"Step {step}: demo action {self._names.action(comparison.demo_actions[step])}, "
+            f"clone's action in the demo's state "
+            f"{self._names.action(comparison.policy_actions[step])} "
             f"({same})")
 
     # -- keyboard (live mode) -----------------------------------------------------------------
@@ -382,7 +387,6 @@ class CompareView(QWidget):
         for widget in (self.play_button, self.step_button, self.restart_button, self.slider,
                        self.export_button):
             widget.setEnabled(enabled)
-
 
     def _on_export_clicked(self) -> None:
         suffix = self.format_combo.currentText().lower()

@@ -24,8 +24,11 @@ class FrameView(QWidget):
     optional banner (centre, for "gamepad unplugged" and the like) is painted over the frame.
     """
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, preferred: QSize | None = None) -> None:
+        """`preferred` replaces the size hint (the frame's size, at least 480x360): a view
+        that must fit a small window asks for less; the frame still grows into any room."""
         super().__init__(parent)
+        self._preferred = preferred
         self._image: QImage | None = None
         self._hud: list[str] = []
         self._recording = False
@@ -127,6 +130,8 @@ class FrameView(QWidget):
         return QRectF(_MARGIN, top, width, metrics.height() + _MARGIN)
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        if self._preferred is not None:
+            return self._preferred
         if self._image is None:
             return QSize(600, 400)
         return self._image.size().expandedTo(QSize(480, 360))

@@ -9,10 +9,12 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
 
 from clonelab.app.watch.compare_view import CompareView
 from clonelab.app.watch.watch_view import WatchView
+from clonelab.app.window.main_window import MainWindow
+from clonelab.app.window.settings import Settings
 from clonelab.app.window.workspace import Workspace
 from clonelab.models.checkpoint import CheckpointError, load_policy, save_policy
 from clonelab.models.failures.compare import compare_on_demo
@@ -190,6 +192,30 @@ def test_first_divergence_is_marked(compare: CompareView, files) -> None:
     assert f"step {expected.first_divergence}" in compare.summary_label.text()
     compare.lockstep.seek(expected.first_divergence)
     assert "DIFFERENT" in compare.step_info.text()
+    # Actions by name: "(demo push left, clone push right)".
+    names = ("push left", "push right")
+    demo = names[int(expected.demo_actions[expected.first_divergence])]
+    clone = names[int(expected.policy_actions[expected.first_divergence])]
+    assert f"(demo {demo}, clone {clone})" in compare.summary_label.text()
+    assert f"demo action {demo}, clone's action in the demo's state {clone}" in (
+        compare.step_info.text())
+
+
+def test_compare_fits_a_1200_by_800_window_without_scrolling(qtbot, files, tmp_path) -> None:
+    settings = Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    window = MainWindow(make_state(dataset=files["dataset"], policy=files["clone"]), settings)
+    qtbot.addWidget(window)
+    window.resize(1200, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    compare = window.views["Compare"]
+    scroll = compare.parentWidget().parentWidget()
+    window.tabs.setCurrentWidget(scroll)
+    compare.choose_episode(2)  # the summary and step lines are filled in
+    qtbot.wait(50)
+    assert not scroll.verticalScrollBar().isVisible()
+    assert not scroll.horizontalScrollBar().isVisible()
+    window.close()
 
 
 def test_one_timer_runs_both_panes_to_the_end(qtbot, compare: CompareView) -> None:

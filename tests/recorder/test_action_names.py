@@ -95,6 +95,8 @@ def test_a_control_map_names_its_actions_and_observations(tmp_path):
     plain = load_control_map(_acrobot_map(tmp_path)).entry
     assert env_names("Acrobot-v1", entry=plain).action(2) == "torque +1"
     assert "action_names" not in control_map_to_dict(plain)
+    # The entry of another env names nothing here.
+    assert env_names("CartPole-v1", entry=entry).action(1) == "push right"
 
 
 @pytest.mark.parametrize("names", [["one", "two"], "rest", ["a", "", "c"], [1, 2, 3]])
