@@ -209,6 +209,11 @@ class DemoDataset:
         """Ids in ascending order; ids of deleted episodes are never reused."""
         return self._index.ids
 
+    @property
+    def next_episode_id(self) -> int:
+        """The id the next episode appended gets (as far as this object knows)."""
+        return self._index.next_episode_id
+
     def __len__(self) -> int:
         return len(self._index.episodes)
 

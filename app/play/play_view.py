@@ -113,9 +113,11 @@ class PlayView(QWidget):
         self.loop.episode_finished.connect(self._on_episode_finished)
         self.loop.achieved_fps.connect(self._on_fps)
         self.loop.running_changed.connect(self._sync)
-        self.loop.set_speed(self.actions.speed)
+        # Speed and wait-for-input are the env's own, as last set for it.
+        speed, wait = self._settings.play_options(env_id)
+        self.set_speed(speed)
         self.loop.set_turn_based(self.entry.turn_based)
-        self.set_wait_for_input(self.entry.turn_based or self.actions.wait_for_input.isChecked())
+        self.set_wait_for_input(self.entry.turn_based or wait)
         self._settings.last_env = env_id
         self.recorder.set_env(env_id)
         self._episodes = 0
@@ -152,6 +154,8 @@ class PlayView(QWidget):
         self.actions.speed_action(nearest).setChecked(True)
         if self.loop is not None:
             self.loop.set_speed(nearest)
+        if self.entry is not None:
+            self._settings.set_play_option(self.entry.env_id, "speed", nearest)
         self._update_hud()
 
     def set_wait_for_input(self, enabled: bool) -> None:
@@ -159,6 +163,8 @@ class PlayView(QWidget):
         self.actions.wait_for_input.setChecked(enabled)
         if self.loop is not None:
             self.loop.set_wait_for_input(enabled)
+        if self.entry is not None and not self.entry.turn_based:  # those always wait
+            self._settings.set_play_option(self.entry.env_id, "wait_for_input", enabled)
         self._update_hud()
 
     def set_recording(self, enabled: bool) -> bool:
@@ -354,8 +360,12 @@ class PlayView(QWidget):
     def _update_hud(self) -> None:
         if self.entry is None or self.loop is None or self.source is None:
             return
+        # Recording, episodes carry the number the dataset gives them (the Datasets tab's and
+        # "Saved episode N"); else they are counted from 1 in this session.
+        upcoming = self.recorder.upcoming_episode_id()
         self.frame.set_hud(hud_lines(
-            self.entry.title, self.loop, episode=self._episodes, last=self._last, fps=self._fps,
+            self.entry.title, self.loop, episode=self._episodes if upcoming is None else upcoming,
+            last=self._last, fps=self._fps,
             device=self.source.device, recording_to=self.dataset if self.recording else None,
             reviewing=self.pending_episode is not None))
 

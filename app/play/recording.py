@@ -47,11 +47,22 @@ class EpisodeCommitter(QObject):
         self._runner.finished.connect(self._on_finished)
         self._runner.failed.connect(self._on_failed)
         self._current: CommitJob | None = None
+        self._saved_to: DemoDataset | None = None
 
     @property
     def busy(self) -> bool:
         """Whether a commit is running or waiting."""
         return self._current is not None or bool(self._queue)
+
+    @property
+    def saved_to(self) -> DemoDataset | None:
+        """The dataset of the episode committed last."""
+        return self._saved_to
+
+    def waiting_for(self, dataset: DemoDataset) -> int:
+        """How many episodes are on their way into `dataset` (running or queued)."""
+        jobs = [self._current, *self._queue]
+        return sum(1 for job in jobs if job is not None and job.dataset is dataset)
 
     @property
     def failed_jobs(self) -> tuple[CommitJob, ...]:
@@ -89,6 +100,7 @@ class EpisodeCommitter(QObject):
 
     def _on_finished(self, episode_id: int) -> None:
         job = self._done()
+        self._saved_to = job.dataset
         log.info("committed episode %d to %s", episode_id, job.dataset.path)
         self.committed.emit(int(episode_id))
         self._next()
@@ -183,8 +195,18 @@ class Recorder(QObject):
         elif enabled and (self.dataset is None or self.dataset is not self._workspace.dataset):
             self.use_selection(quiet=False)
         self.enabled = enabled and self.dataset is not None
+        if self.enabled and self.dataset is not None:
+            # Replaces "Recording needs a dataset" once one was created for it.
+            self._workspace.show_status(f"Recording into {self.dataset.path.name}")
         self.changed.emit()
         return self.enabled
+
+    def upcoming_episode_id(self) -> int | None:
+        """The id the episode played now gets when kept (the dataset's numbering, after the
+        episodes on their way), or None when not recording."""
+        if not self.enabled or self.dataset is None:
+            return None
+        return self.dataset.next_episode_id + self.committer.waiting_for(self.dataset)
 
     def offer(self, episode: EpisodeData) -> bool:
         """A finished episode: held for review when recording (True), else let go."""
@@ -241,7 +263,9 @@ class Recorder(QObject):
             self.use_selection(quiet=True)
 
     def _on_committed(self, episode_id: int) -> None:
-        self._workspace.show_status(f"Saved episode {episode_id}")
+        saved_to = self.committer.saved_to
+        where = f" to {saved_to.path.name}" if saved_to is not None else ""
+        self._workspace.show_status(f"Saved episode {episode_id}{where}")
         self._announce()
 
     def _on_failed(self, message: str) -> None:

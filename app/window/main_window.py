@@ -293,7 +293,9 @@ class MainWindow(QMainWindow):
         speed_menu.addActions(a.speeds.actions())
         speed.setMenu(speed_menu)
         speed.setText(f"Speed {a.speeds.checkedAction().text()}")
-        a.speeds.triggered.connect(lambda action: speed.setText(f"Speed {action.text()}"))
+        for action in a.speeds.actions():  # every change, not only clicks here: - and = too
+            action.toggled.connect(
+                lambda on, action=action: on and speed.setText(f"Speed {action.text()}"))
         speed.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         bar.addWidget(speed)
         bar.addSeparator()

@@ -97,6 +97,19 @@ class Settings:
         else:
             self._q.setValue(f"controls/{env_id}", json.dumps(data))
 
+    def play_options(self, env_id: str) -> tuple[float, bool]:
+        """The speed and the wait-for-input switch last set for an env (1.0 and off at first)."""
+        try:
+            speed = float(self._q.value(f"play/{env_id}/speed", 1.0))
+        except (TypeError, ValueError):
+            speed = 1.0
+        wait = str(self._q.value(f"play/{env_id}/wait_for_input", "false")).lower() == "true"
+        return speed, wait
+
+    def set_play_option(self, env_id: str, name: str, value: float | bool) -> None:
+        """Remember an env's "speed" or "wait_for_input" for the next time it is played."""
+        self._q.setValue(f"play/{env_id}/{name}", value)
+
     @property
     def geometry(self) -> QByteArray | None:
         """The main window's saved geometry."""
