@@ -80,6 +80,7 @@ def test_a_press_while_paused_is_no_step_later(qtbot, view):
 
 
 def test_a_held_pad_button_is_one_step(qtbot, view):
+    view.poller.stop()  # the readings come from here only (no real pad reports None between)
     toggle = GamepadState(buttons=(True,))  # A: toggle
     for _ in range(6):  # the poller reads the pad every few ms; held for 300 ms
         view._on_pad(toggle)
