@@ -7,12 +7,9 @@ the generator in a worker thread; the CLI drives it with `recorder.jobs.drain`.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-import math
 from collections.abc import Generator
 from dataclasses import dataclass
-from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -26,12 +23,14 @@ from clonelab.models.data import (
     split_rows,
 )
 from clonelab.models.device import pick_device
-from clonelab.models.policy import DEFAULT_HIDDEN, Policy, PolicySpec
-from clonelab.recorder.configs import TORCH_DEVICES
+from clonelab.models.evaluation import evaluate
+from clonelab.models.policy import Policy, PolicySpec
+from clonelab.models.train_config import TrainConfig
+from clonelab.models.train_selection import BestWeights
 from clonelab.recorder.jobs import CancelCheck, Stopwatch, cancel_check
 
 __all__ = [
-    "DEFAULT_STEPS",
+    "SELECT_SEED_OFFSET",
     "TrainConfig",
     "TrainProgress",
     "TrainResult",
@@ -41,92 +40,12 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-DEFAULT_STEPS = 5000
 # Rows per forward pass when scoring the validation set (bounded memory for image data).
 VAL_CHUNK = 2048
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-@dataclass(frozen=True, kw_only=True)
-class TrainConfig:
-    """Everything that shapes a BC run; shared by the CLI and the Train panel's form."""
-
-    steps: int | None = None
-    """Gradient steps to run. Leave both steps and epochs None for DEFAULT_STEPS (5000)."""
-    epochs: int | None = None
-    """Passes over the training episodes, instead of steps (set one of the two, not both)."""
-    batch_size: int = 256
-    """Transitions per gradient step."""
-    lr: float = 1e-3
-    """Adam learning rate."""
-    hidden: tuple[int, ...] = DEFAULT_HIDDEN
-    """Hidden layer sizes of the MLP, one per layer: "64" is one layer, "256,256" two (after the
-    convolutions for image observations)."""
-    weight_decay: float = 0.0
-    """Adam's L2 penalty on the weights; 0 turns it off."""
-    val_fraction: float = 0.1
-    """Share of episodes held out for validation (of steps when there is only one episode)."""
-    seed: int = 0
-    """Seeds the weights, the validation split and the batch order."""
-    device: str = dataclasses.field(default="auto", metadata={"choices": TORCH_DEVICES})
-    """"auto" (CUDA, then MPS, else CPU), "cpu", "cuda" or "mps"."""
-    log_every: int = 100
-    """Steps between progress records (each one also scores the validation set)."""
-
-    def __post_init__(self) -> None:
-        if self.steps is not None and self.epochs is not None:
-            raise ValueError("TrainConfig: set steps or epochs, not both")
-        for name in ("steps", "epochs"):
-            value = getattr(self, name)
-            if value is not None and (not _is_int(value) or value <= 0):
-                raise ValueError(f"TrainConfig: {name} must be a positive whole number or None, "
-                                 f"got {value!r}")
-        for name in ("batch_size", "log_every"):
-            value = getattr(self, name)
-            if not _is_int(value) or value <= 0:
-                raise ValueError(f"TrainConfig: {name} must be a positive whole number, "
-                                 f"got {value!r}")
-        if not (isinstance(self.lr, int | float) and math.isfinite(self.lr) and self.lr > 0):
-            raise ValueError(f"TrainConfig: lr must be a positive number such as 1e-3, "
-                             f"got {self.lr!r}")
-        if not (isinstance(self.weight_decay, int | float) and math.isfinite(self.weight_decay)
-                and self.weight_decay >= 0):
-            raise ValueError(f"TrainConfig: weight_decay must be 0 or more, "
-                             f"got {self.weight_decay!r}")
-        if not (isinstance(self.hidden, tuple) and self.hidden
-                and all(_is_int(size) and size > 0 for size in self.hidden)):
-            raise ValueError(f"TrainConfig: hidden must be a tuple of positive layer sizes such "
-                             f"as (256, 256), got {self.hidden!r}")
-        if not (isinstance(self.val_fraction, int | float) and 0.0 <= self.val_fraction < 1.0):
-            raise ValueError(f"TrainConfig: val_fraction must lie in [0, 1) (0 turns validation "
-                             f"off), got {self.val_fraction!r}")
-        if not _is_int(self.seed):
-            raise ValueError(f"TrainConfig: seed must be a whole number, got {self.seed!r}")
-        if self.device not in TORCH_DEVICES:
-            raise ValueError(f"TrainConfig: device must be one of {', '.join(TORCH_DEVICES)}, "
-                             f"got {self.device!r}")
-
-    def total_steps(self, train_rows: int) -> int:
-        """The number of gradient steps for a training set of `train_rows` transitions."""
-        if self.epochs is not None:
-            return self.epochs * math.ceil(train_rows / self.batch_size)
-        return self.steps if self.steps is not None else DEFAULT_STEPS
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready fields (hidden as a list)."""
-        fields = dataclasses.asdict(self)
-        fields["hidden"] = list(self.hidden)
-        return fields
-
-    @classmethod
-    def from_dict(cls, fields: dict[str, Any]) -> TrainConfig:
-        """Rebuild a config from `to_dict()` output (unknown keys are an error)."""
-        fields = dict(fields)
-        if "hidden" in fields:
-            fields["hidden"] = tuple(fields["hidden"])
-        return cls(**fields)
+# Snapshot evaluations (select_by "eval_return") start at seed + this: apart from the episodes
+# the Train tab plays after training (from seed), so the pick is not scored on the starts it
+# was picked on.
+SELECT_SEED_OFFSET = 100_000
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -136,7 +55,7 @@ class TrainProgress:
     step: int
     """Gradient steps done."""
     total_steps: int
-    """Gradient steps the run will take if not cancelled."""
+    """Gradient steps the run will take at most (if not cancelled or stopped early)."""
     epoch: float
     """Passes over the training transitions so far (fractional)."""
     train_loss: float | None
@@ -147,6 +66,12 @@ class TrainProgress:
     """Share of held-out steps where argmax matches the expert (Discrete actions only)."""
     val_action_error: float | None
     """Mean absolute error of mu against the expert, in env units (Box actions only)."""
+    eval_return: float | None
+    """Mean return over `select_episodes` evaluation episodes (select_by "eval_return" only)."""
+    best_step: int | None
+    """Step of the best record so far (lowest validation loss, or highest eval_return with
+    select_by "eval_return"): the weights the run keeps unless select_by is "last"; None while
+    nothing is scored (no validation data)."""
     samples_per_s: float
     """Training throughput so far (validation time excluded)."""
     elapsed_s: float
@@ -161,6 +86,10 @@ class TrainResult:
     """The trained policy, in eval mode, on the training device."""
     metrics: TrainProgress
     """The final record (the last of `history`)."""
+    kept: TrainProgress
+    """The record of the returned weights: the best one by `select_by`, else the final one."""
+    stopped_early: bool
+    """True when `patience` steps passed without a new best and training stopped."""
     history: tuple[TrainProgress, ...]
     """Every progress record, in order."""
     seconds: float
@@ -217,10 +146,12 @@ def train_bc(
 ) -> Generator[TrainProgress, None, TrainResult]:
     """Train a BC policy on `dataset`, yielding a `TrainProgress` every `log_every` steps.
 
-    Returns (as StopIteration.value; `recorder.jobs.drain` runs it) a `TrainResult`. `cancel`
-    (a `CancelCheck`) is checked before every step; a cancelled
-    run returns its policy so far with `cancelled=True`. Raises `TrainingError` for empty,
-    misshapen or non-finite data and for a loss that turns NaN or infinite.
+    Returns (as StopIteration.value; `recorder.jobs.drain` runs it) a `TrainResult` whose
+    policy has the weights `config.select_by` picks (at the step `kept.step`); training stops
+    early once `config.patience` steps pass without a new best. `cancel` (a `CancelCheck`) is
+    checked before every step; a cancelled run returns its policy so far with `cancelled=True`.
+    Raises `TrainingError` for empty, misshapen or non-finite data, for a loss that turns NaN
+    or infinite, and for an env that cannot be played with select_by "eval_return".
     """
     clock, train_clock = Stopwatch(), Stopwatch()
     clock.start()
@@ -266,10 +197,15 @@ def train_bc(
     window_loss = torch.zeros((), device=device)
     order = torch.randperm(n_train, generator=shuffle).to(device)
     cursor = 0
+    best = BestWeights(config.patience)
 
     def record() -> TrainProgress:
         train_clock.stop()
         val_loss, accuracy, action_error = _validate(policy, obs, actions, targets, val_rows)
+        eval_return = None
+        if config.select_by == "eval_return":
+            eval_return = _snapshot_return(policy, config)
+        best.offer(step, -eval_return if eval_return is not None else val_loss, policy)
         progress = TrainProgress(
             step=step,
             total_steps=total,
@@ -278,15 +214,17 @@ def train_bc(
             val_loss=val_loss,
             val_accuracy=accuracy,
             val_action_error=action_error,
+            eval_return=eval_return,
+            best_step=best.best_step,
             samples_per_s=samples / train_clock.total if train_clock.total > 0 else 0.0,
             elapsed_s=clock.elapsed,
         )
         history.append(progress)
         return progress
 
-    cancelled = False
+    cancelled = stopped_early = False
     policy.train()
-    while step < total:
+    while step < total and not stopped_early:
         if should_stop():
             cancelled = True
             break
@@ -313,6 +251,7 @@ def train_bc(
             progress = record()
             window_loss.zero_()
             window_steps = 0
+            stopped_early = best.should_stop(step)
             clock.stop()
             yield progress
             clock.start()
@@ -321,13 +260,20 @@ def train_bc(
     if cancelled or not history or history[-1].step != step:
         record()
     clock.stop()
-    policy.eval()
     final = history[-1]
-    log.info("training %s after %d steps in %.1f s", "cancelled" if cancelled else "finished",
-             step, clock.total)
+    kept = final
+    if config.select_by != "last" and best.best_step is not None:
+        best.restore(policy)
+        kept = next(r for r in history if r.step == best.best_step)
+    policy.eval()
+    log.info("training %s after %d steps in %.1f s; kept the weights of step %d",
+             "cancelled" if cancelled else "stopped early" if stopped_early else "finished",
+             step, clock.total, kept.step)
     return TrainResult(
         policy=policy,
         metrics=final,
+        kept=kept,
+        stopped_early=stopped_early,
         history=tuple(history),
         seconds=clock.total,
         samples_per_s=final.samples_per_s,
@@ -338,6 +284,22 @@ def train_bc(
         train_episodes=split.train_episodes,
         val_episodes=split.val_episodes,
     )
+
+
+def _snapshot_return(policy: Policy, config: TrainConfig) -> float:
+    """Mean return of the weights as they stand over `select_episodes` seeded episodes."""
+    env_id = policy.spec.env_id
+    policy.eval()
+    try:
+        result = evaluate(policy, env_id, episodes=config.select_episodes,
+                          seed=config.seed + SELECT_SEED_OFFSET)
+    except Exception as exc:  # noqa: BLE001 - any env failure ends the run with one line
+        raise TrainingError(f'select_by "eval_return" plays {env_id}, which failed: '
+                            f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}; "
+                            'choose select_by "val_loss"') from exc
+    finally:
+        policy.train()
+    return result.return_mean
 
 
 def _check_actions(spec: PolicySpec, actions: np.ndarray, env_id: str) -> None:

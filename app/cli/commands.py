@@ -22,6 +22,7 @@ from clonelab.models.irl import IRLError
 from clonelab.models.irl.adversarial import AdversarialConfig
 from clonelab.models.irl.maxent import MaxEntConfig
 from clonelab.models.irl.pipeline import run_irl
+from clonelab.models.train_selection import overfit_warning
 from clonelab.models.training import TrainConfig, TrainingError, TrainProgress, train_bc
 from clonelab.recorder.catalog import EnvBuildError, UnknownEnvError, make_env
 from clonelab.recorder.dataset import DatasetError, DemoDataset
@@ -212,10 +213,14 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
         "epochs": result.metrics.epoch,
         "seconds": result.seconds,
         "samples_per_s": result.samples_per_s,
-        "train_loss": result.metrics.train_loss,
-        "val_loss": result.metrics.val_loss,
-        "val_accuracy": result.metrics.val_accuracy,
-        "val_action_error": result.metrics.val_action_error,
+        # The saved policy's figures: those of the step whose weights were kept.
+        "kept_step": result.kept.step,
+        "stopped_early": result.stopped_early,
+        "train_loss": result.kept.train_loss,
+        "val_loss": result.kept.val_loss,
+        "val_accuracy": result.kept.val_accuracy,
+        "val_action_error": result.kept.val_action_error,
+        "overfitting": overfit_warning(result.history),
         "train_episodes": len(result.train_episodes),
         "val_episodes": len(result.val_episodes),
     }

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clonelab.app.train.train_report import TrainReport, kept_text
 from clonelab.app.widgets.config_form import ConfigForm, ConfigFormError
 from clonelab.app.widgets.job_controls import JobControls
 from clonelab.app.widgets.job_runner import JobRunner
@@ -49,15 +50,6 @@ from clonelab.recorder.episode_selection import EpisodeSubset, all_tags, mean_re
 from clonelab.recorder.wording import plural
 
 log = logging.getLogger(__name__)
-
-
-def eta_text(progress: TrainProgress) -> str:
-    """"ETA 1m 05s" from the time per step so far; "" before the first step."""
-    if progress.step <= 0 or progress.elapsed_s <= 0:
-        return ""
-    seconds = progress.elapsed_s / progress.step * (progress.total_steps - progress.step)
-    minutes, secs = divmod(int(round(seconds)), 60)
-    return f"ETA {minutes}m {secs:02d}s" if minutes else f"ETA {secs}s"
 
 
 class LossPlot(pg.PlotWidget):
@@ -148,9 +140,8 @@ class TrainPanel(QWidget):
         self._runner.cancelled.connect(self._on_job_cancelled)
         self._trained = ""  # the training's report, which the evaluation's verdict extends
         self.progress_bar = self.controls.progress_bar
-        self.eta_label = QLabel()
-        self.speed_label = QLabel()
-        self.metrics_label = QLabel()
+        self.report = TrainReport()
+        self.speed_label = self.report.speed_label
         self.message = self.controls.message
         self.loss_plot = LossPlot()
 
@@ -184,13 +175,9 @@ class TrainPanel(QWidget):
         for widget in (data_box, config_box, out_box):
             left.addWidget(widget)
         left.addStretch(1)
-        stats = QHBoxLayout()
-        for widget in (self.eta_label, self.speed_label, self.metrics_label):
-            stats.addWidget(widget)
-        stats.addStretch(1)
         right = QVBoxLayout()
         right.addWidget(self.controls)
-        right.addLayout(stats)
+        right.addWidget(self.report)
         right.addWidget(self.loss_plot, 1)
         layout = QHBoxLayout(self)
         left_widget = QWidget()
@@ -240,6 +227,8 @@ class TrainPanel(QWidget):
         self.result = None
         self.evaluation = None
         self._last_progress = None
+        self._show_bar(None)
+        self.report.reset(config.select_by)
         self.loss_plot.clear_curves()
         self.message.show_message(f"Training on {plural(len(ids), 'episode')}...")
         self._runner.start(lambda cancel: train_bc(config, subset, cancel=cancel), tag="train")
@@ -263,18 +252,20 @@ class TrainPanel(QWidget):
 
     def _on_progress(self, progress: TrainProgress) -> None:
         self._last_progress = progress
+        self._show_bar(progress)
+        self.report.show_progress(progress)
+        self.loss_plot.add(progress)
+
+    def _show_bar(self, progress: TrainProgress | None, before_first: str = "starting") -> None:
+        """The bar at `progress`; without a record of this run, `before_first` and no figures."""
+        if progress is None:
+            self.progress_bar.setRange(0, 1)
+            self.progress_bar.setValue(0)
+            self.progress_bar.setFormat(before_first)
+            return
         self.progress_bar.setRange(0, progress.total_steps)
         self.progress_bar.setValue(progress.step)
         self.progress_bar.setFormat(f"step %v / %m  (epoch {progress.epoch:.1f})")
-        self.eta_label.setText(eta_text(progress))
-        self.speed_label.setText(f"{progress.samples_per_s:,.0f} samples/s")
-        parts = []
-        if progress.val_accuracy is not None:
-            parts.append(f"val accuracy {progress.val_accuracy:.1%}")
-        if progress.val_action_error is not None:
-            parts.append(f"val action error {progress.val_action_error:.3f}")
-        self.metrics_label.setText(", ".join(parts))
-        self.loss_plot.add(progress)
 
     def _on_job_finished(self, result: Any) -> None:
         if self._runner.tag == "train":
@@ -288,8 +279,10 @@ class TrainPanel(QWidget):
         else:
             self._on_stopped(f"{self._trained} Evaluation failed: {message}", True)
 
-    def _on_job_cancelled(self, _partial: Any) -> None:
+    def _on_job_cancelled(self, partial: Any) -> None:
         if self._runner.tag == "train":
+            if isinstance(partial, TrainResult):  # its figures, not the last record's
+                self._on_progress(partial.metrics)
             self._on_stopped("Training cancelled.", False)
         else:
             self._on_stopped(self._trained + " Evaluation cancelled.", False)
@@ -312,7 +305,8 @@ class TrainPanel(QWidget):
             return
         self._workspace.show_status(f"Saved policy {path.name}")
         done = (f"Trained {result.metrics.step} steps in {result.seconds:.1f} s on "
-                f"{result.device} ({result.samples_per_s:,.0f} samples/s); saved {path}.")
+                f"{result.device} ({result.samples_per_s:,.0f} samples/s); saved {path}. "
+                + kept_text(result))
         episodes = self.eval_episodes.value()
         if episodes == 0:
             self._on_stopped(done, False)
@@ -330,10 +324,8 @@ class TrainPanel(QWidget):
         self._on_stopped(f"{self._trained}\n{verdict}", False)
 
     def _on_stopped(self, message: str, error: bool) -> None:
-        last = self._last_progress
-        self.progress_bar.setRange(0, last.total_steps if last else 1)
-        self.progress_bar.setValue(last.step if last else 0)
-        self.eta_label.setText("")
+        self._show_bar(self._last_progress, "no steps trained")
+        self.report.show_stopped()
         self.message.show_message(message, "error" if error else "note")
 
     # -- data and form ------------------------------------------------------------------------

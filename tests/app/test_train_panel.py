@@ -136,6 +136,32 @@ def test_cancel_stops_training_within_a_second(qtbot, panel: TrainPanel) -> None
     assert panel._workspace.policy_path is None
 
 
+def test_a_cancelled_run_shows_its_own_figures_not_the_previous_runs(
+        qtbot, panel: TrainPanel) -> None:
+    """Issue 9, item 20: after a cancel the tab showed "step 0 / 1 (epoch 5000.0)" and the
+    previous run's speed."""
+    set_fields(panel, steps=120, log_every=20)
+    panel.form.editor("hidden").setText("32")
+    panel.eval_episodes.setValue(0)
+    worker = panel.start_training()
+    with qtbot.waitSignal(worker.finished, timeout=30_000):
+        pass
+    assert "Kept the weights with the best validation loss" in panel.message.text()
+    assert panel.report.best_label.text().startswith("best: validation loss")
+    # No record before the cancel: only the cancelled run's final figures can be shown.
+    set_fields(panel, steps=1_000_000, log_every=1_000_000)
+    worker = panel.start_training()
+    assert panel.speed_label.text() == panel.report.best_label.text() == ""
+    assert "epoch" not in panel.progress_bar.text()
+    with qtbot.waitSignal(worker.cancelled, timeout=10_000) as cancelled:
+        panel.controls.cancel_button.click()
+    partial = cancelled.args[0].metrics
+    assert panel.progress_bar.text() == (f"step {partial.step} / 1000000  "
+                                         f"(epoch {partial.epoch:.1f})")
+    assert panel.speed_label.text() == f"{partial.samples_per_s:,.0f} samples/s"
+    assert panel.message.text() == "Training cancelled."
+
+
 def test_event_loop_never_stalls_while_training(qtbot, panel: TrainPanel) -> None:
     set_fields(panel, steps=400, log_every=20)
     panel.form.editor("hidden").setText("64, 64")

@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from clonelab.models.device import DeviceError
+from clonelab.models.train_config import MAX_DEFAULT_STEPS, MIN_DEFAULT_STEPS
 from clonelab.models.training import (
-    DEFAULT_STEPS,
     TrainConfig,
     TrainingError,
     TrainProgress,
@@ -150,9 +150,13 @@ def test_training_leaves_the_global_torch_rng_alone(cartpole_demos: FakeDataset)
     assert torch.equal(torch.rand(3), expected)
 
 
-def test_default_budget_and_json_round_trip() -> None:
+def test_default_budget_scales_with_the_data_and_json_round_trip() -> None:
     config = TrainConfig()
-    assert config.total_steps(10_000) == DEFAULT_STEPS
+    # 200 passes over the data, within bounds: six short demos no longer get 1,667 epochs.
+    assert config.total_steps(10_000) == 200 * 40  # 40 batches of 256 per pass
+    assert config.total_steps(750) == MIN_DEFAULT_STEPS
+    assert config.total_steps(1_000_000) == MAX_DEFAULT_STEPS
+    assert TrainConfig(steps=300).total_steps(10_000) == 300
     assert TrainConfig.from_dict(config.to_dict()) == config
 
 

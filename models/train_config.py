@@ -1,0 +1,145 @@
+"""`TrainConfig`: everything that shapes a BC run, and the rule for its default length.
+
+Shared by `clonelab train`'s flags and the Train tab's form (both built from the fields and
+their docstrings by `recorder.configs`). `models.training` re-exports it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from clonelab.models.policy import DEFAULT_HIDDEN
+from clonelab.recorder.configs import TORCH_DEVICES
+
+__all__ = [
+    "DEFAULT_EPOCHS",
+    "MAX_DEFAULT_STEPS",
+    "MIN_DEFAULT_STEPS",
+    "SelectBy",
+    "TrainConfig",
+    "default_steps",
+]
+
+# The default length is a number of passes over the data, bounded: a fixed step count
+# (5,000 before issue 9) gave a million transitions one pass. The floor stays at 5,000: one
+# CartPole demo's validation loss still fell at step 4,500, and early stopping (patience)
+# ends runs on small, overfitting data sooner.
+DEFAULT_EPOCHS = 200
+MIN_DEFAULT_STEPS = 5000
+MAX_DEFAULT_STEPS = 50_000
+
+SelectBy = Literal["val_loss", "eval_return", "last"]
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def default_steps(train_rows: int, batch_size: int) -> int:
+    """DEFAULT_EPOCHS passes over `train_rows`, kept within [MIN_DEFAULT_STEPS,
+    MAX_DEFAULT_STEPS] gradient steps."""
+    per_epoch = max(1, math.ceil(train_rows / batch_size))
+    return min(MAX_DEFAULT_STEPS, max(MIN_DEFAULT_STEPS, DEFAULT_EPOCHS * per_epoch))
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainConfig:
+    """Everything that shapes a BC run; shared by the CLI and the Train panel's form."""
+
+    steps: int | None = None
+    """Gradient steps to run at most. Leave both steps and epochs empty for the default, which
+    scales with the data: 200 passes over the training transitions, at least 5,000 and at most
+    50,000 steps (docs/training.md)."""
+    epochs: int | None = None
+    """Passes over the training episodes, instead of steps (set one of the two, not both)."""
+    batch_size: int = 256
+    """Transitions per gradient step."""
+    lr: float = 1e-3
+    """Adam learning rate."""
+    hidden: tuple[int, ...] = DEFAULT_HIDDEN
+    """Hidden layer sizes of the MLP, one per layer: "64" is one layer, "256,256" two (after the
+    convolutions for image observations)."""
+    weight_decay: float = 0.0
+    """Adam's L2 penalty on the weights; 0 turns it off."""
+    val_fraction: float = 0.1
+    """Share of episodes held out for validation (of steps when there is only one episode)."""
+    seed: int = 0
+    """Seeds the weights, the validation split and the batch order."""
+    device: str = dataclasses.field(default="auto", metadata={"choices": TORCH_DEVICES})
+    """"auto" (CUDA, then MPS, else CPU), "cpu", "cuda" or "mps"."""
+    log_every: int = 100
+    """Steps between progress records (each one also scores the validation set)."""
+    select_by: SelectBy = "val_loss"
+    """Which weights the run keeps: "val_loss" those with the lowest validation loss,
+    "eval_return" those with the highest mean return over select_episodes evaluation episodes
+    played at each progress record (slower; a low loss does not always make the best player),
+    "last" the final ones. Without validation data "val_loss" keeps the last weights."""
+    patience: int = 1000
+    """Stop early after this many steps without a new best (validation loss, or evaluation
+    return with select_by "eval_return"); 0 never stops early."""
+    select_episodes: int = 5
+    """Evaluation episodes played at each progress record when select_by is "eval_return"."""
+
+    def __post_init__(self) -> None:
+        if self.steps is not None and self.epochs is not None:
+            raise ValueError("TrainConfig: set steps or epochs, not both")
+        for name in ("steps", "epochs"):
+            value = getattr(self, name)
+            if value is not None and (not _is_int(value) or value <= 0):
+                raise ValueError(f"TrainConfig: {name} must be a positive whole number or None, "
+                                 f"got {value!r}")
+        for name in ("batch_size", "log_every", "select_episodes"):
+            value = getattr(self, name)
+            if not _is_int(value) or value <= 0:
+                raise ValueError(f"TrainConfig: {name} must be a positive whole number, "
+                                 f"got {value!r}")
+        if not _is_int(self.patience) or self.patience < 0:
+            raise ValueError(f"TrainConfig: patience must be a whole number of steps, 0 to "
+                             f"never stop early, got {self.patience!r}")
+        if self.select_by not in ("val_loss", "eval_return", "last"):
+            raise ValueError(f"TrainConfig: select_by must be val_loss, eval_return or last, "
+                             f"got {self.select_by!r}")
+        if not (isinstance(self.lr, int | float) and math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"TrainConfig: lr must be a positive number such as 1e-3, "
+                             f"got {self.lr!r}")
+        if not (isinstance(self.weight_decay, int | float) and math.isfinite(self.weight_decay)
+                and self.weight_decay >= 0):
+            raise ValueError(f"TrainConfig: weight_decay must be 0 or more, "
+                             f"got {self.weight_decay!r}")
+        if not (isinstance(self.hidden, tuple) and self.hidden
+                and all(_is_int(size) and size > 0 for size in self.hidden)):
+            raise ValueError(f"TrainConfig: hidden must be a tuple of positive layer sizes such "
+                             f"as (256, 256), got {self.hidden!r}")
+        if not (isinstance(self.val_fraction, int | float) and 0.0 <= self.val_fraction < 1.0):
+            raise ValueError(f"TrainConfig: val_fraction must lie in [0, 1) (0 turns validation "
+                             f"off), got {self.val_fraction!r}")
+        if not _is_int(self.seed):
+            raise ValueError(f"TrainConfig: seed must be a whole number, got {self.seed!r}")
+        if self.device not in TORCH_DEVICES:
+            raise ValueError(f"TrainConfig: device must be one of {', '.join(TORCH_DEVICES)}, "
+                             f"got {self.device!r}")
+
+    def total_steps(self, train_rows: int) -> int:
+        """The most gradient steps for a training set of `train_rows` transitions."""
+        if self.epochs is not None:
+            return self.epochs * math.ceil(train_rows / self.batch_size)
+        if self.steps is not None:
+            return self.steps
+        return default_steps(train_rows, self.batch_size)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready fields (hidden as a list)."""
+        fields = dataclasses.asdict(self)
+        fields["hidden"] = list(self.hidden)
+        return fields
+
+    @classmethod
+    def from_dict(cls, fields: dict[str, Any]) -> TrainConfig:
+        """Rebuild a config from `to_dict()` output (unknown keys are an error)."""
+        fields = dict(fields)
+        if "hidden" in fields:
+            fields["hidden"] = tuple(fields["hidden"])
+        return cls(**fields)
