@@ -22,6 +22,7 @@ from clonelab.app.play.recording import Recorder
 from clonelab.app.play.review_panel import ReviewPanel
 from clonelab.app.widgets.frame_view import FrameView
 from clonelab.app.window.errors import show_error
+from clonelab.app.window.questions import Answer, ask
 from clonelab.app.window.settings import Settings
 from clonelab.app.window.workspace import Workspace
 from clonelab.recorder.catalog import EnvBuildError, EnvEntry, UnknownEnvError, make_env
@@ -29,6 +30,7 @@ from clonelab.recorder.dataset import EpisodeData
 from clonelab.recorder.human_source import HumanSource
 from clonelab.recorder.keyboard import APP_SHORTCUTS
 from clonelab.recorder.session import PlaySession, StepOutcome
+from clonelab.recorder.wording import plural
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +93,13 @@ class PlayView(QWidget):
     # --- public commands --------------------------------------------------------------------
 
     def load_env(self, env_id: str) -> bool:
-        """Build `env_id` and show its first frame; on failure say why and keep the old env."""
+        """Build `env_id` and show its first frame; on failure say why and keep the old env.
+
+        An episode awaiting keep or discard is asked about first; Cancel keeps the old env.
+        """
+        if not self.settle_review(f"switching to {env_id}"):
+            self._workspace.select_env(self.entry.env_id)  # the selection follows what plays
+            return False
         try:
             resolved = self._workspace.resolve_entry(env_id)
             env = make_env(env_id, render_mode="rgb_array")
@@ -207,6 +215,24 @@ class PlayView(QWidget):
         """Stop stepping (the episode and its buffer stay)."""
         if self.loop is not None:
             self.loop.pause()
+
+    def settle_review(self, before: str) -> bool:
+        """Ask whether to keep the episode under review (Keep / Discard / Cancel) before
+        `before` ("quitting"); False when the person cancels. Nothing to ask: True."""
+        episode = self.pending_episode
+        if episode is None:
+            return True
+        dataset = self.dataset
+        where = f" in {dataset.path.name}" if dataset is not None else ""
+        answer = ask(self.window(), "Keep the last episode?",
+                     f"The episode just played ({plural(len(episode.actions), 'step')}) is not "
+                     f"kept or discarded yet. Keep it{where} before {before}?",
+                     {Answer.Save: "Keep", Answer.Discard: "Discard", Answer.Cancel: "Cancel"})
+        if answer == Answer.Save:
+            self.keep_episode()
+        elif answer == Answer.Discard:
+            self.discard_episode()
+        return answer != Answer.Cancel
 
     def finish_recording(self) -> int:
         """Before quitting: finish every commit; returns how many kept episodes could not be
@@ -394,8 +420,6 @@ class PlayView(QWidget):
             self.loop.pause()
             self.loop.deleteLater()
             self.loop = None
-        if self.pending_episode is not None:
-            self.keep_episode()  # played to its end: keep rather than lose it
         if self.env is not None:
             self.env.close()
             self.env = None

@@ -35,6 +35,7 @@ from clonelab.app.watch.watch_view import WatchView
 from clonelab.app.widgets.job_controls import JobControls
 from clonelab.app.window.dialogs import OtherEnvDialog, PreferencesDialog, shortcuts_text, show_info
 from clonelab.app.window.errors import ExceptionHook, show_error
+from clonelab.app.window.questions import Answer, ask
 from clonelab.app.window.settings import Settings
 from clonelab.app.window.workspace import Workspace
 from clonelab.models.checkpoint import CheckpointError
@@ -78,9 +79,9 @@ class MainWindow(QMainWindow):
         self.views: dict[str, QWidget] = {"Play": self.play}
         self._build_tabs()
         self.setCentralWidget(self.tabs)
-        self._build_menus()
         self.tabs.currentChanged.connect(self._on_current_changed)
         QApplication.instance().focusChanged.connect(self._on_focus_changed)
+        self._build_menus()
         self._build_toolbar()
         workspace.status_message.connect(
             lambda text: self.statusBar().showMessage(text, STATUS_MS))
@@ -408,32 +409,17 @@ class MainWindow(QMainWindow):
         """Ask before quitting loses or keeps something unasked: the episode under review
         (Keep / Discard / Cancel), a job still running (Quit / Cancel). False: stay."""
         self.play.pause()
-        episode = self.play.pending_episode
-        if episode is not None:
-            dataset = self.play.dataset
-            where = f" in {dataset.path.name}" if dataset is not None else ""
-            answer = _ask(self, "Keep the last episode?",
-                          f"The episode just played ({plural(len(episode.actions), 'step')}) "
-                          f"is not kept or discarded yet. Keep it{where} before quitting?",
-                          {QMessageBox.StandardButton.Save: "Keep",
-                           QMessageBox.StandardButton.Discard: "Discard",
-                           QMessageBox.StandardButton.Cancel: "Cancel"})
-            if answer == QMessageBox.StandardButton.Save:
-                self.play.keep_episode()
-            elif answer == QMessageBox.StandardButton.Discard:
-                self.play.discard_episode()
-            else:
-                return False
+        if not self.play.settle_review("quitting"):
+            return False
         running = [f"{controls.run_button.text()} in the {title} tab"
                    for title, view in self.views.items()
                    for controls in view.findChildren(JobControls) if controls.runner.busy]
         if running:
-            answer = _ask(self, "Stop the running work?",
-                          f"Still running: {', '.join(running)}. Quitting stops it and its "
-                          "results so far are lost.",
-                          {QMessageBox.StandardButton.Yes: "Quit and stop it",
-                           QMessageBox.StandardButton.Cancel: "Cancel"})
-            if answer != QMessageBox.StandardButton.Yes:
+            answer = ask(self, "Stop the running work?",
+                         f"Still running: {', '.join(running)}. Quitting stops it and its "
+                         "results so far are lost.",
+                         {Answer.Yes: "Quit and stop it", Answer.Cancel: "Cancel"})
+            if answer != Answer.Yes:
                 return False
         return True
 
@@ -457,20 +443,6 @@ class MainWindow(QMainWindow):
         self.settings.sync()
         self.hook.uninstall()
         super().closeEvent(event)
-
-
-def _ask(parent: QWidget, title: str, text: str,
-         buttons: dict[QMessageBox.StandardButton, str]) -> QMessageBox.StandardButton:
-    """A modal question with `buttons` (standard button -> label); the last one is the
-    default and what Escape gives."""
-    box = QMessageBox(QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.NoButton,
-                      parent)
-    for button, label in buttons.items():
-        box.addButton(button).setText(label)
-    last = list(buttons)[-1]
-    box.setDefaultButton(last)
-    box.setEscapeButton(last)
-    return QMessageBox.StandardButton(box.exec())
 
 
 def _dropped_kind(path: Path) -> str | None:

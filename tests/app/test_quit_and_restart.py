@@ -166,3 +166,26 @@ def test_a_broken_last_dataset_is_said_and_nothing_opens(qtbot, window, settings
     assert message.startswith(f"The last dataset, {path}, does not open: ")
     assert "\\n" not in message
     assert not [box for box in again.findChildren(QMessageBox) if box.isVisible()]
+
+
+def test_switching_env_with_an_episode_under_review_asks_first(window, answers, tmp_path):
+    finished_episode_under_review(window, tmp_path / "demos")
+    answers.next = [Button.Cancel]
+    window.select_env("MountainCar-v0")
+    assert "before switching to MountainCar-v0" in answers[0][0]
+    assert window.play.entry.env_id == window.workspace.env_id == "CartPole-v1"
+    assert window.play.pending_episode is not None
+    answers.next = [Button.Save]
+    window.select_env("MountainCar-v0")
+    assert window.play.entry.env_id == "MountainCar-v0"
+    window.play.committer.drain()
+    assert len(DemoDataset.open(tmp_path / "demos")) == 1  # kept, as answered
+
+
+def test_switching_env_and_discarding_saves_nothing(window, answers, tmp_path):
+    finished_episode_under_review(window, tmp_path / "demos")
+    answers.next = [Button.Discard]
+    window.select_env("MountainCar-v0")
+    assert window.play.entry.env_id == "MountainCar-v0"
+    window.play.committer.drain()
+    assert len(DemoDataset.open(tmp_path / "demos")) == 0
