@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from clonelab.app.datasets.dataset_browser import DatasetBrowser
 from clonelab.app.failures.failures_view import FailuresView
 from clonelab.app.irl.irl_view import IrlView
+from clonelab.app.play.game_keys import GameKeys
 from clonelab.app.play.play_view import PlayView
 from clonelab.app.takeover.takeover_view import TakeoverView
 from clonelab.app.train.train_panel import TrainPanel
@@ -397,13 +398,15 @@ class MainWindow(QMainWindow):
             self.activateWindow()
 
     def _focus_game(self) -> None:
-        """Give the Play tab the keys when it shows, unless one of its text fields has them."""
-        if self.tabs.currentWidget() is not self.play:
+        """Give a tab with a game (Play, Takeover) the keys when it shows, unless one of its
+        text fields has them."""
+        view = self.views[self.tabs.tabText(self.tabs.currentIndex())]
+        if view.findChild(GameKeys) is None:
             return
         focus = self.focusWidget()  # the window's, kept while another window is active
         typing = isinstance(focus, QLineEdit | QAbstractSpinBox)
-        if not (typing and self.play.isAncestorOf(focus)):
-            self.play.setFocus()
+        if not (typing and view.isAncestorOf(focus)):
+            view.setFocus()
 
     def may_quit(self) -> bool:
         """Ask before quitting loses or keeps something unasked: the episode under review

@@ -200,3 +200,11 @@ def test_coming_back_leaves_the_episode_notes_being_typed(qtbot, open_window):
     with qtbot.waitActive(win):
         win.activateWindow()
     assert QApplication.focusWidget() is notes
+
+
+def test_the_takeover_tab_takes_the_keys_when_it_shows(qtbot, open_window):
+    win = open_window()
+    show_tab(qtbot, win, "Datasets")
+    win.tabs.setCurrentIndex([win.tabs.tabText(i) for i in range(win.tabs.count())]
+                             .index("Takeover"))
+    assert QApplication.focusWidget() is win.views["Takeover"]
