@@ -18,7 +18,9 @@ class GameKeys(QObject):
     `plays(name)` whether its presses go to the player rather than to the view. Signals:
     `pressed(name)`, `released(name)` (every key the controls name, so that nothing stays
     held), `focus_lost()` (the key-ups will go to another widget: release everything); auto-
-    repeats are dropped. A click focuses the view.
+    repeats are dropped. X11 often delivers a held key's repeats unflagged, as a release and a
+    press with one timestamp: such a press is still reported (the key is held again), with
+    `repeating` True while `pressed` is emitted. A click focuses the view.
     """
 
     pressed = Signal(str)
@@ -31,6 +33,8 @@ class GameKeys(QObject):
         self._view = view
         self._plays = plays
         self._claims = claims or plays
+        self._released_at: dict[str, int] = {}  # key name -> timestamp of its last key-up
+        self.repeating = False
         view.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
@@ -43,9 +47,13 @@ class GameKeys(QObject):
                 return True
             if kind == QEvent.Type.KeyPress and name and self._plays(name):
                 if not event.isAutoRepeat():
+                    stamp = event.timestamp()
+                    self.repeating = stamp != 0 and self._released_at.get(name) == stamp
                     self.pressed.emit(name)
+                    self.repeating = False
                 return True
             if kind == QEvent.Type.KeyRelease and name and not event.isAutoRepeat():
+                self._released_at[name] = event.timestamp()
                 self.released.emit(name)
         elif kind == QEvent.Type.FocusOut:
             self.focus_lost.emit()

@@ -263,10 +263,12 @@ class PlayView(QWidget):
         if self.controls.capturing_key:
             self.controls.capture_key(name)
         elif self.loop is not None and self.loop.turn_based:
-            # One press, one turn, at the press; a press while paused is no turn for later.
+            # One press, one turn, at the press; a press while paused is no turn for later,
+            # and a held key's repeat (X11 sends some as a release and a press) is none either.
             if self.source is not None and self.loop.running:
                 self.source.press(name)
-                self.loop.take_turn()
+                if not self.keys.repeating:
+                    self.loop.take_turn()
         elif self.source is not None:
             self.source.press(name)
 

@@ -64,6 +64,28 @@ def test_auto_repeat_adds_no_step(qtbot, view):
     assert actions(view) == [FORWARD]
 
 
+def key_event(kind: QEvent.Type, key: Qt.Key, stamp: int) -> QKeyEvent:
+    event = QKeyEvent(kind, key, Qt.KeyboardModifier.NoModifier)
+    event.setTimestamp(stamp)
+    return event
+
+
+def test_repeats_sent_as_release_and_press_add_no_step(qtbot, view):
+    # What a held key sends on X11 (Xvfb, measured): repeats as an unflagged key-up and key-down
+    # with one timestamp, every 40 ms after 660 ms.
+    QApplication.sendEvent(view, key_event(QEvent.Type.KeyPress, Qt.Key.Key_Up, 1000))
+    for stamp in range(1660, 2000, 40):
+        QApplication.sendEvent(view, key_event(QEvent.Type.KeyRelease, Qt.Key.Key_Up, stamp))
+        QApplication.sendEvent(view, key_event(QEvent.Type.KeyPress, Qt.Key.Key_Up, stamp))
+        qtbot.wait(40)
+    QApplication.sendEvent(view, key_event(QEvent.Type.KeyRelease, Qt.Key.Key_Up, 2030))
+    qtbot.wait(200)
+    QApplication.sendEvent(view, key_event(QEvent.Type.KeyPress, Qt.Key.Key_Up, 2400))  # anew
+    QApplication.sendEvent(view, key_event(QEvent.Type.KeyRelease, Qt.Key.Key_Up, 2550))
+    qtbot.wait(200)
+    assert actions(view) == [FORWARD, FORWARD]
+
+
 def test_separate_presses_are_separate_steps(qtbot, view):
     for key in (Qt.Key.Key_Right, Qt.Key.Key_Up, Qt.Key.Key_Left):
         tap(qtbot, view, key, 150)
