@@ -85,6 +85,26 @@ def review_screenshot(app: QApplication, out: Path, workdir: Path) -> Path:
     return path
 
 
+def named_controls_screenshot(app: QApplication, out: Path, workdir: Path, env_id: str,
+                              name: str) -> Path:
+    """The Play tab of `env_id` a second into an episode: the controls panel names each key's
+    action, and the HUD sits beside or above the frame, off the game's score and gauges."""
+    settings = Settings(QSettings(str(workdir / f"{name}.ini"), QSettings.Format.IniFormat))
+    window = MainWindow(Workspace(env_id), settings)
+    window.resize(1280, 800)
+    window.show()
+    settle(app)
+    play = window.play
+    play.toggle_pause()
+    QTest.keyPress(play, Qt.Key.Key_Up)
+    QTest.qWait(1200)
+    QTest.keyRelease(play, Qt.Key.Key_Up)
+    path = out / f"{name}.png"
+    window.grab().save(str(path))
+    window.close()
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     """Write the screenshots and print their paths."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -97,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as workdir:
         print(play_screenshot(app, args.out, Path(workdir), args.env))
         print(review_screenshot(app, args.out, Path(workdir)))
+        for env_id, name in (("ALE/Pong-v5", "play_pong"), ("CarRacing-v3", "play_car_racing")):
+            print(named_controls_screenshot(app, args.out, Path(workdir), env_id, name))
     return 0
 
 
