@@ -35,6 +35,8 @@ class Pane:
     done: bool = False
     last: Any = None
     """The latest `StepOutcome` (None right after a reset)."""
+    last_action: Any = None
+    """The action of the latest step (None right after a reset)."""
     first_mismatch: int | None = None
 
     def reset(self, seed: int | None, options: dict[str, Any] | None) -> None:
@@ -42,7 +44,7 @@ class Pane:
         self.observation = self.session.reset(seed=seed, options=options)
         self.source.reset(seed)
         self.done = False
-        self.last = None
+        self.last = self.last_action = None
         self._check()
 
     def step(self) -> None:
@@ -52,7 +54,7 @@ class Pane:
         action = self.source.act(self.observation)
         outcome = self.session.step(action, actor=self.actor, device=self.device)
         self.observation = outcome.obs
-        self.last = outcome
+        self.last, self.last_action = outcome, action
         # A replay source that has handed out every recorded action has nothing more to play.
         exhausted = bool(getattr(self.source, "exhausted", False))
         self.done = bool(outcome.terminated or outcome.truncated or exhausted)

@@ -22,6 +22,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from clonelab.models.policy import Policy
 from clonelab.models.twin_run import TwinRun, close_run, demo_and_clone
+from clonelab.recorder.action_names import EnvNames, env_names
 from clonelab.recorder.jobs import CancelCheck, cancellable
 from clonelab.recorder.replay import CompressedFrames
 
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 MAX_GIF_FPS = 50
 PANE_HEIGHT = 300
 _GAP = 6
-_CAPTION_HEIGHT = 26
+_CAPTION_HEIGHT = 46  # two lines: the side and its figures, then its last action by name
 
 
 class ExportError(Exception):
@@ -139,7 +140,8 @@ def _font() -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
 
 def side_by_side(left: np.ndarray, right: np.ndarray, *, captions: Sequence[str] = ("", ""),
                  height: int = PANE_HEIGHT) -> np.ndarray:
-    """Two frames scaled to one height, next to each other, each under a caption line."""
+    """Two frames scaled to one height, next to each other, each under its caption (up to
+    two lines)."""
     panes = [_scaled(np.asarray(frame, dtype=np.uint8), height) for frame in (left, right)]
     width = panes[0].shape[1] + _GAP + panes[1].shape[1]
     canvas = np.full((_CAPTION_HEIGHT + height, width, 3), 24, dtype=np.uint8)
@@ -164,8 +166,16 @@ class VideoProgress:
     limit: int
 
 
+def pane_captions(run: TwinRun, labels: Sequence[str], names: EnvNames) -> list[str]:
+    """Each pane's caption: its label, step and return, then the action it just took by name
+    ("demo  step 12  return -3.1" over "fire main engine")."""
+    return [f"{label}  step {run.step_count}  return {pane.episode_return:.1f}\n"
+            + ("" if pane.last_action is None else names.action(pane.last_action))
+            for label, pane in zip(labels, run.panes, strict=True)]
+
+
 def render_run(run: TwinRun, *, height: int = PANE_HEIGHT,
-               labels: Sequence[str] = ("demo", "clone")
+               labels: Sequence[str] = ("demo", "clone"), names: EnvNames | None = None
                ) -> Generator[VideoProgress, None, CompressedFrames]:
     """Play `run` from step 0 to its end, one side-by-side frame per counter value.
 
@@ -175,10 +185,9 @@ def render_run(run: TwinRun, *, height: int = PANE_HEIGHT,
     limit = (run.limit if run.limit is not None else 10_000) + 1
     frames = CompressedFrames()
     while True:
-        captions = [f"{label}  step {run.step_count}  return {pane.episode_return:.1f}"
-                    for label, pane in zip(labels, run.panes, strict=True)]
         renders = [pane.session.env.render() for pane in run.panes]
-        frames.append(side_by_side(renders[0], renders[1], captions=captions, height=height))
+        frames.append(side_by_side(renders[0], renders[1], height=height,
+                                   captions=pane_captions(run, labels, names or EnvNames())))
         yield VideoProgress(frames=len(frames), limit=limit)
         if not run.step():
             return frames
@@ -226,7 +235,8 @@ def export_comparison(config: ExportConfig, env_id: str, episode: Any, policy: P
     run = demo_and_clone(env_id, episode, policy, deterministic=config.deterministic)
     try:
         frames = yield from cancellable(render_run(run, height=config.height,
-                                                   labels=config.labels), cancel)
+                                                   labels=config.labels,
+                                                   names=env_names(env_id)), cancel)
     finally:
         close_run(run)
     if frames is None:

@@ -12,7 +12,9 @@ import torch
 from PIL import Image
 
 from clonelab.models.policy import Policy, PolicySpec
-from clonelab.models.video_export import ExportConfig, export_comparison
+from clonelab.models.twin_run import close_run, demo_and_clone
+from clonelab.models.video_export import ExportConfig, export_comparison, pane_captions
+from clonelab.recorder.action_names import env_names
 from clonelab.recorder.jobs import drain
 from tests.models.fakes import cartpole_controller, rollout
 
@@ -69,3 +71,19 @@ def test_export_config_refuses_what_cannot_be_written(field, value, message) -> 
     fields = {"path": Path("run.gif"), field: value}
     with pytest.raises(ValueError, match=message):
         ExportConfig(**fields)
+
+
+def test_captions_name_each_side_s_last_action(demo, policy) -> None:
+    run = demo_and_clone("CartPole-v1", demo, policy, deterministic=True)
+    try:
+        names = env_names("CartPole-v1")
+        run.reset()
+        before = pane_captions(run, ("demo", "clone"), names)
+        assert before == ["demo  step 0  return 0.0\n", "clone  step 0  return 0.0\n"]
+        run.step()
+        demo_line, clone_line = (c.splitlines()[1] for c in pane_captions(run, ("demo", "clone"),
+                                                                          names))
+        assert demo_line == ("push left", "push right")[int(demo.actions[0])]
+        assert clone_line in ("push left", "push right")
+    finally:
+        close_run(run)
