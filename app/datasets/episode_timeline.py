@@ -17,6 +17,7 @@ import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QAbstractScrollArea,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
@@ -96,6 +97,9 @@ class EpisodeTimeline(QWidget):
         self.observation_table = QTableWidget(0, 2)
         self.observation_table.setHorizontalHeaderLabels(["recorded", "re-simulated"])
         self.observation_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        # As wide as its columns: the side panel takes that width from the frame.
+        self.observation_table.setSizeAdjustPolicy(
+            QAbstractScrollArea.SizeAdjustPolicy.AdjustToContents)
         # Named rows ("pole angular velocity") and values both shown whole; a value's tooltip
         # holds it at full precision.
         self.observation_table.horizontalHeader().setSectionResizeMode(

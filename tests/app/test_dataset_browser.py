@@ -186,6 +186,9 @@ def test_observation_cells_are_shown_whole(qtbot, browser, dataset) -> None:
     for row in range(table.rowCount()):
         name = table.verticalHeaderItem(row).text()
         assert width(name) < table.verticalHeader().width(), name
+    # ...and the columns fit the table: nothing hides behind a scroll bar.
+    assert table.columnWidth(0) + table.columnWidth(1) <= table.viewport().width()
+    assert not table.horizontalScrollBar().isVisible()
 
 
 def test_a_tampered_episode_is_flagged_at_its_first_mismatch(qtbot, tmp_path: Path) -> None:
