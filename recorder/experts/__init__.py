@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gymnasium
 
+from clonelab.recorder.experts.atari import BreakoutExpert, PongExpert
 from clonelab.recorder.experts.base import ScriptedExpert
 from clonelab.recorder.experts.classic import (
     AcrobotExpert,
@@ -30,6 +31,8 @@ _EXPERTS: dict[str, type[ScriptedExpert]] = {
     "MiniGrid-Empty-5x5-v0": MiniGridExpert,
     "MiniGrid-Empty-8x8-v0": MiniGridExpert,
     "MiniGrid-DoorKey-5x5-v0": MiniGridExpert,
+    "ALE/Pong-v5": PongExpert,
+    "ALE/Breakout-v5": BreakoutExpert,
 }
 EXPERT_ENV_IDS: tuple[str, ...] = tuple(_EXPERTS)
 
