@@ -6,27 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QToolBar
 
 from clonelab.app.window.main_window import MainWindow
-from clonelab.app.window.settings import Settings
-from clonelab.app.window.workspace import Workspace
 from clonelab.recorder.dataset import DemoDataset
 from tests.app.demo_data import expert_dataset
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    settings = Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-    win = MainWindow(Workspace("CartPole-v1"), settings)
-    qtbot.addWidget(win)
-    with qtbot.waitActive(win):
-        win.show()
-        win.activateWindow()
-    win.play.setFocus()
-    yield win
-    win.close()
 
 
 def contents(folder: Path) -> dict[str, bytes]:

@@ -8,12 +8,11 @@ from pathlib import Path
 
 import gymnasium
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QLabel, QMessageBox
 
 from clonelab.app.window.main_window import MainWindow
-from clonelab.app.window.settings import Settings
 from clonelab.app.window.workspace import Workspace
 from clonelab.models.checkpoint import save_policy
 from clonelab.models.policy import Policy, PolicySpec
@@ -21,23 +20,6 @@ from clonelab.models.training import TrainConfig
 from clonelab.recorder.dataset import DemoDataset
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets" / "controls"
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-
-
-@pytest.fixture
-def window(qtbot, settings):
-    win = MainWindow(Workspace("CartPole-v1"), settings)
-    qtbot.addWidget(win)
-    with qtbot.waitActive(win):
-        win.show()
-        win.activateWindow()
-    win.play.setFocus()
-    yield win
-    win.close()
 
 
 def messages(win: MainWindow) -> list[str]:

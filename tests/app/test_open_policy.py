@@ -7,30 +7,14 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from clonelab.app.window.main_window import MainWindow
 from clonelab.app.window.settings import Settings
-from clonelab.app.window.workspace import Workspace
 from clonelab.models.checkpoint import save_policy
 from clonelab.models.policy import Policy, PolicySpec
 from clonelab.models.training import TrainConfig
 from clonelab.recorder.catalog import make_env
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-
-
-@pytest.fixture
-def window(qtbot, settings):
-    win = MainWindow(Workspace("CartPole-v1"), settings)
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.close()
 
 
 @pytest.fixture

@@ -4,28 +4,11 @@ their env."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QToolButton
 
 from clonelab.app.window.main_window import MainWindow
-from clonelab.app.window.settings import Settings
 from clonelab.app.window.workspace import Workspace
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-
-
-@pytest.fixture
-def window(qtbot, settings):
-    win = MainWindow(Workspace("CartPole-v1"), settings)
-    qtbot.addWidget(win)
-    with qtbot.waitActive(win):
-        win.show()
-        win.activateWindow()
-    win.play.setFocus()
-    return win
 
 
 def hud(win: MainWindow) -> str:

@@ -4,22 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from clonelab.app.play.play_view import PlayView
 from clonelab.app.play.qt_keys import qt_key
-from clonelab.app.window.settings import Settings
 from clonelab.app.window.workspace import Workspace
 from clonelab.recorder.catalog import EnvBuildError
 from clonelab.recorder.dataset import DatasetError, DemoDataset
 
 KEY_RIGHT, KEY_LEFT = Qt.Key.Key_Right, Qt.Key.Key_Left
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
 
 
 @pytest.fixture

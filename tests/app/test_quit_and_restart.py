@@ -7,7 +7,6 @@ from pathlib import Path
 
 import gymnasium
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QMessageBox
 
@@ -15,15 +14,9 @@ from clonelab.app.widgets.job_controls import JobControls
 from clonelab.app.window.main import make_window
 from clonelab.app.window.main_window import MainWindow
 from clonelab.app.window.settings import Settings
-from clonelab.app.window.workspace import Workspace
 from clonelab.recorder.dataset import DemoDataset
 
 Button = QMessageBox.StandardButton
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
 
 
 class Answers(list):
@@ -45,14 +38,6 @@ def answers(monkeypatch) -> Answers:
 
     monkeypatch.setattr(QMessageBox, "exec", exec_)
     return record
-
-
-@pytest.fixture
-def window(qtbot, settings):
-    win = MainWindow(Workspace("CartPole-v1"), settings)
-    qtbot.addWidget(win)
-    win.show()
-    return win
 
 
 def finished_episode_under_review(win: MainWindow, path: Path) -> None:

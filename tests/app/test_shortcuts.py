@@ -5,41 +5,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox, QWidget
 
 from clonelab.app.play.qt_keys import key_name, qt_key
 from clonelab.app.window.main_window import MainWindow
-from clonelab.app.window.settings import Settings
-from clonelab.app.window.workspace import Workspace
 from clonelab.recorder.catalog import CATALOG
 from clonelab.recorder.keyboard import APP_KEYS
 
 MINIGRID = "MiniGrid-Empty-5x5-v0"
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-
-
-@pytest.fixture
-def open_window(qtbot, settings):
-    windows: list[MainWindow] = []
-
-    def open_(env_id: str = "CartPole-v1") -> MainWindow:
-        win = MainWindow(Workspace(env_id), settings)
-        qtbot.addWidget(win)
-        with qtbot.waitActive(win):
-            win.show()
-            win.activateWindow()
-        windows.append(win)
-        return win
-
-    yield open_
-    for win in windows:
-        win.close()
 
 
 def one_key_shortcuts(win: MainWindow) -> dict[str, str]:

@@ -6,7 +6,6 @@ import time
 from pathlib import Path
 
 import pytest
-import torch
 from PySide6.QtCore import QElapsedTimer, QTimer
 from PySide6.QtWidgets import QSpinBox
 
@@ -21,15 +20,6 @@ from clonelab.recorder.episode_selection import mean_return
 from tests.app.demo_data import expert_dataset, play_expert
 
 ENV_ID = "CartPole-v1"
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Small MLPs train fastest on one thread, and much faster on a busy shared machine."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 @pytest.fixture(scope="module")

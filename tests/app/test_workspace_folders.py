@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-import pytest
-import torch
 from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
 
@@ -31,14 +29,6 @@ from tests.app.demo_data import expert_dataset, play_expert
 
 ENV_ID = "CartPole-v1"
 TRAIN_TIMEOUT_MS = 60_000
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 def _listing(root: Path) -> list[str]:

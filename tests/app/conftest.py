@@ -1,0 +1,52 @@
+"""Fixtures of the app tests: settings of their own, shown windows, one torch thread."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+import torch
+from PySide6.QtCore import QSettings
+
+from clonelab.app.window.main_window import MainWindow
+from clonelab.app.window.settings import Settings
+from clonelab.app.window.workspace import Workspace
+
+
+@pytest.fixture(autouse=True, scope="session")
+def one_torch_thread() -> Iterator[None]:
+    """Small MLPs train fastest on one thread, and much faster on a busy shared machine."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    """Settings in the test's own file, never the user's."""
+    return Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+
+
+@pytest.fixture
+def open_window(qtbot, settings) -> Callable[..., MainWindow]:
+    """Opens a shown, active main window on an env id, with the test's settings (pytest-qt
+    closes it after the test)."""
+
+    def open_(env_id: str = "CartPole-v1") -> MainWindow:
+        win = MainWindow(Workspace(env_id), settings)
+        qtbot.addWidget(win)
+        with qtbot.waitActive(win):
+            win.show()
+            win.activateWindow()
+        return win
+
+    return open_
+
+
+@pytest.fixture
+def window(open_window) -> MainWindow:
+    """A shown CartPole window whose game frame has the keys."""
+    win = open_window()
+    win.play.setFocus()
+    return win
