@@ -13,10 +13,10 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 
 from clonelab.app.play.controls_panel import ControlsPanel
-from clonelab.app.play.game_keys import GameKeys
 from clonelab.app.play.gamepad_poller import GamepadPoller
 from clonelab.app.play.play_actions import SPEEDS, make_play_actions
 from clonelab.app.play.play_hud import banner_text, hud_lines
+from clonelab.app.play.play_keys import PlayKeys
 from clonelab.app.play.play_loop import PlayLoop
 from clonelab.app.play.recording import Recorder
 from clonelab.app.play.review_panel import ReviewPanel
@@ -69,7 +69,7 @@ class PlayView(QWidget):
         self.undo_delete.setShortcut(QKeySequence.StandardKey.Undo)
         self.undo_delete.setStatusTip("Bring back the episodes deleted last")
         self.poller = GamepadPoller(parent=self)
-        self.keys = GameKeys(self, plays=self._plays_key, claims=self._claims_key)
+        self.keys = PlayKeys(self)
         scroll = QScrollArea()
         scroll.setWidget(self.controls)
         scroll.setWidgetResizable(True)
@@ -248,38 +248,6 @@ class PlayView(QWidget):
         self.finish_recording()
         self._close_env()
 
-    # --- keys -------------------------------------------------------------------------------
-
-    def _plays_key(self, name: str) -> bool:
-        return self.controls.capturing_key or (self.source is not None
-                                               and self.source.binds(name))
-
-    def _claims_key(self, name: str) -> bool:
-        # Keys the game uses beat single-key shortcuts, except while an episode awaits review.
-        return self.controls.capturing_key or (self.pending_episode is None
-                                               and self._plays_key(name))
-
-    def _on_key_pressed(self, name: str) -> None:
-        if self.controls.capturing_key:
-            self.controls.capture_key(name)
-        elif self.loop is not None and self.loop.turn_based:
-            # One press, one turn, at the press; a press while paused is no turn for later,
-            # and a held key's repeat (X11 sends some as a release and a press) is none either.
-            if self.source is not None and self.loop.running:
-                self.source.press(name)
-                if not self.keys.repeating:
-                    self.loop.take_turn()
-        elif self.source is not None:
-            self.source.press(name)
-
-    def _on_key_released(self, name: str) -> None:
-        if self.source is not None:
-            self.source.release(name)
-
-    def _on_focus_lost(self) -> None:
-        if self.source is not None:
-            self.source.release_all()
-
     # --- internals --------------------------------------------------------------------------
 
     def _connect(self) -> None:
@@ -304,9 +272,6 @@ class PlayView(QWidget):
         self.addActions([a.record, a.pause, a.step, a.restart, a.wait_for_input, a.slower,
                          a.faster, a.keep, a.discard, a.delete_last, a.controls,
                          self.undo_delete])
-        self.keys.pressed.connect(self._on_key_pressed)
-        self.keys.released.connect(self._on_key_released)
-        self.keys.focus_lost.connect(self._on_focus_lost)
         self.review.keep_requested.connect(self.keep_episode)
         self.review.discard_requested.connect(self.discard_episode)
         self.controls.entry_changed.connect(self._on_controls_changed)

@@ -5,29 +5,21 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import shiboken6
-from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
-    QAbstractSpinBox,
-    QApplication,
-    QComboBox,
     QFileDialog,
     QFrame,
-    QLineEdit,
     QMainWindow,
     QMenu,
     QMessageBox,
     QScrollArea,
     QTabWidget,
-    QToolButton,
     QWidget,
 )
 
 from clonelab.app.datasets.dataset_browser import DatasetBrowser
 from clonelab.app.failures.failures_view import FailuresView
 from clonelab.app.irl.irl_view import IrlView
-from clonelab.app.play.game_keys import GameKeys
 from clonelab.app.play.play_view import PlayView
 from clonelab.app.takeover.takeover_view import TakeoverView
 from clonelab.app.train.train_panel import TrainPanel
@@ -36,6 +28,8 @@ from clonelab.app.watch.watch_view import WatchView
 from clonelab.app.widgets.job_controls import JobControls
 from clonelab.app.window.dialogs import OtherEnvDialog, PreferencesDialog, shortcuts_text, show_info
 from clonelab.app.window.errors import ExceptionHook, show_error
+from clonelab.app.window.game_focus import GameFocus
+from clonelab.app.window.play_toolbar import build_play_toolbar
 from clonelab.app.window.questions import Answer, ask
 from clonelab.app.window.settings import Settings
 from clonelab.app.window.workspace import Workspace
@@ -80,10 +74,9 @@ class MainWindow(QMainWindow):
         self.views: dict[str, QWidget] = {"Play": self.play}
         self._build_tabs()
         self.setCentralWidget(self.tabs)
-        self.tabs.currentChanged.connect(self._on_current_changed)
-        QApplication.instance().focusChanged.connect(self._on_focus_changed)
+        self.game_focus = GameFocus(self, self.tabs, self.views)
         self._build_menus()
-        self._build_toolbar()
+        self.env_combo = build_play_toolbar(self, self.play.actions, self._on_env_chosen)
         workspace.status_message.connect(
             lambda text: self.statusBar().showMessage(text, STATUS_MS))
         workspace.env_changed.connect(self._on_env_changed)
@@ -274,37 +267,6 @@ class MainWindow(QMainWindow):
                                     "environments, clone them with behavioral cloning, and "
                                     "watch where the clone goes wrong.</p>"))
 
-    def _build_toolbar(self) -> None:
-        bar = self.addToolBar("Play")
-        bar.setObjectName("playToolbar")
-        self.env_combo = QComboBox()
-        self.env_combo.setToolTip("The environment to play (Environment menu for others)")
-        self.env_combo.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        for env_id, entry in CATALOG.items():
-            self.env_combo.addItem(entry.title, env_id)
-        self.env_combo.activated.connect(
-            lambda index: self._on_env_chosen(self.env_combo.itemData(index)))
-        bar.addWidget(self.env_combo)
-        a = self.play.actions
-        bar.addSeparator()
-        bar.addActions([a.pause, a.step, a.record, a.wait_for_input])
-        speed = QToolButton()
-        speed.setToolTip("Playing speed (- and = change it)")
-        speed.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        speed_menu = QMenu(speed)
-        speed_menu.addActions(a.speeds.actions())
-        speed.setMenu(speed_menu)
-        speed.setText(f"Speed {a.speeds.checkedAction().text()}")
-        for action in a.speeds.actions():  # every change, not only clicks here: - and = too
-            action.toggled.connect(
-                lambda on, action=action: on and speed.setText(f"Speed {action.text()}"))
-        speed.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        bar.addWidget(speed)
-        bar.addSeparator()
-        bar.addActions([a.keep, a.discard, a.delete_last, a.controls])
-        for button in bar.findChildren(QToolButton):
-            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-
     def _add(self, menu: QMenu, text: str, keys: str, tip: str, slot) -> QAction:
         action = menu.addAction(text)
         if keys:
@@ -370,43 +332,10 @@ class MainWindow(QMainWindow):
                 self.open_other_env("", path)
         event.acceptProposedAction()
 
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt's name
-        # Back from a dialog or another program: the keys go to the game again, unclicked.
-        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
-            self._focus_game()
-        super().changeEvent(event)
-
     def _on_dataset_changed(self) -> None:
         # Remember what is open now (not a selection that failed to open) for the next start.
         dataset = self.workspace.dataset
         self.settings.last_dataset = dataset.path if dataset is not None else None
-
-    def _on_current_changed(self, _index: int) -> None:
-        self._focus_game()
-
-    def _on_focus_changed(self, old: QWidget | None, now: QWidget | None) -> None:
-        # Where no window manager hands the focus back (a bare X server, offscreen), a closed
-        # dialog leaves no window active and the keys reach nothing until a click: take it back.
-        left = old.window() if old is not None else None
-        if now is None and left is not None and left is not self \
-                and left.parentWidget() is not None and left.parentWidget().window() is self:
-            QTimer.singleShot(0, lambda: self._take_focus_back(left))
-
-    def _take_focus_back(self, left: QWidget) -> None:
-        closed = not shiboken6.isValid(left) or not left.isVisible()
-        if closed and self.isVisible() and QApplication.activeWindow() is None:
-            self.activateWindow()
-
-    def _focus_game(self) -> None:
-        """Give a tab with a game (Play, Takeover) the keys when it shows, unless one of its
-        text fields has them."""
-        view = self.views[self.tabs.tabText(self.tabs.currentIndex())]
-        if view.findChild(GameKeys) is None:
-            return
-        focus = self.focusWidget()  # the window's, kept while another window is active
-        typing = isinstance(focus, QLineEdit | QAbstractSpinBox)
-        if not (typing and view.isAncestorOf(focus)):
-            view.setFocus()
 
     def may_quit(self) -> bool:
         """Ask before quitting loses or keeps something unasked: the episode under review
