@@ -15,7 +15,6 @@ from clonelab.app.watch.ood_plot import OodPlot
 from clonelab.app.widgets.job_runner import JobRunner
 from clonelab.models.failures.ood import CalibratedScore, TooFewStates
 from clonelab.models.failures.ood_timeline import (
-    Departure,
     OodTimeline,
     clone_timeline,
     demo_ood,
@@ -32,15 +31,9 @@ class CloneOodPlot(OodPlot):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._score: CalibratedScore | None = None
-        # One computation at a time: a new episode or clone replaces the running one.
-        self._runner = JobRunner(self)
+        # A new episode or clone replaces the running computation.
         self._runner.finished.connect(self._on_done)
         self._runner.failed.connect(self._on_failed)
-
-    @property
-    def departure(self) -> Departure | None:
-        """Where the clone left the demos' states (the Watch tab's definition), if it did."""
-        return None if self.timeline is None else self.timeline.departure
 
     def forget_dataset(self) -> None:
         """The dataset changed: fit the OOD score again next time."""
@@ -63,13 +56,6 @@ class CloneOodPlot(OodPlot):
 
         self._runner.start(work, tag=steps, replace=True)
         return self._runner
-
-    def cancel(self, wait_ms: int = 0) -> None:
-        """Drop the running computation (waiting up to `wait_ms` for its thread)."""
-        if wait_ms:
-            self._runner.shutdown(wait_ms)
-        else:
-            self._runner.drop()
 
     def _on_done(self, result: tuple[CalibratedScore, OodTimeline] | str) -> None:
         if isinstance(result, str):

@@ -20,7 +20,6 @@ from clonelab.app.widgets.job_runner import JobRunner
 from clonelab.models.failures.ood import CalibratedScore, TooFewStates
 from clonelab.models.failures.ood_timeline import (
     OOD_THRESHOLD,
-    Departure,
     OodTimeline,
     demo_ood,
     departure_text,
@@ -40,8 +39,7 @@ class LiveOodPlot(OodPlot):
         super().__init__(parent)
         self.score: CalibratedScore | None = None
         self._note = "No dataset: the OOD score needs demos of this env (Datasets tab)."
-        # One fit at a time: a new dataset or env replaces the running fit.
-        self._runner = JobRunner(self)
+        # A new dataset or env replaces the running fit.
         self._runner.finished.connect(self._on_fitted)
         self._runner.failed.connect(self._on_fit_failed)
         self._ood: list[float] = []
@@ -77,18 +75,6 @@ class LiveOodPlot(OodPlot):
         self._runner.start(work, replace=True)
         self._set_note("Fitting the OOD score on the demos...")
         return self._runner
-
-    def cancel(self, wait_ms: int = 0) -> None:
-        """Drop a running fit (waiting up to `wait_ms` for its thread)."""
-        if wait_ms:
-            self._runner.shutdown(wait_ms)
-        else:
-            self._runner.drop()
-
-    @property
-    def departure(self) -> Departure | None:
-        """Where the episode left the demos' states so far (the Compare tab's definition)."""
-        return None if self.timeline is None else self.timeline.departure
 
     def start_episode(self, start: str = "This episode") -> None:
         """Clear the timeline for a new episode; `start` says where it starts ("From seed 7"),

@@ -11,8 +11,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
+from clonelab.app.widgets.job_runner import JobRunner
 from clonelab.app.widgets.plot_style import integer_axis, legend_below
-from clonelab.models.failures.ood_timeline import OOD_THRESHOLD, OodTimeline
+from clonelab.models.failures.ood_timeline import OOD_THRESHOLD, Departure, OodTimeline
 
 _OOD = (31, 119, 180)
 _UNCERTAINTY = (230, 126, 34)
@@ -20,7 +21,10 @@ _ABOVE = (214, 39, 40)
 
 
 class OodPlot(pg.PlotWidget):
-    """OOD score and uncertainty along an episode, the threshold, and the first OOD step."""
+    """OOD score and uncertainty along an episode, the threshold, and the first OOD step.
+
+    Subclasses compute in the background on `_runner`, one computation at a time.
+    """
 
     def __init__(self, parent: QWidget | None = None, *, max_height: int = 190) -> None:
         super().__init__(parent)
@@ -29,6 +33,7 @@ class OodPlot(pg.PlotWidget):
         self.setMouseEnabled(x=False, y=False)
         self.setMaximumHeight(max_height)
         self.timeline: OodTimeline | None = None
+        self._runner = JobRunner(self)
         item = self.getPlotItem()
         item.setLabel("left", "OOD score", color=_OOD)
         item.setLabel("bottom", "step")
@@ -68,6 +73,18 @@ class OodPlot(pg.PlotWidget):
         box = self.getPlotItem().vb
         self._right.setGeometry(box.sceneBoundingRect())
         self._right.linkedViewChanged(box, self._right.XAxis)
+
+    @property
+    def departure(self) -> Departure | None:
+        """Where the episode left the demos' states (one definition for Watch and Compare)."""
+        return None if self.timeline is None else self.timeline.departure
+
+    def cancel(self, wait_ms: int = 0) -> None:
+        """Drop the running computation (waiting up to `wait_ms` for its thread)."""
+        if wait_ms:
+            self._runner.shutdown(wait_ms)
+        else:
+            self._runner.drop()
 
     def set_timeline(self, timeline: OodTimeline | None, *, steps: int | None = None) -> None:
         """Draw a timeline (None clears the plot); `steps` fixes the x range (else its length)."""
