@@ -77,9 +77,10 @@ class TrainConfig:
     "eval_return" those with the highest mean return over select_episodes evaluation episodes
     played at each progress record (slower; a low loss does not always make the best player),
     "last" the final ones. Without validation data "val_loss" keeps the last weights."""
-    patience: int = 1000
+    patience: int = 2000
     """Stop early after this many steps without a new best (validation loss, or evaluation
-    return with select_by "eval_return"); 0 never stops early."""
+    return with select_by "eval_return"); 0 never stops early. Validation losses are noisy:
+    with 1000, Pendulum clones stopped at a record-to-record bump and played worse."""
     select_episodes: int = 5
     """Evaluation episodes played at each progress record when select_by is "eval_return"."""
 
