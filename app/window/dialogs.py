@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtWidgets import (
@@ -10,6 +11,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QLayout,
     QLineEdit,
     QMessageBox,
     QPushButton,
@@ -17,6 +19,28 @@ from PySide6.QtWidgets import (
 )
 
 from clonelab.app.play.play_actions import PlayActions
+
+
+def _browse_row(edit: QLineEdit, on_browse: Callable[[], None]) -> QHBoxLayout:
+    """`edit` with a Browse… button after it."""
+    browse = QPushButton("Browse…")
+    browse.clicked.connect(on_browse)
+    row = QHBoxLayout()
+    row.addWidget(edit, 1)
+    row.addWidget(browse)
+    return row
+
+
+def _lay_out(dialog: QDialog, rows: list[tuple[str, QWidget | QLayout]]) -> None:
+    """A form of labelled rows, then OK and Cancel."""
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                               | QDialogButtonBox.StandardButton.Cancel)
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    form = QFormLayout(dialog)
+    for label, field in rows:
+        form.addRow(label, field)
+    form.addRow(buttons)
 
 
 class PreferencesDialog(QDialog):
@@ -34,19 +58,8 @@ class PreferencesDialog(QDialog):
         self.root.setPlaceholderText("beside each dataset: <dataset>.clonelab")
         self.root.setToolTip("Where each dataset's workspace folder goes: its takeover rounds, "
                              "clones and IRL runs (created when first used)")
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self._on_browse_clicked)
-        root_row = QHBoxLayout()
-        root_row.addWidget(self.root, 1)
-        root_row.addWidget(browse)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form = QFormLayout(self)
-        form.addRow("Operator", self.operator)
-        form.addRow("Workspace folders", root_row)
-        form.addRow(buttons)
+        _lay_out(self, [("Operator", self.operator),
+                        ("Workspace folders", _browse_row(self.root, self._on_browse_clicked))])
 
     @property
     def workspace_root(self) -> Path | None:
@@ -70,19 +83,8 @@ class OtherEnvDialog(QDialog):
         self.env_id.setPlaceholderText("e.g. Taxi-v3 (optional: the map names its env)")
         self.map_path = QLineEdit()
         self.map_path.setPlaceholderText("controls.json")
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self._on_browse_clicked)
-        row = QHBoxLayout()
-        row.addWidget(self.map_path, 1)
-        row.addWidget(browse)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form = QFormLayout(self)
-        form.addRow("Gymnasium id", self.env_id)
-        form.addRow("Control map", row)
-        form.addRow(buttons)
+        _lay_out(self, [("Gymnasium id", self.env_id),
+                        ("Control map", _browse_row(self.map_path, self._on_browse_clicked))])
 
     def _on_browse_clicked(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Control map", "", "Control maps (*.json)")
