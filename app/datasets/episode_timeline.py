@@ -132,7 +132,7 @@ class EpisodeTimeline(QWidget):
         right.addWidget(self.observation_table, 1)
         side = QWidget()
         side.setLayout(right)
-        side.setMaximumWidth(440)
+        side.setMaximumWidth(360)
         layout = QHBoxLayout(self)
         layout.addLayout(left, 1)
         layout.addWidget(side)
