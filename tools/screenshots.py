@@ -14,11 +14,13 @@ import argparse
 import os
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from clonelab.app.window.main_window import MainWindow
 from clonelab.app.window.settings import Settings
@@ -30,6 +32,23 @@ def settle(app: QApplication, ms: int = 200) -> None:
     """Let Qt lay out and paint."""
     QTest.qWait(ms)
     app.processEvents()
+
+
+def wait_until(app: QApplication, condition: Callable[[], bool], timeout: float = 900.0) -> None:
+    """Run the event loop until `condition()` holds (sleeping, so worker threads get the GIL)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the view did not get ready in time")
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def grab(app: QApplication, widget: QWidget, path: Path) -> None:
+    """Let layouts settle, then save what the widget shows."""
+    settle(app, 400)
+    widget.grab().save(str(path))
+    print(f"wrote {path}")
 
 
 def expert_dataset(path: Path, env_id: str) -> Path:

@@ -7,7 +7,7 @@ again with DAgger's clone. A second, CartPole dataset of experts at three noise 
 subsets panel. PNGs go to docs/screenshots/, the numbers to stdout. Run under a real X server:
 
     QT_QPA_PLATFORM=xcb xvfb-run -s '-screen 0 1400x900x24' \
-        .venv/bin/python tools/screenshots_failures.py
+        .venv/bin/python -m tools.screenshots_failures
 """
 
 from __future__ import annotations
@@ -16,12 +16,10 @@ import argparse
 import logging
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import torch
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication
 
 from clonelab.app.failures.failures_view import FailuresView
 from clonelab.app.watch.compare_view import CompareView
@@ -31,6 +29,7 @@ from clonelab.models.checkpoint import save_policy
 from clonelab.models.expert_demos import expert_episodes, record_expert
 from clonelab.models.training import TrainConfig, train_bc
 from clonelab.recorder.jobs import drain
+from tools.screenshots import grab, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV_ID = "LunarLander-v3"
@@ -40,24 +39,6 @@ SIZE = (1360, 860)
 TRAIN = TrainConfig(steps=1000, hidden=(4,))
 
 
-def wait_until(app: QApplication, condition: Callable[[], bool], timeout: float = 900.0) -> None:
-    """Run the event loop until `condition()` holds (sleeping, so worker threads get the GIL)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError("the view did not get ready in time")
-        app.processEvents()
-        time.sleep(0.02)
-
-
-def grab(app: QApplication, widget: QWidget, path: Path) -> None:
-    """Let layouts settle, then save what the widget shows."""
-    end = time.monotonic() + 0.4
-    while time.monotonic() < end:
-        app.processEvents()
-        time.sleep(0.01)
-    widget.grab().save(str(path))
-    print(f"wrote {path}")
 
 
 def compare_shot(app: QApplication, state: Workspace, path: Path) -> int | None:

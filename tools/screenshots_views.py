@@ -4,7 +4,7 @@ Records a CartPole expert dataset (plus two noisy demos), trains a clone briefly
 view on it and saves `widget.grab()` PNGs to docs/screenshots/. Run under a real X server:
 
     QT_QPA_PLATFORM=xcb xvfb-run -s '-screen 0 1400x900x24' \
-        .venv/bin/python tools/screenshots_views.py
+        .venv/bin/python -m tools.screenshots_views
 """
 
 from __future__ import annotations
@@ -13,12 +13,10 @@ import argparse
 import logging
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import torch
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication
 
 from clonelab.app.datasets.dataset_browser import DatasetBrowser
 from clonelab.app.train.train_panel import TrainPanel
@@ -29,35 +27,14 @@ from clonelab.models.checkpoint import save_policy
 from clonelab.models.expert_demos import expert_episodes, record_expert
 from clonelab.models.training import TrainConfig, train_bc
 from clonelab.recorder.jobs import drain
+from tools.screenshots import grab, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV_ID = "CartPole-v1"
 SIZE = (1360, 860)
 
 
-def wait_until(app: QApplication, condition: Callable[[], bool], timeout: float = 120.0) -> None:
-    """Run the event loop until `condition()` holds (sleeping, so worker threads get the GIL)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError("the view did not get ready in time")
-        app.processEvents()
-        time.sleep(0.01)
 
-
-def settle(app: QApplication, seconds: float = 0.3) -> None:
-    """Let layouts and repaints finish."""
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        app.processEvents()
-        time.sleep(0.01)
-
-
-def grab(app: QApplication, widget: QWidget, path: Path) -> None:
-    """Save what the widget shows."""
-    settle(app)
-    widget.grab().save(str(path))
-    print(f"wrote {path}")
 
 
 def main() -> int:
