@@ -12,7 +12,7 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLayout, QVBoxLayout, QWidget
 
-from clonelab.app.widgets.job_controls import JobControls
+from clonelab.app.widgets.job_panel import JobPanel
 from clonelab.app.widgets.job_runner import JobRunner
 from clonelab.app.widgets.workers import WorkFactory
 from clonelab.app.window.workspace import Workspace
@@ -20,7 +20,7 @@ from clonelab.models.policy import Policy
 from clonelab.recorder.dataset import DemoDataset
 
 
-class TaskPanel(QWidget):
+class TaskPanel(JobPanel):
     """Base of the Failures tab's panels: `launch(factory)` runs work; subclasses draw results.
 
     Subclasses place `controls` in their layout and implement `_on_progress(record)` and
@@ -33,12 +33,9 @@ class TaskPanel(QWidget):
     stopped = Signal()
 
     def __init__(self, workspace: Workspace, run_text: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(run_text, message_name=f"{type(self).__name__}Message",
+                         shutdown_ms=30_000, parent=parent)
         self.workspace = workspace
-        self.runner = JobRunner(self)
-        self.controls = JobControls(self.runner, run_text,
-                                    message_name=f"{type(self).__name__}Message")
-        self.message = self.controls.message
         self.controls.run_button.clicked.connect(self.run)
         self.runner.progress.connect(self._on_progress)
         self.runner.finished.connect(self._on_finished)
@@ -62,14 +59,6 @@ class TaskPanel(QWidget):
         self.message.show_message("")
         self.runner.start(factory)
         return self.runner
-
-    def cancel(self) -> None:
-        """Ask the running work to stop."""
-        self.controls.cancel()
-
-    def shutdown(self) -> None:
-        """Stop the work and wait for its thread (the view is going away)."""
-        self.runner.shutdown(30_000)
 
     def open_inputs(self, *, policy: bool) -> tuple[DemoDataset, Policy | None]:
         """The workspace's dataset and (when asked) its policy for the dataset's env; ValueError

@@ -14,7 +14,6 @@ from collections.abc import Generator
 from pathlib import Path
 
 import torch
-from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -30,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from clonelab.app.irl.irl_curves import IrlCurves, RewardTracePlot
 from clonelab.app.widgets.config_form import ConfigForm
-from clonelab.app.widgets.job_controls import JobControls
+from clonelab.app.widgets.job_panel import JobPanel, side_column
 from clonelab.app.widgets.job_runner import JobRunner
 from clonelab.app.widgets.message_line import MessageLine
 from clonelab.app.window.errors import one_line
@@ -67,11 +66,11 @@ def adversarial_work(cancel: threading.Event, *, dataset: DemoDataset, config: A
         torch.set_num_threads(previous)
 
 
-class AdversarialPanel(QWidget):
+class AdversarialPanel(JobPanel):
     """Train AIRL or GAIL in the background, plot it live, and trace the learned reward."""
 
     def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__("Train", message_name="adversarialMessage", parent=parent)
         self._workspace = workspace
         self._dataset: DemoDataset | None = None
         self._out_dir: Path | None = None
@@ -87,16 +86,13 @@ class AdversarialPanel(QWidget):
         self.seed_spin = self.form.editor("seed")
         self.save_edit = QLineEdit()
         self.save_edit.setPlaceholderText("runs/<method>-<date> in the dataset's workspace folder")
-        self._runner = JobRunner(self)
-        self._runner.progress.connect(self._on_progress)
-        self.controls = JobControls(self._runner, "Train", message_name="adversarialMessage")
+        self.runner.progress.connect(self._on_progress)
         self.controls.run_button.clicked.connect(self.start)
-        self._runner.finished.connect(self._on_finished)
-        self._runner.failed.connect(
+        self.runner.finished.connect(self._on_finished)
+        self.runner.failed.connect(
             lambda text: self._on_stopped(f"Training failed: {text}", True))
-        self._runner.cancelled.connect(self._on_cancelled)
+        self.runner.cancelled.connect(self._on_cancelled)
         self.metrics_label = QLabel()
-        self.message = self.controls.message
         self.curves = IrlCurves()
         self.episode_combo = QComboBox()
         self.episode_combo.currentIndexChanged.connect(self.show_episode)
@@ -119,25 +115,14 @@ class AdversarialPanel(QWidget):
         trace = QFormLayout(trace_box)
         trace.addRow("Episode", self.episode_combo)
         trace.addRow(self.load_reward_button)
-        left = QVBoxLayout()
-        left.addWidget(box)
-        left.addWidget(trace_box)
-        left.addStretch(1)
-        left_widget = QWidget()
-        left_widget.setLayout(left)
-        left_widget.setMaximumWidth(380)
         right = QVBoxLayout()
         right.addWidget(self.curves, 3)
         right.addWidget(self.trace_plot, 2)
         layout = QHBoxLayout(self)
-        layout.addWidget(left_widget)
+        layout.addWidget(side_column(box, trace_box))
         layout.addLayout(right, 1)
 
     # -- public API ---------------------------------------------------------------------------
-
-    def is_busy(self) -> bool:
-        """Whether a run is going."""
-        return self._runner.busy
 
     def start(self) -> JobRunner | None:
         """Check the dataset and the settings, then train in the background; the panel's
@@ -154,10 +139,8 @@ class AdversarialPanel(QWidget):
                                       "here take vector envs; use MaxEnt for grid worlds.",
                                       "error")
             return None
-        try:
-            config = self.form.config()
-        except ValueError as exc:  # ConfigFormError: text the config refuses
-            self.message.show_message(f"Fix the settings: {exc}", "error")
+        config = self.form_config(self.form)
+        if config is None:
             return None
         self._out_dir = self._save_dir(config.method)
         self.result = None
@@ -166,23 +149,9 @@ class AdversarialPanel(QWidget):
         self.message.show_message(f"Training {config.method.upper()} on {len(dataset)} "
                                   "episodes...")
         settings = {"dataset": dataset, "config": config, "out_dir": self._out_dir}
-        self._runner.start(lambda cancel: adversarial_work(cancel, **settings))
+        self.runner.start(lambda cancel: adversarial_work(cancel, **settings))
         self.controls.set_progress(0, config.steps)
-        return self._runner
-
-    def cancel(self) -> None:
-        """Stop training before its next rollout."""
-        if self._runner.busy:
-            self.controls.cancel()
-            self.message.show_message("Cancelling...")
-
-    def shutdown(self) -> None:
-        """Cancel and wait for the run (the view is going away)."""
-        self._runner.shutdown(10_000)
-
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
-        self.shutdown()
-        super().closeEvent(event)
+        return self.runner
 
     def set_reward(self, reward: RewardModel) -> None:
         """Use `reward` for the episode plot, and plot the chosen episode."""

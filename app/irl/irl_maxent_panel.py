@@ -16,7 +16,6 @@ import threading
 from collections.abc import Generator
 from pathlib import Path
 
-from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -24,13 +23,12 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QSpinBox,
-    QVBoxLayout,
     QWidget,
 )
 
 from clonelab.app.irl.reward_heatmap import RewardHeatmap
 from clonelab.app.widgets.config_form import ConfigForm
-from clonelab.app.widgets.job_controls import JobControls
+from clonelab.app.widgets.job_panel import JobPanel, side_column
 from clonelab.app.widgets.job_runner import JobRunner
 from clonelab.app.window.errors import one_line
 from clonelab.app.window.workspace import Workspace
@@ -68,11 +66,12 @@ def maxent_work(cancel: threading.Event, *, world: GridWorld | None, dataset: De
     return (yield from train_maxent(mdp, demos, config, cancel=cancel))
 
 
-class MaxEntPanel(QWidget):
+class MaxEntPanel(JobPanel):
     """Choose a grid world and its demos, run MaxEnt IRL, show the reward and the paths."""
 
     def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__("Learn reward", message_name="maxentMessage", shutdown_ms=5000,
+                         parent=parent)
         self._workspace = workspace
         self.result: MaxEntResult | None = None
 
@@ -89,14 +88,12 @@ class MaxEntPanel(QWidget):
         self.iterations_spin = self.form.editor("iterations")
         self.seed_spin = QSpinBox()
         self.seed_spin.setRange(0, 2**31 - 1)
-        self._runner = JobRunner(self)
-        self._runner.progress.connect(self._on_progress)
-        self.controls = JobControls(self._runner, "Learn reward", message_name="maxentMessage")
+        self.runner.progress.connect(self._on_progress)
         self.controls.run_button.clicked.connect(self.start)
-        self._runner.finished.connect(self._on_finished)
-        self._runner.failed.connect(
+        self.runner.finished.connect(self._on_finished)
+        self.runner.failed.connect(
             lambda text: self._on_stopped(f"MaxEnt IRL failed: {text}", True))
-        self._runner.cancelled.connect(
+        self.runner.cancelled.connect(
             lambda _partial: self._on_stopped("MaxEnt IRL cancelled.", False))
         self.metrics_label = QLabel()
         self.message = self.controls.message
@@ -112,19 +109,9 @@ class MaxEntPanel(QWidget):
         form.addRow(self.form)
         form.addRow(self.controls)
         form.addRow(self.metrics_label)
-        left = QVBoxLayout()
-        left.addWidget(box)
-        left.addStretch(1)
-        left_widget = QWidget()
-        left_widget.setLayout(left)
-        left_widget.setMaximumWidth(380)
         layout = QHBoxLayout(self)
-        layout.addWidget(left_widget)
+        layout.addWidget(side_column(box))
         layout.addWidget(self.heatmap, 1)
-
-    def is_busy(self) -> bool:
-        """Whether a run is going."""
-        return self._runner.busy
 
     def start(self) -> JobRunner | None:
         """Run MaxEnt IRL in the background with the chosen world and budget; the panel's
@@ -140,10 +127,8 @@ class MaxEntPanel(QWidget):
         if world is None and dataset is None:
             self.message.show_message("Open a dataset in the Datasets tab first.", "error")
             return None
-        try:
-            config = self.form.config()
-        except ValueError as exc:  # ConfigFormError: text the config refuses
-            self.message.show_message(f"Fix the settings: {exc}", "error")
+        config = self.form_config(self.form)
+        if config is None:
             return None
         folder = self._workspace.dataset_folder
         settings = {"world": world, "dataset": dataset, "episodes": self.episodes_spin.value(),
@@ -153,20 +138,8 @@ class MaxEntPanel(QWidget):
         self.metrics_label.setText("")
         self.message.show_message("Playing the demos and learning the reward...")
         # The bar stays busy while the demos are played, until the first iteration.
-        self._runner.start(lambda cancel: maxent_work(cancel, **settings))
-        return self._runner
-
-    def cancel(self) -> None:
-        """Stop the run at its next iteration."""
-        self.controls.cancel()
-
-    def shutdown(self) -> None:
-        """Cancel and wait for the run (the view is going away)."""
-        self._runner.shutdown(5000)
-
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
-        self.shutdown()
-        super().closeEvent(event)
+        self.runner.start(lambda cancel: maxent_work(cancel, **settings))
+        return self.runner
 
     def _on_source_changed(self, index: int) -> None:
         self.episodes_spin.setEnabled(index < len(WORLDS))
