@@ -8,10 +8,10 @@ from collections import deque
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 
-MIN_SPEED = 0.25
-MAX_SPEED = 2.0
+from clonelab.app.widgets.paced_timer import PacedTimer
+
 _SEED_RANGE = 2**31 - 1
 
 
@@ -53,7 +53,7 @@ class RateMeter:
         self._last = None
 
 
-class PlayLoop(QObject):
+class PlayLoop(PacedTimer):
     """Steps `session` with `source` at `fps * speed`, scheduled by the clock, not by counting.
 
     Each tick asks the source for an action, steps the session and emits `stepped(StepOutcome)`;
@@ -77,16 +77,12 @@ class PlayLoop(QObject):
     def __init__(self, session: Any, source: Any, fps: float, *, actor: str = "human",
                  device: str = "keyboard", seed: int | None = None,
                  parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        if fps <= 0:
-            raise ValueError(f"fps must be positive, got {fps}")
+        super().__init__(fps, parent=parent)
         self._session = session
         self._source = source
-        self._fps = float(fps)
         self._actor = actor
         self._device = device
         self._seeds = None if seed is None else np.random.default_rng(seed)
-        self._speed = 1.0
         self._wait_for_input = False
         self._turn_based = False
         self._input_held = False  # turn-based: input was on at the last look
@@ -94,10 +90,7 @@ class PlayLoop(QObject):
         self._observation: Any = None
         self._next_due = 0.0
         self._meter = RateMeter()
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self._timer.timeout.connect(self._on_tick)
+        self._timer.setSingleShot(True)  # each tick schedules the next, against drift
 
     @property
     def session(self) -> Any:
@@ -113,16 +106,6 @@ class PlayLoop(QObject):
     def running(self) -> bool:
         """Whether the timer is stepping."""
         return self._running
-
-    @property
-    def speed(self) -> float:
-        """The speed factor (MIN_SPEED to MAX_SPEED)."""
-        return self._speed
-
-    @property
-    def target_fps(self) -> float:
-        """The rate asked for: the env's fps times the speed."""
-        return self._fps * self._speed
 
     @property
     def wait_for_input(self) -> bool:
@@ -170,13 +153,6 @@ class PlayLoop(QObject):
             self._running = False
             self.running_changed.emit()
 
-    def toggle(self) -> None:
-        """Pause when running, start otherwise."""
-        if self._running:
-            self.pause()
-        else:
-            self.start()
-
     def step_once(self) -> None:
         """Pause and take exactly one step (a new episode is reset first when none runs)."""
         self.pause()
@@ -185,9 +161,7 @@ class PlayLoop(QObject):
         self._meter.gap()
         self._step()
 
-    def set_speed(self, factor: float) -> None:
-        """Set the speed factor, clipped to [MIN_SPEED, MAX_SPEED]."""
-        self._speed = float(min(MAX_SPEED, max(MIN_SPEED, factor)))
+    def _on_speed_changed(self) -> None:
         if self._running:
             self._meter.gap()
             self._next_due = time.monotonic()
@@ -211,7 +185,7 @@ class PlayLoop(QObject):
         delay_ms = max(0.0, (self._next_due - time.monotonic()) * 1000.0)
         self._timer.start(int(delay_ms))
 
-    def _on_tick(self) -> None:
+    def _on_timeout(self) -> None:
         if not self._running:
             return
         period = 1.0 / self.target_fps

@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clonelab.app.takeover.takeover_loop import MAX_SPEED, MIN_SPEED
+from clonelab.app.takeover.takeover_loop import MIN_SPEED
+from clonelab.app.widgets.paced_timer import MAX_SPEED
 from clonelab.models.failures.ood import CalibratedScore
 from clonelab.models.failures.rounds import RoundsConfig
 from clonelab.models.failures.takeover import AskForHelp, Controller, Human, HumanGate

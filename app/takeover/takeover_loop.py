@@ -18,8 +18,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
+from clonelab.app.widgets.paced_timer import PacedTimer
 from clonelab.models.failures.takeover import (
     AskForHelp,
     ControlledEpisode,
@@ -29,7 +30,6 @@ from clonelab.models.failures.takeover import (
 from clonelab.recorder.session import StepOutcome
 
 MIN_SPEED = 0.1
-MAX_SPEED = 2.0
 
 
 def takeovers(interventions: np.ndarray) -> int:
@@ -38,7 +38,7 @@ def takeovers(interventions: np.ndarray) -> int:
     return int(np.count_nonzero(flags[1:] & ~flags[:-1]) + (flags[:1].sum()))
 
 
-class TakeoverLoop(QObject):
+class TakeoverLoop(PacedTimer):
     """Steps `session` under `controller` at `fps * speed`.
 
     Signals: `stepped(StepOutcome, Decision)`, `help_requested(Decision)` (the step where the
@@ -56,9 +56,7 @@ class TakeoverLoop(QObject):
 
     def __init__(self, session: Any, controller: Controller | None, fps: float, *,
                  max_steps: int | None = None, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        if fps <= 0:
-            raise ValueError(f"fps must be positive, got {fps}")
+        super().__init__(fps, min_speed=MIN_SPEED, parent=parent)
         self.session = session
         self.controller = controller
         """Set before an episode starts; swapped between episodes when the clone is retrained."""
@@ -68,8 +66,6 @@ class TakeoverLoop(QObject):
         """Seconds counted down before an episode's first step (0: none)."""
         self.episode_speed = 1.0
         """The speed the episode was begun at (play returns to it after a slowed request)."""
-        self._fps = float(fps)
-        self._speed = 1.0
         self._seconds_left = 0
         self._counter = QTimer(self)
         self._counter.setInterval(1000)
@@ -78,10 +74,6 @@ class TakeoverLoop(QObject):
         self._actions: list[Any] = []
         self._interventions: list[bool] = []
         self._requests = 0
-        self._timer = QTimer(self)
-        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self._timer.timeout.connect(self._tick)
-        self._apply_rate()
 
     @property
     def running(self) -> bool:
@@ -102,11 +94,6 @@ class TakeoverLoop(QObject):
     def in_episode(self) -> bool:
         """Whether an episode has been reset and not finished."""
         return self._observation is not None
-
-    @property
-    def speed(self) -> float:
-        """The speed factor (MIN_SPEED to MAX_SPEED)."""
-        return self._speed
 
     def reset(self, seed: int) -> Any:
         """Start an episode from `seed` (controller counts back to 0)."""
@@ -160,15 +147,7 @@ class TakeoverLoop(QObject):
     def step_once(self) -> None:
         """Take one step now (or stop at a help request), without the timer."""
         if self.in_episode:
-            self._tick()
-
-    def set_speed(self, factor: float) -> None:
-        """Set the speed factor, clipped to [MIN_SPEED, MAX_SPEED]."""
-        self._speed = float(min(MAX_SPEED, max(MIN_SPEED, factor)))
-        self._apply_rate()
-
-    def _apply_rate(self) -> None:
-        self._timer.setInterval(max(1, round(1000.0 / (self._fps * self._speed))))
+            self._on_timeout()
 
     def _count(self) -> None:
         self._seconds_left -= 1
@@ -177,7 +156,7 @@ class TakeoverLoop(QObject):
             self._timer.start()
         self.counting.emit(self._seconds_left)
 
-    def _tick(self) -> None:
+    def _on_timeout(self) -> None:
         try:
             decision: Decision = self.controller.decide(self._observation)
         except BaseException:

@@ -10,16 +10,16 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 
-from clonelab.app.play.play_loop import MAX_SPEED, MIN_SPEED
+from clonelab.app.widgets.paced_timer import PacedTimer
 from clonelab.app.window.errors import one_line
 from clonelab.models.twin_run import TwinRun
 
 log = logging.getLogger(__name__)
 
 
-class Lockstep(QObject):
+class Lockstep(PacedTimer):
     """One QTimer stepping a `TwinRun` at `fps * speed`; emits `stepped(step)` after each move.
 
     `stepped` also fires after `seek` and `restart`, so views redraw from one place.
@@ -33,36 +33,13 @@ class Lockstep(QObject):
     failed = Signal(str)
 
     def __init__(self, run: TwinRun, fps: float, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        if fps <= 0:
-            raise ValueError(f"fps must be positive, got {fps}")
+        super().__init__(fps, parent=parent)
         self.run = run
-        self._fps = float(fps)
-        self._speed = 1.0
-        self._timer = QTimer(self)
-        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self._timer.timeout.connect(self._on_timeout)
-        self._apply_interval()
 
     @property
     def running(self) -> bool:
         """Whether the timer is stepping."""
         return self._timer.isActive()
-
-    @property
-    def fps(self) -> float:
-        """The env's rate at speed 1."""
-        return self._fps
-
-    @property
-    def speed(self) -> float:
-        """The speed factor."""
-        return self._speed
-
-    def set_speed(self, factor: float) -> None:
-        """Set the speed factor, clipped to the play loop's range."""
-        self._speed = float(min(MAX_SPEED, max(MIN_SPEED, factor)))
-        self._apply_interval()
 
     def start(self) -> None:
         """Step on the timer (from the start again when the run is over)."""
@@ -78,13 +55,6 @@ class Lockstep(QObject):
         if self.running:
             self._timer.stop()
             self.running_changed.emit(False)
-
-    def toggle(self) -> None:
-        """Pause when running, start otherwise."""
-        if self.running:
-            self.pause()
-        else:
-            self.start()
 
     def step_once(self) -> None:
         """Pause and advance both panes by one step."""
@@ -102,9 +72,6 @@ class Lockstep(QObject):
         """Both panes back to step 0."""
         self._guarded(self.run.reset)
         self.stepped.emit(self.run.step_count)
-
-    def _apply_interval(self) -> None:
-        self._timer.setInterval(max(1, round(1000.0 / (self._fps * self._speed))))
 
     def _guarded(self, action: Callable[[], Any]) -> Any:
         try:

@@ -26,11 +26,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clonelab.app.play.play_loop import MAX_SPEED, MIN_SPEED, PlayLoop
+from clonelab.app.play.play_loop import PlayLoop
 from clonelab.app.watch.action_plot import ActionPlot, action_labels
 from clonelab.app.watch.live_ood import LiveOodPlot
 from clonelab.app.widgets.frame_view import FrameView
 from clonelab.app.widgets.message_line import MessageLine
+from clonelab.app.widgets.paced_timer import MAX_SPEED, MIN_SPEED
 from clonelab.app.window.errors import one_line, show_error
 from clonelab.app.window.workspace import Workspace
 from clonelab.models.agent import PolicyAgent
