@@ -8,6 +8,7 @@ import pytest
 import torch
 from PySide6.QtCore import QSettings
 
+from clonelab.app.play.play_view import PlayView
 from clonelab.app.window.main_window import MainWindow
 from clonelab.app.window.settings import Settings
 from clonelab.app.window.workspace import Workspace
@@ -50,3 +51,24 @@ def window(open_window) -> MainWindow:
     win = open_window()
     win.play.setFocus()
     return win
+
+
+@pytest.fixture
+def make_view(qtbot, settings) -> Iterator[Callable[..., PlayView]]:
+    """Makes shown, active Play views on env ids, their frames holding the keys; shut down
+    after the test."""
+    views: list[PlayView] = []
+
+    def make(env_id: str = "CartPole-v1") -> PlayView:
+        view = PlayView(Workspace(env_id), settings)
+        qtbot.addWidget(view)
+        with qtbot.waitActive(view):
+            view.show()
+            view.activateWindow()
+        view.setFocus()
+        views.append(view)
+        return view
+
+    yield make
+    for view in views:
+        view.shutdown()

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from clonelab.models.expert_demos import expert_episodes, record_expert
+from clonelab.recorder.catalog import make_env
 from clonelab.recorder.dataset import DemoDataset, EpisodeData
 
 
@@ -22,3 +23,12 @@ def expert_dataset(path: Path, env_id: str = "CartPole-v1", *, seeds: Iterable[i
     """A dataset at `path` holding one expert episode per seed (60 steps each by default)."""
     return record_expert(path, env_id, seeds=seeds, noise=noise, max_steps=max_steps, tags=tags,
                          operator=operator)
+
+
+def empty_dataset(path: Path, env_id: str = "CartPole-v1") -> Path:
+    """A new dataset of `env_id` without episodes, at `path`."""
+    env = make_env(env_id)
+    DemoDataset.create(path, env_id=env_id, observation_space=env.observation_space,
+                       action_space=env.action_space)
+    env.close()
+    return path

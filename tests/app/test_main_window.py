@@ -18,6 +18,7 @@ from clonelab.models.checkpoint import save_policy
 from clonelab.models.policy import Policy, PolicySpec
 from clonelab.models.training import TrainConfig
 from clonelab.recorder.dataset import DemoDataset
+from tests.app.demo_data import empty_dataset
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets" / "controls"
 
@@ -27,11 +28,7 @@ def messages(win: MainWindow) -> list[str]:
 
 
 def cartpole_dataset(path: Path) -> Path:
-    env = gymnasium.make("CartPole-v1")
-    DemoDataset.create(path, env_id="CartPole-v1", observation_space=env.observation_space,
-                       action_space=env.action_space)
-    env.close()
-    return path
+    return empty_dataset(path, "CartPole-v1")
 
 
 def drop(win: MainWindow, *paths: Path) -> None:

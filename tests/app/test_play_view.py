@@ -3,36 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from clonelab.app.play.play_view import PlayView
 from clonelab.app.play.qt_keys import qt_key
-from clonelab.app.window.workspace import Workspace
 from clonelab.recorder.catalog import EnvBuildError
 from clonelab.recorder.dataset import DatasetError, DemoDataset
 
 KEY_RIGHT, KEY_LEFT = Qt.Key.Key_Right, Qt.Key.Key_Left
-
-
-@pytest.fixture
-def make_view(qtbot, settings):
-    views: list[PlayView] = []
-
-    def make(env_id: str = "CartPole-v1") -> PlayView:
-        view = PlayView(Workspace(env_id), settings)
-        qtbot.addWidget(view)
-        with qtbot.waitActive(view):
-            view.show()
-            view.activateWindow()
-        view.setFocus()
-        views.append(view)
-        return view
-
-    yield make
-    for view in views:
-        view.shutdown()
 
 
 def error_boxes(view: PlayView) -> list[str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import gymnasium
 import pytest
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QMessageBox
@@ -15,6 +14,7 @@ from clonelab.app.window.main import make_window
 from clonelab.app.window.main_window import MainWindow
 from clonelab.app.window.settings import Settings
 from clonelab.recorder.dataset import DemoDataset
+from tests.app.demo_data import empty_dataset
 
 Button = QMessageBox.StandardButton
 
@@ -96,11 +96,7 @@ def test_quitting_while_training_asks_first(qtbot, window, answers):
 
 
 def lander_dataset(path: Path) -> Path:
-    env = gymnasium.make("LunarLander-v3")
-    DemoDataset.create(path, env_id="LunarLander-v3", observation_space=env.observation_space,
-                       action_space=env.action_space)
-    env.close()
-    return path
+    return empty_dataset(path, "LunarLander-v3")
 
 
 def restart(qtbot, settings: Settings, env_id: str | None = None) -> MainWindow:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QEvent, QSettings, Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication
 
 from clonelab.app.play.play_view import PlayView
-from clonelab.app.window.settings import Settings
-from clonelab.app.window.workspace import Workspace
 from clonelab.recorder.gamepad import GamepadState
 
 MINIGRID = "MiniGrid-Empty-8x8-v0"  # 8x8: no tap here reaches the goal
@@ -17,17 +15,10 @@ FORWARD = 2
 
 
 @pytest.fixture
-def view(qtbot, tmp_path):
-    settings = Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-    play = PlayView(Workspace(MINIGRID), settings)
-    qtbot.addWidget(play)
-    with qtbot.waitActive(play):
-        play.show()
-        play.activateWindow()
-    play.setFocus()
+def view(make_view):
+    play = make_view(MINIGRID)
     assert play.entry.turn_based and play.loop.running and play.entry.fps == 10
-    yield play
-    play.shutdown()
+    return play
 
 
 def actions(view: PlayView) -> list[int]:
