@@ -70,12 +70,12 @@ class ControlsPanel(QWidget):
         self._keys = _bindings_table("Key")
         rebind_key = QPushButton("Rebind key…")
         rebind_key.setToolTip("Select a key above, click, then press the new key")
-        rebind_key.clicked.connect(self._start_key_capture)
+        rebind_key.clicked.connect(self._on_rebind_key_clicked)
 
         self._pad = _bindings_table("Control")
         rebind_pad = QPushButton("Rebind control…")
         rebind_pad.setToolTip("Select a control above, click, then press the new pad button")
-        rebind_pad.clicked.connect(self._start_pad_capture)
+        rebind_pad.clicked.connect(self._on_rebind_pad_clicked)
         self._axes = QTableWidget(0, 4)
         self._axes.setHorizontalHeaderLabels(["Axis", "Drives", "Invert", ""])
         self._axes.verticalHeader().hide()
@@ -231,7 +231,7 @@ class ControlsPanel(QWidget):
         """Set the pad's dead zone (0 to 0.95)."""
         self._dead_zone.setValue(value)
 
-    def _start_key_capture(self) -> None:
+    def _on_rebind_key_clicked(self) -> None:
         key = _selected(self._keys)
         if key is None:
             self._message.setText("Select a key to rebind first.")
@@ -240,7 +240,7 @@ class ControlsPanel(QWidget):
         self._capturing_key = key
         self._message.setText(f"Press the new key for {key!r}…")
 
-    def _start_pad_capture(self) -> None:
+    def _on_rebind_pad_clicked(self) -> None:
         control = _selected(self._pad)
         if control is None:
             self._message.setText("Select a pad control to rebind first.")

@@ -97,7 +97,7 @@ def test_unplugging_pauses_and_plugging_back_lets_play_resume(qtbot, pad, pendul
 def test_a_pad_button_can_be_rebound(qtbot, pad, pendulum):
     view = pendulum
     view.controls.select_control("hat_left")
-    view.controls._start_pad_capture()
+    view.controls._on_rebind_pad_clicked()
     pad.set_button(3, True)
     view.poller.poll()
     assert "'hat_left' is now 'button3'" in view.controls.message()

@@ -159,7 +159,7 @@ def test_recording_without_a_dataset_asks_for_one(qtbot, make_view):
 def test_rebinding_a_key_plays_and_is_remembered(qtbot, make_view, settings):
     view = make_view("CartPole-v1")
     view.controls.select_key("right")
-    view.controls._start_key_capture()
+    view.controls._on_rebind_key_clicked()
     qtbot.keyClick(view, Qt.Key.Key_L)  # the next key press is the new binding
     assert "'right' is now 'l'" in view.controls.message()
     qtbot.keyPress(view, Qt.Key.Key_L)
@@ -179,7 +179,7 @@ def test_rebinding_a_key_plays_and_is_remembered(qtbot, make_view, settings):
 def test_rebinding_onto_a_bound_key_is_refused_inline(qtbot, make_view):
     view = make_view("CartPole-v1")
     view.controls.select_key("right")
-    view.controls._start_key_capture()
+    view.controls._on_rebind_key_clicked()
     qtbot.keyClick(view, KEY_LEFT)
     assert "already bound" in view.controls.message()
     assert view.entry.keyboard.action(["right"]) == 1
