@@ -20,6 +20,7 @@ import gymnasium as gym
 import torch
 
 from clonelab.models.policy import Policy, PolicySpec
+from clonelab.models.torsos import TorsoName
 from clonelab.models.training import TrainConfig
 from clonelab.recorder.schema import app_version, space_from_json, space_to_json
 
@@ -226,6 +227,8 @@ def load_policy(path: str | os.PathLike[str], *, env_id: str | None = None) -> P
             observation_space=cast(gym.spaces.Box, info.observation_space),
             action_space=cast(gym.spaces.Discrete | gym.spaces.Box, info.action_space),
             hidden=tuple(int(size) for size in info.architecture["hidden"]),
+            # Named since the first format version: "mlp", or "cnn" before "dqn" existed.
+            torso=cast(TorsoName, info.architecture["torso"]),
         )
         policy = Policy(spec)
         policy.load_state_dict(state_dict, strict=True)

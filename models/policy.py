@@ -1,4 +1,4 @@
-"""Policies: a torso (MLP for vectors, small CNN for images) and a categorical or Gaussian head.
+"""Policies: a torso (models/torsos.py) and a categorical or Gaussian head.
 
 A policy keeps its observation normalisation and its action scaling as buffers, so both travel
 in the checkpoint's state dict and a loaded policy acts exactly like the trained one.
@@ -17,12 +17,20 @@ import torch.nn.functional as F
 from torch import nn
 
 from clonelab.models.heads import CategoricalHead, GaussianHead
+from clonelab.models.torsos import (
+    CONV_PLANS,
+    ConvTorso,
+    MLPTorso,
+    TorsoName,
+    build_torso,
+    check_torso,
+    default_torso,
+)
 from clonelab.recorder.catalog import ObservationKind, observation_kind_of
 
 ActionKind = Literal["discrete", "continuous"]
 
 DEFAULT_HIDDEN = (256, 256)
-CNN_CHANNELS = (32, 64, 64)
 # Standard deviations below this count as a constant feature: centre it, do not blow it up.
 MIN_OBS_STD = 1e-6
 
@@ -62,12 +70,25 @@ class PolicySpec:
     """The env's action space (Discrete, or a float Box)."""
     hidden: tuple[int, ...] = DEFAULT_HIDDEN
     """Sizes of the fully connected hidden layers (after the convolutions for images)."""
+    torso: TorsoName | None = None
+    """The torso (models/torsos.py); None picks by the observation: "mlp" for vectors, "dqn"
+    for frames it fits, "cnn" for smaller ones. Checkpoints name theirs."""
 
     def __post_init__(self) -> None:
         observation_kind(self.observation_space)
         action_kind(self.action_space)
         if not self.hidden or any(int(size) <= 0 for size in self.hidden):
             raise ValueError(f"hidden layer sizes must be positive, got {self.hidden}")
+        check_torso(self.torso_name, self._image_shape)
+
+    @property
+    def _image_shape(self) -> tuple[int, ...] | None:
+        return tuple(self.observation_space.shape) if self.observation_kind == "image" else None
+
+    @property
+    def torso_name(self) -> TorsoName:
+        """The torso this spec builds: `torso`, or the default for the observation."""
+        return self.torso if self.torso is not None else default_torso(self._image_shape)
 
     @property
     def observation_kind(self) -> ObservationKind:
@@ -88,60 +109,14 @@ class PolicySpec:
 
     def architecture(self) -> dict[str, object]:
         """A readable summary of the network, for the checkpoint JSON and the app."""
-        image = self.observation_kind == "image"
+        plan = CONV_PLANS.get(self.torso_name, ())
         return {
-            "torso": "cnn" if image else "mlp",
-            "conv_channels": list(CNN_CHANNELS) if image else [],
+            "torso": self.torso_name,
+            "conv_channels": [layer[0] for layer in plan],
             "hidden": list(self.hidden),
             "activation": "leaky_relu",
             "head": "categorical" if self.action_kind == "discrete" else "gaussian",
         }
-
-
-def _mlp(in_features: int, hidden: tuple[int, ...]) -> nn.Sequential:
-    layers: list[nn.Module] = []
-    for size in hidden:
-        layers += [nn.Linear(in_features, size), nn.LeakyReLU()]
-        in_features = size
-    return nn.Sequential(*layers)
-
-
-class MLPTorso(nn.Module):
-    """Fully connected layers with leaky_relu over a flat, normalised observation."""
-
-    def __init__(self, in_features: int, hidden: tuple[int, ...]) -> None:
-        super().__init__()
-        self.layers = _mlp(in_features, hidden)
-        self.out_features = hidden[-1]
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, in_features) -> (B, out_features)."""
-        return self.layers(x)
-
-
-class CNNTorso(nn.Module):
-    """Three stride-2 3x3 convolutions then the MLP layers; any image size of 1 pixel or more.
-
-    Stride 2 with padding 1 halves each side per layer, so it fits small grid worlds (MiniGrid's
-    40x40 to 64x64 frames) as well as Atari's 210x160 without size-specific kernels.
-    """
-
-    def __init__(self, image_shape: tuple[int, ...], hidden: tuple[int, ...]) -> None:
-        super().__init__()
-        height, width, channels = image_shape
-        convs: list[nn.Module] = []
-        for out_channels in CNN_CHANNELS:
-            convs += [nn.Conv2d(channels, out_channels, 3, stride=2, padding=1), nn.LeakyReLU()]
-            channels = out_channels
-        self.convs = nn.Sequential(*convs, nn.Flatten())
-        with torch.no_grad():
-            flat = self.convs(torch.zeros(1, image_shape[2], height, width)).shape[1]
-        self.fc = _mlp(flat, hidden)
-        self.out_features = hidden[-1]
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, C, H, W) floats in [0, 1] -> (B, out_features)."""
-        return self.fc(self.convs(x))
 
 
 class Policy(nn.Module):
@@ -159,15 +134,12 @@ class Policy(nn.Module):
         super().__init__()
         self.spec = spec
         self.action_shape: tuple[int, ...] = tuple(spec.action_space.shape or ())
-        obs_space = spec.observation_space
-        self.torso: MLPTorso | CNNTorso
-        if spec.observation_kind == "image":
-            self.torso = CNNTorso(obs_space.shape, spec.hidden)
-        else:
-            obs_size = math.prod(obs_space.shape)
+        obs_shape = tuple(spec.observation_space.shape)
+        if spec.observation_kind == "vector":
+            obs_size = math.prod(obs_shape)
             self.register_buffer("obs_mean", torch.zeros(obs_size))
             self.register_buffer("obs_std", torch.ones(obs_size))
-            self.torso = MLPTorso(obs_size, spec.hidden)
+        self.torso: MLPTorso | ConvTorso = build_torso(spec.torso_name, obs_shape, spec.hidden)
         self.head: CategoricalHead | GaussianHead
         if isinstance(spec.action_space, gym.spaces.Discrete):
             self.action_start = int(spec.action_space.start)
@@ -204,13 +176,12 @@ class Policy(nn.Module):
         return torch.as_tensor(np.asarray(observations), device=self.device)
 
     def features(self, observations: torch.Tensor) -> torch.Tensor:
-        """Normalise a (B, *obs_shape) batch of raw observations and run the torso."""
+        """Normalise a (B, *obs_shape) batch of raw observations and run the torso (image
+        torsos scale their uint8 frames themselves)."""
         if self.spec.observation_kind == "image":
-            x = observations.permute(0, 3, 1, 2).float() / 255.0
-        else:
-            x = observations.reshape(observations.shape[0], -1).float()
-            x = (x - self.obs_mean) / self.obs_std
-        return self.torso(x)
+            return self.torso(observations)
+        x = observations.reshape(observations.shape[0], -1).float()
+        return self.torso((x - self.obs_mean) / self.obs_std)
 
     def targets(self, actions: torch.Tensor) -> torch.Tensor:
         """Env actions -> what the head is trained on: indices from 0, or Box scaled to [-1, 1]."""

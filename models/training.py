@@ -1,7 +1,8 @@
 """Behavioral cloning: `train_bc` is a Qt-free generator of progress records.
 
-The data is loaded once into tensors on the device; each batch is an index slice of a seeded
-random permutation (no DataLoader, no per-sample Python: measured faster here). The app runs
+The data is loaded once into tensors on the device (or, too big for a GPU, into pinned host
+memory: models/train_device.py); each batch is an index slice of a seeded random permutation
+(no DataLoader, no per-sample Python: measured faster here). The app runs
 the generator in a worker thread; the CLI drives it with `recorder.jobs.drain`.
 """
 
@@ -26,6 +27,7 @@ from clonelab.models.device import pick_device
 from clonelab.models.evaluation import evaluate
 from clonelab.models.policy import Policy, PolicySpec
 from clonelab.models.train_config import TrainConfig
+from clonelab.models.train_device import DeviceRows, StepLoss, StepPrecision
 from clonelab.models.train_selection import BestWeights
 from clonelab.recorder.jobs import CancelCheck, Stopwatch, cancel_check
 
@@ -113,12 +115,13 @@ class TrainResult:
 @torch.no_grad()
 def _validate(
     policy: Policy,
-    obs: torch.Tensor,
+    obs: DeviceRows,
     actions: torch.Tensor,
     targets: torch.Tensor,
     rows: torch.Tensor,
 ) -> tuple[float | None, float | None, float | None]:
-    """(loss, accuracy, action error) over the validation `rows`, scored in chunks."""
+    """(loss, accuracy, action error) over the validation `rows` (a CPU index tensor), scored
+    in chunks."""
     if len(rows) == 0:
         return None, None, None
     policy.eval()
@@ -127,8 +130,9 @@ def _validate(
     discrete = policy.spec.action_kind == "discrete"
     for start in range(0, len(rows), VAL_CHUNK):
         chunk = rows[start : start + VAL_CHUNK]
-        loss_sum += float(policy.loss(obs[chunk], targets[chunk])) * len(chunk)
-        predicted = policy.act(obs[chunk], deterministic=True)
+        chunk_obs, chunk = obs.gather(chunk), chunk.to(actions.device)
+        loss_sum += float(policy.loss(chunk_obs, targets[chunk])) * len(chunk)
+        predicted = policy.act(chunk_obs, deterministic=True)
         if discrete:
             hit_or_error += float((predicted == actions[chunk]).sum())
         else:
@@ -178,24 +182,28 @@ def train_bc(
     policy.to(device)
 
     # All rows go to the device once, unsplit: batches gather by row index, so the training
-    # and validation sets never exist as copies (image datasets can be gigabytes).
-    obs = torch.as_tensor(observations, device=device)
+    # and validation sets never exist as copies (image datasets can be gigabytes). Row
+    # indices stay on the CPU, where the permutation is drawn and host-held rows are gathered.
+    obs = DeviceRows(observations, device)
     actions = torch.as_tensor(data.actions, device=device)
     targets = policy.targets(actions)
-    train_rows = torch.as_tensor(split.train_rows, device=device)
-    val_rows = torch.as_tensor(split.val_rows, device=device)
+    train_rows = torch.as_tensor(split.train_rows)
+    val_rows = torch.as_tensor(split.val_rows)
+    precision = StepPrecision(config.precision, device, policy)
+    step_loss = StepLoss(policy, config.compile)
     n_train = len(train_rows)
     total = config.total_steps(n_train)
     optimizer = torch.optim.Adam(policy.parameters(), lr=config.lr,
                                  weight_decay=config.weight_decay)
     shuffle = torch.Generator().manual_seed(config.seed)
-    log.info("training %s on %s: %d train rows (%d episodes), %d val rows, %d steps",
-             dataset.env_id, device, n_train, len(split.train_episodes), len(val_rows), total)
+    log.info("training %s on %s (%s): %d train rows (%d episodes), %d val rows, %d steps",
+             dataset.env_id, device, precision.dtype, n_train, len(split.train_episodes),
+             len(val_rows), total)
 
     history: list[TrainProgress] = []
     step = samples = window_steps = 0
     window_loss = torch.zeros((), device=device)
-    order = torch.randperm(n_train, generator=shuffle).to(device)
+    order = torch.randperm(n_train, generator=shuffle)
     cursor = 0
     best = BestWeights(config.patience)
 
@@ -230,19 +238,19 @@ def train_bc(
             break
         train_clock.start()
         if cursor >= n_train:
-            order = torch.randperm(n_train, generator=shuffle).to(device)
+            order = torch.randperm(n_train, generator=shuffle)
             cursor = 0
         batch = train_rows[order[cursor : cursor + config.batch_size]]
         cursor += config.batch_size
-        loss = policy.loss(obs[batch], targets[batch])
+        with precision.autocast():
+            loss = step_loss(obs.gather(batch), targets[batch.to(device, non_blocking=True)])
         if not torch.isfinite(loss):
             raise TrainingError(
                 f"the loss became {float(loss.detach())} at step {step + 1} (lr {config.lr:g}); "
                 "lower the learning rate, or check the dataset for extreme values"
             )
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        precision.backward_and_step(loss, optimizer)
         step += 1
         samples += len(batch)
         window_loss += loss.detach()

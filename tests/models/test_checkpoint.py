@@ -59,6 +59,7 @@ def test_a_trained_policy_round_trips_with_identical_actions(
     ("obs", "act"),
     [
         (gym.spaces.Box(0, 255, (12, 10, 3), np.uint8), gym.spaces.Discrete(3, start=1)),
+        (gym.spaces.Box(0, 255, (84, 84, 4), np.uint8), gym.spaces.Discrete(6)),  # "dqn"
         (gym.spaces.Box(-np.inf, np.inf, (3,), np.float32),
          gym.spaces.Box(np.array([-2.0, 0.0], np.float32), np.array([2.0, np.inf], np.float32))),
     ],
@@ -74,6 +75,26 @@ def test_image_and_gaussian_policies_round_trip(tmp_path: Path, obs: gym.Space,
     draws = [p.act(batch, deterministic=False, generator=torch.Generator().manual_seed(1))
              for p in (policy, loaded)]
     assert torch.equal(*draws)
+
+
+# Saved by CloneLab before the "dqn" torso (commit d213899): a 48x40 RGB policy with the
+# stride-2 "cnn" torso, which the default would no longer pick for frames this size.
+LEGACY_CNN = Path(__file__).parent / "data" / "legacy_cnn_policy.pt"
+LEGACY_PROBABILITIES = [
+    [0.3559130132198334, 0.339141309261322, 0.30494561791419983],
+    [0.3560010492801666, 0.3396495282649994, 0.304349422454834],
+    [0.3575272262096405, 0.33940571546554565, 0.30306699872016907],
+    [0.35669928789138794, 0.33996275067329407, 0.3033379018306732],
+]
+
+
+def test_a_checkpoint_from_before_the_dqn_torso_loads_and_acts_as_it_did() -> None:
+    policy = load_policy(LEGACY_CNN)
+    assert policy.spec.torso_name == "cnn"
+    frames = torch.as_tensor(np.random.default_rng(0).integers(0, 256, (4, 48, 40, 3),
+                                                               dtype=np.uint8))
+    probabilities = policy.action_probabilities(frames)
+    assert torch.allclose(probabilities, torch.tensor(LEGACY_PROBABILITIES), atol=1e-6)
 
 
 def test_the_json_config_records_where_the_policy_came_from(cartpole_file: Path) -> None:

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from clonelab.models.heads import GaussianHead
-from clonelab.models.policy import CNNTorso, Policy, PolicySpec, UnsupportedSpaceError
+from clonelab.models.policy import Policy, PolicySpec, UnsupportedSpaceError
+from clonelab.models.torsos import ConvTorso
 
 VECTOR_OBS = gym.spaces.Box(-np.inf, np.inf, (4,), np.float32)
 IMAGE_OBS = gym.spaces.Box(0, 255, (40, 40, 3), np.uint8)
@@ -76,7 +77,7 @@ def test_box_scaling_lives_in_the_state_dict() -> None:
 
 def test_image_policy_takes_uint8_hwc_frames() -> None:
     policy = make(IMAGE_OBS, gym.spaces.Discrete(3))
-    assert isinstance(policy.torso, CNNTorso)
+    assert isinstance(policy.torso, ConvTorso)
     frames = torch.randint(0, 256, (6, 40, 40, 3), dtype=torch.uint8)
     assert policy.act(frames).shape == (6,)
     assert "obs_mean" not in policy.state_dict()  # images are scaled by 1/255 only
@@ -160,3 +161,28 @@ def test_targets_of_an_empty_batch_of_box_actions_keep_the_action_size() -> None
                       action_space=gym.spaces.Box(-2, 2, (1,)), hidden=(8,))
     policy = Policy(spec)
     assert policy.targets(torch.zeros((0, 1))).shape == (0, 1)
+
+
+@pytest.mark.parametrize(
+    ("shape", "torso", "first_kernel"),
+    [((84, 84, 4), "dqn", 8), ((40, 40, 3), "dqn", 8), ((210, 160, 3), "dqn", 8),
+     ((35, 64, 3), "cnn", 3), ((7, 7, 3), "cnn", 3)],
+)
+def test_frames_get_the_dqn_torso_when_its_kernels_fit(shape: tuple[int, ...], torso: str,
+                                                       first_kernel: int) -> None:
+    policy = make(gym.spaces.Box(0, 255, shape, np.uint8), gym.spaces.Discrete(4))
+    assert policy.spec.torso_name == torso
+    assert policy.spec.architecture()["torso"] == torso
+    assert policy.torso.convs[0].kernel_size == (first_kernel, first_kernel)
+    # Channels-last weights: the uint8 (B, H, W, C) batch is already laid out that way.
+    assert policy.torso.convs[0].weight.is_contiguous(memory_format=torch.channels_last)
+
+
+def test_a_torso_that_cannot_read_the_observation_is_refused() -> None:
+    small = gym.spaces.Box(0, 255, (20, 20, 3), np.uint8)
+    with pytest.raises(ValueError, match="'dqn' needs frames of at least 36x36.*20x20; use 'cnn'"):
+        PolicySpec(env_id="T-v0", observation_space=small, action_space=gym.spaces.Discrete(2),
+                   torso="dqn")
+    with pytest.raises(ValueError, match="vector observations take 'mlp'"):
+        PolicySpec(env_id="T-v0", observation_space=VECTOR_OBS,
+                   action_space=gym.spaces.Discrete(2), torso="cnn")

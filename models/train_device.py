@@ -1,0 +1,165 @@
+"""The device side of a training step: where the rows live, mixed precision, compilation.
+
+`DeviceRows` keeps a dataset's observations on the training device when they fit, else in host
+memory (pinned on CUDA) from which each batch is gathered and copied without blocking. Image
+frames stay uint8 on the way: the torso scales them on the device. `StepPrecision` runs the
+forward pass under autocast (bfloat16, or float16 with a gradient scaler) where asked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Iterator
+
+import numpy as np
+import torch
+
+from clonelab.models.data import TrainingError
+from clonelab.models.policy import Policy
+from clonelab.models.train_config import Precision
+
+log = logging.getLogger(__name__)
+
+# A dataset goes to the GPU whole when it takes at most this share of the free GPU memory; the
+# rest is left for activations, the optimiser state and other programs.
+GPU_SHARE = 0.5
+
+class DeviceRows:
+    """Observation rows that training gathers batches from, by row index.
+
+    On the CPU, or on a GPU with room, all rows sit on the device and a batch is one index
+    gather there. Otherwise they stay on the host, pinned on CUDA so that a batch gathered into
+    one of two pinned buffers is copied while the previous step still runs.
+    """
+
+    def __init__(self, observations: np.ndarray, device: torch.device, *,
+                 device_budget: int | None = None) -> None:
+        self.device = device
+        host = torch.as_tensor(observations)
+        budget = _device_budget(device) if device_budget is None else device_budget
+        self.on_device = host.nbytes <= budget
+        if self.on_device:
+            self.rows = host.to(device)
+            self._buffers: list[torch.Tensor] = []
+            self._copied: list[torch.cuda.Event | None] = []
+            return
+        pin = device.type == "cuda"
+        self.rows = host.pin_memory() if pin else host
+        log.info("%.0f MB of observations stay in %s host memory; batches are copied to %s",
+                 host.nbytes / 2**20, "pinned" if pin else "ordinary", device)
+        self._buffers = []
+        self._copied = [None, None]
+        self._turn = 0
+        self._pin = pin
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def gather(self, rows: torch.Tensor) -> torch.Tensor:
+        """The observations of `rows` (a CPU index tensor) on the device."""
+        if self.on_device:
+            return self.rows[rows.to(self.device, non_blocking=True)]
+        if not self._buffers or len(self._buffers[0]) < len(rows):
+            shape = (len(rows), *self.rows.shape[1:])
+            self._buffers = [torch.empty(shape, dtype=self.rows.dtype, pin_memory=self._pin)
+                             for _ in range(2)]
+        turn, self._turn = self._turn, 1 - self._turn
+        copied = self._copied[turn]
+        if copied is not None:
+            copied.synchronize()  # the copy out of this buffer two batches ago is done
+        buffer = self._buffers[turn][: len(rows)]
+        torch.index_select(self.rows, 0, rows, out=buffer)
+        batch = buffer.to(self.device, non_blocking=self._pin)
+        if self._pin:
+            event = torch.cuda.Event()
+            event.record()
+            self._copied[turn] = event
+        return batch
+
+
+def _device_budget(device: torch.device) -> int:
+    """Bytes of observations the device takes whole (unbounded on the CPU: it is host memory)."""
+    if device.type != "cuda":
+        return 2**62
+    free, _total = torch.cuda.mem_get_info(device)
+    return int(free * GPU_SHARE)
+
+
+class StepPrecision:
+    """Autocast and gradient scaling for one run's training steps."""
+
+    def __init__(self, precision: Precision, device: torch.device, policy: Policy) -> None:
+        self.device = device
+        self.dtype = resolve_precision(precision, device, policy)
+        # float16 overflows without loss scaling; bfloat16 has float32's range and needs none.
+        self.scaler = (torch.amp.GradScaler("cuda") if self.dtype == torch.float16 else None)
+
+    @contextlib.contextmanager
+    def autocast(self) -> Iterator[None]:
+        """The forward pass's context: autocast to `dtype`, or nothing for float32."""
+        if self.dtype == torch.float32:
+            yield
+            return
+        with torch.autocast(self.device.type, dtype=self.dtype):
+            yield
+
+    def backward_and_step(self, loss: torch.Tensor, optimizer: torch.optim.Optimizer) -> None:
+        """Backward and optimiser step, through the scaler when there is one."""
+        if self.scaler is None:
+            loss.backward()
+            optimizer.step()
+            return
+        self.scaler.scale(loss).backward()
+        self.scaler.step(optimizer)
+        self.scaler.update()
+
+
+def resolve_precision(precision: Precision, device: torch.device, policy: Policy) -> torch.dtype:
+    """The autocast dtype for `precision` on `device`.
+
+    "auto" is bfloat16 (float16 on GPUs without it) for image policies on CUDA, where the
+    convolutions run on tensor cores, and float32 elsewhere: the CPU has no fast half-precision
+    convolutions on most machines, and an MLP's small matrices gain little. Naming float16
+    off CUDA is a TrainingError (its gradient scaler is CUDA's).
+    """
+    if precision == "float32":
+        return torch.float32
+    if precision == "bfloat16":
+        return torch.bfloat16
+    if precision == "float16":
+        if device.type != "cuda":
+            raise TrainingError(f"precision float16 needs a CUDA device, training is on {device}; "
+                                "choose bfloat16 or float32")
+        return torch.float16
+    if device.type == "cuda" and policy.spec.observation_kind == "image":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.float32
+
+
+LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+class StepLoss:
+    """`policy.loss`, through torch.compile when asked; eager again, with a warning, when
+    compiling fails (no C++ compiler, an unsupported platform): the run goes on either way."""
+
+    def __init__(self, policy: Policy, compile_step: bool) -> None:
+        self._eager: LossFn = policy.loss
+        self._fn: LossFn = torch.compile(policy.loss) if compile_step else policy.loss
+        self._proven = not compile_step
+
+    def __call__(self, observations: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """The batch's BC loss."""
+        if self._proven:
+            return self._fn(observations, targets)
+        try:
+            loss = self._fn(observations, targets)
+        except Exception as error:  # noqa: BLE001 - torch.compile fails in many ways
+            first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            log.warning("torch.compile failed (%s: %s); training without it",
+                        type(error).__name__, first[:200])
+            self._fn = self._eager
+            loss = self._eager(observations, targets)
+        self._proven = True
+        return loss
