@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -35,7 +34,7 @@ from PySide6.QtWidgets import (
 
 from clonelab.app.train.train_report import TrainReport, kept_text
 from clonelab.app.widgets.config_form import ConfigForm, ConfigFormError
-from clonelab.app.widgets.job_controls import JobControls
+from clonelab.app.widgets.job_panel import JobPanel
 from clonelab.app.widgets.job_runner import JobRunner
 from clonelab.app.widgets.message_line import MessageLine
 from clonelab.app.widgets.plot_style import legend_below
@@ -87,11 +86,11 @@ class LossPlot(pg.PlotWidget):
                 curve.setData(xs, ys)
 
 
-class TrainPanel(QWidget):
+class TrainPanel(JobPanel):
     """Train a BC policy on the workspace's dataset and report how the clone does."""
 
     def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__("Train", message_name="trainMessage", shutdown_ms=5000, parent=parent)
         self._workspace = workspace
         self._dataset: DemoDataset | None = None
         self._demo_mean = math.nan
@@ -130,19 +129,16 @@ class TrainPanel(QWidget):
         self.eval_episodes.setValue(10)
         self.eval_episodes.setToolTip("Evaluation episodes after training (0: skip)")
         # Training, then evaluating the clone: two jobs on one runner, told apart by tag.
-        self._runner = JobRunner(self)
-        self._runner.progress.connect(self._on_progress)
-        self.controls = JobControls(self._runner, "Train", message_name="trainMessage")
+        self.runner.progress.connect(self._on_progress)
         self.controls.run_button.setDefault(True)
         self.controls.run_button.clicked.connect(self.start_training)
-        self._runner.finished.connect(self._on_job_finished)
-        self._runner.failed.connect(self._on_job_failed)
-        self._runner.cancelled.connect(self._on_job_cancelled)
+        self.runner.finished.connect(self._on_job_finished)
+        self.runner.failed.connect(self._on_job_failed)
+        self.runner.cancelled.connect(self._on_job_cancelled)
         self._trained = ""  # the training's report, which the evaluation's verdict extends
         self.progress_bar = self.controls.progress_bar
         self.report = TrainReport()
         self.speed_label = self.report.speed_label
-        self.message = self.controls.message
         self.loss_plot = LossPlot()
 
         self._build_layout(browse)
@@ -199,10 +195,6 @@ class TrainPanel(QWidget):
             return select_ids(infos, min_return=self.min_return.value())
         return select_ids(infos)
 
-    def is_busy(self) -> bool:
-        """Whether training or evaluation is running."""
-        return self._runner.busy
-
     def start_training(self) -> JobRunner | None:
         """Validate the form and the selection, then train in the background; the panel's
         runner (its signals report the training, then the evaluation), or None."""
@@ -231,22 +223,8 @@ class TrainPanel(QWidget):
         self.report.reset(config.select_by)
         self.loss_plot.clear_curves()
         self.message.show_message(f"Training on {plural(len(ids), 'episode')}...")
-        self._runner.start(lambda cancel: train_bc(config, subset, cancel=cancel), tag="train")
-        return self._runner
-
-    def cancel(self) -> None:
-        """Stop training (at its next step) or evaluation (after its current batch)."""
-        if self._runner.busy:
-            self.controls.cancel()
-            self.message.show_message("Cancelling...")
-
-    def shutdown(self) -> None:
-        """Cancel and wait for background work (the view is going away)."""
-        self._runner.shutdown(5000)
-
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
-        self.shutdown()
-        super().closeEvent(event)
+        self.runner.start(lambda cancel: train_bc(config, subset, cancel=cancel), tag="train")
+        return self.runner
 
     # -- training -----------------------------------------------------------------------------
 
@@ -268,19 +246,19 @@ class TrainPanel(QWidget):
         self.progress_bar.setFormat(f"step %v / %m  (epoch {progress.epoch:.1f})")
 
     def _on_job_finished(self, result: Any) -> None:
-        if self._runner.tag == "train":
+        if self.runner.tag == "train":
             self._on_trained(result)
         else:
             self._on_evaluated(result)
 
     def _on_job_failed(self, message: str) -> None:
-        if self._runner.tag == "train":
+        if self.runner.tag == "train":
             self._on_stopped(f"Training failed: {message}", True)
         else:
             self._on_stopped(f"{self._trained} Evaluation failed: {message}", True)
 
     def _on_job_cancelled(self, partial: Any) -> None:
-        if self._runner.tag == "train":
+        if self.runner.tag == "train":
             if isinstance(partial, TrainResult):  # its figures, not the last record's
                 self._on_progress(partial.metrics)
             self._on_stopped("Training cancelled.", False)
@@ -314,7 +292,7 @@ class TrainPanel(QWidget):
         self.message.show_message(done + f" Evaluating on {plural(episodes, 'episode')}...")
         self._trained = done
         env_id, seed, policy = result.env_id, self._config.seed, result.policy
-        self._runner.start(lambda _cancel: evaluate(policy, env_id, episodes=episodes, seed=seed),
+        self.runner.start(lambda _cancel: evaluate(policy, env_id, episodes=episodes, seed=seed),
                            tag="evaluate")
 
     def _on_evaluated(self, evaluation: EvalResult) -> None:
