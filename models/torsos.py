@@ -77,7 +77,7 @@ class ConvTorso(nn.Module):
     Frames arrive as uint8 and become floats in [0, 1] here, on whatever device the batch is,
     so datasets and batches stay four times smaller until the last moment. The (B, H, W, C)
     batch seen as (B, C, H, W) is channels-last in memory, and so are the convolution weights:
-    on the CPU that trained the DQN torso 5-15% faster than contiguous NCHW (docs/benchmarks.md).
+    on the CPU that trained the DQN torso 1.4x faster than contiguous NCHW (docs/benchmarks.md).
     """
 
     def __init__(self, plan: ConvPlan, image_shape: tuple[int, ...],
