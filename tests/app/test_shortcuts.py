@@ -148,9 +148,8 @@ def test_the_play_tab_takes_the_keys_whenever_it_shows(qtbot, open_window):
     assert holding_right_steps_right(qtbot, win.play)
 
 
-def test_coming_back_to_the_window_gives_the_game_the_keys(qtbot, open_window):
-    win = open_window()
-    win.tabs.tabBar().setFocus()
+def leave_and_come_back(qtbot, win: MainWindow) -> None:
+    """Activate another window, then `win` again."""
     other = QWidget()
     qtbot.addWidget(other)
     with qtbot.waitActive(other):
@@ -158,6 +157,12 @@ def test_coming_back_to_the_window_gives_the_game_the_keys(qtbot, open_window):
         other.activateWindow()
     with qtbot.waitActive(win):
         win.activateWindow()
+
+
+def test_coming_back_to_the_window_gives_the_game_the_keys(qtbot, open_window):
+    win = open_window()
+    win.tabs.tabBar().setFocus()
+    leave_and_come_back(qtbot, win)
     assert QApplication.focusWidget() is win.play
 
 
@@ -167,13 +172,7 @@ def test_coming_back_leaves_the_episode_notes_being_typed(qtbot, open_window):
     win.play.review.show()
     notes.setFocus()
     qtbot.waitUntil(lambda: QApplication.focusWidget() is notes, timeout=2000)
-    other = QWidget()
-    qtbot.addWidget(other)
-    with qtbot.waitActive(other):
-        other.show()
-        other.activateWindow()
-    with qtbot.waitActive(win):
-        win.activateWindow()
+    leave_and_come_back(qtbot, win)
     assert QApplication.focusWidget() is notes
 
 

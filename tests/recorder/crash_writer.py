@@ -55,6 +55,15 @@ def synthetic_episode(seed: int, steps: int, observation_space: gym.Space = VECT
     )
 
 
+def synthetic_dataset(path: Path, *, episodes: int, steps: int) -> DemoDataset:
+    """A "Synthetic-v0" dataset at `path` with `episodes` synthetic episodes of `steps` steps."""
+    dataset = DemoDataset.create(path, env_id="Synthetic-v0", observation_space=VECTOR_SPACE,
+                                 action_space=DISCRETE_ACTIONS)
+    for seed in range(episodes):
+        dataset.append(synthetic_episode(seed, steps))
+    return dataset
+
+
 def crash_episode(seed: int) -> EpisodeData:
     """Mostly short episodes; every third one is big enough that a kill lands mid-commit."""
     steps = 900 if seed % 3 == 2 else 3 + seed % 5

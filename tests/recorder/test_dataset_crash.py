@@ -18,9 +18,8 @@ from clonelab.recorder.dataset import DemoDataset
 from clonelab.recorder.dataset_io import WriterLock
 from tests.recorder.crash_writer import (
     CRASH_ENV_ID,
-    DISCRETE_ACTIONS,
-    VECTOR_SPACE,
     crash_episode,
+    synthetic_dataset,
     synthetic_episode,
 )
 
@@ -98,11 +97,7 @@ def test_sigkill_at_any_moment_keeps_every_committed_episode(tmp_path):
 
 @pytest.fixture
 def data_dir(tmp_path) -> Path:
-    dataset = DemoDataset.create(tmp_path / "demos", env_id="Synthetic-v0",
-                                 observation_space=VECTOR_SPACE, action_space=DISCRETE_ACTIONS)
-    for seed in range(2):
-        dataset.append(synthetic_episode(seed, 4))
-    return tmp_path / "demos" / "data"
+    return synthetic_dataset(tmp_path / "demos", episodes=2, steps=4).path / "data"
 
 
 def test_episode_committed_but_not_indexed_is_recovered(tmp_path, data_dir):

@@ -14,16 +14,16 @@ import pytest
 from clonelab.recorder.dataset import DatasetError, DemoDataset
 from clonelab.recorder.dataset_doctor import check_dataset, repair_dataset
 from clonelab.recorder.dataset_io import EpisodeMeta, write_episode_group
-from tests.recorder.crash_writer import DISCRETE_ACTIONS, VECTOR_SPACE, synthetic_episode
+from tests.recorder.crash_writer import (
+    VECTOR_SPACE,
+    synthetic_dataset,
+    synthetic_episode,
+)
 
 
 @pytest.fixture
 def dataset_dir(tmp_path) -> Path:
-    dataset = DemoDataset.create(tmp_path / "demos", env_id="Synthetic-v0",
-                                 observation_space=VECTOR_SPACE, action_space=DISCRETE_ACTIONS)
-    for seed in range(4):
-        dataset.append(synthetic_episode(seed, 6))
-    return tmp_path / "demos"
+    return synthetic_dataset(tmp_path / "demos", episodes=4, steps=6).path
 
 
 def episode_file(dataset_dir: Path, episode_id: int) -> Path:

@@ -11,7 +11,11 @@ import pytest
 
 from clonelab.recorder.dataset import DatasetError, DemoDataset, EpisodeData
 from clonelab.recorder.dataset_io import EpisodeMeta, write_episode_group
-from tests.recorder.crash_writer import DISCRETE_ACTIONS, VECTOR_SPACE, synthetic_episode
+from tests.recorder.crash_writer import (
+    VECTOR_SPACE,
+    synthetic_dataset,
+    synthetic_episode,
+)
 
 
 def no_steps() -> EpisodeData:
@@ -55,11 +59,7 @@ UNFIT = {
 
 @pytest.fixture
 def dataset_dir(tmp_path) -> Path:
-    dataset = DemoDataset.create(tmp_path / "demos", env_id="Synthetic-v0",
-                                 observation_space=VECTOR_SPACE, action_space=DISCRETE_ACTIONS)
-    for seed in range(2):
-        dataset.append(synthetic_episode(seed, 4))
-    return tmp_path / "demos"
+    return synthetic_dataset(tmp_path / "demos", episodes=2, steps=4).path
 
 
 @pytest.mark.parametrize(("make", "problem"), UNFIT.values(), ids=UNFIT.keys())
