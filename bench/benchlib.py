@@ -10,6 +10,7 @@ import json
 import os
 import platform
 import statistics
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -52,3 +53,13 @@ def write_json(path: str | Path, payload: dict[str, object]) -> None:
     """Keep the raw results next to the summary for whoever checks the numbers."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(json.dumps(payload, indent=2) + "\n")
+
+
+def finish(path: str | Path, *, before: dict[str, object], results_key: str,
+           results: dict[str, object], **extra: object) -> None:
+    """Write the run's report (the command, `extra`, the machine before and after, the
+    results) to `path` and print the results."""
+    report = {"command": " ".join(sys.argv), **extra, "machine_before": before,
+              "machine_after": machine(), results_key: results}
+    write_json(path, report)
+    print(json.dumps(results, indent=2))

@@ -21,13 +21,12 @@ import argparse
 import dataclasses
 import json
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
-from benchlib import machine, summary, write_json
+from benchlib import finish, machine, summary
 from export import collect
 from npz_demos import NpzDemos, write_demos
 
@@ -134,17 +133,9 @@ def main() -> None:
                    "over_seeds": summary([r[side]["mean_return"] for r in mine])}
             for side in args.sides
         } | {"expert_mean_return": float(np.mean([r["expert_mean_return"] for r in mine]))}
-    report = {
-        "command": " ".join(sys.argv),
-        "budget": {"steps": args.steps, "batch_size": args.batch_size, "lr": args.lr,
-                   "threads": args.threads},
-        "machine_before": before,
-        "machine_after": machine(),
-        "cases": by_case,
-        "runs": runs,
-    }
-    write_json(args.out, report)
-    print(json.dumps(by_case, indent=2))
+    finish(args.out, before=before, results_key="cases", results=by_case,
+           budget={"steps": args.steps, "batch_size": args.batch_size, "lr": args.lr,
+                   "threads": args.threads}, runs=runs)
 
 
 if __name__ == "__main__":

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import torch
-from benchlib import machine, summary, write_json
+from benchlib import finish, machine, summary
 
 from clonelab.app.cli import main as clonelab
 from clonelab.models.checkpoint import load_policy
@@ -124,17 +123,9 @@ def main() -> None:
             "steps_to_target": summary(reached) if reached else None,
             "return_to_go_correlation": summary([r["return_to_go_correlation"] for r in mine]),
         }
-    report = {
-        "command": " ".join(sys.argv),
-        "settings": vars(args) | {"out": str(args.out)},
-        "machine_before": before,
-        "machine_after": machine(),
-        "wall_s": time.perf_counter() - started,
-        "methods": methods,
-        "runs": runs,
-    }
-    write_json(args.out, report)
-    print(json.dumps(methods, indent=2))
+    finish(args.out, before=before, results_key="methods", results=methods,
+           settings=vars(args) | {"out": str(args.out)},
+           wall_s=time.perf_counter() - started, runs=runs)
 
 
 if __name__ == "__main__":
