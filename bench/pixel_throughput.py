@@ -7,6 +7,8 @@ on the device in the forward pass. The frames are synthesised (a ball and two pa
 noisy field, so the network sees Pong-like sparse images); their content does not change the
 arithmetic. A third side, the bare loop with contiguous (NCHW) weights and input, measures what
 channels-last buys. Rounds rotate the order of the sides; each number is the median.
+--variants adds, once each: the "dqn" and the small "cnn" torso trained as CloneLab policies
+on the same frames, and train_bc with torch.compile (its first steps and its steady rate).
 
     .venv/bin/python bench/pixel_throughput.py --threads 1 2
 """
@@ -27,6 +29,8 @@ from benchlib import machine, summary, write_json
 from npz_demos import NpzTransitions
 from torch import nn
 
+from clonelab.models.policy import Policy, PolicySpec
+from clonelab.models.torsos import TorsoName
 from clonelab.models.train_config import Precision
 from clonelab.models.training import TrainConfig, train_bc
 from clonelab.recorder.jobs import drain
@@ -139,8 +143,54 @@ def ours(demos: PixelDemos, *, steps: int, batch_size: int, device: torch.device
     return steps * batch_size / (time.perf_counter() - start)
 
 
+def torso_rate(demos: PixelDemos, torso: TorsoName, *, steps: int, batch_size: int) -> float:
+    """Samples/s of a CloneLab policy with `torso` on these frames (loss, Adam; no train_bc)."""
+    torch.manual_seed(0)
+    policy = Policy(PolicySpec(env_id=demos.env_id, observation_space=demos.observation_space,
+                               action_space=demos.action_space, torso=torso))
+    optimizer = torch.optim.Adam(policy.parameters(), lr=1e-3)
+    frames = torch.as_tensor(demos.rows.observations)
+    targets = torch.as_tensor(demos.rows.actions)
+    start = time.perf_counter()
+    for step in range(steps):
+        batch = torch.arange(step * batch_size, (step + 1) * batch_size) % len(targets)
+        loss = policy.loss(frames[batch], targets[batch])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+    return steps * batch_size / (time.perf_counter() - start)
+
+
+def compiled_rates(demos: PixelDemos, *, steps: int, batch_size: int) -> dict[str, float]:
+    """train_bc eager and compiled: seconds to the first record (10 steps, compiling) and the
+    steady samples/s after it, from the run's own records."""
+    rates = {}
+    for label, compile_step in (("eager", False), ("compiled", True)):
+        config = TrainConfig(steps=steps + 10, batch_size=batch_size, val_fraction=0.0,
+                             log_every=10, device="cpu", compile=compile_step)
+        history = drain(train_bc(config, demos)).history
+        rates[f"{label}_first_10_steps_s"] = history[0].elapsed_s
+        rates[f"{label}_steady_samples_per_s"] = (
+            steps * batch_size / (history[-1].elapsed_s - history[0].elapsed_s))
+    return rates
+
+
+def variants(threads: int, *, rows: int, steps: int, batch_size: int) -> dict[str, float]:
+    """One run each of the torso and compile variants at `threads` torch threads."""
+    torch.set_num_threads(threads)
+    demos = PixelDemos(rows)
+    found: dict[str, float] = {}
+    for torso in ("dqn", "cnn"):
+        torso_rate(demos, torso, steps=2, batch_size=batch_size)  # warm-up
+        found[f"{torso}_samples_per_s"] = torso_rate(demos, torso, steps=steps,
+                                                     batch_size=batch_size)
+    found.update(compiled_rates(demos, steps=steps, batch_size=batch_size))
+    print(json.dumps({"threads": threads, **found}), flush=True)
+    return found
+
+
 def measure(threads: int, *, rows: int, steps: int, batch_size: int, rounds: int) -> dict:
-    """Interleaved rounds of the three CPU sides at `threads` torch threads."""
+    """Interleaved rounds of the CPU sides at `threads` torch threads."""
     torch.set_num_threads(threads)
     demos = PixelDemos(rows)
     cpu = torch.device("cpu")
@@ -176,12 +226,18 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--variants", action="store_true",
+                        help="add one run each of the cnn torso and of torch.compile")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "pixel_throughput.json")
     args = parser.parse_args()
     before = machine()
     by_threads = {str(t): measure(t, rows=args.rows, steps=args.steps,
                                   batch_size=args.batch_size, rounds=args.rounds)
                   for t in args.threads}
+    if args.variants:
+        for threads in args.threads:
+            by_threads[str(threads)]["variants"] = variants(
+                threads, rows=args.rows, steps=args.steps * 2, batch_size=args.batch_size)
     report = {"command": " ".join(sys.argv), "rows": args.rows, "steps": args.steps,
               "batch_size": args.batch_size, "machine_before": before,
               "machine_after": machine(), "by_threads": by_threads}
