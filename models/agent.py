@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from clonelab.models.observations import ObservationHistory
 from clonelab.models.policy import Policy
 
 
@@ -24,7 +25,12 @@ class ActionDistribution:
 
 
 class PolicyAgent:
-    """Acts with a policy one observation at a time (argmax / mu, or seeded samples)."""
+    """Acts with a policy one observation at a time (argmax / mu, or seeded samples).
+
+    It keeps the policy's observation history (`spec.pipeline.history` preprocessed steps):
+    `reset` forgets it, and the first observation after a reset fills it, as in training.
+    `act` and `action_distribution` of one step share it: the step is added once.
+    """
 
     def __init__(self, policy: Policy, *, deterministic: bool = True, seed: int | None = None):
         self.policy = policy.eval()
@@ -34,14 +40,26 @@ class PolicyAgent:
             self._generator.seed()  # unseeded agents differ from run to run
         else:
             self._generator.manual_seed(seed)
+        self._history = ObservationHistory(policy.spec.pipeline, policy.spec.observation_space,
+                                           policy.device)
+        self._last: tuple[Any, torch.Tensor] | None = None
 
     def reset(self, seed: int | None = None) -> None:
-        """Start an episode; a seed makes the sampled actions that follow repeatable."""
+        """Start an episode (forget the history); a seed makes the sampled actions that follow
+        repeatable."""
+        self._history.clear()
+        self._last = None
         if seed is not None:
             self._generator.manual_seed(seed)
 
     def _batch(self, observation: Any) -> torch.Tensor:
-        return self.policy.as_tensor(observation).unsqueeze(0)
+        """The policy's input for `observation`, pushed into the history once per step (the
+        same object asked again, as by `action_distribution` then `act`, is not re-added)."""
+        if self._last is not None and self._last[0] is observation:
+            return self._last[1]
+        batch = self._history.push(np.asarray(observation)[None])
+        self._last = (observation, batch)
+        return batch
 
     @torch.inference_mode()
     def act(self, observation: Any) -> int | np.ndarray:

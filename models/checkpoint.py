@@ -19,6 +19,7 @@ from typing import Any, cast
 import gymnasium as gym
 import torch
 
+from clonelab.models.observations import ObservationPipeline
 from clonelab.models.policy import Policy, PolicySpec
 from clonelab.models.torsos import TorsoName
 from clonelab.models.training import TrainConfig
@@ -61,6 +62,8 @@ class CheckpointInfo:
     action_space: gym.Space
     architecture: dict[str, Any]
     train_config: TrainConfig
+    pipeline: ObservationPipeline
+    """The observation preprocessing (the identity for checkpoints written before it)."""
     dataset_fingerprint: str
     clonelab_version: str
     created: str
@@ -167,6 +170,7 @@ def save_policy(
             "observation_space": json.loads(space_to_json(spec.observation_space)),
             "action_space": json.loads(space_to_json(spec.action_space)),
             "architecture": spec.architecture(),
+            "preprocessing": spec.pipeline.to_dict(),
             "train_config": config.to_dict(),
             "dataset_fingerprint": dataset_fingerprint,
         }
@@ -193,6 +197,7 @@ def _read(path: Path) -> tuple[CheckpointInfo, dict[str, torch.Tensor]]:
             action_space=space_from_json(json.dumps(config["action_space"])),
             architecture=dict(config["architecture"]),
             train_config=TrainConfig.from_dict(config["train_config"]),
+            pipeline=ObservationPipeline.from_dict(config.get("preprocessing")),
             dataset_fingerprint=str(config["dataset_fingerprint"]),
             clonelab_version=str(config["clonelab_version"]),
             created=str(config["created"]),
@@ -229,6 +234,7 @@ def load_policy(path: str | os.PathLike[str], *, env_id: str | None = None) -> P
             hidden=tuple(int(size) for size in info.architecture["hidden"]),
             # Named since the first format version: "mlp", or "cnn" before "dqn" existed.
             torso=cast(TorsoName, info.architecture["torso"]),
+            pipeline=info.pipeline,
         )
         policy = Policy(spec)
         policy.load_state_dict(state_dict, strict=True)

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from gymnasium.vector import AutoresetMode, SyncVectorEnv
 
+from clonelab.models.observations import ObservationHistory, PipelineError
 from clonelab.models.policy import Policy
 from clonelab.recorder.configs import check_counts
 
@@ -67,6 +68,11 @@ def check_fits(policy: Policy, env_id: str, observation_space: gym.Space,
         or getattr(action_space, "n", None) != getattr(spec.action_space, "n", None)
     ):
         problems.append(f"actions {action_space} vs {spec.action_space}")
+    if not problems:
+        try:
+            spec.pipeline.frame_shape(observation_space)
+        except PipelineError as error:
+            problems.append(f"its preprocessing ({spec.pipeline.describe()}): {error}")
     if problems:
         raise ValueError(f"the policy trained on {spec.env_id} does not fit {env_id}: "
                          + "; ".join(problems))
@@ -138,21 +144,31 @@ def _run(
     max_steps: int | None,
     generator: torch.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """One episode per sub-env; a sub-env that finished is ignored until all have."""
+    """One episode per sub-env; a sub-env that finished is ignored until all have.
+
+    Each sub-env keeps its own observation history (the policy's pipeline), started afresh
+    with every episode, the one autoreset begins after a finish included.
+    """
     count = len(seeds)
     returns = np.zeros(count, dtype=np.float64)
     lengths = np.zeros(count, dtype=np.int64)
     done = np.zeros(count, dtype=bool)
+    history = ObservationHistory(policy.spec.pipeline, envs.single_observation_space,
+                                 policy.device)
     observations, _ = envs.reset(seed=seeds)
+    restarted, just_finished = np.ones(count, dtype=bool), np.zeros(count, dtype=bool)
     while not done.all():
-        actions = policy.act(policy.as_tensor(observations), deterministic=deterministic,
-                             generator=generator)
+        inputs = history.push(observations, restarted)
+        actions = policy.act(inputs, deterministic=deterministic, generator=generator)
         observations, rewards, terminated, truncated, _ = envs.step(actions.cpu().numpy())
         # With next-step autoreset a finished sub-env spends the next step resetting; the
         # mask keeps that reset step (and the episode after it) out of the totals.
         active = ~done
         returns[active] += rewards[active]
         lengths[active] += 1
+        # Next-step autoreset: the step after a finish returns the new episode's first
+        # observation, so the flag reaches the history one step late.
+        restarted, just_finished = just_finished, terminated | truncated
         finished = terminated | truncated
         if max_steps is not None:
             finished |= lengths >= max_steps

@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from clonelab.models.heads import CategoricalHead, GaussianHead
+from clonelab.models.observations import ObservationPipeline, PipelineError
 from clonelab.models.torsos import (
     CONV_PLANS,
     ConvTorso,
@@ -73,17 +74,29 @@ class PolicySpec:
     torso: TorsoName | None = None
     """The torso (models/torsos.py); None picks by the observation: "mlp" for vectors, "dqn"
     for frames it fits, "cnn" for smaller ones. Checkpoints name theirs."""
+    pipeline: ObservationPipeline = ObservationPipeline()
+    """What raw observations go through before the torso (models/observations.py): crop,
+    resize, grey, history. The identity by default and for older checkpoints."""
 
     def __post_init__(self) -> None:
         observation_kind(self.observation_space)
         action_kind(self.action_space)
         if not self.hidden or any(int(size) <= 0 for size in self.hidden):
             raise ValueError(f"hidden layer sizes must be positive, got {self.hidden}")
+        try:
+            self.pipeline.frame_shape(self.observation_space)
+        except PipelineError as error:
+            raise ValueError(f"preprocessing does not fit {self.env_id}: {error}") from None
         check_torso(self.torso_name, self._image_shape)
 
     @property
+    def input_shape(self) -> tuple[int, ...]:
+        """What the torso reads per step: the pipeline's output (history stacked)."""
+        return self.pipeline.input_shape(self.observation_space)
+
+    @property
     def _image_shape(self) -> tuple[int, ...] | None:
-        return tuple(self.observation_space.shape) if self.observation_kind == "image" else None
+        return self.input_shape if self.observation_kind == "image" else None
 
     @property
     def torso_name(self) -> TorsoName:
@@ -134,7 +147,7 @@ class Policy(nn.Module):
         super().__init__()
         self.spec = spec
         self.action_shape: tuple[int, ...] = tuple(spec.action_space.shape or ())
-        obs_shape = tuple(spec.observation_space.shape)
+        obs_shape = spec.input_shape
         if spec.observation_kind == "vector":
             obs_size = math.prod(obs_shape)
             self.register_buffer("obs_mean", torch.zeros(obs_size))
@@ -176,8 +189,8 @@ class Policy(nn.Module):
         return torch.as_tensor(np.asarray(observations), device=self.device)
 
     def features(self, observations: torch.Tensor) -> torch.Tensor:
-        """Normalise a (B, *obs_shape) batch of raw observations and run the torso (image
-        torsos scale their uint8 frames themselves)."""
+        """Normalise a (B, *spec.input_shape) batch of inputs (raw observations through the
+        spec's pipeline) and run the torso (image torsos scale their uint8 frames themselves)."""
         if self.spec.observation_kind == "image":
             return self.torso(observations)
         x = observations.reshape(observations.shape[0], -1).float()

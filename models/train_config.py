@@ -11,6 +11,14 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import gymnasium as gym
+
+from clonelab.models.observations import (
+    ObservationPipeline,
+    PipelineError,
+    default_pipeline,
+    replace_fields,
+)
 from clonelab.models.policy import DEFAULT_HIDDEN
 from clonelab.recorder.configs import TORCH_DEVICES
 
@@ -92,6 +100,19 @@ class TrainConfig:
     compile: bool = False
     """Compile the training step with torch.compile: slower to start (tens of seconds), can
     be faster per step on a GPU; falls back to plain PyTorch, with a warning, if it fails."""
+    history: int | None = None
+    """Observations the policy reads at once: the current one and those just before it
+    (frame stacking for images, a history for vectors). Empty: the env's default (4 for
+    Atari, 2 for CarRacing, 1 otherwise; docs/training.md)."""
+    frame_size: tuple[int, int] | None = None
+    """Height, width image frames are resized to, such as "84, 84". Empty: the env's default
+    (84x84 for Atari, 64x64 for CarRacing, as recorded otherwise)."""
+    crop: tuple[int, int, int, int] | None = None
+    """Pixels cut from the top, bottom, left and right of image frames before resizing, such as
+    "0, 12, 0, 0". Empty: the env's default (no crop)."""
+    colour: Literal["default", "grey", "rgb"] = "default"
+    """Image frames in "grey" (one luma channel) or "rgb"; "default" is the env's (grey for
+    Atari, colour otherwise)."""
 
     def __post_init__(self) -> None:
         if self.steps is not None and self.epochs is not None:
@@ -131,6 +152,13 @@ class TrainConfig:
         if self.precision not in ("auto", "float32", "bfloat16", "float16"):
             raise ValueError(f"TrainConfig: precision must be auto, float32, bfloat16 or "
                              f"float16, got {self.precision!r}")
+        if self.colour not in ("default", "grey", "rgb"):
+            raise ValueError(f"TrainConfig: colour must be default, grey or rgb, "
+                             f"got {self.colour!r}")
+        try:
+            self.pipeline_for("", None)
+        except PipelineError as error:
+            raise ValueError(f"TrainConfig: {error}") from None
         if not isinstance(self.compile, bool):
             raise ValueError(f"TrainConfig: compile must be true or false, got {self.compile!r}")
         if self.device not in TORCH_DEVICES:
@@ -145,16 +173,33 @@ class TrainConfig:
             return self.steps
         return default_steps(train_rows, self.batch_size)
 
+    def pipeline_for(self, env_id: str, space: gym.Space | None) -> ObservationPipeline:
+        """The observation pipeline for `env_id`: its default with this config's choices.
+
+        Raises `PipelineError` for values no pipeline takes, and (given `space`) for image
+        options on vector observations or a crop larger than the frames.
+        """
+        base = ObservationPipeline() if space is None else default_pipeline(env_id, space)
+        grey = None if self.colour == "default" else self.colour == "grey"
+        pipeline = replace_fields(base, history=self.history, size=self.frame_size,
+                                  crop=self.crop, grey=grey)
+        if space is not None:
+            pipeline.frame_shape(space)
+        return pipeline
+
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready fields (hidden as a list)."""
+        """JSON-ready fields (tuples as lists)."""
         fields = dataclasses.asdict(self)
-        fields["hidden"] = list(self.hidden)
+        for name in ("hidden", "frame_size", "crop"):
+            if fields[name] is not None:
+                fields[name] = list(fields[name])
         return fields
 
     @classmethod
     def from_dict(cls, fields: dict[str, Any]) -> TrainConfig:
         """Rebuild a config from `to_dict()` output (unknown keys are an error)."""
         fields = dict(fields)
-        if "hidden" in fields:
-            fields["hidden"] = tuple(fields["hidden"])
+        for name in ("hidden", "frame_size", "crop"):
+            if fields.get(name) is not None:
+                fields[name] = tuple(fields[name])
         return cls(**fields)

@@ -20,14 +20,15 @@ from clonelab.models.data import (
     DatasetLike,
     TrainingError,
     input_stats,
-    load_checked,
     split_rows,
 )
 from clonelab.models.device import pick_device
 from clonelab.models.evaluation import evaluate
+from clonelab.models.observations import PipelineError
 from clonelab.models.policy import Policy, PolicySpec
 from clonelab.models.train_config import TrainConfig
 from clonelab.models.train_device import DeviceRows, StepLoss, StepPrecision
+from clonelab.models.train_inputs import StackedRows, load_inputs
 from clonelab.models.train_selection import BestWeights
 from clonelab.recorder.jobs import CancelCheck, Stopwatch, cancel_check
 
@@ -115,7 +116,7 @@ class TrainResult:
 @torch.no_grad()
 def _validate(
     policy: Policy,
-    obs: DeviceRows,
+    obs: StackedRows,
     actions: torch.Tensor,
     targets: torch.Tensor,
     rows: torch.Tensor,
@@ -161,13 +162,18 @@ def train_bc(
     clock.start()
     should_stop = cancel_check(cancel)
     device = pick_device(config.device)
+    try:
+        pipeline = config.pipeline_for(dataset.env_id, dataset.observation_space)
+    except PipelineError as error:
+        raise TrainingError(f"dataset for {dataset.env_id}: {error}") from None
     spec = PolicySpec(
         env_id=dataset.env_id,
         observation_space=dataset.observation_space,
         action_space=dataset.action_space,
         hidden=config.hidden,
+        pipeline=pipeline,
     )
-    data = load_checked(dataset)
+    data = load_inputs(dataset, pipeline)
     _check_actions(spec, data.actions, dataset.env_id)
     split = split_rows(np.asarray(data.episode_ids), config.val_fraction, config.seed,
                        tails_when_few=True)
@@ -175,16 +181,18 @@ def train_bc(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
         policy = Policy(spec)
-    observations = data.observations
+    observations = data.observations  # preprocessed: uint8 frames or float32 vectors
     if spec.observation_kind == "vector":
-        observations = observations.astype(np.float32, copy=False)
-        policy.set_observation_stats(*input_stats(observations[split.train_rows]))
+        # One step's statistics, repeated for each step of the history.
+        mean, std = input_stats(observations[split.train_rows])
+        policy.set_observation_stats(np.tile(mean, pipeline.history),
+                                     np.tile(std, pipeline.history))
     policy.to(device)
 
     # All rows go to the device once, unsplit: batches gather by row index, so the training
     # and validation sets never exist as copies (image datasets can be gigabytes). Row
     # indices stay on the CPU, where the permutation is drawn and host-held rows are gathered.
-    obs = DeviceRows(observations, device)
+    obs = StackedRows(DeviceRows(observations, device), data.episode_ids, pipeline.history)
     actions = torch.as_tensor(data.actions, device=device)
     targets = policy.targets(actions)
     train_rows = torch.as_tensor(split.train_rows)

@@ -34,6 +34,7 @@ __all__ = [
     "format_layer_sizes",
     "format_value",
     "parse_layer_sizes",
+    "parse_whole_numbers",
     "parse_value",
 ]
 
@@ -89,6 +90,20 @@ def parse_layer_sizes(text: str) -> tuple[int, ...]:
     return sizes
 
 
+def parse_whole_numbers(text: str, count: int) -> tuple[int, ...]:
+    """Exactly `count` whole numbers >= 0 from text ("84, 84" -> (84, 84)), for fixed-length
+    tuple fields such as a frame size or a crop. Raises `ConfigValueError` for anything else."""
+    parts = text.replace(",", " ").split()
+    try:
+        values = tuple(int(part) for part in parts)
+    except ValueError:
+        values = ()
+    if len(values) != count or min(values) < 0:
+        raise ConfigValueError(f"expected {count} whole numbers >= 0 separated by commas, "
+                               f"got {text!r}")
+    return values
+
+
 def format_layer_sizes(sizes: Sequence[int]) -> str:
     """The text `parse_layer_sizes` reads back: (256, 256) -> "256, 256"."""
     return ", ".join(str(size) for size in sizes)
@@ -106,8 +121,9 @@ def unwrap_optional(hint: Any) -> tuple[Any, bool]:
 def parse_value(hint: Any, text: str) -> Any:
     """The value of `text` for a field typed `hint` ("" or "none" is None for an optional one).
 
-    Handles int, float, bool, str, Path, `X | None`, `Literal[...]` and `tuple[int, ...]` (layer
-    sizes). Raises `ConfigValueError` with what was expected.
+    Handles int, float, bool, str, Path, `X | None`, `Literal[...]`, `tuple[int, ...]` (layer
+    sizes) and fixed `tuple[int, int]` (whole numbers >= 0). Raises `ConfigValueError` with
+    what was expected.
     """
     inner, optional = unwrap_optional(hint)
     text = text.strip()
@@ -127,7 +143,9 @@ def parse_value(hint: Any, text: str) -> Any:
                 return False
             raise ConfigValueError(f"expected true or false, got {text!r}")
         if typing.get_origin(inner) is tuple:
-            return parse_layer_sizes(text)
+            if Ellipsis in typing.get_args(inner):
+                return parse_layer_sizes(text)
+            return parse_whole_numbers(text, len(typing.get_args(inner)))
         if inner is int:
             return int(text)
         if inner is float:

@@ -1,0 +1,102 @@
+"""Training inputs: a dataset's frames through the policy's pipeline, stacked by row index.
+
+The frames are preprocessed once (crop, resize, grey, to uint8) as they are read, an episode
+at a time, so the raw recording is never held whole; the history is never materialised:
+`StackedRows.gather` fetches rows t-k+1..t of each batch row t, clipped at its episode's
+first row (`observations.stack_index`), and lays them side by side on the device.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from clonelab.models.data import DatasetLike, TrainingError, TransitionsLike, load_checked
+from clonelab.models.observations import (
+    ObservationPipeline,
+    first_rows,
+    preprocess_frames,
+    stack_index,
+    stacked,
+)
+from clonelab.models.train_device import DeviceRows
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """A dataset's steps as training reads them: preprocessed observations (one per step,
+    not stacked), with the actions, rewards and episode ids of `TransitionsLike`."""
+
+    observations: np.ndarray
+    actions: np.ndarray
+    rewards: np.ndarray
+    episode_ids: np.ndarray
+
+
+class _OneEpisode:
+    """One episode of a dataset, read through `load_checked`'s checks."""
+
+    def __init__(self, dataset: DatasetLike, episode_id: int) -> None:
+        self._dataset = dataset
+        self._episode_id = episode_id
+        self.env_id = f"{dataset.env_id}, episode {episode_id}"
+        self.observation_space = dataset.observation_space
+
+    def transitions(self, episode_ids: Sequence[int] | None = None) -> TransitionsLike:
+        return self._dataset.transitions([self._episode_id])
+
+
+def load_inputs(dataset: DatasetLike, pipeline: ObservationPipeline) -> Inputs:
+    """The dataset's checked steps with `pipeline`'s preprocessing applied (not its history).
+
+    Frames that change (resize, crop, grey) are read and converted an episode at a time; an
+    episode whose frames differ from the dataset's is refused with its id, as is a history
+    longer than every episode. Raises `TrainingError`.
+    """
+    if pipeline.changes_frames:
+        parts = []
+        for episode_id in dataset.episode_ids:
+            data = load_checked(_OneEpisode(dataset, episode_id))  # type: ignore[arg-type]
+            parts.append((preprocess_frames(pipeline, data.observations), data))
+        if not parts:
+            load_checked(dataset)  # says there are no steps
+        inputs = Inputs(
+            observations=np.concatenate([frames for frames, _ in parts]),
+            actions=np.concatenate([np.asarray(data.actions) for _, data in parts]),
+            rewards=np.concatenate([np.asarray(data.rewards) for _, data in parts]),
+            episode_ids=np.concatenate([np.asarray(data.episode_ids) for _, data in parts]),
+        )
+    else:
+        data = load_checked(dataset)
+        inputs = Inputs(observations=preprocess_frames(pipeline, data.observations),
+                        actions=np.asarray(data.actions), rewards=np.asarray(data.rewards),
+                        episode_ids=np.asarray(data.episode_ids))
+    _, lengths = np.unique(inputs.episode_ids, return_counts=True)
+    if pipeline.history > int(lengths.max()):
+        raise TrainingError(
+            f"dataset for {dataset.env_id}: a history of {pipeline.history} steps is longer "
+            f"than every episode (the longest has {int(lengths.max())}); choose a history of "
+            f"at most {int(lengths.max())}")
+    return inputs
+
+
+class StackedRows:
+    """Batches of stacked network inputs, gathered by row index from preprocessed rows."""
+
+    def __init__(self, rows: DeviceRows, episode_ids: np.ndarray, history: int) -> None:
+        self.rows = rows
+        self.history = history
+        self._first = torch.as_tensor(first_rows(episode_ids))
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def gather(self, rows: torch.Tensor) -> torch.Tensor:
+        """(B, *input_shape) inputs of `rows` (a CPU index tensor) on the device."""
+        if self.history == 1:
+            return self.rows.gather(rows)
+        index = stack_index(rows, self._first, self.history)
+        return stacked(self.rows.gather(index), self.history)
