@@ -14,6 +14,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
+from clonelab.models.observations import episode_inputs
 from clonelab.models.policy import Policy
 from clonelab.recorder.schema import row_shape
 
@@ -91,13 +92,17 @@ def compare_actions(
 def policy_actions(
     policy: Policy, observations: Any, *, deterministic: bool = True, seed: int = 0
 ) -> np.ndarray:
-    """The policy's env action for each row of `observations`, in batches."""
-    observations = np.asarray(observations)
+    """The policy's env action for each step of one episode's `observations`, in batches.
+
+    The steps go through the policy's pipeline with the history it has at play time (the
+    episode's first steps repeat its first observation).
+    """
+    inputs = episode_inputs(policy.spec.pipeline, np.asarray(observations))
     generator = torch.Generator(device=policy.device).manual_seed(seed)
     chunks = [
-        policy.act(policy.as_tensor(observations[start : start + CHUNK]),
+        policy.act(inputs[start : start + CHUNK].to(policy.device),
                    deterministic=deterministic, generator=generator).cpu().numpy()
-        for start in range(0, len(observations), CHUNK)
+        for start in range(0, len(inputs), CHUNK)
     ]
     if not chunks:
         return np.zeros((0, *row_shape(policy.spec.action_space)), policy.spec.action_space.dtype)

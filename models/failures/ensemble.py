@@ -27,6 +27,7 @@ from clonelab.models.failures.ood import (
     calibrate,
 )
 from clonelab.models.failures.subsets import TransitionSet
+from clonelab.models.observations import episode_inputs
 from clonelab.models.policy import Policy, PolicySpec
 from clonelab.models.training import TrainConfig, TrainProgress, TrainResult, train_bc
 from clonelab.recorder.jobs import CancelCheck, relay
@@ -49,10 +50,15 @@ class Ensemble:
     def __init__(self, members: Sequence[Policy]) -> None:
         if len(members) < 2:
             raise ValueError(f"an ensemble needs at least 2 members, got {len(members)}")
-        specs = {(m.spec.env_id, str(m.spec.observation_space), str(m.spec.action_space))
-                 for m in members}
+        specs = {(m.spec.env_id, str(m.spec.observation_space), str(m.spec.action_space),
+                  m.spec.pipeline) for m in members}
         if len(specs) != 1:
-            raise ValueError("ensemble members must share one env and its spaces")
+            raise ValueError("ensemble members must share one env, its spaces and their "
+                             "preprocessing")
+        if members[0].spec.pipeline.history > 1:
+            # Its states are scored one at a time, out of their episodes.
+            raise ValueError("ensemble members read one observation per state; train them "
+                             "with a history of 1")
         self.members = tuple(member.eval() for member in members)
 
     @property
@@ -63,8 +69,9 @@ class Ensemble:
     def _heads(self, observations: Any) -> torch.Tensor:
         """(K, B, n) probabilities (Discrete) or (K, B, D) mu scaled to [-1, 1] (Box)."""
         outputs = []
+        batch = episode_inputs(self.spec.pipeline, np.asarray(observations),
+                               np.arange(len(observations))).to(self.members[0].device)
         for member in self.members:
-            batch = member.as_tensor(observations)
             if self.spec.action_kind == "discrete":
                 outputs.append(member.action_probabilities(batch))
             else:

@@ -21,6 +21,7 @@ import torch
 from clonelab.models.agent import PolicyAgent
 from clonelab.models.failures.ood import CalibratedScore, fit_ood
 from clonelab.models.failures.takeover import Solo, play_episode
+from clonelab.models.observations import episode_inputs
 from clonelab.models.policy import Policy
 from clonelab.recorder.catalog import make_env
 from clonelab.recorder.dataset import DemoDataset, EpisodeData
@@ -115,8 +116,9 @@ def policy_uncertainty(policy: Any, observations: Any) -> tuple[np.ndarray, str]
     if hasattr(policy, "disagreement"):
         return np.asarray(policy.disagreement(observations), float), "ensemble disagreement"
     values = []
-    for start in range(0, len(observations), _CHUNK):
-        batch = policy.as_tensor(observations[start : start + _CHUNK])
+    inputs = episode_inputs(policy.spec.pipeline, observations)  # one episode's steps
+    for start in range(0, len(inputs), _CHUNK):
+        batch = inputs[start : start + _CHUNK].to(policy.device)
         if policy.spec.action_kind == "discrete":
             probabilities = policy.action_probabilities(batch)
             entropy = -(probabilities * probabilities.clamp_min(1e-12).log()).sum(dim=-1)

@@ -6,6 +6,7 @@ import dataclasses
 from pathlib import Path
 
 import gymnasium as gym
+import numpy as np
 import pytest
 
 from clonelab.app.cli import build_parser, main
@@ -162,3 +163,19 @@ def test_the_maxent_tab_runs_the_cli_pipeline_on_a_dataset_and_saves_its_policy(
     assert load_policy(saved, env_id="MiniGrid-Empty-5x5-v0") is not None
     assert panel.result is not None and panel.heatmap.grid.shape == (5, 5)
     panel.shutdown()
+
+
+def test_preprocessing_flags_and_form_fields_build_one_pipeline(qtbot) -> None:
+    args = _parse("train", "d", "--out", "p", "--history", "2", "--frame-size", "42, 42",
+                  "--crop", "0,12,0,0", "--colour", "rgb")
+    from_cli = config_from_args(TrainConfig, args)
+    form = ConfigForm(TrainConfig)
+    qtbot.addWidget(form)
+    form.set_config(from_cli)
+    assert form.config() == from_cli
+    space = gym.spaces.Box(0, 255, (96, 96, 3), np.uint8)
+    pipeline = from_cli.pipeline_for("CarRacing-v3", space)
+    assert (pipeline.history, pipeline.size, pipeline.crop, pipeline.grey) == (
+        2, (42, 42), (0, 12, 0, 0), False)
+    with pytest.raises(SystemExit):
+        _parse("train", "d", "--out", "p", "--frame-size", "84")
