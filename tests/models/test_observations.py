@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import gymnasium as gym
 import numpy as np
@@ -22,6 +23,7 @@ from clonelab.models.policy import Policy, PolicySpec
 from clonelab.models.train_device import DeviceRows
 from clonelab.models.train_inputs import StackedRows
 from clonelab.models.training import TrainConfig, TrainingError, train_bc
+from clonelab.models.twin_run import close_run, demo_and_clone
 from clonelab.recorder.jobs import drain
 from tests.models.fakes import FakeDataset, FakeEpisode
 
@@ -207,3 +209,29 @@ def test_image_options_on_vectors_are_refused() -> None:
                        _vector_demos((6,))))
     with pytest.raises(ValueError, match="history must be a whole number"):
         TrainConfig(history=0)
+
+
+def test_compare_plays_the_clone_with_the_agent_history_and_replays_from_scratch() -> None:
+    policy = _vector_policy(3)
+    env = gym.make("CartPole-v1")
+    observation, _ = env.reset(seed=3)
+    agent, observations, expected = PolicyAgent(policy), [observation], []
+    for _ in range(12):
+        expected.append(agent.act(observation))
+        observation, _, terminated, truncated, _ = env.step(expected[-1])
+        observations.append(observation)
+        if terminated or truncated:
+            break
+    env.close()
+    episode = SimpleNamespace(actions=np.asarray(expected), observations=np.asarray(observations),
+                              seed=3, options=None)
+    run = demo_and_clone("CartPole-v1", episode, policy)
+    try:
+        for _replay in range(2):  # the second pass replays from the seed, history reset
+            run.reset()
+            played = []
+            while run.step():
+                played.append(run.right.last_action)
+            assert played == expected
+    finally:
+        close_run(run)
