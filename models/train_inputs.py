@@ -57,18 +57,16 @@ def load_inputs(dataset: DatasetLike, pipeline: ObservationPipeline) -> Inputs:
     longer than every episode. Raises `TrainingError`.
     """
     if pipeline.changes_frames:
-        parts = []
+        parts: list[tuple[np.ndarray, ...]] = []
         for episode_id in dataset.episode_ids:
             data = load_checked(_OneEpisode(dataset, episode_id))  # type: ignore[arg-type]
-            parts.append((preprocess_frames(pipeline, data.observations), data))
+            # Only the converted frames are kept: the raw ones go with `data`.
+            parts.append((preprocess_frames(pipeline, data.observations),
+                          np.asarray(data.actions), np.asarray(data.rewards),
+                          np.asarray(data.episode_ids)))
         if not parts:
             load_checked(dataset)  # says there are no steps
-        inputs = Inputs(
-            observations=np.concatenate([frames for frames, _ in parts]),
-            actions=np.concatenate([np.asarray(data.actions) for _, data in parts]),
-            rewards=np.concatenate([np.asarray(data.rewards) for _, data in parts]),
-            episode_ids=np.concatenate([np.asarray(data.episode_ids) for _, data in parts]),
-        )
+        inputs = Inputs(*(np.concatenate(column) for column in zip(*parts, strict=True)))
     else:
         data = load_checked(dataset)
         inputs = Inputs(observations=preprocess_frames(pipeline, data.observations),

@@ -18,10 +18,11 @@ from clonelab.models.observations import (
     ObservationPipeline,
     default_pipeline,
     episode_inputs,
+    preprocess_frames,
 )
 from clonelab.models.policy import Policy, PolicySpec
 from clonelab.models.train_device import DeviceRows
-from clonelab.models.train_inputs import StackedRows
+from clonelab.models.train_inputs import StackedRows, load_inputs
 from clonelab.models.training import TrainConfig, TrainingError, train_bc
 from clonelab.models.twin_run import close_run, demo_and_clone
 from clonelab.recorder.jobs import drain
@@ -235,3 +236,20 @@ def test_compare_plays_the_clone_with_the_agent_history_and_replays_from_scratch
             assert played == expected
     finally:
         close_run(run)
+
+
+def test_frames_are_converted_once_an_episode_at_a_time_as_a_whole_read_would() -> None:
+    rng = np.random.default_rng(1)
+    episodes = [FakeEpisode(rng.integers(0, 255, (n + 1, 8, 6, 3), dtype=np.uint8),
+                            rng.integers(0, 2, n), np.zeros(n)) for n in (5, 7)]
+    demos = FakeDataset("Fake-v0", FRAMES, gym.spaces.Discrete(2), episodes)
+    pipeline = ObservationPipeline(size=(4, 4), grey=True, history=2)
+    inputs = load_inputs(demos, pipeline)
+    whole = demos.transitions()
+    assert inputs.observations.dtype == np.uint8 and inputs.observations.shape == (12, 4, 4, 1)
+    np.testing.assert_array_equal(inputs.observations,
+                                  preprocess_frames(pipeline, whole.observations))
+    np.testing.assert_array_equal(inputs.episode_ids, whole.episode_ids)
+    result = drain(train_bc(TrainConfig(steps=3, hidden=(8,), device="cpu", history=2,
+                                        frame_size=(4, 4), colour="grey"), demos))
+    assert result.policy.spec.input_shape == (4, 4, 2)
