@@ -131,15 +131,15 @@ class ObservationPipeline:
         return x.contiguous()
 
     def describe(self) -> str:
-        """One line for people: 'crop 0,0,0,0, 84x84 grey, 4 frames'."""
-        parts = []
+        """One line for people: '84x84, grey, history 4' or 'as recorded, history 1'."""
+        parts = [] if self.changes_frames else ["as recorded"]
         if self.crop != (0, 0, 0, 0):
             parts.append("crop " + ",".join(map(str, self.crop)))
         if self.size is not None:
             parts.append(f"{self.size[0]}x{self.size[1]}")
         if self.grey:
             parts.append("grey")
-        parts.append(f"{self.history} step{'s' if self.history > 1 else ''} of history")
+        parts.append(f"history {self.history}")
         return ", ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:

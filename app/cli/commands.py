@@ -208,6 +208,7 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
         "env_id": dataset.env_id,
         "policy": str(out),
         "device": str(result.device),
+        "preprocessing": result.policy.spec.pipeline.describe(),
         "cancelled": result.cancelled,
         "steps": result.metrics.step,
         "epochs": result.metrics.epoch,

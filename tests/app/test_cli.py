@@ -39,6 +39,7 @@ def test_expert_info_train_eval_round_trip(tmp_path: Path, capsys) -> None:
                  "--json"]) == 0
     trained = _json_tail(capsys)
     assert trained["steps"] == 1500 and trained["device"] == "cpu"
+    assert trained["preprocessing"] == "as recorded, history 1"
     assert trained["samples_per_s"] > 0 and trained["seconds"] > 0
     assert trained["val_loss"] < 0.6  # well below log(2) = 0.69, the loss of a coin flip
     assert policy.exists()
