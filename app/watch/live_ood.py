@@ -23,8 +23,11 @@ from clonelab.models.failures.ood_timeline import (
     OodTimeline,
     demo_ood,
     departure_text,
+    input_uncertainty,
     policy_uncertainty,
 )
+from clonelab.models.observations import ObservationHistory
+from clonelab.models.policy import Policy
 from clonelab.recorder.dataset import DemoDataset
 
 log = logging.getLogger(__name__)
@@ -49,6 +52,8 @@ class LiveOodPlot(OodPlot):
         self._unrated: dict[int, np.ndarray] = {}
         self._name = "uncertainty"
         self._start = "This episode"
+        # The episode's observation history, as the agent acting in it keeps one.
+        self._history: tuple[Policy, ObservationHistory] | None = None
 
     def fit(self, dataset: DemoDataset | None, env_id: str) -> JobRunner | None:
         """Fit the OOD score on the dataset's demos in the background (None: no score).
@@ -80,6 +85,7 @@ class LiveOodPlot(OodPlot):
         """Clear the timeline for a new episode; `start` says where it starts ("From seed 7"),
         since a start the demos never showed is out of their states from step 0."""
         self._start = start
+        self._history = None
         self._ood.clear()
         self._uncertainty.clear()
         self._unrated.clear()
@@ -94,10 +100,21 @@ class LiveOodPlot(OodPlot):
         else:
             self._unrated[len(self._ood)] = observation.copy()
             self._ood.append(math.nan)
-        values, self._name = policy_uncertainty(policy, observation[None])
+        values, self._name = self._uncertainty_of(policy, observation)
         self._uncertainty.append(float(values[0]))
         self._redraw()
         self.set_cursor(len(self._ood) - 1)
+
+    def _uncertainty_of(self, policy: Any, observation: np.ndarray) -> tuple[np.ndarray, str]:
+        """The policy's uncertainty on the input it acts on here: this step with the
+        episode's history before it."""
+        if not isinstance(policy, Policy):
+            return policy_uncertainty(policy, observation[None])  # an ensemble: no history
+        if self._history is None or self._history[0] is not policy:
+            spec = policy.spec
+            self._history = (policy, ObservationHistory(spec.pipeline, spec.observation_space,
+                                                        policy.device))
+        return input_uncertainty(policy, self._history[1].push(observation[None]))
 
     def _redraw(self) -> None:
         if not self._ood:

@@ -115,8 +115,15 @@ def policy_uncertainty(policy: Any, observations: Any) -> tuple[np.ndarray, str]
     observations = np.asarray(observations)
     if hasattr(policy, "disagreement"):
         return np.asarray(policy.disagreement(observations), float), "ensemble disagreement"
+    # One episode's steps, with the history the policy has at play time.
+    return input_uncertainty(policy, episode_inputs(policy.spec.pipeline, observations))
+
+
+@torch.inference_mode()
+def input_uncertainty(policy: Policy, inputs: torch.Tensor) -> tuple[np.ndarray, str]:
+    """`policy_uncertainty` of a policy on network inputs already built (its pipeline's
+    output, as `ObservationHistory.push` gives them)."""
     values = []
-    inputs = episode_inputs(policy.spec.pipeline, observations)  # one episode's steps
     for start in range(0, len(inputs), _CHUNK):
         batch = inputs[start : start + _CHUNK].to(policy.device)
         if policy.spec.action_kind == "discrete":

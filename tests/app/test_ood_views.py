@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PySide6.QtCore import QSettings
 
@@ -127,3 +128,27 @@ def test_watchs_new_episode_button_starts_from_a_fresh_random_seed(qtbot, tmp_pa
         assert title(watch.ood_plot).startswith("No dataset")
     finally:
         watch.shutdown()
+
+
+def test_watchs_live_uncertainty_reads_the_episode_history_as_the_agent_does(qtbot) -> None:
+    from clonelab.app.watch.live_ood import LiveOodPlot
+    from clonelab.models.failures.ood_timeline import policy_uncertainty
+    from clonelab.models.observations import ObservationPipeline
+
+    env = make_env("CartPole-v1")
+    spec = PolicySpec(env_id="CartPole-v1", observation_space=env.observation_space,
+                      action_space=env.action_space, hidden=(8,),
+                      pipeline=ObservationPipeline(history=3))
+    env.close()
+    policy = Policy(spec).eval()
+    plot = LiveOodPlot()
+    qtbot.addWidget(plot)
+    rng = np.random.default_rng(0)
+    episodes = [rng.normal(size=(5, 4)).astype(np.float32) for _ in range(2)]
+    for observations in episodes:
+        plot.start_episode()
+        for observation in observations:
+            plot.add_state(policy, observation)
+        # The whole episode scored at once stacks the same history.
+        expected, _name = policy_uncertainty(policy, observations)
+        np.testing.assert_allclose(plot.timeline.uncertainty, expected, rtol=1e-5)
