@@ -176,6 +176,13 @@ def train_ensemble(config: EnsembleConfig, dataset: DatasetLike, *,
     `held_out` demo observations when given (every row of `dataset` then trains), else on
     `config.holdout_fraction` of the dataset's episodes, kept from every member.
     """
+    # Members score states one at a time, out of their episodes (and bootstrap samples break
+    # episodes up): they read no history, whatever the env's default.
+    train = config.train if config.train.history is not None else dataclasses.replace(
+        config.train, history=1)
+    if train.history > 1:
+        raise ValueError(f"ensemble members read one observation per state; set history to 1 "
+                         f"(got {train.history})")
     data = dataset if isinstance(dataset, TransitionSet) else TransitionSet.from_dataset(dataset)
     if held_out is None:
         split = split_rows(data.episode_column, config.holdout_fraction, config.train.seed)
@@ -190,7 +197,7 @@ def train_ensemble(config: EnsembleConfig, dataset: DatasetLike, *,
     for member in range(config.members):
         rows = (rng.integers(0, len(training), len(training)) if config.bootstrap
                 else np.arange(len(training)))
-        member_config = dataclasses.replace(config.train, seed=config.train.seed + member)
+        member_config = dataclasses.replace(train, seed=train.seed + member)
 
         def progress(record: TrainProgress, member: int = member) -> EnsembleProgress:
             return EnsembleProgress(member=member, members=config.members, train=record)

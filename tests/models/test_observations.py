@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from types import SimpleNamespace
 
@@ -13,6 +14,7 @@ import torch
 from clonelab.models.agent import PolicyAgent
 from clonelab.models.checkpoint import load_policy, read_checkpoint_info, save_policy
 from clonelab.models.evaluation import check_fits, evaluate
+from clonelab.models.failures.ensemble import EnsembleConfig, train_ensemble
 from clonelab.models.observations import (
     ObservationHistory,
     ObservationPipeline,
@@ -253,3 +255,16 @@ def test_frames_are_converted_once_an_episode_at_a_time_as_a_whole_read_would() 
     result = drain(train_bc(TrainConfig(steps=3, hidden=(8,), device="cpu", history=2,
                                         frame_size=(4, 4), colour="grey"), demos))
     assert result.policy.spec.input_shape == (4, 4, 2)
+
+
+def test_ensemble_members_read_no_history_and_refuse_one_asked_for() -> None:
+    rng = np.random.default_rng(2)
+    episodes = [FakeEpisode(rng.integers(0, 255, (9, 8, 6, 3), dtype=np.uint8),
+                            rng.integers(0, 2, 8), np.zeros(8)) for _ in range(4)]
+    demos = FakeDataset("ALE/Pong-v5", FRAMES, gym.spaces.Discrete(2), episodes)
+    train = TrainConfig(steps=2, hidden=(8,), device="cpu", frame_size=(8, 6))
+    result = drain(train_ensemble(EnsembleConfig(members=2, train=train), demos))
+    assert result.ensemble.spec.pipeline == ObservationPipeline(size=(8, 6), grey=True)
+    asked = EnsembleConfig(members=2, train=dataclasses.replace(train, history=2))
+    with pytest.raises(ValueError, match="one observation per state; set history to 1"):
+        drain(train_ensemble(asked, demos))
