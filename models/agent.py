@@ -42,7 +42,7 @@ class PolicyAgent:
             self._generator.manual_seed(seed)
         self._history = ObservationHistory(policy.spec.pipeline, policy.spec.observation_space,
                                            policy.device)
-        self._last: tuple[Any, torch.Tensor] | None = None
+        self._last: tuple[Any, np.ndarray, torch.Tensor] | None = None
 
     def reset(self, seed: int | None = None) -> None:
         """Start an episode (forget the history); a seed makes the sampled actions that follow
@@ -54,11 +54,14 @@ class PolicyAgent:
 
     def _batch(self, observation: Any) -> torch.Tensor:
         """The policy's input for `observation`, pushed into the history once per step (the
-        same object asked again, as by `action_distribution` then `act`, is not re-added)."""
-        if self._last is not None and self._last[0] is observation:
-            return self._last[1]
-        batch = self._history.push(np.asarray(observation)[None])
-        self._last = (observation, batch)
+        same object asked again, as by `action_distribution` then `act`, is not re-added,
+        unless an env changed it in place since)."""
+        values = np.asarray(observation)
+        if (self._last is not None and self._last[0] is observation
+                and np.array_equal(self._last[1], values)):
+            return self._last[2]
+        batch = self._history.push(values[None])
+        self._last = (observation, values.copy(), batch)
         return batch
 
     @torch.inference_mode()

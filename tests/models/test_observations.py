@@ -268,3 +268,14 @@ def test_ensemble_members_read_no_history_and_refuse_one_asked_for() -> None:
     asked = EnsembleConfig(members=2, train=dataclasses.replace(train, history=2))
     with pytest.raises(ValueError, match="one observation per state; set history to 1"):
         drain(train_ensemble(asked, demos))
+
+
+def test_an_observation_changed_in_place_counts_as_a_new_step() -> None:
+    policy = _vector_policy(2)
+    seen = _recording(policy)
+    agent = PolicyAgent(policy)
+    buffer = np.full(4, 1, np.float32)  # an env that reuses one array for every step
+    agent.act(buffer)
+    buffer[:] = 2
+    agent.act(buffer)
+    assert [inputs.reshape(2, 4)[:, 0].tolist() for inputs in seen] == [[1, 1], [1, 2]]
