@@ -14,13 +14,13 @@ from clonelab.recorder.jobs import drain
 from tests.models.demos import record_expert_dataset
 
 
-def test_a_feature_the_demos_barely_moved_is_amplified_at_most_twice() -> None:
+def test_a_feature_the_demos_barely_moved_is_not_blown_up() -> None:
     rng = np.random.default_rng(0)
     observations = np.stack([rng.normal(0.1, 0.004, 500),   # CartPole's cart in one demo
                              rng.normal(0.0, 3.0, 500)], axis=1)  # a wide feature
     mean, std = input_stats(observations)
     np.testing.assert_allclose(mean, observations.mean(axis=0))
-    assert std[0] == STD_FLOOR == 0.5
+    assert std[0] == STD_FLOOR == 0.3  # at most 3.3x, not 250x
     assert std[1] == pytest.approx(observations[:, 1].std())
 
 
