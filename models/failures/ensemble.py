@@ -178,11 +178,10 @@ def train_ensemble(config: EnsembleConfig, dataset: DatasetLike, *,
     """
     # Members score states one at a time, out of their episodes (and bootstrap samples break
     # episodes up): they read no history, whatever the env's default.
-    train = config.train if config.train.history is not None else dataclasses.replace(
-        config.train, history=1)
-    if train.history > 1:
+    if config.train.history is not None and config.train.history > 1:
         raise ValueError(f"ensemble members read one observation per state; set history to 1 "
-                         f"(got {train.history})")
+                         f"(got {config.train.history})")
+    train = dataclasses.replace(config.train, history=1)
     data = dataset if isinstance(dataset, TransitionSet) else TransitionSet.from_dataset(dataset)
     if held_out is None:
         split = split_rows(data.episode_column, config.holdout_fraction, config.train.seed)
