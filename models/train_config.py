@@ -83,10 +83,11 @@ class TrainConfig:
     log_every: int = 100
     """Steps between progress records (each one also scores the validation set)."""
     select_by: SelectBy = "val_loss"
-    """Which weights the run keeps: "val_loss" those with the lowest validation loss,
-    "eval_return" those with the highest mean return over select_episodes evaluation episodes
-    played at each progress record (slower; a low loss does not always make the best player),
-    "last" the final ones. Without validation data "val_loss" keeps the last weights."""
+    """Which weights the run keeps: "val_loss" those with the lowest validation loss (for
+    continuous actions, the lowest validation action error: the mean's error), "eval_return"
+    those with the highest mean return over select_episodes evaluation episodes played at each
+    progress record (slower; a low loss does not always make the best player), "last" the
+    final ones. Without validation data "val_loss" keeps the last weights."""
     patience: int = 2000
     """Stop early after this many steps without a new best (validation loss, or evaluation
     return with select_by "eval_return"); 0 never stops early. Validation losses are noisy:

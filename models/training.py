@@ -221,7 +221,11 @@ def train_bc(
         eval_return = None
         if config.select_by == "eval_return":
             eval_return = _snapshot_return(policy, config)
-        best.offer(step, -eval_return if eval_return is not None else val_loss, policy)
+        # Continuous actions are scored by the mean's error, which is what deterministic play
+        # uses: their Gaussian loss also scores the spread and is noisier (Pendulum kept weights
+        # of a loss bump that played -412 where the error's pick played -188).
+        score = action_error if action_error is not None else val_loss
+        best.offer(step, -eval_return if eval_return is not None else score, policy)
         progress = TrainProgress(
             step=step,
             total_steps=total,

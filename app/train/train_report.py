@@ -29,6 +29,8 @@ def best_text(record: TrainProgress) -> str:
     """What made `record` the best: "validation loss 0.912 at step 300"."""
     if record.eval_return is not None:
         return f"return {record.eval_return:.1f} at step {record.step}"
+    if record.val_action_error is not None:
+        return f"validation action error {record.val_action_error:.3g} at step {record.step}"
     return f"validation loss {record.val_loss:.3g} at step {record.step}"
 
 
