@@ -38,7 +38,7 @@ def _clone(data: TransitionSet, steps: int) -> Policy:
 
 @pytest.fixture(scope="module")
 def good_clone(demos: DemoDataset) -> Policy:
-    return _clone(TransitionSet.from_dataset(demos), 600)
+    return _clone(TransitionSet.from_dataset(demos), 1500)
 
 
 @pytest.fixture(scope="module")
