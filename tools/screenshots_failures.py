@@ -103,10 +103,10 @@ def main() -> int:
 
     view.tabs.setCurrentWidget(view.dagger)
     dagger = view.dagger
-    dagger.iterations.setValue(args.iterations)
-    dagger.episodes.setValue(1)
-    dagger.train_steps.setValue(TRAIN.total_steps(0))
-    dagger.hidden.setText(", ".join(str(size) for size in TRAIN.hidden))
+    dagger.form.editor("iterations").setValue(args.iterations)
+    dagger.form.editor("episodes_per_iter").setValue(1)
+    dagger.train_form.editor("steps").setValue(TRAIN.total_steps(0))
+    dagger.train_form.editor("hidden").setText(", ".join(str(size) for size in TRAIN.hidden))
     dagger.run()
     wait_until(app, lambda: not dagger.runner.busy)
     grab(app, view, args.out / "failures-dagger.png")

@@ -15,7 +15,7 @@ from clonelab.app.widgets.config_form import ConfigForm
 from clonelab.app.widgets.job_controls import JobControls
 from clonelab.app.widgets.job_runner import JobRunner
 
-SIDE_COLUMN_WIDTH = 380
+SIDE_COLUMN_WIDTH = 460  # the Run/Cancel row (buttons, a 240 px bar, the status) fits whole
 
 
 class JobPanel(QWidget):
