@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import pytest
 import torch
 from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QWidget
 
 from clonelab.app.play.play_view import PlayView
 from clonelab.app.window.main_window import MainWindow
 from clonelab.app.window.settings import Settings
 from clonelab.app.window.workspace import Workspace
+
+W = TypeVar("W", bound=QWidget)
+
+
+def shown(qtbot, widget: W) -> W:
+    """`widget` shown as the active window (pytest-qt closes it after the test)."""
+    qtbot.addWidget(widget)
+    with qtbot.waitActive(widget):
+        widget.show()
+        widget.activateWindow()
+    return widget
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -35,12 +48,7 @@ def open_window(qtbot, settings) -> Callable[..., MainWindow]:
     closes it after the test)."""
 
     def open_(env_id: str = "CartPole-v1") -> MainWindow:
-        win = MainWindow(Workspace(env_id), settings)
-        qtbot.addWidget(win)
-        with qtbot.waitActive(win):
-            win.show()
-            win.activateWindow()
-        return win
+        return shown(qtbot, MainWindow(Workspace(env_id), settings))
 
     return open_
 
@@ -60,11 +68,7 @@ def make_view(qtbot, settings) -> Iterator[Callable[..., PlayView]]:
     views: list[PlayView] = []
 
     def make(env_id: str = "CartPole-v1") -> PlayView:
-        view = PlayView(Workspace(env_id), settings)
-        qtbot.addWidget(view)
-        with qtbot.waitActive(view):
-            view.show()
-            view.activateWindow()
+        view = shown(qtbot, PlayView(Workspace(env_id), settings))
         view.setFocus()
         views.append(view)
         return view
