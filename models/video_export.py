@@ -1,18 +1,17 @@
-"""Video export: a demo and its clone side by side, as GIF (always) or MP4 (with an ffmpeg encoder).
+"""Video export: one job that streams frames into an MP4 or a GIF, and the frames it exports.
 
-GIF goes through Pillow, which is always installed. MP4 needs an ffmpeg executable: one on the
-PATH, or the one bundled with the optional `imageio-ffmpeg` package; `video_formats()` says
-which formats this machine can write, and the views offer only those.
+`export_frames(config, frames)` takes any iterator of RGB frames, hands each to the encoder as
+it comes (recorder.video_writer) and yields a `VideoProgress` per frame; a cancel or an error
+leaves no file. The frame sources are the three views' exports: `comparison_frames` (Compare:
+the demo and the clone side by side), `policy_frames` (Watch: the clone from an episode's seed)
+and `recorded_frames` (Datasets: a recorded episode's frames), each pane under its caption.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-import os
-import shutil
-import subprocess
-from collections.abc import Generator, Iterable, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,108 +19,102 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from clonelab.models.agent import PolicyAgent
 from clonelab.models.policy import Policy
-from clonelab.models.twin_run import TwinRun, close_run, demo_and_clone
+from clonelab.models.twin_run import Pane, TwinRun, close_run, demo_and_clone, make_pane
 from clonelab.recorder.action_names import EnvNames, env_names
-from clonelab.recorder.jobs import CancelCheck, cancellable
-from clonelab.recorder.replay import CompressedFrames
+from clonelab.recorder.jobs import CancelCheck, cancel_check
+from clonelab.recorder.video_writer import ExportError, open_video
+
+__all__ = ["ExportConfig", "ExportError", "ExportResult", "VideoProgress", "comparison_frames",
+           "export_comparison", "export_frames", "export_policy", "export_recording",
+           "pane_captions", "policy_frames", "recorded_frames", "tile"]
 
 log = logging.getLogger(__name__)
 
-# GIF frame delays are whole centiseconds and most viewers clamp below 2 cs: cap at 50 fps.
-MAX_GIF_FPS = 50
 PANE_HEIGHT = 300
+# A run whose env sets no step limit still ends: at most this many steps are exported.
+MAX_STEPS = 10_000
 _GAP = 6
 _CAPTION_HEIGHT = 46  # two lines: the side and its figures, then its last action by name
 
 
-class ExportError(Exception):
-    """An export that cannot be written; the message names the file and the problem."""
+@dataclass(frozen=True, kw_only=True)
+class ExportConfig:
+    """Where and how a video is written."""
+
+    path: Path
+    """The file to write; its suffix (.mp4 or .gif) chooses the format."""
+    fps: float = 30.0
+    """Frames per second of the video: the recording's (GIF caps it at 50)."""
+    height: int = PANE_HEIGHT
+    """Height of each pane in pixels; widths keep the env's aspect."""
+    deterministic: bool = True
+    """Whether the clone acts by its mode (argmax / mu) rather than by sampling."""
+    labels: tuple[str, str] = ("demo", "clone")
+    """Captions of the left and right panes of a side by side."""
+
+    def __post_init__(self) -> None:
+        if Path(self.path).suffix.lower() not in (".gif", ".mp4"):
+            raise ValueError(f"{self.path}: choose a .gif or .mp4 file name")
+        if not self.fps > 0:
+            raise ValueError(f"fps must be positive, got {self.fps}")
+        if self.height < 16:
+            raise ValueError(f"height must be at least 16 pixels, got {self.height}")
 
 
-@functools.cache
-def mp4_encoder() -> str | None:
-    """The ffmpeg executable to encode MP4 with, or None when this machine has none."""
-    found = shutil.which("ffmpeg")
-    if found:
-        return found
-    try:
-        import imageio_ffmpeg  # optional: not a CloneLab dependency
-    except ImportError:
-        return None
-    try:
-        return str(imageio_ffmpeg.get_ffmpeg_exe())
-    except RuntimeError:
-        return None
+@dataclass(frozen=True, kw_only=True)
+class VideoProgress:
+    """Frames written so far (at most `limit`; None when the length is unknown)."""
+
+    frames: int
+    limit: int | None
 
 
-def video_formats() -> list[str]:
-    """The video formats this machine can write: "gif" always, "mp4" with an ffmpeg encoder."""
-    return ["gif", "mp4"] if mp4_encoder() else ["gif"]
+@dataclass(frozen=True, kw_only=True)
+class ExportResult:
+    """The written video (None when the export was cancelled) and its frame count."""
+
+    path: Path | None
+    frames: int
 
 
-def write_gif(path: str | os.PathLike[str], frames: Iterable[np.ndarray], fps: float) -> Path:
-    """Write RGB frames as a looping GIF (identical consecutive frames are merged by Pillow)."""
-    path = Path(path)
-    images = (Image.fromarray(np.ascontiguousarray(frame, dtype=np.uint8)) for frame in frames)
-    first = next(images, None)
-    if first is None:
-        raise ExportError(f"{path}: no frames to write")
-    delay_ms = 1000.0 / min(max(fps, 1.0), MAX_GIF_FPS)
-    temporary = path.with_name(f".{path.name}.tmp")
-    try:
-        first.save(temporary, format="GIF", save_all=True, append_images=images,
-                   duration=round(delay_ms, -1), loop=0)
-        os.replace(temporary, path)
-    except OSError as exc:
-        raise ExportError(f"{path}: cannot write the GIF ({exc})") from exc
-    finally:
-        temporary.unlink(missing_ok=True)
-    return path
+def export_frames(config: ExportConfig, frames: Iterable[np.ndarray], *,
+                  limit: int | None = None, cancel: CancelCheck | None = None
+                  ) -> Generator[VideoProgress, None, ExportResult]:
+    """Write `frames` to `config.path` at `config.fps`, one progress record per frame.
 
-
-def write_mp4(path: str | os.PathLike[str], frames: Iterable[np.ndarray], fps: float) -> Path:
-    """Encode RGB frames to H.264 MP4 with ffmpeg; ExportError when no encoder is available."""
-    path = Path(path)
-    encoder = mp4_encoder()
-    if encoder is None:
-        raise ExportError(f"{path}: MP4 needs ffmpeg (on the PATH or from the imageio-ffmpeg "
-                          "package); export a GIF instead")
+    Each frame goes to the encoder as it is made (no video is held in memory, GIF's
+    compressed frames aside). Cancelling stops before the next frame; cancel or error, the
+    target is left untouched and no temporary file stays. `frames` is closed on every path.
+    """
+    stop = cancel_check(cancel)
     iterator = iter(frames)
-    first = next(iterator, None)
-    if first is None:
-        raise ExportError(f"{path}: no frames to write")
-    height, width = first.shape[:2]
-    command = [encoder, "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24",
-               "-s", f"{width}x{height}", "-r", f"{fps:g}", "-i", "-",
-               # yuv420p needs even sides; pad by one pixel where they are odd.
-               "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-c:v", "libx264", "-pix_fmt", "yuv420p",
-               str(path)]
-    with subprocess.Popen(command, stdin=subprocess.PIPE, stderr=subprocess.PIPE) as process:
-        assert process.stdin is not None
-        try:
-            for frame in (first, *iterator):
-                process.stdin.write(np.ascontiguousarray(frame, dtype=np.uint8).tobytes())
-            process.stdin.close()
-        except BrokenPipeError:
-            pass  # ffmpeg stopped early; its message is read below
-        error = process.stderr.read().decode(errors="replace") if process.stderr else ""
-        if process.wait() != 0:
-            raise ExportError(f"{path}: ffmpeg failed ({error.strip().splitlines()[-1:]})")
-    return path
+    try:
+        with open_video(config.path, config.fps) as writer:
+            for frame in _until(iterator, stop):
+                writer.write(frame)
+                yield VideoProgress(frames=writer.frames, limit=limit)
+            if stop():
+                writer.discard()
+                return ExportResult(path=None, frames=0)
+            return ExportResult(path=writer.close(), frames=writer.frames)
+    finally:
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            close()  # a generator's `finally` closes its envs
 
 
-def write_video(path: str | os.PathLike[str], frames: Iterable[np.ndarray], fps: float) -> Path:
-    """Write frames as GIF or MP4, chosen by the file's suffix."""
-    suffix = Path(path).suffix.lower()
-    if suffix == ".gif":
-        return write_gif(path, frames, fps)
-    if suffix == ".mp4":
-        return write_mp4(path, frames, fps)
-    raise ExportError(f"{path}: choose a .gif or .mp4 file name")
+def _until(frames: Iterator[np.ndarray], stop: Any) -> Iterator[np.ndarray]:
+    # Checked before each frame is made: rendering is the slow part.
+    while not stop():
+        frame = next(frames, None)
+        if frame is None:
+            return
+        yield frame
 
 
-# -- side-by-side frames ----------------------------------------------------------------------
+# -- frames with captions -----------------------------------------------------------------------
 
 
 def _scaled(frame: np.ndarray, height: int) -> np.ndarray:
@@ -138,12 +131,12 @@ def _font() -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
     return ImageFont.load_default(size=16)
 
 
-def side_by_side(left: np.ndarray, right: np.ndarray, *, captions: Sequence[str] = ("", ""),
-                 height: int = PANE_HEIGHT) -> np.ndarray:
-    """Two frames scaled to one height, next to each other, each under its caption (up to
-    two lines)."""
-    panes = [_scaled(np.asarray(frame, dtype=np.uint8), height) for frame in (left, right)]
-    width = panes[0].shape[1] + _GAP + panes[1].shape[1]
+def tile(frames: Sequence[np.ndarray], captions: Sequence[str], *,
+         height: int = PANE_HEIGHT) -> np.ndarray:
+    """Frames scaled to one height, next to each other, each under its caption (up to two
+    lines)."""
+    panes = [_scaled(np.asarray(frame, dtype=np.uint8), height) for frame in frames]
+    width = sum(pane.shape[1] for pane in panes) + _GAP * (len(panes) - 1)
     canvas = np.full((_CAPTION_HEIGHT + height, width, 3), 24, dtype=np.uint8)
     x = 0
     for pane in panes:
@@ -158,87 +151,118 @@ def side_by_side(left: np.ndarray, right: np.ndarray, *, captions: Sequence[str]
     return np.asarray(image)
 
 
-@dataclass(frozen=True, kw_only=True)
-class VideoProgress:
-    """Frames rendered so far of a side-by-side export (at most `limit`)."""
-
-    frames: int
-    limit: int
+def _caption(label: str, step: int, episode_return: float, action: Any,
+             names: EnvNames) -> str:
+    return (f"{label}  step {step}  return {episode_return:.1f}\n"
+            + ("" if action is None else names.action(action)))
 
 
 def pane_captions(run: TwinRun, labels: Sequence[str], names: EnvNames) -> list[str]:
     """Each pane's caption: its label, step and return, then the action it just took by name
     ("demo  step 12  return -3.1" over "fire main engine")."""
-    return [f"{label}  step {run.step_count}  return {pane.episode_return:.1f}\n"
-            + ("" if pane.last_action is None else names.action(pane.last_action))
+    return [_caption(label, run.step_count, pane.episode_return, pane.last_action, names)
             for label, pane in zip(labels, run.panes, strict=True)]
 
 
-def render_run(run: TwinRun, *, height: int = PANE_HEIGHT,
-               labels: Sequence[str] = ("demo", "clone"), names: EnvNames | None = None
-               ) -> Generator[VideoProgress, None, CompressedFrames]:
-    """Play `run` from step 0 to its end, one side-by-side frame per counter value.
+class _PaneFrames:
+    """A pane's rendered frame, rendered again only after the pane moved (an ended pane
+    holds its last state, so its frame is kept rather than re-rendered)."""
 
-    Frames are kept compressed (a 500-step run takes a few MB, not hundreds).
-    """
-    run.reset()
-    limit = (run.limit if run.limit is not None else 10_000) + 1
-    frames = CompressedFrames()
-    while True:
-        renders = [pane.session.env.render() for pane in run.panes]
-        frames.append(side_by_side(renders[0], renders[1], height=height,
-                                   captions=pane_captions(run, labels, names or EnvNames())))
-        yield VideoProgress(frames=len(frames), limit=limit)
-        if not run.step():
-            return frames
+    def __init__(self, pane: Pane) -> None:
+        self._pane = pane
+        self._frame: np.ndarray | None = None
+
+    def frame(self) -> np.ndarray:
+        if self._frame is None or not self._pane.done:
+            self._frame = self._pane.session.env.render()
+        return self._frame
 
 
-@dataclass(frozen=True, kw_only=True)
-class ExportConfig:
-    """Where and how a demo-and-clone video is written."""
-
-    path: Path
-    """The file to write; its suffix (.gif or .mp4) chooses the format."""
-    fps: float = 30.0
-    """Frames per second of the video (GIF caps it at 50)."""
-    height: int = PANE_HEIGHT
-    """Height of each pane in pixels; widths keep the env's aspect."""
-    deterministic: bool = True
-    """Whether the clone acts by its mode (argmax / mu) rather than by sampling."""
-    labels: tuple[str, str] = ("demo", "clone")
-    """Captions of the left and right panes."""
-
-    def __post_init__(self) -> None:
-        if Path(self.path).suffix.lower() not in (".gif", ".mp4"):
-            raise ValueError(f"{self.path}: choose a .gif or .mp4 file name")
-        if not self.fps > 0:
-            raise ValueError(f"fps must be positive, got {self.fps}")
-        if self.height < 16:
-            raise ValueError(f"height must be at least 16 pixels, got {self.height}")
+# -- the three views' frames --------------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
-class ExportResult:
-    """The written video (None when the export was cancelled) and its frame count."""
+def comparison_frames(run: TwinRun, config: ExportConfig, names: EnvNames | None = None
+                      ) -> Iterator[np.ndarray]:
+    """`run` played from step 0 to its end, demo and clone side by side; closes the run."""
+    names = names or EnvNames()
+    renders = [_PaneFrames(pane) for pane in run.panes]
+    try:
+        run.reset()
+        while True:
+            yield tile([r.frame() for r in renders], pane_captions(run, config.labels, names),
+                       height=config.height)
+            if not run.step():
+                return
+    finally:
+        close_run(run)
 
-    path: Path | None
-    frames: int
+
+def run_length(run: TwinRun) -> int:
+    """How many frames `comparison_frames` makes at most."""
+    return (run.limit if run.limit is not None else MAX_STEPS) + 1
 
 
 def export_comparison(config: ExportConfig, env_id: str, episode: Any, policy: Policy, *,
                       cancel: CancelCheck | None = None
                       ) -> Generator[VideoProgress, None, ExportResult]:
-    """Render `episode`'s demo next to `policy` from the same seed and write the video.
-
-    Cancelling stops the rendering and writes nothing.
-    """
+    """Render `episode`'s demo next to `policy` from the same seed into `config.path`."""
     run = demo_and_clone(env_id, episode, policy, deterministic=config.deterministic)
+    return (yield from export_frames(config, comparison_frames(run, config, env_names(env_id)),
+                                     limit=run_length(run), cancel=cancel))
+
+
+def policy_frames(pane: Pane, seed: int, config: ExportConfig, *,
+                  names: EnvNames | None = None, label: str = "clone") -> Iterator[np.ndarray]:
+    """`pane` (a policy's) playing one episode from `seed` to its end or `MAX_STEPS`; closes
+    the pane's env."""
+    names = names or EnvNames()
     try:
-        frames = yield from cancellable(render_run(run, height=config.height,
-                                                   labels=config.labels,
-                                                   names=env_names(env_id)), cancel)
+        pane.reset(seed, None)
+        step = 0
+        while True:
+            yield tile([pane.session.env.render()],
+                       [_caption(label, step, pane.episode_return, pane.last_action, names)],
+                       height=config.height)
+            if pane.done or step >= MAX_STEPS:
+                return
+            pane.step()
+            step += 1
     finally:
-        close_run(run)
-    if frames is None:
-        return ExportResult(path=None, frames=0)
-    return ExportResult(path=write_video(config.path, frames, config.fps), frames=len(frames))
+        pane.session.env.close()
+
+
+def export_policy(config: ExportConfig, env_id: str, policy: Policy, seed: int, *,
+                  names: EnvNames | None = None, cancel: CancelCheck | None = None
+                  ) -> Generator[VideoProgress, None, ExportResult]:
+    """Render `policy` playing `env_id` from `seed` into `config.path`: the episode Watch
+    shows (its agent is reseeded with the episode's seed, so sampled actions match too)."""
+    agent = PolicyAgent(policy, deterministic=config.deterministic, seed=seed)
+    pane = make_pane(env_id, agent, "agent", "policy")
+    spec = pane.session.env.spec
+    steps = spec.max_episode_steps if spec is not None and spec.max_episode_steps else None
+    return (yield from export_frames(config, policy_frames(pane, seed, config, names=names),
+                                     limit=min(steps or MAX_STEPS, MAX_STEPS) + 1,
+                                     cancel=cancel))
+
+
+def recorded_frames(frames: Iterable[np.ndarray], episode: Any, config: ExportConfig, *,
+                    names: EnvNames | None = None, label: str = "demo"
+                    ) -> Iterator[np.ndarray]:
+    """A recorded episode's frames (stored images or its re-simulation's renders), each under
+    the step, the return so far and the recorded action."""
+    names = names or EnvNames()
+    actions, rewards = episode.actions, np.asarray(episode.rewards, dtype=float)
+    returns = np.concatenate([[0.0], np.cumsum(rewards)])
+    for step, frame in enumerate(frames):
+        action = actions[step - 1] if 0 < step <= len(actions) else None
+        yield tile([frame], [_caption(label, step, float(returns[min(step, len(rewards))]),
+                                      action, names)], height=config.height)
+
+
+def export_recording(config: ExportConfig, frames: Sequence[np.ndarray], episode: Any, *,
+                     names: EnvNames | None = None, cancel: CancelCheck | None = None
+                     ) -> Generator[VideoProgress, None, ExportResult]:
+    """Write a recorded episode's `frames` (one per observation) into `config.path`."""
+    return (yield from export_frames(config, recorded_frames(frames, episode, config,
+                                                             names=names),
+                                     limit=len(frames), cancel=cancel))

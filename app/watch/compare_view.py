@@ -5,12 +5,14 @@ are reset with the demo's seed and stepped by one timer (clonelab.app.watch.lock
 panes, the policy's action on each demo state is compared with the demo's action
 (clonelab.models.failures.compare), and the first step where they differ is marked. In live
 mode a person plays the left pane with the keyboard while the clone plays the same seed on the
-right. The run exports as a GIF (or MP4).
+right. The run exports as an MP4 or a GIF at the recording's frame rate
+(clonelab.app.widgets.video_export_bar).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,6 @@ from PySide6.QtGui import QCloseEvent, QFocusEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -36,12 +37,14 @@ from clonelab.app.widgets.frame_view import FrameView
 from clonelab.app.widgets.job_runner import JobRunner
 from clonelab.app.widgets.marker_slider import MarkerSlider
 from clonelab.app.widgets.message_line import MessageLine
+from clonelab.app.widgets.video_export_bar import VideoExportBar
+from clonelab.app.widgets.workers import WorkFactory
 from clonelab.app.window.errors import one_line
 from clonelab.app.window.workspace import Workspace
 from clonelab.models.agent import PolicyAgent
 from clonelab.models.failures.compare import ActionComparison, compare_on_demo
 from clonelab.models.twin_run import TwinRun, close_run, demo_and_clone, make_pane
-from clonelab.models.video_export import ExportConfig, export_comparison, video_formats
+from clonelab.models.video_export import ExportConfig, export_comparison
 from clonelab.recorder.action_names import EnvNames, env_names
 from clonelab.recorder.catalog import env_fps
 from clonelab.recorder.dataset import DemoDataset
@@ -65,12 +68,8 @@ class CompareView(QWidget):
         self.lockstep: Lockstep | None = None
         self.keyboard: KeyboardSource | None = None
         self.replay_mismatch: int | None = None
-        self._export = JobRunner(self)
-        self._export.progress.connect(lambda p: self.message.show_message(
-            f"Exporting: frame {p.frames} of at most {p.limit}..."))
-        self._export.finished.connect(
-            lambda out: self._on_exported(f"Saved {out.path}.", False))
-        self._export.failed.connect(lambda msg: self._on_exported(f"Export failed: {msg}", True))
+        self.export_bar = VideoExportBar(self._export_job, title="Export the side-by-side run",
+                                         message_name="compareExportMessage")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
         self.episode_combo = QComboBox()
@@ -87,13 +86,6 @@ class CompareView(QWidget):
         self.deterministic.toggled.connect(lambda _on: self._build_run())
         self.live = QCheckBox("I play the left side (keyboard)")
         self.live.toggled.connect(lambda _on: self._build_run())
-        self.format_combo = QComboBox()
-        self.format_combo.addItems([f.upper() for f in video_formats()])
-        if "mp4" not in video_formats():
-            self.format_combo.setToolTip("MP4 needs ffmpeg (on the PATH, or the imageio-ffmpeg "
-                                         "package); GIF is always available")
-        self.export_button = QPushButton("Export video...")
-        self.export_button.clicked.connect(self._on_export_clicked)
         # Panes that ask for little: the tab fits 1200x800 without scrolling (#24) and they
         # still grow into every pixel the window has.
         self.left_frame = FrameView(preferred=QSize(320, 160))
@@ -123,8 +115,6 @@ class CompareView(QWidget):
                        self.restart_button, self.deterministic, self.live):
             bar.addWidget(widget)
         bar.addStretch(1)
-        bar.addWidget(self.format_combo)
-        bar.addWidget(self.export_button)
         panes = QGridLayout()
         panes.addWidget(self.left_title, 0, 0)
         panes.addWidget(self.right_title, 0, 1)
@@ -136,6 +126,7 @@ class CompareView(QWidget):
         scrub.addWidget(self.step_label)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
+        layout.addWidget(self.export_bar)
         layout.addWidget(self.message)
         layout.addLayout(panes, 1)
         layout.addLayout(scrub)
@@ -194,29 +185,29 @@ class CompareView(QWidget):
             self.lockstep.toggle()
 
     def export_video(self, path: str | Path) -> JobRunner | None:
-        """Render the demo and the clone side by side into `path` (.gif or .mp4), off the UI."""
-        if self.episode is None or self._dataset is None or self._export.busy:
-            return None
+        """Render the demo and the clone side by side into `path` (.mp4 or .gif), off the UI."""
+        return self.export_bar.export(path)
+
+    def _export_job(self, path: Path) -> WorkFactory:
+        if self.episode is None or self._dataset is None:
+            raise ValueError("choose an episode first")
         env_id, episode, policy = self._dataset.env_id, self.episode, self._policy
-        try:
-            config = ExportConfig(path=Path(path), deterministic=self.deterministic.isChecked(),
-                                  fps=self.lockstep.fps if self.lockstep is not None else 30.0)
-        except ValueError as exc:
-            self._on_exported(f"Export failed: {exc}", True)
-            return None
+        # The recording's measured rate; the env's playing speed where none was stored.
+        fps = getattr(episode, "fps", math.nan)
+        if not (math.isfinite(fps) and fps > 0):
+            fps = self.lockstep.fps if self.lockstep is not None else 30.0
+        config = ExportConfig(path=path, deterministic=self.deterministic.isChecked(), fps=fps)
 
         def work(cancel: Any) -> Any:
             return export_comparison(config, env_id, episode, policy, cancel=cancel)
 
-        self.export_button.setEnabled(False)
-        self._export.start(work)
-        return self._export
+        return work
 
     def shutdown(self) -> None:
         """Stop the panes and any export (the view is going away)."""
         self._teardown()
         self.ood_plot.cancel(wait_ms=10_000)
-        self._export.shutdown(10_000)
+        self.export_bar.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         self.shutdown()
@@ -379,20 +370,7 @@ class CompareView(QWidget):
         self.keyboard = None
         self._set_controls(False)
 
-    def _on_exported(self, message: str, error: bool) -> None:
-        self.export_button.setEnabled(self.episode is not None)
-        self.message.show_message(message, "error" if error else "note")
-
     def _set_controls(self, enabled: bool) -> None:
-        for widget in (self.play_button, self.step_button, self.restart_button, self.slider,
-                       self.export_button):
+        for widget in (self.play_button, self.step_button, self.restart_button, self.slider):
             widget.setEnabled(enabled)
-
-    def _on_export_clicked(self) -> None:
-        suffix = self.format_combo.currentText().lower()
-        path, _ = QFileDialog.getSaveFileName(self, "Export the side-by-side run", "",
-                                              f"{suffix.upper()} video (*.{suffix})")
-        if path:
-            if not path.lower().endswith(f".{suffix}"):
-                path += f".{suffix}"
-            self.export_video(path)
+        self.export_bar.set_available(enabled)

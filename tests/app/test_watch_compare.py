@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 import torch
@@ -20,9 +21,9 @@ from clonelab.models.checkpoint import CheckpointError, load_policy, save_policy
 from clonelab.models.failures.compare import compare_on_demo
 from clonelab.models.policy import Policy, PolicySpec
 from clonelab.models.training import TrainConfig, train_bc
-from clonelab.models.video_export import ExportError, video_formats, write_video
 from clonelab.recorder.catalog import make_env
 from clonelab.recorder.jobs import drain
+from clonelab.recorder.video_writer import video_formats
 from tests.app.demo_data import expert_dataset, play_expert
 
 ENV_ID = "CartPole-v1"
@@ -277,16 +278,43 @@ def test_gif_export_has_a_frame_per_step(qtbot, compare: CompareView, tmp_path: 
     with Image.open(target) as gif:
         assert gif.n_frames == len(compare.episode.actions) + 1
         assert gif.size[0] > gif.size[1]  # two panes side by side
-    assert "Saved" in compare.message.text()
+    assert "Saved" in compare.export_bar.message.text()
 
 
-def test_mp4_is_offered_only_with_an_encoder(compare: CompareView, monkeypatch,
-                                             tmp_path: Path) -> None:
-    offered = [compare.format_combo.itemText(i).lower()
-               for i in range(compare.format_combo.count())]
-    assert offered == video_formats()
-    monkeypatch.setattr("clonelab.models.video_export.mp4_encoder", lambda: None)
-    assert video_formats() == ["gif"]
-    with pytest.raises(ExportError, match="ffmpeg"):
-        write_video(tmp_path / "x.mp4", [np.zeros((4, 4, 3), np.uint8)], 30)
+def test_mp4_is_always_offered(compare: CompareView) -> None:
+    combo = compare.export_bar.format_combo
+    offered = [combo.itemText(i).lower() for i in range(combo.count())]
+    assert offered == video_formats() == ["mp4", "gif"]
+
+
+def test_mp4_export_runs_at_the_recording_s_rate_with_a_progress_bar(
+        qtbot, compare: CompareView, tmp_path: Path) -> None:
+    target = tmp_path / "run.mp4"
+    worker = compare.export_video(target)
+    bar = compare.export_bar.controls.progress_bar
+    with qtbot.waitSignal(worker.finished, timeout=60_000):
+        pass
+    frames = len(compare.episode.actions) + 1
+    with av.open(str(target)) as container:
+        stream = container.streams.video[0]
+        assert sum(1 for _ in container.decode(stream)) == frames
+        assert float(stream.average_rate) == pytest.approx(compare.episode.fps, rel=1e-3)
+    assert bar.value() == bar.maximum() == frames
+    assert [p.name for p in tmp_path.iterdir()] == ["run.mp4"]
+
+
+def test_a_cancelled_export_leaves_no_file(qtbot, compare: CompareView, tmp_path: Path) -> None:
+    worker = compare.export_video(tmp_path / "run.mp4")
+    with qtbot.waitSignal(worker.cancelled, timeout=60_000):
+        compare.export_bar.controls.cancel()
+    assert list(tmp_path.iterdir()) == []
+    assert compare.export_bar.controls.status.text() == "Cancelled."
+
+
+def test_an_unwritable_export_is_one_line(qtbot, compare: CompareView, tmp_path: Path) -> None:
+    worker = compare.export_video(tmp_path / "gone" / "run.mp4")
+    with qtbot.waitSignal(worker.failed, timeout=60_000):
+        pass
+    message = compare.export_bar.message.text()
+    assert "cannot write there" in message and "\n" not in message
 
