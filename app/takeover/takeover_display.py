@@ -7,13 +7,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
 from clonelab.app.takeover.intervention_plot import InterventionPlot
 from clonelab.app.takeover.takeover_form import TakeoverForm, key_title, takeover_hint
 from clonelab.app.takeover.takeover_loop import TakeoverLoop
-from clonelab.app.widgets.frame_view import FrameView
+from clonelab.app.widgets.frame_view import FrameView, beside_plot
 from clonelab.app.widgets.message_line import MessageLine, Tone
 from clonelab.models.failures.takeover import Decision
 from clonelab.recorder.errors import one_line
@@ -121,11 +120,7 @@ class TakeoverScreen(QWidget):
         box = QVBoxLayout(self.frame_box)
         box.setContentsMargins(4, 4, 4, 4)
         box.addWidget(self.frame)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.frame_box)
-        splitter.addWidget(self.plot)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        splitter = beside_plot(self.frame_box, self.plot)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.form)

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSlider,
-    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -29,7 +28,7 @@ from PySide6.QtWidgets import (
 from clonelab.app.play.play_loop import PlayLoop
 from clonelab.app.watch.action_plot import ActionPlot, action_labels
 from clonelab.app.watch.live_ood import LiveOodPlot
-from clonelab.app.widgets.frame_view import FrameView
+from clonelab.app.widgets.frame_view import FrameView, beside_plot
 from clonelab.app.widgets.message_line import MessageLine
 from clonelab.app.widgets.paced_timer import MAX_SPEED, MIN_SPEED
 from clonelab.app.window.errors import one_line, show_error
@@ -105,11 +104,7 @@ class WatchView(QWidget):
                        self.speed, self.speed_label):
             bar.addWidget(widget)
         bar.addStretch(1)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.frame)
-        splitter.addWidget(self.action_plot)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        splitter = beside_plot(self.frame, self.action_plot)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.policy_label)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPaintEvent
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QSizePolicy, QSplitter, QWidget
 
 _HUD_BACKGROUND = QColor(0, 0, 0, 170)
 _HUD_TEXT = QColor(240, 240, 240)
@@ -189,3 +189,13 @@ class FrameView(QWidget):
         painter.drawRoundedRect(box, 8, 8)
         painter.setPen(_BANNER_TEXT)
         painter.drawText(box, Qt.AlignmentFlag.AlignCenter, self._banner)
+
+
+def beside_plot(frame: QWidget, plot: QWidget) -> QSplitter:
+    """The env's frame and a plot side by side, the frame taking 3/5 of the width."""
+    splitter = QSplitter(Qt.Orientation.Horizontal)
+    splitter.addWidget(frame)
+    splitter.addWidget(plot)
+    splitter.setStretchFactor(0, 3)
+    splitter.setStretchFactor(1, 2)
+    return splitter

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from clonelab.app.window.workspace import Workspace
 from clonelab.models.expert_demos import expert_episodes, record_expert
 from clonelab.recorder.catalog import make_env
 from clonelab.recorder.dataset import DemoDataset, EpisodeData
@@ -32,3 +33,10 @@ def empty_dataset(path: Path, env_id: str = "CartPole-v1") -> Path:
                        action_space=env.action_space)
     env.close()
     return path
+
+
+def workspace_on(dataset: Path, env_id: str) -> Workspace:
+    """A workspace on `env_id` with the dataset at `dataset` selected."""
+    workspace = Workspace(env_id)
+    workspace.select_dataset(dataset)
+    return workspace

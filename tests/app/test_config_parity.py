@@ -142,12 +142,11 @@ def test_the_one_list_of_irl_methods_is_the_cli_choices() -> None:
 
 def test_the_maxent_tab_runs_the_cli_pipeline_on_a_dataset_and_saves_its_policy(
         qtbot, tmp_path: Path) -> None:
-    from tests.app.demo_data import expert_dataset
+    from tests.app.demo_data import expert_dataset, workspace_on
 
     grid = expert_dataset(tmp_path / "grid", "MiniGrid-Empty-5x5-v0", seeds=(0, 1),
                           max_steps=30)
-    workspace = Workspace("MiniGrid-Empty-5x5-v0")
-    workspace.select_dataset(grid.path)
+    workspace = workspace_on(grid.path, "MiniGrid-Empty-5x5-v0")
     panel = MaxEntPanel(workspace)
     qtbot.addWidget(panel)
     panel.source_combo.setCurrentIndex(panel.source_combo.count() - 1)  # the dataset

@@ -15,9 +15,8 @@ from PySide6.QtCore import Qt
 
 from clonelab.app.datasets.dataset_browser import DatasetBrowser
 from clonelab.app.datasets.episode_table import COLUMNS
-from clonelab.app.window.workspace import Workspace
 from clonelab.recorder.dataset import DemoDataset
-from tests.app.demo_data import expert_dataset, play_expert
+from tests.app.demo_data import expert_dataset, play_expert, workspace_on
 
 ENV_ID = "CartPole-v1"
 
@@ -32,8 +31,7 @@ def dataset(tmp_path: Path) -> DemoDataset:
 
 @pytest.fixture
 def browser(qtbot, dataset: DemoDataset) -> DatasetBrowser:
-    state = Workspace(ENV_ID)
-    state.select_dataset(dataset.path)
+    state = workspace_on(dataset.path, ENV_ID)
     view = DatasetBrowser(state)
     qtbot.addWidget(view)
     view.resize(1200, 700)
@@ -114,8 +112,7 @@ def test_new_episodes_show_when_the_dataset_changes(browser, dataset) -> None:
 
 
 def test_closing_the_view_commits_pending_deletions(qtbot, dataset) -> None:
-    state = Workspace(ENV_ID)
-    state.select_dataset(dataset.path)
+    state = workspace_on(dataset.path, ENV_ID)
     view = DatasetBrowser(state)
     qtbot.addWidget(view)
     view.delete_episodes([0])
@@ -197,8 +194,7 @@ def test_a_tampered_episode_is_flagged_at_its_first_mismatch(qtbot, tmp_path: Pa
     observations[12:, 0] += 0.05  # as if the file had been edited from step 12 on
     ds = expert_dataset(tmp_path / "tampered", ENV_ID, seeds=())
     ds.append(replace(clean, observations=observations))
-    state = Workspace(ENV_ID)
-    state.select_dataset(ds.path)
+    state = workspace_on(ds.path, ENV_ID)
     view = DatasetBrowser(state)
     qtbot.addWidget(view)
     with qtbot.waitSignal(view.timeline.replay_checked, timeout=15_000):
@@ -242,8 +238,7 @@ def test_a_new_empty_dataset_shows_empty_plots_without_an_error(qtbot, tmp_path:
     empty = DemoDataset.create(tmp_path / "empty", env_id=ENV_ID,
                                observation_space=env.observation_space,
                                action_space=env.action_space)
-    state = Workspace(ENV_ID)
-    state.select_dataset(empty.path)
+    state = workspace_on(empty.path, ENV_ID)
     view = DatasetBrowser(state)
     qtbot.addWidget(view)
     view.plots.x_dim.setCurrentIndex(1)  # redraws the coverage plot from the empty summary

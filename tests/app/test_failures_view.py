@@ -19,7 +19,7 @@ from clonelab.models.checkpoint import save_policy
 from clonelab.models.policy import Policy, PolicySpec
 from clonelab.models.training import TrainConfig, train_bc
 from clonelab.recorder.jobs import drain
-from tests.app.demo_data import expert_dataset, play_expert
+from tests.app.demo_data import expert_dataset, play_expert, workspace_on
 
 ENV_ID = "CartPole-v1"
 WAIT_MS = 60_000
@@ -51,8 +51,7 @@ def files(tmp_path_factory) -> dict[str, Path]:
 
 
 def make_state(files: dict[str, Path], policy: str = "clone", env_id: str = ENV_ID) -> Workspace:
-    state = Workspace(env_id)
-    state.select_dataset(files["dataset"])
+    state = workspace_on(files["dataset"], env_id)
     state.select_env(env_id)  # after the dataset, which brings its own env
     state.open_policy(files[policy])
     return state

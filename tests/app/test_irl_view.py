@@ -10,11 +10,10 @@ import pytest
 
 from clonelab.app.irl.irl_maxent_panel import FROM_DATASET, WORLDS
 from clonelab.app.irl.irl_view import IrlView
-from clonelab.app.window.workspace import Workspace
 from clonelab.models.checkpoint import load_policy
 from clonelab.models.irl.adversarial import REWARD_FILE
 from clonelab.recorder.dataset import DemoDataset
-from tests.app.demo_data import expert_dataset
+from tests.app.demo_data import expert_dataset, workspace_on
 
 ENV_ID = "CartPole-v1"
 ROUND = 256  # env steps per PPO round of CartPole's preset
@@ -28,8 +27,7 @@ def demos(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def view(qtbot, demos: Path, tmp_path: Path) -> IrlView:
-    state = Workspace(ENV_ID)
-    state.select_dataset(demos)
+    state = workspace_on(demos, ENV_ID)
     irl = IrlView(state)
     qtbot.addWidget(irl)
     irl.adversarial.save_edit.setText(str(tmp_path / "run"))
@@ -146,8 +144,7 @@ def test_adversarial_errors_are_shown(qtbot, tmp_path: Path) -> None:
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "main_data.hdf5").write_bytes(b"not hdf5")
-    state = Workspace(ENV_ID)
-    state.select_dataset(broken)
+    state = workspace_on(broken, ENV_ID)
     view = IrlView(state)
     qtbot.addWidget(view)
     assert "Cannot open" in view.adversarial.dataset_label.text()
@@ -164,8 +161,7 @@ def test_adversarial_errors_are_shown(qtbot, tmp_path: Path) -> None:
 def test_maxent_learns_from_a_recorded_minigrid_dataset(qtbot, tmp_path: Path) -> None:
     grid = expert_dataset(tmp_path / "grid", "MiniGrid-Empty-5x5-v0", seeds=(0, 1),
                           max_steps=30)
-    state = Workspace("MiniGrid-Empty-5x5-v0")
-    state.select_dataset(grid.path)
+    state = workspace_on(grid.path, "MiniGrid-Empty-5x5-v0")
     view = IrlView(state)
     qtbot.addWidget(view)
     panel = view.maxent

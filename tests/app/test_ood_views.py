@@ -21,7 +21,7 @@ from clonelab.models.policy import Policy, PolicySpec
 from clonelab.models.training import TrainConfig
 from clonelab.recorder.catalog import make_env
 from clonelab.recorder.dataset import DemoDataset
-from tests.app.demo_data import expert_dataset, play_expert
+from tests.app.demo_data import expert_dataset, play_expert, workspace_on
 
 ENV_ID = "CartPole-v1"
 WAIT_MS = 20_000
@@ -82,8 +82,7 @@ def test_small_datasets_are_a_calm_note_with_no_error_and_no_traceback(
 
 def test_watch_and_compare_report_the_same_departure_from_the_same_start(qtbot, tmp_path):
     dataset = expert_dataset(tmp_path / "demos", ENV_ID, seeds=range(5), max_steps=100)
-    workspace = Workspace(ENV_ID)
-    workspace.select_dataset(dataset.path)
+    workspace = workspace_on(dataset.path, ENV_ID)
     workspace.open_policy(untrained_policy(tmp_path / "clone.pt"))  # it soon leaves the demos
     watch = WatchView(workspace)
     qtbot.addWidget(watch)

@@ -29,7 +29,7 @@ from clonelab.recorder.catalog import make_env
 from clonelab.recorder.experts import make_expert
 from clonelab.recorder.gamepad import GamepadState
 from clonelab.recorder.takeover_human import TAKEOVER_BUTTON, TAKEOVER_KEY
-from tests.app.demo_data import expert_dataset
+from tests.app.demo_data import expert_dataset, workspace_on
 
 ENV_ID = "CartPole-v1"
 ACTION_KEYS = {0: "left", 1: "right"}  # CartPole's catalog keys
@@ -60,8 +60,7 @@ def _tilted(observation: np.ndarray) -> bool:
 
 def _view(qtbot: QtBot, tmp_path: Path, settings: TakeoverSettings) -> TakeoverView:
     expert_dataset(tmp_path / "demos", ENV_ID, seeds=(0, 1), max_steps=None)
-    state = Workspace(ENV_ID)
-    state.select_dataset(tmp_path / "demos")
+    state = workspace_on(tmp_path / "demos", ENV_ID)
     view = TakeoverView(state)
     qtbot.addWidget(view)
     view.configure(settings)

@@ -11,13 +11,12 @@ from PySide6.QtWidgets import QSpinBox
 
 from clonelab.app.train.train_panel import TrainPanel
 from clonelab.app.widgets.config_form import ConfigForm, ConfigFormError
-from clonelab.app.window.workspace import Workspace
 from clonelab.models.checkpoint import read_checkpoint_info
 from clonelab.models.training import TrainConfig
 from clonelab.recorder.configs import field_docs
 from clonelab.recorder.dataset import DemoDataset
 from clonelab.recorder.episode_selection import mean_return
-from tests.app.demo_data import expert_dataset, play_expert
+from tests.app.demo_data import expert_dataset, play_expert, workspace_on
 
 ENV_ID = "CartPole-v1"
 
@@ -32,8 +31,7 @@ def demos(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def panel(qtbot, demos: Path, tmp_path: Path) -> TrainPanel:
-    state = Workspace(ENV_ID)
-    state.select_dataset(demos)
+    state = workspace_on(demos, ENV_ID)
     view = TrainPanel(state)
     qtbot.addWidget(view)
     view.save_edit.setText(str(tmp_path / "clone.pt"))

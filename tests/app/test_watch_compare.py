@@ -24,7 +24,7 @@ from clonelab.models.training import TrainConfig, train_bc
 from clonelab.recorder.catalog import make_env
 from clonelab.recorder.jobs import drain
 from clonelab.recorder.video_writer import video_formats
-from tests.app.demo_data import expert_dataset, play_expert
+from tests.app.demo_data import expert_dataset, play_expert, workspace_on
 
 ENV_ID = "CartPole-v1"
 
@@ -52,8 +52,7 @@ def files(tmp_path_factory) -> dict[str, Path]:
 
 def make_state(env_id: str = ENV_ID, *, dataset: Path | None = None,
                policy: Path | None = None) -> Workspace:
-    state = Workspace(env_id)
-    state.select_dataset(dataset)
+    state = workspace_on(dataset, env_id)
     state.select_env(env_id)  # after the dataset, which brings its own env
     state.open_policy(policy)
     return state

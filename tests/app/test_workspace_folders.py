@@ -25,7 +25,7 @@ from clonelab.models.failures.ensemble import EnsembleConfig
 from clonelab.models.failures.takeover_training import TAKEOVER_ROUNDS, open_takeovers
 from clonelab.models.training import TrainConfig
 from clonelab.recorder.dataset import DemoDataset
-from tests.app.demo_data import expert_dataset, play_expert
+from tests.app.demo_data import expert_dataset, play_expert, workspace_on
 
 ENV_ID = "CartPole-v1"
 TRAIN_TIMEOUT_MS = 60_000
@@ -44,8 +44,7 @@ def _quick(episodes_per_round: int = 1) -> TakeoverSettings:
 
 
 def _takeover_view(qtbot: QtBot, demos: Path) -> TakeoverView:
-    workspace = Workspace(ENV_ID)
-    workspace.select_dataset(demos)
+    workspace = workspace_on(demos, ENV_ID)
     view = TakeoverView(workspace)
     qtbot.addWidget(view)
     view.configure(_quick())
@@ -120,8 +119,7 @@ def test_a_trained_clone_is_saved_in_the_workspace_folder_by_default(
     qtbot: QtBot, tmp_path: Path
 ) -> None:
     demos = expert_dataset(tmp_path / "demos", ENV_ID, seeds=(0, 1), max_steps=30).path
-    workspace = Workspace(ENV_ID)
-    workspace.select_dataset(demos)
+    workspace = workspace_on(demos, ENV_ID)
     panel = TrainPanel(workspace)
     qtbot.addWidget(panel)
     panel.form.editor("steps").setValue(20)
@@ -140,8 +138,7 @@ def test_an_airl_run_writes_into_the_workspace_folder_by_default(
     qtbot: QtBot, tmp_path: Path
 ) -> None:
     demos = expert_dataset(tmp_path / "demos", ENV_ID, seeds=(0, 1), max_steps=30).path
-    workspace = Workspace(ENV_ID)
-    workspace.select_dataset(demos)
+    workspace = workspace_on(demos, ENV_ID)
     panel = AdversarialPanel(workspace)
     qtbot.addWidget(panel)
     panel.method_combo.setCurrentText("airl")
