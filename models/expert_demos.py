@@ -19,7 +19,8 @@ from clonelab.recorder.catalog import make_env
 from clonelab.recorder.configs import check_counts
 from clonelab.recorder.dataset import DemoDataset
 from clonelab.recorder.episode import EpisodeData
-from clonelab.recorder.experts import make_expert
+from clonelab.recorder.experts import LaggedExpert, make_expert
+from clonelab.recorder.experts.lagged import check_lag
 from clonelab.recorder.session import PlaySession
 
 __all__ = ["ExpertConfig", "expert_episodes", "record_expert"]
@@ -37,9 +38,18 @@ class ExpertConfig:
     """Probability of a random action at each step (an imperfect expert)."""
     max_steps: int | None = None
     """Cut every episode at this many steps, as truncated (None: the env's own limit)."""
+    lag: int = 0
+    """Reaction lag in steps: the expert acts on the observation from this many steps ago, as
+    a person reacting late would (the first steps of an episode answer its first
+    observation); 0 reacts at once. Experts that read the game's state (Atari, MiniGrid)
+    cannot be lagged."""
 
     def __post_init__(self) -> None:
         check_counts(self, "episodes", optional=("max_steps",))
+        try:
+            check_lag(self.lag)
+        except ValueError as error:
+            raise ValueError(f"ExpertConfig: {error}") from None
         if not 0.0 <= self.noise <= 1.0:
             raise ValueError(f"ExpertConfig: noise must lie in [0, 1] (0: a perfect expert), "
                              f"got {self.noise!r}")
@@ -49,36 +59,43 @@ class ExpertConfig:
         """The episodes' reset seeds."""
         return range(self.seed, self.seed + self.episodes)
 
+    @property
+    def tags(self) -> tuple[str, ...]:
+        """The tags each recorded episode gets: "expert", its noise and any lag ("lag=5")."""
+        return ("expert", f"noise={self.noise:g}") + ((f"lag={self.lag}",) if self.lag else ())
+
 
 def expert_episodes(env_id: str, seeds: Iterable[int], *, noise: float = 0.0,
-                    max_steps: int | None = None,
+                    max_steps: int | None = None, lag: int = 0,
                     env_kwargs: Mapping[str, Any] | None = None) -> Iterator[EpisodeData]:
     """One expert episode of `env_id` per reset seed, each cut at `max_steps` (as truncated).
 
-    `noise` is the expert's chance of a random action; `env_kwargs` build a variant of the env
-    (the episodes keep the plain env id). Raises `recorder.experts.ExpertError` for an env
-    without a scripted expert.
+    `noise` is the expert's chance of a random action, `lag` its reaction lag in steps
+    (`recorder.experts.LaggedExpert`); `env_kwargs` build a variant of the env (the episodes
+    keep the plain env id). Raises `recorder.experts.ExpertError` for an env without a
+    scripted expert, `ValueError` for a lag its expert cannot have.
     """
     env = make_env(env_id, **dict(env_kwargs or {}))
     try:
-        expert = Solo(make_expert(env, noise=noise), actor="expert", device="script")
+        expert = _solo(env, noise, lag)
         yield from _play(env, env_id, expert, seeds, max_steps)
     finally:
         env.close()
 
 
 def record_expert(path: Path, env_id: str, *, seeds: Iterable[int], noise: float = 0.0,
-                  max_steps: int | None = None, tags: Iterable[str] = ("expert",),
-                  operator: str = "scripted expert",
+                  max_steps: int | None = None, lag: int = 0,
+                  tags: Iterable[str] = ("expert",), operator: str = "scripted expert",
                   env_kwargs: Mapping[str, Any] | None = None) -> DemoDataset:
     """A new dataset at `path` holding `expert_episodes(env_id, seeds, ...)`, each with `tags`.
 
-    An env without a scripted expert raises `ExpertError` before the dataset is created.
+    An env without a scripted expert raises `ExpertError`, a lag its expert cannot have
+    `ValueError`, before the dataset is created.
     """
     labels = tuple(tags)
     env = make_env(env_id, **dict(env_kwargs or {}))
     try:
-        expert = Solo(make_expert(env, noise=noise), actor="expert", device="script")
+        expert = _solo(env, noise, lag)
         dataset = DemoDataset.create(path, env_id=env_id, observation_space=env.observation_space,
                                      action_space=env.action_space, operator=operator)
         for episode in _play(env, env_id, expert, seeds, max_steps):
@@ -86,6 +103,12 @@ def record_expert(path: Path, env_id: str, *, seeds: Iterable[int], noise: float
     finally:
         env.close()
     return dataset
+
+
+def _solo(env: gym.Env, noise: float, lag: int) -> Solo:
+    expert = make_expert(env, noise=noise)
+    source = LaggedExpert(expert, lag) if lag else expert
+    return Solo(source, actor="expert", device="script")
 
 
 def _play(env: gym.Env, env_id: str, expert: Solo, seeds: Iterable[int],

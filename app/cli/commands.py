@@ -15,6 +15,7 @@ from tqdm import tqdm
 from clonelab.app.cli.config_args import config_from_args
 from clonelab.app.cli.output import report, say, strict_json
 from clonelab.models.checkpoint import CheckpointError, load_policy, save_policy
+from clonelab.models.distributed import World
 from clonelab.models.evaluation import EvalConfig, evaluate
 from clonelab.models.expert_demos import ExpertConfig, expert_episodes
 from clonelab.models.failures.dagger import DEFAULT_TRAIN, DaggerConfig, run_dagger
@@ -27,7 +28,7 @@ from clonelab.models.training import TrainConfig, TrainingError, TrainProgress, 
 from clonelab.recorder.catalog import EnvBuildError, UnknownEnvError, make_env
 from clonelab.recorder.dataset import DatasetError, DemoDataset
 from clonelab.recorder.dataset_doctor import check_dataset, check_opened, repair_dataset
-from clonelab.recorder.experts import ExpertError, make_expert
+from clonelab.recorder.experts import ExpertError, LaggedExpert, make_expert
 from clonelab.recorder.jobs import drain
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"clonelab {args.command}: interrupted", file=sys.stderr)
         return 130
     summary, status = result if isinstance(result, tuple) else (result, 0)
-    report(summary, as_json=args.json)
+    if summary is not None:  # None: a training process other than rank 0, which stays quiet
+        report(summary, as_json=args.json)
     return status
 
 
@@ -101,7 +103,8 @@ def cmd_expert(args: argparse.Namespace) -> dict[str, Any]:
     out = Path(args.out)
     env = make_env(args.env_id)
     try:
-        make_expert(env)  # no expert: one clear line before any folder is made
+        # No expert, or one that cannot lag: one clear line before any folder is made.
+        LaggedExpert(make_expert(env), config.lag)
         # One call that creates or opens: of several `expert --out` runs started at once,
         # one creates the dataset and the others append to it.
         dataset = DemoDataset.open_or_create(out, env_id=args.env_id,
@@ -114,8 +117,8 @@ def cmd_expert(args: argparse.Namespace) -> dict[str, Any]:
     returns = []
     with _progress(config.episodes, "episodes") as bar:
         for episode in expert_episodes(args.env_id, config.seeds, noise=config.noise,
-                                       max_steps=config.max_steps):
-            dataset.append(episode, tags=("expert", f"noise={config.noise:g}"))
+                                       max_steps=config.max_steps, lag=config.lag):
+            dataset.append(episode, tags=config.tags)
             returns.append(float(np.sum(episode.rewards)))
             bar.update()
     return {
@@ -189,22 +192,35 @@ def cmd_doctor(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
     return summary, 1 if checkup.findings and repair is None else 0
 
 
-def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
-    """Train a BC policy on a dataset and save the checkpoint."""
+def cmd_train(args: argparse.Namespace) -> dict[str, Any] | None:
+    """Train a BC policy on a dataset and save the checkpoint.
+
+    In one of several torchrun processes (`World.from_env`), rank 0 alone prints and saves;
+    the other ranks return None.
+    """
     config: TrainConfig = config_from_args(TrainConfig, args)
-    dataset = open_dataset(args)
+    world = World.from_env()
+    dataset = open_dataset(args) if world.is_main else DemoDataset.open(Path(args.dataset))
     with _progress(0, "training") as bar:
+        bar.disable = bar.disable or not world.is_main
 
         def show(progress: TrainProgress) -> None:
+            if args.progress_json and world.is_main:
+                print(strict_json({"progress": dataclasses.asdict(progress)}), flush=True)
             bar.total = progress.total_steps
             bar.n = progress.step
             bar.set_postfix(loss=f"{progress.train_loss:.4f}", refresh=False)
             bar.refresh()
 
-        result = drain(train_bc(config, dataset), show)
+        result = drain(train_bc(config, dataset, world=world,
+                                timeout_s=args.collective_timeout), show)
+    if not world.is_main:
+        return None
     out = Path(args.out)
     save_policy(out, result.policy, config, dataset_fingerprint=result.dataset_fingerprint)
     return {
+        "world_size": world.size,
+        "global_batch": config.batch_size * world.size,
         "env_id": dataset.env_id,
         "policy": str(out),
         "device": str(result.device),

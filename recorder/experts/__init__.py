@@ -18,6 +18,7 @@ from clonelab.recorder.experts.classic import (
     PendulumExpert,
 )
 from clonelab.recorder.experts.grid_world import MiniGridExpert
+from clonelab.recorder.experts.lagged import LaggedExpert
 from clonelab.recorder.experts.lunar_lander import LunarLanderExpert
 
 _EXPERTS: dict[str, type[ScriptedExpert]] = {
@@ -61,4 +62,5 @@ def make_expert(
     return _EXPERTS[env_id](env, noise=noise, seed=seed)
 
 
-__all__ = ["EXPERT_ENV_IDS", "ExpertError", "ScriptedExpert", "has_expert", "make_expert"]
+__all__ = ["EXPERT_ENV_IDS", "ExpertError", "LaggedExpert", "ScriptedExpert", "has_expert",
+           "make_expert"]

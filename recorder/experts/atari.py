@@ -56,6 +56,8 @@ class AtariRamExpert(ScriptedExpert):
     `act` reads RAM on every step, noisy ones included, so velocities stay right after a
     random action; `reset` forgets the last step."""
 
+    reads_observation = False  # the RAM of the step being played
+
     ball_address: tuple[int, int]
     paddle_address: int
 

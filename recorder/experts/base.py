@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import Any, ClassVar
 
 import gymnasium
 import numpy as np
@@ -14,6 +14,10 @@ from gymnasium import spaces
 class ScriptedExpert(ABC):
     """An `ActionSource` that follows `policy`, or with probability `noise` takes a uniformly
     random action from the action space (a seeded RNG, so an imperfect expert is repeatable)."""
+
+    reads_observation: ClassVar[bool] = True
+    """Whether `policy` decides from the observation alone (False: it reads the env's own
+    state, so a `LaggedExpert` cannot delay what it sees)."""
 
     def __init__(self, env: gymnasium.Env, *, noise: float = 0.0, seed: int | None = None) -> None:
         if not 0.0 <= noise <= 1.0:

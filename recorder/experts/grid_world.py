@@ -25,6 +25,8 @@ Thing = TypeVar("Thing", bound=WorldObj)
 class MiniGridExpert(ScriptedExpert):
     """Plans on the grid behind the pixel wrappers; the observation itself is not needed."""
 
+    reads_observation = False
+
     def policy(self, observation: Any) -> int:
         grid_env = cast(MiniGridEnv, self.env.unwrapped)
         key = _find(grid_env, Key)
