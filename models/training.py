@@ -23,6 +23,16 @@ from clonelab.models.data import (
     split_rows,
 )
 from clonelab.models.device import pick_device
+from clonelab.models.distributed import (
+    DEFAULT_TIMEOUT_S,
+    World,
+    data_parallel,
+    join,
+    leave,
+    main_decides,
+    mean_over_ranks,
+    peer_lost,
+)
 from clonelab.models.evaluation import evaluate
 from clonelab.models.observations import PipelineError
 from clonelab.models.policy import Policy, PolicySpec
@@ -79,6 +89,9 @@ class TrainProgress:
     """Training throughput so far (validation time excluded)."""
     elapsed_s: float
     """Seconds spent inside training so far (time the caller holds a record is excluded)."""
+    world_size: int = 1
+    """Training processes (torch.distributed ranks): each step's global batch is
+    batch_size x world_size rows, and train_loss is their mean."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -147,7 +160,8 @@ def _validate(
 
 
 def train_bc(
-    config: TrainConfig, dataset: DatasetLike, *, cancel: CancelCheck | None = None
+    config: TrainConfig, dataset: DatasetLike, *, cancel: CancelCheck | None = None,
+    world: World | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> Generator[TrainProgress, None, TrainResult]:
     """Train a BC policy on `dataset`, yielding a `TrainProgress` every `log_every` steps.
 
@@ -157,11 +171,35 @@ def train_bc(
     checked before every step; a cancelled run returns its policy so far with `cancelled=True`.
     Raises `TrainingError` for empty, misshapen or non-finite data, for a loss that turns NaN
     or infinite, and for an env that cannot be played with select_by "eval_return".
+
+    With a distributed `world` (several torchrun processes; `models.distributed`), each rank
+    trains on its shard of every global batch of batch_size x world.size rows, through
+    DistributedDataParallel; rank 0 alone validates and picks the kept weights, and a rank that
+    stops makes the others raise TrainingError within `timeout_s`.
     """
     clock, train_clock = Stopwatch(), Stopwatch()
     clock.start()
     should_stop = cancel_check(cancel)
     device = pick_device(config.device)
+    world = world or World()
+    if world.distributed and device.type == "cuda":
+        device = torch.device("cuda", world.local_rank)
+    join(world, device, timeout_s)
+    try:
+        return (yield from _train(config, dataset, should_stop, device, world, clock,
+                                  train_clock))
+    except RuntimeError as error:
+        if not world.distributed:
+            raise
+        raise peer_lost(error) from None  # a collective in DDP's backward: a rank is gone
+    finally:
+        if world.distributed:
+            leave()
+
+
+def _train(config: TrainConfig, dataset: DatasetLike, should_stop: CancelCheck,
+           device: torch.device, world: World, clock: Stopwatch, train_clock: Stopwatch,
+           ) -> Generator[TrainProgress, None, TrainResult]:
     try:
         pipeline = config.pipeline_for(dataset.env_id, dataset.observation_space)
     except PipelineError as error:
@@ -198,9 +236,10 @@ def train_bc(
     train_rows = torch.as_tensor(split.train_rows)
     val_rows = torch.as_tensor(split.val_rows)
     precision = StepPrecision(config.precision, device, policy)
-    step_loss = StepLoss(policy, config.compile)
+    step_loss = data_parallel(policy, StepLoss(policy, config.compile), world, device)
     n_train = len(train_rows)
-    total = config.total_steps(n_train)
+    global_batch = config.batch_size * world.size
+    total = config.total_steps(-(-n_train // world.size))
     optimizer = torch.optim.Adam(policy.parameters(), lr=config.lr,
                                  weight_decay=config.weight_decay)
     shuffle = torch.Generator().manual_seed(config.seed)
@@ -217,9 +256,12 @@ def train_bc(
 
     def record() -> TrainProgress:
         train_clock.stop()
-        val_loss, accuracy, action_error = _validate(policy, obs, actions, targets, val_rows)
+        mean_loss = float(mean_over_ranks(window_loss, world)) / window_steps if window_steps \
+            else None
+        val_loss, accuracy, action_error = _validate(policy, obs, actions, targets,
+                                                     val_rows if world.is_main else val_rows[:0])
         eval_return = None
-        if config.select_by == "eval_return":
+        if config.select_by == "eval_return" and world.is_main:
             eval_return = _snapshot_return(policy, config)
         # Continuous actions are scored by the mean's error, which is what deterministic play
         # uses: their Gaussian loss also scores the spread and is noisier (Pendulum kept weights
@@ -230,7 +272,7 @@ def train_bc(
             step=step,
             total_steps=total,
             epoch=samples / n_train,
-            train_loss=float(window_loss) / window_steps if window_steps else None,
+            train_loss=mean_loss,
             val_loss=val_loss,
             val_accuracy=accuracy,
             val_action_error=action_error,
@@ -238,6 +280,7 @@ def train_bc(
             best_step=best.best_step,
             samples_per_s=samples / train_clock.total if train_clock.total > 0 else 0.0,
             elapsed_s=clock.elapsed,
+            world_size=world.size,
         )
         history.append(progress)
         return progress
@@ -252,8 +295,9 @@ def train_bc(
         if cursor >= n_train:
             order = torch.randperm(n_train, generator=shuffle)
             cursor = 0
-        batch = train_rows[order[cursor : cursor + config.batch_size]]
-        cursor += config.batch_size
+        global_rows = order[cursor : cursor + global_batch]
+        cursor += global_batch
+        batch = train_rows[world.shard(global_rows)]
         with precision.autocast():
             loss = step_loss(obs.gather(batch), targets[batch.to(device, non_blocking=True)])
         if not torch.isfinite(loss):
@@ -264,14 +308,14 @@ def train_bc(
         optimizer.zero_grad(set_to_none=True)
         precision.backward_and_step(loss, optimizer)
         step += 1
-        samples += len(batch)
+        samples += len(global_rows)
         window_loss += loss.detach()
         window_steps += 1
         if step % config.log_every == 0 or step == total:
             progress = record()
             window_loss.zero_()
             window_steps = 0
-            stopped_early = best.should_stop(step)
+            stopped_early = main_decides(best.should_stop(step), world, device)
             clock.stop()
             yield progress
             clock.start()

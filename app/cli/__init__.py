@@ -8,7 +8,8 @@ clonelab info DATASET [--json]
 clonelab doctor DATASET [--repair] [--json]
 clonelab train DATASET --out POLICY [TrainConfig flags: --steps N | --epochs N, --batch-size B,
                --lr LR, --hidden 256,256, --weight-decay W, --val-fraction F, --seed S,
-               --device auto|cpu|cuda|mps, --log-every N] [--json]
+               --device auto|cpu|cuda|mps, --log-every N] [--nproc N [--nnodes M --node-rank R
+               --master-addr HOST --master-port PORT]] [--progress-json] [--json]
 clonelab eval POLICY [EvalConfig flags: --episodes N, --seed S, --no-deterministic
               (or --stochastic), --max-steps N] [--json]
 clonelab dagger ENV_ID --out DIR [DaggerConfig flags: --iterations K, --episodes-per-iter M,
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     (`app.cli.config_args`): every config field is a flag, its docstring the help.
     """
     from clonelab.app.cli.config_args import add_config_arguments
+    from clonelab.app.cli.launch import add_launch_arguments
     from clonelab.models.evaluation import EvalConfig
     from clonelab.models.expert_demos import ExpertConfig
     from clonelab.models.failures.dagger import DEFAULT_TRAIN, DaggerConfig
@@ -84,6 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("dataset", metavar="DATASET")
     train.add_argument("--out", required=True, metavar="POLICY", help="checkpoint to write")
     add_config_arguments(train, TrainConfig, aliases={"batch_size": ("--batch",)})
+    train.add_argument("--progress-json", action="store_true",
+                       help="print every progress record as one JSON line on stdout (what the "
+                       "app reads from a multi-process run)")
+    add_launch_arguments(train)
     _json_flag(train)
 
     evaluate = commands.add_parser("eval", help="evaluate a policy in its environment")
@@ -159,6 +165,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         build_parser().print_help()
         return 0
+    from clonelab.app.cli.launch import launch, wants_launch
+
+    if wants_launch(args):
+        return launch(args, args_list)
     from clonelab.app.cli import commands as cli_commands
 
     return cli_commands.run(args)

@@ -15,6 +15,7 @@ from tqdm import tqdm
 from clonelab.app.cli.config_args import config_from_args
 from clonelab.app.cli.output import report, say, strict_json
 from clonelab.models.checkpoint import CheckpointError, load_policy, save_policy
+from clonelab.models.distributed import PEER_LOST_STATUS, PeerLostError, World
 from clonelab.models.evaluation import EvalConfig, evaluate
 from clonelab.models.expert_demos import ExpertConfig, expert_episodes
 from clonelab.models.failures.dagger import DEFAULT_TRAIN, DaggerConfig, run_dagger
@@ -63,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
                 "train": cmd_train, "eval": cmd_eval, "irl": cmd_irl, "dagger": cmd_dagger}
     try:
         result = handlers[args.command](args)
+    except PeerLostError:
+        return PEER_LOST_STATUS  # the launcher names the process that stopped, in one line
     except Problems as found:
         for line in found.lines:
             say(args.command, "error", line)
@@ -74,7 +77,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"clonelab {args.command}: interrupted", file=sys.stderr)
         return 130
     summary, status = result if isinstance(result, tuple) else (result, 0)
-    report(summary, as_json=args.json)
+    if summary is not None:  # None: a training process other than rank 0, which stays quiet
+        report(summary, as_json=args.json)
     return status
 
 
@@ -190,22 +194,35 @@ def cmd_doctor(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
     return summary, 1 if checkup.findings and repair is None else 0
 
 
-def cmd_train(args: argparse.Namespace) -> dict[str, Any]:
-    """Train a BC policy on a dataset and save the checkpoint."""
+def cmd_train(args: argparse.Namespace) -> dict[str, Any] | None:
+    """Train a BC policy on a dataset and save the checkpoint.
+
+    In one of several torchrun processes (`World.from_env`), rank 0 alone prints and saves;
+    the other ranks return None.
+    """
     config: TrainConfig = config_from_args(TrainConfig, args)
-    dataset = open_dataset(args)
+    world = World.from_env()
+    dataset = open_dataset(args) if world.is_main else DemoDataset.open(Path(args.dataset))
     with _progress(0, "training") as bar:
+        bar.disable = bar.disable or not world.is_main
 
         def show(progress: TrainProgress) -> None:
+            if args.progress_json and world.is_main:
+                print(strict_json({"progress": dataclasses.asdict(progress)}), flush=True)
             bar.total = progress.total_steps
             bar.n = progress.step
             bar.set_postfix(loss=f"{progress.train_loss:.4f}", refresh=False)
             bar.refresh()
 
-        result = drain(train_bc(config, dataset), show)
+        result = drain(train_bc(config, dataset, world=world,
+                                timeout_s=args.collective_timeout), show)
+    if not world.is_main:
+        return None
     out = Path(args.out)
     save_policy(out, result.policy, config, dataset_fingerprint=result.dataset_fingerprint)
     return {
+        "world_size": world.size,
+        "global_batch": config.batch_size * world.size,
         "env_id": dataset.env_id,
         "policy": str(out),
         "device": str(result.device),
