@@ -19,6 +19,7 @@ from typing import Any, cast
 import gymnasium as gym
 import torch
 
+from clonelab.models.heads import HeadSpec
 from clonelab.models.observations import ObservationPipeline
 from clonelab.models.policy import Policy, PolicySpec
 from clonelab.models.torsos import TorsoName
@@ -235,6 +236,8 @@ def load_policy(path: str | os.PathLike[str], *, env_id: str | None = None) -> P
             # Named since the first format version: "mlp", or "cnn" before "dqn" existed.
             torso=cast(TorsoName, info.architecture["torso"]),
             pipeline=info.pipeline,
+            # Checkpoints from before the other heads name "gaussian" or "categorical".
+            head=HeadSpec.from_architecture(info.architecture),
         )
         policy = Policy(spec)
         policy.load_state_dict(state_dict, strict=True)

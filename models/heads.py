@@ -1,15 +1,67 @@
-"""Policy heads: a categorical head for `Discrete` actions, a Gaussian head for `Box` actions.
+"""Policy heads: a categorical head for `Discrete` actions, a Gaussian head for `Box` actions,
+and `HeadSpec`, which picks the head for Box actions (models/multimodal_heads.py has the others).
 
-Both heads work in training units: action indices from 0, or Box actions scaled to [-1, 1].
+Heads work in training units: action indices from 0, or Box actions scaled to [-1, 1].
 The `Policy` turns those into env actions and back.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any, Literal
+
 import torch
 from torch import nn
 
+from clonelab.models.action_density import MixtureDensity
 from clonelab.models.losses import categorical_nll, gaussian_nll
+
+HeadKind = Literal["gaussian", "mixture", "discretised"]
+HEAD_KINDS: tuple[HeadKind, ...] = ("gaussian", "mixture", "discretised")
+DEFAULT_COMPONENTS = 5
+DEFAULT_BINS = 21
+
+
+@dataclass(frozen=True, kw_only=True)
+class HeadSpec:
+    """Which head a Box-action policy has (Discrete actions always get the categorical)."""
+
+    kind: HeadKind = "gaussian"
+    """"gaussian" (the lecture's), "mixture" (of Gaussians) or "discretised" (bins)."""
+    components: int = DEFAULT_COMPONENTS
+    """Gaussians in a mixture head."""
+    bins: int = DEFAULT_BINS
+    """Bins per action dimension of a discretised head."""
+
+    def __post_init__(self) -> None:
+        if self.kind not in HEAD_KINDS:
+            raise ValueError(f"head must be one of {', '.join(HEAD_KINDS)}, got {self.kind!r}")
+        for name, least in (("components", 1), ("bins", 2)):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < least:
+                raise ValueError(f"{name} must be a whole number of at least {least}, "
+                                 f"got {value!r}")
+
+    def architecture(self) -> dict[str, Any]:
+        """The checkpoint's description: the head's name and the parameter it has."""
+        if self.kind == "mixture":
+            return {"head": "mixture", "head_components": self.components}
+        if self.kind == "discretised":
+            return {"head": "discretised", "head_bins": self.bins}
+        return {"head": "gaussian"}
+
+    @classmethod
+    def from_architecture(cls, architecture: dict[str, Any]) -> HeadSpec:
+        """The head a checkpoint's architecture names; "categorical", "gaussian" and
+        checkpoints from before the other heads existed give the default."""
+        kind = architecture.get("head", "gaussian")
+        if kind == "mixture":
+            return cls(kind="mixture", components=int(architecture["head_components"]))
+        if kind == "discretised":
+            return cls(kind="discretised", bins=int(architecture["head_bins"]))
+        if kind in ("gaussian", "categorical"):
+            return cls()
+        raise ValueError(f"unknown policy head {kind!r}")
 
 
 class CategoricalHead(nn.Module):
@@ -71,6 +123,12 @@ class GaussianHead(nn.Module):
     def mode(self, features: torch.Tensor) -> torch.Tensor:
         """The mean of each row."""
         return self.mu(features)
+
+    def density(self, features: torch.Tensor) -> MixtureDensity:
+        """The distribution of each row, as a mixture of one component."""
+        mu, log_sigma = self(features)
+        weights = torch.ones(len(mu), 1, device=mu.device, dtype=mu.dtype)
+        return MixtureDensity(weights, mu.unsqueeze(1), torch.exp(log_sigma).unsqueeze(1))
 
     def sample(
         self, features: torch.Tensor, generator: torch.Generator | None = None

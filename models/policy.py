@@ -1,4 +1,5 @@
-"""Policies: a torso (models/torsos.py) and a categorical or Gaussian head.
+"""Policies: a torso (models/torsos.py) and a head: categorical for Discrete actions; for Box
+actions the head `PolicySpec.head` names (Gaussian, mixture or discretised).
 
 A policy keeps its observation normalisation and its action scaling as buffers, so both travel
 in the checkpoint's state dict and a loaded policy acts exactly like the trained one.
@@ -16,7 +17,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from clonelab.models.heads import CategoricalHead, GaussianHead
+from clonelab.models.action_density import ActionDensity
+from clonelab.models.heads import CategoricalHead, GaussianHead, HeadSpec
+from clonelab.models.multimodal_heads import DiscretisedHead, MixtureHead
 from clonelab.models.observations import ObservationPipeline, PipelineError
 from clonelab.models.torsos import (
     CONV_PLANS,
@@ -30,6 +33,7 @@ from clonelab.models.torsos import (
 from clonelab.recorder.catalog import ObservationKind, observation_kind_of
 
 ActionKind = Literal["discrete", "continuous"]
+BoxHead = GaussianHead | MixtureHead | DiscretisedHead
 
 DEFAULT_HIDDEN = (256, 256)
 # Standard deviations below this count as a constant feature: centre it, do not blow it up.
@@ -77,10 +81,13 @@ class PolicySpec:
     pipeline: ObservationPipeline = ObservationPipeline()
     """What raw observations go through before the torso (models/observations.py): crop,
     resize, grey, history. The identity by default and for older checkpoints."""
+    head: HeadSpec = HeadSpec()
+    """The head for Box actions (models/heads.py); the Gaussian by default and for older
+    checkpoints. Discrete actions always get the categorical head."""
 
     def __post_init__(self) -> None:
         observation_kind(self.observation_space)
-        action_kind(self.action_space)
+        _check_head(self.head, self.action_space, self.env_id)
         if not self.hidden or any(int(size) <= 0 for size in self.hidden):
             raise ValueError(f"hidden layer sizes must be positive, got {self.hidden}")
         try:
@@ -128,8 +135,34 @@ class PolicySpec:
             "conv_channels": [layer[0] for layer in plan],
             "hidden": list(self.hidden),
             "activation": "leaky_relu",
-            "head": "categorical" if self.action_kind == "discrete" else "gaussian",
+            **({"head": "categorical"} if self.action_kind == "discrete"
+               else self.head.architecture()),
         }
+
+
+def _check_head(head: HeadSpec, space: gym.Space, env_id: str) -> None:
+    """Refuse a head that does not fit the action space, in one line."""
+    if action_kind(space) == "discrete":
+        if head.kind != "gaussian":
+            raise UnsupportedSpaceError(
+                f"the {head.kind} head is for continuous actions; {env_id or 'this env'}'s are "
+                f"Discrete, and their categorical head already gives every action its own "
+                f"probability, several good ones included: leave the head at gaussian")
+    elif head.kind == "discretised":
+        bounded = np.isfinite(space.low) & np.isfinite(space.high)  # type: ignore[attr-defined]
+        if not bounded.all():
+            raise UnsupportedSpaceError(
+                f"the discretised head needs finite action bounds to place its bins; "
+                f"{env_id or 'this env'}'s action space {space} has unbounded dimensions: "
+                f"choose the gaussian or mixture head")
+
+
+def _box_head(head: HeadSpec, in_features: int, dim: int) -> BoxHead:
+    if head.kind == "mixture":
+        return MixtureHead(in_features, dim, head.components)
+    if head.kind == "discretised":
+        return DiscretisedHead(in_features, dim, head.bins)
+    return GaussianHead(in_features, dim)
 
 
 class Policy(nn.Module):
@@ -153,7 +186,7 @@ class Policy(nn.Module):
             self.register_buffer("obs_mean", torch.zeros(obs_size))
             self.register_buffer("obs_std", torch.ones(obs_size))
         self.torso: MLPTorso | ConvTorso = build_torso(spec.torso_name, obs_shape, spec.hidden)
-        self.head: CategoricalHead | GaussianHead
+        self.head: CategoricalHead | BoxHead
         if isinstance(spec.action_space, gym.spaces.Discrete):
             self.action_start = int(spec.action_space.start)
             self.head = CategoricalHead(self.torso.out_features, spec.action_size)
@@ -169,7 +202,7 @@ class Policy(nn.Module):
             self.register_buffer("action_half_range", torch.as_tensor(half_range).float())
             self.register_buffer("action_low", torch.as_tensor(low, dtype=torch.float32))
             self.register_buffer("action_high", torch.as_tensor(high, dtype=torch.float32))
-            self.head = GaussianHead(self.torso.out_features, spec.action_size)
+            self.head = _box_head(spec.head, self.torso.out_features, spec.action_size)
 
     @property
     def device(self) -> torch.device:
@@ -223,7 +256,8 @@ class Policy(nn.Module):
         deterministic: bool = True,
         generator: torch.Generator | None = None,
     ) -> torch.Tensor:
-        """A batch of env actions: argmax / mu when deterministic, else a sample."""
+        """A batch of env actions: the head's mode when deterministic (argmax, mu, the most
+        likely component's mean, the most likely bin's centre), else a sample."""
         features = self.features(observations)
         if deterministic:
             return self.to_env_units(self.head.mode(features))
@@ -235,10 +269,19 @@ class Policy(nn.Module):
             raise TypeError("action_probabilities needs a Discrete-action policy")
         return F.softmax(self.head(self.features(observations)), dim=-1)
 
+    def action_density(self, observations: torch.Tensor) -> ActionDensity:
+        """The action distribution of a Box-action policy, whatever its head, in env units
+        (flat (B, D) actions; not clipped to the bounds): a `MixtureDensity` (Gaussian and
+        mixture heads) or a `BinDensity` (discretised head)."""
+        if isinstance(self.head, CategoricalHead):
+            raise TypeError("action_density needs a Box-action policy")
+        density = self.head.density(self.features(observations))
+        return density.affine(self.action_half_range, self.action_center)
+
     def action_gaussian(self, observations: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(mu, sigma) of a Gaussian policy in env units (mu unscaled but not clipped)."""
+        """(mu, sigma) of a Gaussian-head policy in env units (mu unscaled but not clipped)."""
         if not isinstance(self.head, GaussianHead):
-            raise TypeError("action_gaussian needs a Box-action policy")
+            raise TypeError("action_gaussian needs a Box-action policy with a Gaussian head")
         mu, log_sigma = self.head(self.features(observations))
         shape = (-1, *self.action_shape)
         mu_env = mu * self.action_half_range + self.action_center

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 import gymnasium as gym
 
+from clonelab.models.heads import DEFAULT_BINS, DEFAULT_COMPONENTS, HeadKind, HeadSpec
 from clonelab.models.observations import (
     ObservationPipeline,
     PipelineError,
@@ -114,6 +115,17 @@ class TrainConfig:
     colour: Literal["default", "grey", "rgb"] = "default"
     """Image frames in "grey" (one luma channel) or "rgb"; "default" is the env's (grey for
     Atari, colour otherwise)."""
+    head: HeadKind = "gaussian"
+    """The policy's head for continuous (Box) actions: "gaussian" (the lecture's: one mean
+    per state, the default), "mixture" (of as many Gaussians as components: keeps several
+    good actions apart) or "discretised" (bins per dimension, a probability each). Discrete
+    actions always get the categorical head; another choice there is refused
+    (docs/training.md)."""
+    components: int = DEFAULT_COMPONENTS
+    """Gaussians in the mixture head (used only with head "mixture")."""
+    bins: int = DEFAULT_BINS
+    """Bins per action dimension of the discretised head (used only with head
+    "discretised")."""
 
     def __post_init__(self) -> None:
         if self.steps is not None and self.epochs is not None:
@@ -160,6 +172,10 @@ class TrainConfig:
             self.pipeline_for("", None)
         except PipelineError as error:
             raise ValueError(f"TrainConfig: {error}") from None
+        try:
+            self.head_spec()
+        except ValueError as error:
+            raise ValueError(f"TrainConfig: {error}") from None
         if not isinstance(self.compile, bool):
             raise ValueError(f"TrainConfig: compile must be true or false, got {self.compile!r}")
         if self.device not in TORCH_DEVICES:
@@ -187,6 +203,10 @@ class TrainConfig:
         if space is not None:
             pipeline.frame_shape(space)
         return pipeline
+
+    def head_spec(self) -> HeadSpec:
+        """The policy head these fields choose."""
+        return HeadSpec(kind=self.head, components=self.components, bins=self.bins)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready fields (tuples as lists)."""

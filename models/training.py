@@ -210,6 +210,7 @@ def _train(config: TrainConfig, dataset: DatasetLike, should_stop: CancelCheck,
         action_space=dataset.action_space,
         hidden=config.hidden,
         pipeline=pipeline,
+        head=config.head_spec(),
     )
     data = load_inputs(dataset, pipeline)
     _check_actions(spec, data.actions, dataset.env_id)

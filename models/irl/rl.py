@@ -30,7 +30,7 @@ from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper, VecNormalize
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvStepReturn
 from torch import nn
 
-from clonelab.models.heads import CategoricalHead
+from clonelab.models.heads import CategoricalHead, GaussianHead
 from clonelab.models.irl.reward import RewardModel, Transitions
 from clonelab.models.policy import Policy, PolicySpec, UnsupportedSpaceError
 from clonelab.recorder.configs import check_counts
@@ -306,6 +306,7 @@ def policy_from_ppo(ppo: PPO, spec: PolicySpec, template: Policy) -> Policy:
         policy.head.logits.weight.copy_(action_net.weight)
         policy.head.logits.bias.copy_(action_net.bias)
     else:
+        assert isinstance(policy.head, GaussianHead)  # the spec above names the default head
         half, centre = policy.action_half_range, policy.action_center
         policy.head.mu.weight.copy_(action_net.weight / half[:, None])
         policy.head.mu.bias.copy_((action_net.bias - centre) / half)
