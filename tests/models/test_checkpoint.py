@@ -19,6 +19,7 @@ from clonelab.models.checkpoint import (
     read_checkpoint_info,
     save_policy,
 )
+from clonelab.models.heads import HeadSpec
 from clonelab.models.policy import Policy, PolicySpec
 from clonelab.models.training import TrainConfig, train_bc
 from clonelab.recorder.jobs import drain
@@ -234,3 +235,57 @@ def test_non_finite_weights_are_refused_in_one_line(tmp_path: Path, cartpole_fil
     assert len(message.splitlines()) == 1
     assert "diverged.pt: " in message and "NaN or infinite" in message
     assert "head.logits.weight" in message
+
+
+@pytest.mark.parametrize(("head", "named"), [
+    (HeadSpec(kind="mixture", components=3), {"head": "mixture", "head_components": 3}),
+    (HeadSpec(kind="discretised", bins=7), {"head": "discretised", "head_bins": 7}),
+    (HeadSpec(), {"head": "gaussian"}),
+])
+def test_a_box_policy_keeps_its_head_and_its_parameters(tmp_path: Path, head: HeadSpec,
+                                                        named: dict) -> None:
+    env = gym.make("Pendulum-v1")
+    torch.manual_seed(0)
+    policy = Policy(PolicySpec(env_id="Pendulum-v1", observation_space=env.observation_space,
+                               action_space=env.action_space, hidden=(8,), head=head))
+    config = TrainConfig(head=head.kind, components=head.components, bins=head.bins)
+    path = save_policy(tmp_path / "p.pt", policy, config)
+    info = read_checkpoint_info(path)
+    assert {key: info.architecture[key] for key in named} == named
+    assert info.train_config == config
+    loaded = load_policy(path)
+    assert loaded.spec.head == head
+    observations = torch.randn(5, 3, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(loaded.act(observations), policy.act(observations))
+    draws = [p.act(observations, deterministic=False, generator=torch.Generator().manual_seed(1))
+             for p in (policy, loaded)]
+    assert torch.equal(*draws)
+
+
+def test_box_checkpoints_from_before_the_heads_load_as_gaussian(tmp_path: Path) -> None:
+    env = gym.make("Pendulum-v1")
+    policy = untrained(env.observation_space, env.action_space, "Pendulum-v1")
+    path = save_policy(tmp_path / "old.pt", policy, TrainConfig())
+    payload = torch.load(path, weights_only=True)
+    config = json.loads(payload["config_json"])
+    for key in ("head", "components", "bins"):  # what files written before issue 11 lack
+        del config["train_config"][key]
+    assert config["architecture"]["head"] == "gaussian"  # as they wrote it
+    payload["config_json"] = json.dumps(config)
+    torch.save(payload, path)
+    loaded = load_policy(path)
+    assert loaded.spec.head == HeadSpec() and read_checkpoint_info(path).train_config.head == \
+        "gaussian"
+    observations = torch.randn(5, 3)
+    assert torch.equal(loaded.act(observations), policy.act(observations))
+    assert read_checkpoint_info(LEGACY_CNN).train_config.head == "gaussian"
+
+
+def test_an_unknown_head_is_refused_by_name(tmp_path: Path, cartpole_file: Path) -> None:
+    payload = torch.load(cartpole_file, weights_only=True)
+    config = json.loads(payload["config_json"])
+    config["architecture"]["head"] = "diffusion"
+    payload["config_json"] = json.dumps(config)
+    torch.save(payload, tmp_path / "unknown.pt")
+    with pytest.raises(CheckpointError, match="unknown policy head 'diffusion'"):
+        load_policy(tmp_path / "unknown.pt")
