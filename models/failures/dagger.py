@@ -29,7 +29,8 @@ from clonelab.models.training import TrainConfig, train_bc
 from clonelab.recorder.catalog import make_env
 from clonelab.recorder.configs import check_counts
 from clonelab.recorder.dataset import DemoDataset
-from clonelab.recorder.experts import make_expert
+from clonelab.recorder.experts import LaggedExpert, make_expert
+from clonelab.recorder.experts.lagged import check_lag
 from clonelab.recorder.jobs import CancelCheck, cancel_check, drain
 from clonelab.recorder.session import PlaySession
 from clonelab.recorder.sources import ActionSource
@@ -67,6 +68,9 @@ class DaggerConfig:
     """Cap on the length of rolled-out and evaluation episodes (None: the env's own limit)."""
     expert_noise: float = 0.0
     """Probability that the expert (acting or labelling) takes a random action."""
+    expert_lag: int = 0
+    """Steps the expert (acting and labelling) lags behind: it answers the observation from
+    this many steps ago, as a person reacting late would (0: no lag)."""
     baseline: bool = True
     """Train and evaluate the BC baseline at equal labels."""
     curve: bool = True
@@ -78,6 +82,7 @@ class DaggerConfig:
     def __post_init__(self) -> None:
         check_counts(self, "iterations", "episodes_per_iter", "eval_episodes",
                      optional=("max_episode_steps",))
+        check_lag(self.expert_lag)
         if not 0.0 <= self.beta0 <= 1.0 or not 0.0 <= self.decay <= 1.0:
             raise ValueError(f"DaggerConfig: beta0 and decay must lie in [0, 1], got "
                              f"{self.beta0!r} and {self.decay!r}")
@@ -249,7 +254,9 @@ def run_dagger(config: DaggerConfig, *, record_to: DemoDataset | None = None,
     history: list[DaggerProgress] = []
     data = TransitionSet.empty(config.env_id, env.observation_space, env.action_space)
     try:
-        expert = make_expert(env, noise=config.expert_noise, seed=config.seed)
+        scripted = make_expert(env, noise=config.expert_noise, seed=config.seed)
+        expert: ActionSource = (LaggedExpert(scripted, config.expert_lag)
+                                if config.expert_lag else scripted)
         session = PlaySession(env, env_id=config.env_id)
         pool = _ExpertPool(session, expert, config)
         for iteration in range(config.iterations):

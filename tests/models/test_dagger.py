@@ -78,6 +78,20 @@ def test_dagger_records_expert_labels_and_who_acted(tmp_path: Path) -> None:
     env.close()
 
 
+def test_a_lagged_expert_acts_and_labels_late(tmp_path: Path) -> None:
+    env = make_env("CartPole-v1")
+    dataset = DemoDataset.create(tmp_path / "lagged", env_id="CartPole-v1",
+                                 observation_space=env.observation_space,
+                                 action_space=env.action_space)
+    drain(run_dagger(_small(iterations=2, expert_lag=3), record_to=dataset))
+    for episode_id in dataset.episode_ids:
+        episode = dataset.load_episode(episode_id)
+        states = episode.observations[:-1]
+        late = [make_expert(env).policy(states[max(t - 3, 0)]) for t in range(len(states))]
+        np.testing.assert_array_equal(episode.actions, late)  # labels answer step t - 3
+    env.close()
+
+
 def test_beta_mix_picks_who_acts_and_always_labels() -> None:
     rng = np.random.default_rng(0)
     mixed = [BetaMix(Fixed(1), Fixed(0), 0.3, rng).decide(None) for _ in range(2000)]
@@ -99,7 +113,9 @@ def test_cancel_returns_the_iterations_done() -> None:
 
 
 @pytest.mark.parametrize(("field", "value"), [("iterations", 0), ("episodes_per_iter", -1),
-                                              ("decay", 1.5), ("max_episode_steps", 0)])
+                                              ("decay", 1.5), ("max_episode_steps", 0),
+                                              ("expert_lag", -2)])
 def test_config_refuses_bad_values(field: str, value: float) -> None:
-    with pytest.raises(ValueError, match=field if field != "decay" else "beta0 and decay"):
+    message = {"decay": "beta0 and decay", "expert_lag": "lag"}.get(field, field)
+    with pytest.raises(ValueError, match=message):
         _small(**{field: value})
