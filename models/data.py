@@ -12,6 +12,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from clonelab.recorder.schema import row_shape
+
 
 class TrainingError(RuntimeError):
     """Training cannot start or cannot go on (bad data, a NaN loss); the message says why."""
@@ -71,7 +73,7 @@ def load_checked(dataset: DatasetLike) -> TransitionsLike:
     rows = len(data.actions)
     if rows == 0:
         raise TrainingError(f"{where} has no steps; record some episodes before training")
-    obs_shape = tuple(dataset.observation_space.shape)
+    obs_shape = row_shape(dataset.observation_space)  # a Dict's flat rows
     if tuple(data.observations.shape) != (rows, *obs_shape):
         raise TrainingError(
             f"{where}: observations have shape {data.observations.shape[1:]} per step but the "

@@ -16,6 +16,7 @@ from gymnasium.vector import AutoresetMode, SyncVectorEnv
 from clonelab.models.observations import ObservationHistory, PipelineError
 from clonelab.models.policy import Policy
 from clonelab.recorder.configs import check_counts
+from clonelab.recorder.schema import row_shape
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +61,10 @@ def check_fits(policy: Policy, env_id: str, observation_space: gym.Space,
     """Raise ValueError unless the env's spaces have the shapes the policy was built for."""
     spec = policy.spec
     problems = []
-    if observation_space.shape != spec.observation_space.shape:
-        problems.append(f"observations {observation_space.shape} vs "
-                        f"{spec.observation_space.shape}")
+    # Dict observations compare as the flat vectors the policy reads.
+    if row_shape(observation_space) != row_shape(spec.observation_space):
+        problems.append(f"observations {row_shape(observation_space)} vs "
+                        f"{row_shape(spec.observation_space)}")
     if type(action_space) is not type(spec.action_space) or (
         action_space.shape != spec.action_space.shape
         or getattr(action_space, "n", None) != getattr(spec.action_space, "n", None)

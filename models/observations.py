@@ -23,6 +23,8 @@ import torch
 import torch.nn.functional as F
 
 from clonelab.recorder.catalog import observation_kind_of
+from clonelab.recorder.dict_observations import flatten_batch
+from clonelab.recorder.schema import row_shape
 
 __all__ = [
     "ObservationHistory",
@@ -83,8 +85,9 @@ class ObservationPipeline:
 
     def frame_shape(self, space: gym.Space) -> tuple[int, ...]:
         """The shape of one preprocessed observation of `space`; PipelineError when the
-        pipeline cannot read it (a crop larger than the frame, image options on vectors)."""
-        shape = tuple(int(side) for side in space.shape or ())
+        pipeline cannot read it (a crop larger than the frame, image options on vectors).
+        A Dict observation is one flat vector of its keys (recorder.dict_observations)."""
+        shape = tuple(int(side) for side in row_shape(space))
         if observation_kind_of(space) == "vector":
             if self.changes_frames:
                 raise PipelineError("crop, frame size and grey apply to image frames; these "
@@ -243,7 +246,8 @@ class ObservationHistory:
     def __init__(self, pipeline: ObservationPipeline, space: gym.Space,
                  device: torch.device | str = "cpu") -> None:
         self.pipeline = pipeline
-        self.raw_shape = tuple(space.shape or ())
+        self.space = space
+        self.raw_shape = row_shape(space)
         pipeline.frame_shape(space)  # refuse a pipeline that does not fit, before play
         self.device = torch.device(device)
         self._frames: torch.Tensor | None = None  # (count, history, *frame)
@@ -253,8 +257,9 @@ class ObservationHistory:
         self._frames = None
 
     def push(self, observations: Any, new_episode: np.ndarray | None = None) -> torch.Tensor:
-        """Add a (count, *raw) batch of observations; (count, *input) inputs come back."""
-        batch = torch.as_tensor(np.asarray(observations), device=self.device)
+        """Add a (count, *raw) batch of observations; (count, *input) inputs come back.
+        Dict observations come flat or as a dict of (count, ...) arrays (a vector env's)."""
+        batch = torch.as_tensor(flatten_batch(self.space, observations), device=self.device)
         if tuple(batch.shape[1:]) != self.raw_shape:
             raise PipelineError(f"observations of shape {tuple(batch.shape[1:])} reached a "
                                 f"policy built for {self.raw_shape}")

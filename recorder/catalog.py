@@ -19,6 +19,7 @@ from gymnasium import spaces
 from gymnasium.envs.registration import WrapperSpec, load_env_creator
 
 from clonelab.recorder.bindings import ActionKind, action_kind_of
+from clonelab.recorder.dict_observations import check_flattenable
 from clonelab.recorder.gamepad import AxisBinding, GamepadMap
 from clonelab.recorder.keyboard import KeyboardMap
 
@@ -243,10 +244,14 @@ def env_fps(env_id: str, env: gymnasium.Env) -> float:
 
 
 def observation_kind_of(space: spaces.Space) -> ObservationKind:
-    """``"image"`` for an (H, W, C) uint8 Box, ``"vector"`` for other Boxes; raises ValueError
-    for other spaces, which CloneLab does not record."""
+    """``"image"`` for an (H, W, C) uint8 Box, ``"vector"`` for other Boxes and for Dicts
+    (flattened by key, recorder.dict_observations); raises ValueError for other spaces, which
+    CloneLab does not record, and for a Dict entry it cannot flatten (naming the key)."""
+    if isinstance(space, spaces.Dict):
+        check_flattenable(space)
+        return "vector"
     if not isinstance(space, spaces.Box):
-        raise ValueError(f"observes {space}; CloneLab records Box observations only")
+        raise ValueError(f"observes {space}; CloneLab records Box and Dict observations only")
     if space.dtype == np.uint8 and len(space.shape) == 3:
         return "image"
     return "vector"

@@ -19,6 +19,7 @@ from h5py import h5d, h5f, h5s
 
 from clonelab.recorder import dataset_fields as check
 from clonelab.recorder import schema
+from clonelab.recorder.dict_observations import read_observations, write_observations
 from clonelab.recorder.episode import EpisodeData, episode_problem, normalized
 
 try:
@@ -112,8 +113,8 @@ def write_episode_group(group: h5py.Group, episode: EpisodeData, *,
                              chunks=schema.image_chunks(len(frames), frames.shape[1:]),
                              compression=schema.IMAGE_COMPRESSION,
                              compression_opts=schema.IMAGE_COMPRESSION_LEVEL)
-    else:
-        group.create_dataset(schema.OBSERVATIONS, data=episode.observations)
+    else:  # a Dict's flat rows become a group with a dataset per key, as Minari stores them
+        write_observations(group, schema.OBSERVATIONS, observation_space, episode.observations)
     group.create_dataset(schema.ACTIONS, data=episode.actions)
     group.create_dataset(schema.REWARDS, data=episode.rewards)
     group.create_dataset(schema.TERMINATIONS, data=episode.terminations)
@@ -146,8 +147,11 @@ def raw_offsets(group: h5py.Group) -> tuple[int, ...] | None:
 
     Reading a million steps spread over thousands of small files is dominated by HDF5's cost
     of opening each file (~0.2 ms); reading these byte ranges directly is 20x faster, and the
-    content hash checks what was read.
+    content hash checks what was read. Dict observations (a group of keys) are read through
+    HDF5.
     """
+    if not isinstance(group[schema.OBSERVATIONS], h5py.Dataset):
+        return None
     offsets = [group[name].id.get_offset() for name in schema.RAW_DATASETS]
     return None if None in offsets else tuple(int(offset) for offset in offsets)
 
@@ -176,16 +180,16 @@ def read_episode_group(group: h5py.Group, observation_space: gym.Space,
     stored, before any cast) and returned normalised. Raises KeyError or ValueError on a
     missing or malformed dataset, UnfitEpisode (a ValueError) on one a commit would refuse.
     """
-    episode = _read_group(group)
+    episode = _read_group(group, observation_space)
     problem = episode_problem(episode, observation_space, action_space)
     if problem:
         raise UnfitEpisode(problem)
     return normalized(episode, observation_space, action_space)
 
 
-def _read_group(group: h5py.Group) -> EpisodeData:
+def _read_group(group: h5py.Group, observation_space: gym.Space) -> EpisodeData:
     # Observations and actions as stored: only a check may decide they fit the spaces.
-    observations = _read(group, schema.OBSERVATIONS)
+    observations = read_observations(group, schema.OBSERVATIONS, observation_space)
     actions = _read(group, schema.ACTIONS)
     rewards = _read(group, schema.REWARDS).astype(schema.REWARD_DTYPE, copy=False)
     steps = len(rewards)

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import gymnasium as gym
+import h5py
 import numpy as np
 
 from clonelab.recorder import schema
@@ -19,6 +20,7 @@ from clonelab.recorder.dataset_io import (
     read_raw,
     read_rows,
 )
+from clonelab.recorder.dict_observations import read_observations
 from clonelab.recorder.episode import action_space_problem, hash_arrays, nonfinite_problem
 from clonelab.recorder.errors import DatasetError, describe
 
@@ -50,7 +52,7 @@ def read_transitions(infos: Sequence[EpisodeInfo], locate: Callable[[int], Locat
     # One spare row: a byte-range read takes an episode's T+1 observations whole, and the
     # next episode overwrites the extra one.
     observations = np.empty((total + 1, *schema.row_shape(observation_space)),
-                            observation_space.dtype)
+                            schema.row_dtype(observation_space))
     actions = np.empty((total, *schema.row_shape(action_space)), action_space.dtype)
     rewards = np.empty(total, schema.REWARD_DTYPE)
     flags = np.empty((2, max(steps, default=0)), schema.FLAG_DTYPE)
@@ -63,7 +65,7 @@ def read_transitions(infos: Sequence[EpisodeInfo], locate: Callable[[int], Locat
         if not _read_verified(location, info, raw):
             _read_through_hdf5(location, info.episode_id,
                                (observations[start:end], actions[start:end], rewards[start:end]),
-                               action_space)
+                               observation_space, action_space)
         start = end
     episode_column = np.repeat(np.asarray([info.episode_id for info in infos], dtype=np.int64),
                                steps)
@@ -97,16 +99,25 @@ def _read_verified(location: Location, info: EpisodeInfo, buffers: tuple[np.ndar
 
 
 def _read_through_hdf5(location: Location, episode_id: int, outs: tuple[np.ndarray, ...],
-                       action_space: gym.Space) -> None:
+                       observation_space: gym.Space, action_space: gym.Space) -> None:
     """Read observations, actions and rewards through HDF5 and check them as a commit would.
 
     Unlike a hash-verified byte range, these values were not seen by a commit as they are now
     (a file edited in place, an export), so NaN, infinities and out-of-space actions are refused.
     """
     try:
+        raw = tuple(zip(schema.RAW_DATASETS, outs, strict=False))
+        if isinstance(observation_space, gym.spaces.Dict):  # a group of keys, not one dataset
+            with h5py.File(location.file, "r") as file:
+                rows = read_observations(file[location.group], schema.OBSERVATIONS,
+                                         observation_space)
+            if len(rows) < len(outs[0]):
+                raise ValueError(f"{len(rows)} observations for {len(outs[0])} steps")
+            outs[0][:] = rows[:len(outs[0])]
+            raw = raw[1:]
         file_id = open_file_id(location.file)
         try:
-            for name, out in zip(schema.RAW_DATASETS, outs, strict=False):
+            for name, out in raw:
                 read_rows(file_id, location.dataset_path(name), out)
         finally:
             file_id.close()

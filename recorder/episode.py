@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -12,6 +12,7 @@ import gymnasium as gym
 import numpy as np
 
 from clonelab.recorder import schema
+from clonelab.recorder.dict_observations import flat_space, flatten_observation
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -95,7 +96,8 @@ class EpisodeBuffer:
         self._timestamps.append(timestamp)
 
     def freeze(self, observation_space: gym.Space, action_space: gym.Space) -> EpisodeData:
-        """Stack the buffer into an EpisodeData in the spaces' dtypes.
+        """Stack the buffer into an EpisodeData in the spaces' dtypes (Dict observations
+        flattened by key, recorder.dict_observations).
 
         An episode stopped before the env ended it is marked truncated at its last step, as
         Minari's DataCollector does, so that no stored episode looks unfinished.
@@ -106,7 +108,10 @@ class EpisodeBuffer:
             truncations[-1] = True
         timestamps = np.array(self._timestamps, dtype=schema.TIMESTAMP_DTYPE)
         return EpisodeData(
-            observations=_in_dtype(np.stack(self._observations), observation_space),
+            observations=_in_dtype(
+                np.stack([flatten_observation(observation_space, observation)
+                          for observation in self._observations]),
+                flat_space(observation_space)),
             actions=_stack_rows(self._actions, action_space),
             rewards=np.array(self._rewards, dtype=schema.REWARD_DTYPE),
             terminations=terminations,
@@ -149,6 +154,7 @@ def measured_fps(timestamps: np.ndarray) -> float:
 def episode_problem(episode: EpisodeData, observation_space: gym.Space,
                     action_space: gym.Space) -> str | None:
     """What makes ``episode`` unfit for a dataset with these spaces, or None when it is fit."""
+    observation_space = flat_space(observation_space)  # a Dict's rows are held flat
     steps = len(episode.actions)  # one action per step: the other lengths follow from it
     if steps == 0:
         return "the episode has no steps"
@@ -245,7 +251,7 @@ def normalized(episode: EpisodeData, observation_space: gym.Space,
 
     return replace(
         episode,
-        observations=as_stored(episode.observations, observation_space.dtype),
+        observations=as_stored(episode.observations, schema.row_dtype(observation_space)),
         actions=as_stored(episode.actions, action_space.dtype),
         rewards=as_stored(episode.rewards, schema.REWARD_DTYPE),
         terminations=as_stored(episode.terminations, schema.FLAG_DTYPE),
@@ -274,6 +280,8 @@ def hash_arrays(*arrays: np.ndarray) -> str:
 
 def _own(value: Any) -> Any:
     # Some envs and policies reuse one array and mutate it; a buffer must keep its own copy.
+    if isinstance(value, Mapping):
+        return {key: _own(item) for key, item in value.items()}
     return value.copy() if isinstance(value, np.ndarray) else value
 
 

@@ -21,6 +21,8 @@ import h5py
 import numpy as np
 from gymnasium.envs.registration import WrapperSpec
 
+from clonelab.recorder.dict_observations import check_flattenable, flat_space
+
 SCHEMA_VERSION = 1
 """Bumped whenever the meaning of a stored name changes; readers refuse newer versions."""
 
@@ -33,6 +35,7 @@ EPISODES_DIR = "episodes"
 MAIN_FILE = "main_data.hdf5"
 METADATA_FILE = "metadata.json"
 LOCK_FILE = ".lock"
+JOURNAL_FILE = "episodes.jsonl"  # <data>/episodes.jsonl: one line per commit since the last sync
 TMP_SUFFIX = ".tmp"
 QUARANTINE_DIR = "quarantine"  # <data>/quarantine: bad episode files set aside, never deleted
 QUARANTINE_REASONS = "reasons.txt"  # one line per file set aside: when, which, why
@@ -131,20 +134,35 @@ def image_chunks(rows: int, frame_shape: tuple[int, ...]) -> tuple[int, ...]:
 
 
 def row_shape(space: gym.Space) -> tuple[int, ...]:
-    """The shape of one element of a supported space (gymnasium types it as optional)."""
-    return tuple(space.shape or ())
+    """The shape of one element of a supported space as held in memory (a Dict's flat
+    vector; gymnasium types shapes as optional)."""
+    return tuple(flat_space(space).shape or ())
+
+
+def row_dtype(space: gym.Space) -> np.dtype:
+    """The dtype of one element of a supported space as held in memory (a Dict's flat one)."""
+    return np.dtype(flat_space(space).dtype)
 
 
 def check_space(space: gym.Space) -> None:
     """Raise ValueError when ``space`` is not one the dataset can store."""
-    if not isinstance(space, _SUPPORTED_SPACES):
-        raise ValueError(f"unsupported space {space} (Box, Discrete, MultiDiscrete and "
-                         "MultiBinary are supported)")
+    if isinstance(space, gym.spaces.Dict):
+        check_flattenable(space)
+    elif not isinstance(space, _SUPPORTED_SPACES):
+        raise ValueError(f"unsupported space {space} (Box, Discrete, MultiDiscrete, "
+                         "MultiBinary and Dicts of Box and Discrete are supported)")
 
 
 def space_to_json(space: gym.Space) -> str:
     """Serialise a space as Minari does (``minari.serialization.serialize_space``)."""
     check_space(space)
+    return json.dumps(_space_doc(space))
+
+
+def _space_doc(space: gym.Space) -> dict[str, Any]:
+    if isinstance(space, gym.spaces.Dict):
+        return {"type": "Dict",
+                "subspaces": {key: _space_doc(sub) for key, sub in space.spaces.items()}}
     if isinstance(space, gym.spaces.Box):
         doc: dict[str, Any] = {"type": "Box", "dtype": str(space.dtype),
                                "shape": list(space.shape), "low": space.low.tolist(),
@@ -156,7 +174,7 @@ def space_to_json(space: gym.Space) -> str:
                "start": space.start.tolist()}
     elif isinstance(space, gym.spaces.MultiBinary):
         doc = {"type": "MultiBinary", "n": space.n}
-    return json.dumps(doc)
+    return doc
 
 
 def space_from_json(text: str) -> gym.Space:
@@ -165,8 +183,24 @@ def space_from_json(text: str) -> gym.Space:
         doc = json.loads(text)
     except RecursionError:
         raise ValueError("space JSON nested too deep") from None
+    space = _space_from_doc(doc)
+    check_space(space)
+    return space
+
+
+def _subspace_from_doc(key: str, doc: Any) -> gym.Space:
+    try:
+        return _space_from_doc(doc)
+    except ValueError as exc:
+        raise ValueError(f"key {key!r}: {exc}") from None
+
+
+def _space_from_doc(doc: Any) -> gym.Space:
     kind = doc.get("type") if isinstance(doc, dict) else None
     try:
+        if kind == "Dict":
+            return gym.spaces.Dict({key: _subspace_from_doc(key, sub)
+                                    for key, sub in dict(doc["subspaces"]).items()})
         if kind == "Box":
             dtype = np.dtype(doc["dtype"])
             return gym.spaces.Box(low=np.array(doc["low"], dtype=dtype),

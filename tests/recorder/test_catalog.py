@@ -115,7 +115,7 @@ def test_unknown_entry_names_the_catalog_and_the_control_map_route():
 
 def test_observation_kind_rejects_spaces_that_cannot_be_recorded():
     assert observation_kind_of(gymnasium.spaces.Box(-1, 1, (4,))) == "vector"
-    with pytest.raises(ValueError, match="Box observations only"):
+    with pytest.raises(ValueError, match="Box and Dict observations only"):
         observation_kind_of(gymnasium.spaces.Discrete(3))
 
 
