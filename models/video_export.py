@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +29,7 @@ from clonelab.recorder.video_writer import ExportError, open_video
 
 __all__ = ["ExportConfig", "ExportError", "ExportResult", "VideoProgress", "comparison_frames",
            "export_comparison", "export_frames", "export_policy", "export_recording",
-           "pane_captions", "policy_frames", "recorded_frames", "tile"]
+           "pane_captions", "policy_frames", "recorded_frames", "recording_fps", "tile"]
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,13 @@ class ExportConfig:
             raise ValueError(f"fps must be positive, got {self.fps}")
         if self.height < 16:
             raise ValueError(f"height must be at least 16 pixels, got {self.height}")
+
+
+def recording_fps(episode: Any, fallback: float = 30.0) -> float:
+    """The frame rate an episode was recorded at (its measured `fps`), else `fallback` (the
+    env's playing speed) for episodes that stored none."""
+    fps = float(getattr(episode, "fps", math.nan))
+    return fps if math.isfinite(fps) and fps > 0 else fallback
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -3,7 +3,9 @@
 Image observations are shown as stored. Vector observations have no stored frames, so the
 timeline re-simulates the episode in the background (recorder.replay) to rebuild them, and
 shows whether the env reproduced the recorded observations; the first step where it did not is
-marked on the slider and named in red.
+marked on the slider and named in red. The episode exports as an MP4 or a GIF at its recorded
+frame rate, each frame under the step, the return so far and the action
+(clonelab.app.widgets.video_export_bar).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,6 +36,9 @@ from clonelab.app.widgets.frame_view import FrameView
 from clonelab.app.widgets.job_runner import JobRunner
 from clonelab.app.widgets.marker_slider import MarkerSlider
 from clonelab.app.widgets.message_line import MessageLine
+from clonelab.app.widgets.video_export_bar import VideoExportBar
+from clonelab.app.widgets.workers import WorkFactory
+from clonelab.models.video_export import ExportConfig, export_recording, recording_fps
 from clonelab.recorder.action_names import EnvNames, env_names
 from clonelab.recorder.catalog import make_env
 from clonelab.recorder.jobs import cancellable, relay
@@ -111,6 +117,8 @@ class EpisodeTimeline(QWidget):
         )
         self._play_timer = QTimer(self)
         self._play_timer.timeout.connect(self._on_play_timeout)
+        self.export_bar = VideoExportBar(self._export_job, title="Export the episode",
+                                         message_name="timelineExportMessage")
 
         controls = QHBoxLayout()
         controls.addWidget(self.play_button)
@@ -133,9 +141,13 @@ class EpisodeTimeline(QWidget):
         side = QWidget()
         side.setLayout(right)
         side.setMaximumWidth(360)
-        layout = QHBoxLayout(self)
-        layout.addLayout(left, 1)
-        layout.addWidget(side)
+        row = QHBoxLayout()
+        row.addLayout(left, 1)
+        row.addWidget(side)
+        # Under both columns: the bar's width is taken from neither the frame nor the table.
+        layout = QVBoxLayout(self)
+        layout.addLayout(row, 1)
+        layout.addWidget(self.export_bar)
         self.clear()
 
     # -- public API ---------------------------------------------------------------------------
@@ -152,6 +164,7 @@ class EpisodeTimeline(QWidget):
         self.slider.setEnabled(False)
         self.play_button.setEnabled(False)
         self.mismatch_button.hide()
+        self.export_bar.set_available(False)
         self.frame.set_hud([])
         self.frame.set_banner(message)
         self.replay_label.show_message("")
@@ -179,6 +192,7 @@ class EpisodeTimeline(QWidget):
         if image_observations:
             self._frames = [as_rgb(obs) for obs in episode.observations]
             self.replay_label.show_message("Image observations: shown as recorded.")
+            self.export_bar.set_available(True)
         else:
             self._start_replay(env_id, episode)
         self.slider.setValue(0)
@@ -200,10 +214,26 @@ class EpisodeTimeline(QWidget):
         """The first step the re-simulation did not reproduce, or None."""
         return None if self._replay is None else self._replay.first_mismatch
 
+    def export_video(self, path: str | Path) -> JobRunner | None:
+        """Write the episode's frames into `path` (.mp4 or .gif), off the UI thread."""
+        return self.export_bar.export(path)
+
+    def _export_job(self, path: Path) -> WorkFactory:
+        frames, episode, names = self._frames, self._episode, self._names
+        if frames is None or episode is None:
+            raise ValueError("choose an episode first")
+        config = ExportConfig(path=path, fps=recording_fps(episode))
+
+        def work(cancel: Any) -> Any:
+            return export_recording(config, frames, episode, names=names, cancel=cancel)
+
+        return work
+
     def shutdown(self) -> None:
         """Stop background work (before the widget goes away)."""
         self._play_timer.stop()
         self._replayer.shutdown(2000)
+        self.export_bar.shutdown()
 
     # -- re-simulation ------------------------------------------------------------------------
 
@@ -229,6 +259,7 @@ class EpisodeTimeline(QWidget):
     def _on_replay_finished(self, result: ReplayResult) -> None:
         self._replay = result
         self._frames = result.frames
+        self.export_bar.set_available(True)
         self.frame.set_banner("")
         mismatch = result.first_mismatch
         self.slider.set_marker(mismatch)
@@ -312,8 +343,7 @@ class EpisodeTimeline(QWidget):
     def _on_play_toggled(self, playing: bool) -> None:
         self.play_button.setText("Pause" if playing else "Play")
         if playing:
-            fps = getattr(self._episode, "fps", math.nan)
-            fps = fps if math.isfinite(fps) and fps > 0 else 30.0
+            fps = recording_fps(self._episode)
             if self.slider.value() >= self.slider.maximum():
                 self.slider.setValue(0)
             self._play_timer.start(int(1000 / fps))

@@ -12,7 +12,6 @@ right. The run exports as an MP4 or a GIF at the recording's frame rate
 from __future__ import annotations
 
 import logging
-import math
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +43,7 @@ from clonelab.app.window.workspace import Workspace
 from clonelab.models.agent import PolicyAgent
 from clonelab.models.failures.compare import ActionComparison, compare_on_demo
 from clonelab.models.twin_run import TwinRun, close_run, demo_and_clone, make_pane
-from clonelab.models.video_export import ExportConfig, export_comparison
+from clonelab.models.video_export import ExportConfig, export_comparison, recording_fps
 from clonelab.recorder.action_names import EnvNames, env_names
 from clonelab.recorder.catalog import env_fps
 from clonelab.recorder.dataset import DemoDataset
@@ -193,9 +192,7 @@ class CompareView(QWidget):
             raise ValueError("choose an episode first")
         env_id, episode, policy = self._dataset.env_id, self.episode, self._policy
         # The recording's measured rate; the env's playing speed where none was stored.
-        fps = getattr(episode, "fps", math.nan)
-        if not (math.isfinite(fps) and fps > 0):
-            fps = self.lockstep.fps if self.lockstep is not None else 30.0
+        fps = recording_fps(episode, self.lockstep.fps if self.lockstep is not None else 30.0)
         config = ExportConfig(path=path, deterministic=self.deterministic.isChecked(), fps=fps)
 
         def work(cancel: Any) -> Any:

@@ -3,6 +3,8 @@
 A `PlayLoop` steps a `PlaySession` with a `PolicyAgent` as its action source, exactly as a
 human plays in the Play tab. Deterministic (argmax / mean) or sampled actions, any speed the
 loop allows, and a plot of the policy's action probabilities (Discrete) or mean ± std (Box).
+The episode shown exports as an MP4 or a GIF: the policy replayed from the episode's seed at the
+env's playing speed (clonelab.app.widgets.video_export_bar).
 """
 
 from __future__ import annotations
@@ -29,13 +31,17 @@ from clonelab.app.play.play_loop import PlayLoop
 from clonelab.app.watch.action_plot import ActionPlot, action_labels
 from clonelab.app.watch.live_ood import LiveOodPlot
 from clonelab.app.widgets.frame_view import FrameView, beside_plot
+from clonelab.app.widgets.job_runner import JobRunner
 from clonelab.app.widgets.message_line import MessageLine
 from clonelab.app.widgets.paced_timer import MAX_SPEED, MIN_SPEED
+from clonelab.app.widgets.video_export_bar import VideoExportBar
+from clonelab.app.widgets.workers import WorkFactory
 from clonelab.app.window.errors import one_line, show_error
 from clonelab.app.window.workspace import Workspace
 from clonelab.models.agent import PolicyAgent
 from clonelab.models.checkpoint import CheckpointError
 from clonelab.models.evaluation import check_fits
+from clonelab.models.video_export import ExportConfig, export_policy
 from clonelab.recorder.action_names import EnvNames, env_names
 from clonelab.recorder.catalog import env_fps, make_env
 from clonelab.recorder.session import GuardedSession, PlaySession, StepOutcome
@@ -60,6 +66,7 @@ class WatchView(QWidget):
         self._env: Any = None
         self._names = EnvNames()
         self._episodes = 0
+        self._episode_seed: int | None = None  # the seed of the episode shown, for export
         self._failed = False
 
         self.frame = FrameView()
@@ -93,6 +100,8 @@ class WatchView(QWidget):
         self.speed.valueChanged.connect(self._on_speed)
         self.speed_label = QLabel("1.00x")
         self.message = MessageLine("watchMessage")
+        self.export_bar = VideoExportBar(self._export_job, title="Export the episode shown",
+                                         message_name="watchExportMessage")
         self._next_timer = QTimer(self)
         self._next_timer.setSingleShot(True)
         self._next_timer.timeout.connect(self._on_next_timeout)
@@ -108,6 +117,7 @@ class WatchView(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.policy_label)
+        layout.addWidget(self.export_bar)
         layout.addWidget(self.message)
         layout.addWidget(splitter, 1)
         layout.addWidget(self.ood_plot)
@@ -187,10 +197,31 @@ class WatchView(QWidget):
         except Exception as exc:  # noqa: BLE001
             self.message.show_message(f"The env failed to reset: {one_line(exc)}", "error")
 
+    def export_video(self, path: str | Path) -> JobRunner | None:
+        """Replay the episode shown from its seed into `path` (.mp4 or .gif), off the UI."""
+        return self.export_bar.export(path)
+
+    def _export_job(self, path: Path) -> WorkFactory:
+        if self.loop is None or self.agent is None or self._env_id is None:
+            raise ValueError("load a policy first")
+        seed = self._episode_seed
+        if seed is None:
+            raise ValueError("start an episode first")
+        env_id, policy, names = self._env_id, self.agent.policy, self._names
+        # Watch has no recording: the env's playing speed (the catalog's) is its frame rate.
+        config = ExportConfig(path=path, fps=env_fps(env_id, self._env),
+                              deterministic=self.deterministic.isChecked())
+
+        def work(cancel: Any) -> Any:
+            return export_policy(config, env_id, policy, seed, names=names, cancel=cancel)
+
+        return work
+
     def shutdown(self) -> None:
-        """Stop playing and close the env."""
+        """Stop playing and any export, and close the env."""
         self._teardown()
         self.ood_plot.cancel(wait_ms=10_000)
+        self.export_bar.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         self.shutdown()
@@ -200,6 +231,7 @@ class WatchView(QWidget):
 
     def _on_episode_started(self, observation: Any) -> None:
         self._episodes += 1
+        self._episode_seed = self.loop.session.seed if self.loop is not None else None
         self._render([f"episode {self._episodes}", "step 0"])
         self._show_distribution(observation)
         self.ood_plot.start_episode(self._start_label())
@@ -317,7 +349,7 @@ class WatchView(QWidget):
     def _set_controls(self, enabled: bool) -> None:
         for widget in (self.play_button, self.step_button, self.restart_button):
             widget.setEnabled(enabled)
-
+        self.export_bar.set_available(enabled)
 
     def _on_load_clicked(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Load a policy", "", "Policies (*.pt)")

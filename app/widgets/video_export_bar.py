@@ -89,6 +89,8 @@ class VideoExportBar(QWidget):
         self.controls.set_status(f"frame {progress.frames}{most}")
 
     def _on_finished(self, result: Any) -> None:
+        # Full: an episode that ended before the most expected frames is still all written.
+        self.controls.set_progress(result.frames, result.frames)
         self.controls.set_status(f"{result.frames} frames")
         self.message.show_message(f"Saved {result.path}.", "good")
 
