@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clonelab.app.train.preprocessing_line import PreprocessingLine
 from clonelab.app.train.train_report import TrainReport, kept_text
 from clonelab.app.widgets.config_form import ConfigForm, ConfigFormError
 from clonelab.app.widgets.job_panel import JobPanel
@@ -103,6 +104,7 @@ class TrainPanel(JobPanel):
                                labels={"lr": "Learning rate", "hidden": "Hidden layers"})
         self.form.editor("device").currentTextChanged.connect(self._show_device)
         self.device_label = MessageLine("deviceLabel")
+        self.preprocessing_line = PreprocessingLine(self.form, workspace)
         self.dataset_label = MessageLine("datasetLabel")
         self.use_all = QRadioButton("all episodes")
         self.use_tag = QRadioButton("tagged")
@@ -159,6 +161,7 @@ class TrainPanel(JobPanel):
         config_box = QGroupBox("Configuration")
         config = QVBoxLayout(config_box)
         config.addWidget(self.form)
+        config.addWidget(self.preprocessing_line)
         config.addWidget(self.device_label)
         out_box = QGroupBox("Output")
         out = QFormLayout(out_box)
