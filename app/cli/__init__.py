@@ -86,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("dataset", metavar="DATASET")
     train.add_argument("--out", required=True, metavar="POLICY", help="checkpoint to write")
     add_config_arguments(train, TrainConfig, aliases={"batch_size": ("--batch",)})
+    train.add_argument("--episode-ids", type=_episode_ids, metavar="IDS",
+                       help="train on these episodes only, e.g. 0,3,5 (default: every episode)")
     train.add_argument("--progress-json", action="store_true",
                        help="print every progress record as one JSON line on stdout (what the "
                        "app reads from a multi-process run)")
@@ -130,6 +132,17 @@ def build_parser() -> argparse.ArgumentParser:
                          prefix="train_", aliases={"batch_size": ("--batch",)})
     _json_flag(dagger)
     return parser
+
+
+def _episode_ids(text: str) -> tuple[int, ...]:
+    try:
+        ids = tuple(int(part) for part in text.replace(",", " ").split())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"episode ids are whole numbers, e.g. 0,3,5: {text!r}") from None
+    if not ids:
+        raise argparse.ArgumentTypeError("name at least one episode id")
+    return ids
 
 
 def _json_flag(parser: argparse.ArgumentParser) -> None:

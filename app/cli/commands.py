@@ -28,6 +28,7 @@ from clonelab.models.training import TrainConfig, TrainingError, TrainProgress, 
 from clonelab.recorder.catalog import EnvBuildError, UnknownEnvError, make_env
 from clonelab.recorder.dataset import DatasetError, DemoDataset
 from clonelab.recorder.dataset_doctor import check_dataset, check_opened, repair_dataset
+from clonelab.recorder.episode_selection import EpisodeSubset
 from clonelab.recorder.experts import ExpertError, LaggedExpert, make_expert
 from clonelab.recorder.jobs import drain
 
@@ -202,7 +203,8 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any] | None:
     """
     config: TrainConfig = config_from_args(TrainConfig, args)
     world = World.from_env()
-    dataset = open_dataset(args) if world.is_main else DemoDataset.open(Path(args.dataset))
+    opened = open_dataset(args) if world.is_main else DemoDataset.open(Path(args.dataset))
+    dataset = opened if args.episode_ids is None else EpisodeSubset(opened, args.episode_ids)
     with _progress(0, "training") as bar:
         bar.disable = bar.disable or not world.is_main
 
@@ -242,6 +244,9 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any] | None:
         "overfitting": overfit_warning(result.history),
         "train_episodes": len(result.train_episodes),
         "val_episodes": len(result.val_episodes),
+        "dataset_fingerprint": result.dataset_fingerprint,
+        "train_episode_ids": list(result.train_episodes),
+        "val_episode_ids": list(result.val_episodes),
     }
 
 

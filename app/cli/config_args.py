@@ -86,3 +86,18 @@ def config_from_args(cls: type, args: argparse.Namespace, *, base: Any | None = 
     if base is not None:
         return dataclasses.replace(base, **values)
     return cls(**values)
+
+
+def config_argv(config: Any, *, skip: Sequence[str] = ()) -> list[str]:
+    """The flags that give back `config` through `config_from_args`: one per field that differs
+    from the class's default (the inverse of `add_config_arguments` + `config_from_args`)."""
+    argv: list[str] = []
+    for spec in config_fields(type(config), skip=skip):
+        value = getattr(config, spec.name)
+        if spec.default is not dataclasses.MISSING and value == spec.default:
+            continue
+        if spec.inner is bool and not spec.optional:
+            argv.append(flag_name(spec.name) if value else "--no-" + spec.name.replace("_", "-"))
+        else:
+            argv += [flag_name(spec.name), format_value(value)]
+    return argv

@@ -12,10 +12,12 @@ from __future__ import annotations
 import argparse
 import logging
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from clonelab.app.cli.output import say
 from clonelab.models.distributed import DEFAULT_TIMEOUT_S, PEER_LOST_STATUS
+from clonelab.recorder.dataset import DatasetError, DemoDataset
 
 if TYPE_CHECKING:
     from torch.distributed.elastic.multiprocessing.errors import ProcessFailure
@@ -95,6 +97,8 @@ def say_failure(args: argparse.Namespace, failures: Mapping[int, ProcessFailure]
     A process that failed on its own (exit status 1) has already said why in one line.
     """
     by_rank = sorted(failures.items())
+    if any(f.exitcode == 1 for _, f in by_rank):
+        return  # that process printed its own line (a bad dataset, a bad value)
     # The launcher ends the survivors with SIGTERM: a process killed otherwise came first.
     killed = sorted(((rank, f) for rank, f in by_rank if f.signal_name() != "<N/A>"),
                     key=lambda item: (item[1].signal_name() == "SIGTERM", item[0]))
@@ -115,7 +119,8 @@ def launch(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
     try:
         command = torchrun_argv(args, argv)
-    except ValueError as error:
+        DemoDataset.open(Path(args.dataset))  # a bad path: one line, before any process starts
+    except (DatasetError, OSError, ValueError) as error:
         say(args.command, "error", str(error))
         return 1
     if not args.verbose:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from clonelab.app.train.preprocessing_line import PreprocessingLine
+from clonelab.app.train.process_training import train_in_processes
 from clonelab.app.train.train_report import TrainReport, kept_text
 from clonelab.app.widgets.config_form import ConfigForm, ConfigFormError
 from clonelab.app.widgets.job_panel import JobPanel
@@ -126,6 +128,12 @@ class TrainPanel(JobPanel):
         browse = QPushButton("...")
         browse.setMaximumWidth(32)
         browse.clicked.connect(self._on_browse_clicked)
+        self.processes = QSpinBox()
+        self.processes.setRange(1, max(1, os.cpu_count() or 1))
+        self.processes.setToolTip(
+            "Training processes (torch.distributed): one per GPU, or CPU processes sharing the "
+            "cores. Each takes the batch size a step, so the global batch grows with them. "
+            "More than 1 runs `clonelab train --nproc N` (docs/scale.md).")
         self.eval_episodes = QSpinBox()
         self.eval_episodes.setRange(0, 1000)
         self.eval_episodes.setValue(10)
@@ -163,6 +171,11 @@ class TrainPanel(JobPanel):
         config.addWidget(self.form)
         config.addWidget(self.preprocessing_line)
         config.addWidget(self.device_label)
+        processes_row = QHBoxLayout()
+        processes_row.addWidget(QLabel("Processes"))
+        processes_row.addWidget(self.processes)
+        processes_row.addStretch(1)
+        config.addLayout(processes_row)
         out_box = QGroupBox("Output")
         out = QFormLayout(out_box)
         save_row = QHBoxLayout()
@@ -226,7 +239,14 @@ class TrainPanel(JobPanel):
         self.report.reset(config.select_by)
         self.loss_plot.clear_curves()
         self.message.show_message(f"Training on {plural(len(ids), 'episode')}...")
-        self.runner.start(lambda cancel: train_bc(config, subset, cancel=cancel), tag="train")
+        processes, dataset = self.processes.value(), self._dataset
+        if processes > 1:
+            chosen = None if ids == dataset.episode_ids else ids
+            self.runner.start(lambda cancel: train_in_processes(
+                config, dataset.path, processes, chosen, cancel), tag="train")
+        else:
+            self.runner.start(lambda cancel: train_bc(config, subset, cancel=cancel),
+                              tag="train")
         return self.runner
 
     # -- training -----------------------------------------------------------------------------
