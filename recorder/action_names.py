@@ -48,6 +48,7 @@ ACTION_NAMES: dict[str, tuple[str, ...]] = {
     "MiniGrid-Empty-5x5-v0": _MINIGRID_ACTIONS,
     "MiniGrid-Empty-8x8-v0": _MINIGRID_ACTIONS,
     "MiniGrid-DoorKey-5x5-v0": _MINIGRID_ACTIONS,
+    "PointMaze_TwoWays-v3": ("force x", "force y"),
 }
 
 # Vector observations, one name per entry, as gymnasium documents them.
@@ -66,6 +67,9 @@ OBSERVATION_NAMES: dict[str, tuple[str, ...]] = {
         "hip 2 angle", "hip 2 speed", "knee 2 angle", "knee 2 speed", "leg 2 contact",
         *(f"lidar {i}" for i in range(1, 11)),
     ),
+    # A Dict, flattened by key in gymnasium's sorted order (recorder.dict_observations).
+    "PointMaze_TwoWays-v3": ("ball x", "ball y", "goal x", "goal y", "ball x (observation)",
+                             "ball y (observation)", "ball x velocity", "ball y velocity"),
 }
 
 

@@ -22,6 +22,7 @@ from clonelab.recorder.bindings import ActionKind, action_kind_of
 from clonelab.recorder.dict_observations import check_flattenable
 from clonelab.recorder.gamepad import AxisBinding, GamepadMap
 from clonelab.recorder.keyboard import KeyboardMap
+from clonelab.recorder.maze_envs import TWO_WAYS_ID, import_robotics_quietly, register_maze_envs
 
 log = logging.getLogger(__name__)
 
@@ -220,6 +221,17 @@ _ENTRIES = [
             ("MiniGrid-DoorKey-5x5-v0", "MiniGrid: key, door and goal 5x5"),
         )
     ),
+    _entry(
+        # A force on the ball, (x, y) in the maze's frame: up on screen is +y; two arrows
+        # held push diagonally. fps 25: half of PointMaze's real time, which MuJoCo's
+        # software rendering keeps up with.
+        TWO_WAYS_ID, "PointMaze: round the block, left or right", _box([-1.0] * 2, [1.0] * 2),
+        keys={"left": [-1.0, 0.0], "right": [1.0, 0.0], "up": [0.0, 1.0], "down": [0.0, -1.0]},
+        pad={"hat_left": [-1.0, 0.0], "hat_right": [1.0, 0.0], "hat_up": [0.0, 1.0],
+             "hat_down": [0.0, -1.0]},
+        axes=(AxisBinding(axis=_LEFT_X, dim=0), AxisBinding(axis=_LEFT_Y, dim=1, scale=-1.0)),
+        fps=25,
+    ),
 ]
 CATALOG: dict[str, EnvEntry] = {entry.env_id: entry for entry in _ENTRIES}
 
@@ -264,6 +276,7 @@ def _register_extra_envs() -> None:
 
     gymnasium.register_envs(ale_py)
     gymnasium.register_envs(minigrid)
+    register_maze_envs()
 
 
 def make_env(env_id: str, *, render_mode: str | None = None, **kwargs: Any) -> gymnasium.Env:
@@ -273,6 +286,9 @@ def make_env(env_id: str, *, render_mode: str | None = None, **kwargs: Any) -> g
     ``Box(0, 255, (H, W, 3), uint8)``; other ids are built plainly.
     """
     _register_extra_envs()
+    spec = gymnasium.envs.registry.get(env_id)
+    if spec is not None and str(spec.entry_point).startswith("gymnasium_robotics"):
+        import_robotics_quietly()
     try:
         env = gymnasium.make(env_id, render_mode=render_mode, **kwargs)
     except Exception as exc:  # gymnasium raises many kinds for bad ids, versions and kwargs

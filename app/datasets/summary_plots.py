@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from clonelab.app.widgets.plot_export import export_plot_png
 from clonelab.app.widgets.plot_style import integer_axis
 from clonelab.recorder.action_names import EnvNames
+from clonelab.recorder.schema import row_shape
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ def summarize(dataset: Any, episode_ids: Sequence[int], *, seed: int = 0
               ) -> Generator[int, None, DatasetSummary]:
     """Read the actions (and vector observations) of `episode_ids`, yielding episodes done."""
     ids = list(episode_ids)
-    vector = len(dataset.observation_space.shape) == 1
+    vector = len(row_shape(dataset.observation_space)) == 1  # Dicts as their flat vector
     actions: list[np.ndarray] = []
     observations: list[np.ndarray] = []
     for start in range(0, len(ids), CHUNK_EPISODES):

@@ -30,7 +30,7 @@ from torch import nn
 from clonelab.models.checkpoint import CheckpointError, read_weights_file, write_weights_file
 from clonelab.models.data import observation_stats
 from clonelab.models.policy import MIN_OBS_STD, action_kind, observation_kind
-from clonelab.recorder.schema import space_from_json, space_to_json
+from clonelab.recorder.schema import row_shape, space_from_json, space_to_json
 
 Method = Literal["airl", "gail"]
 REWARD_FORMAT = "clonelab-reward"
@@ -143,7 +143,7 @@ class RewardModel(nn.Module):
     def __init__(self, spec: RewardSpec) -> None:
         super().__init__()
         self.spec = spec
-        obs_size = int(np.prod(spec.observation_space.shape))
+        obs_size = int(np.prod(row_shape(spec.observation_space)))  # a Dict: its flat vector
         self.register_buffer("obs_mean", torch.zeros(obs_size))
         self.register_buffer("obs_std", torch.ones(obs_size))
         space = spec.action_space

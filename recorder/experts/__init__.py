@@ -20,6 +20,8 @@ from clonelab.recorder.experts.classic import (
 from clonelab.recorder.experts.grid_world import MiniGridExpert
 from clonelab.recorder.experts.lagged import LaggedExpert
 from clonelab.recorder.experts.lunar_lander import LunarLanderExpert
+from clonelab.recorder.experts.maze import PointMazeExpert
+from clonelab.recorder.maze_envs import TWO_WAYS_ID
 
 _EXPERTS: dict[str, type[ScriptedExpert]] = {
     "CartPole-v1": CartPoleExpert,
@@ -34,6 +36,7 @@ _EXPERTS: dict[str, type[ScriptedExpert]] = {
     "MiniGrid-DoorKey-5x5-v0": MiniGridExpert,
     "ALE/Pong-v5": PongExpert,
     "ALE/Breakout-v5": BreakoutExpert,
+    TWO_WAYS_ID: PointMazeExpert,
 }
 EXPERT_ENV_IDS: tuple[str, ...] = tuple(_EXPERTS)
 

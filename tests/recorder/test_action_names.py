@@ -11,6 +11,7 @@ from clonelab.recorder.action_names import env_names, reported_action_names
 from clonelab.recorder.catalog import CATALOG, EnvBuildError, get_entry, make_env
 from clonelab.recorder.control_map import ControlMapError, control_map_to_dict, load_control_map
 from clonelab.recorder.episode import format_action
+from clonelab.recorder.schema import row_shape
 
 
 @pytest.mark.parametrize("env_id", sorted(CATALOG))
@@ -31,7 +32,7 @@ def test_every_catalog_entry_names_each_action(env_id):
     env_id for env_id, entry in CATALOG.items() if entry.observation_kind == "vector"))
 def test_every_vector_observation_entry_is_named(env_id):
     env = make_env(env_id)
-    size = int(np.prod(env.observation_space.shape))
+    size = int(np.prod(row_shape(env.observation_space)))  # a Dict: its flat vector
     env.close()
     rows = env_names(env_id).observation_rows(size)
     assert len(set(rows)) == size

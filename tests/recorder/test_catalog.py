@@ -56,13 +56,13 @@ def test_catalog_covers_the_required_envs_and_the_default():
         "CartPole-v1", "MountainCar-v0", "MountainCarContinuous-v0", "Acrobot-v1",
         "Pendulum-v1", "LunarLander-v3", "LunarLanderContinuous-v3", "CarRacing-v3",
         "BipedalWalker-v3", "ALE/Pong-v5", "ALE/Breakout-v5", "MiniGrid-Empty-5x5-v0",
-        "MiniGrid-Empty-8x8-v0", "MiniGrid-DoorKey-5x5-v0",
+        "MiniGrid-Empty-8x8-v0", "MiniGrid-DoorKey-5x5-v0", "PointMaze_TwoWays-v3",
     }
     assert set(CATALOG) == expected
     continuous = {env_id for env_id, entry in CATALOG.items() if entry.action_kind == "continuous"}
     assert continuous == {
         "MountainCarContinuous-v0", "Pendulum-v1", "LunarLanderContinuous-v3", "CarRacing-v3",
-        "BipedalWalker-v3",
+        "BipedalWalker-v3", "PointMaze_TwoWays-v3",
     }
     assert all(CATALOG[env_id].gamepad.axes for env_id in continuous)
 
