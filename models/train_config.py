@@ -106,6 +106,11 @@ class TrainConfig:
     """Observations the policy reads at once: the current one and those just before it
     (frame stacking for images, a history for vectors). Empty: the env's default (4 for
     Atari, 2 for CarRacing, 1 otherwise; docs/training.md)."""
+    action_shift: int = 0
+    """Pair each observation with the action taken this many steps later in its episode (the
+    last ones of each episode drop): undoes a demonstrator's reaction lag, so the clone acts
+    at once on what it sees. 0 pairs each observation with its own action; the Datasets tab
+    estimates a recording's lag (docs/failures.md, "Reaction lag")."""
     frame_size: tuple[int, int] | None = None
     """Height, width image frames are resized to, such as "84, 84". Empty: the env's default
     (84x84 for Atari, 64x64 for CarRacing, as recorded otherwise)."""
@@ -140,6 +145,9 @@ class TrainConfig:
             if not _is_int(value) or value <= 0:
                 raise ValueError(f"TrainConfig: {name} must be a positive whole number, "
                                  f"got {value!r}")
+        if not _is_int(self.action_shift) or self.action_shift < 0:
+            raise ValueError(f"TrainConfig: action_shift must be a whole number of steps, 0 or "
+                             f"more (0: no shift), got {self.action_shift!r}")
         if not _is_int(self.patience) or self.patience < 0:
             raise ValueError(f"TrainConfig: patience must be a whole number of steps, 0 to "
                              f"never stop early, got {self.patience!r}")

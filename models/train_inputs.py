@@ -8,6 +8,7 @@ first row (`observations.stack_index`), and lays them side by side on the device
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,6 +24,8 @@ from clonelab.models.observations import (
     stacked,
 )
 from clonelab.models.train_device import DeviceRows
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -49,8 +52,10 @@ class _OneEpisode:
         return self._dataset.transitions([self._episode_id])
 
 
-def load_inputs(dataset: DatasetLike, pipeline: ObservationPipeline) -> Inputs:
-    """The dataset's checked steps with `pipeline`'s preprocessing applied (not its history).
+def load_inputs(dataset: DatasetLike, pipeline: ObservationPipeline, *,
+                action_shift: int = 0) -> Inputs:
+    """The dataset's checked steps with `pipeline`'s preprocessing applied (not its history),
+    each observation paired with the action `action_shift` steps later (`shift_actions`).
 
     Frames that change (resize, crop, grey) are read and converted an episode at a time; an
     episode whose frames differ from the dataset's is refused with its id, as is a history
@@ -72,6 +77,7 @@ def load_inputs(dataset: DatasetLike, pipeline: ObservationPipeline) -> Inputs:
         inputs = Inputs(observations=preprocess_frames(pipeline, data.observations),
                         actions=np.asarray(data.actions), rewards=np.asarray(data.rewards),
                         episode_ids=np.asarray(data.episode_ids))
+    inputs = shift_actions(inputs, action_shift, dataset.env_id)
     _, lengths = np.unique(inputs.episode_ids, return_counts=True)
     if pipeline.history > int(lengths.max()):
         raise TrainingError(
@@ -79,6 +85,34 @@ def load_inputs(dataset: DatasetLike, pipeline: ObservationPipeline) -> Inputs:
             f"than every episode (the longest has {int(lengths.max())}); choose a history of "
             f"at most {int(lengths.max())}")
     return inputs
+
+
+def shift_actions(inputs: Inputs, shift: int, env_id: str) -> Inputs:
+    """`inputs` with the observation of step t paired with the action of step t + `shift` of
+    its episode; each episode's last `shift` rows drop (rewards stay with their observations).
+
+    An episode of `shift` steps or fewer drops whole, said in one logged line; raises
+    `TrainingError` when no episode is longer than `shift`.
+    """
+    if shift == 0:
+        return inputs
+    ids = inputs.episode_ids
+    # Rows of an episode are contiguous, so row t + shift is in t's episode iff the ids match.
+    keep = np.zeros(len(ids), dtype=bool)
+    keep[: max(0, len(ids) - shift)] = ids[shift:] == ids[: len(ids) - shift]
+    episodes, lengths = np.unique(ids, return_counts=True)
+    short = episodes[lengths <= shift]
+    if len(short) == len(episodes):
+        raise TrainingError(
+            f"dataset for {env_id}: an action shift of {shift} steps leaves nothing to train "
+            f"on (the longest episode has {int(lengths.max())} steps); choose a shift of at "
+            f"most {int(lengths.max()) - 1}")
+    if len(short):
+        log.warning("action shift %d: skipped %d episode(s) of %d steps or fewer (ids %s)",
+                    shift, len(short), shift, ", ".join(str(int(i)) for i in short))
+    rows = np.flatnonzero(keep)
+    return Inputs(observations=inputs.observations[rows], actions=inputs.actions[rows + shift],
+                  rewards=inputs.rewards[rows], episode_ids=ids[rows])
 
 
 class StackedRows:

@@ -212,7 +212,7 @@ def _train(config: TrainConfig, dataset: DatasetLike, should_stop: CancelCheck,
         pipeline=pipeline,
         head=config.head_spec(),
     )
-    data = load_inputs(dataset, pipeline)
+    data = load_inputs(dataset, pipeline, action_shift=config.action_shift)
     _check_actions(spec, data.actions, dataset.env_id)
     split = split_rows(np.asarray(data.episode_ids), config.val_fraction, config.seed,
                        tails_when_few=True)
