@@ -8,6 +8,9 @@ precision (medians of interleaved rounds):
   precision on CUDA, as train_bc's "auto" picks);
 - ``pixel_bc_throughput_compiled`` (CUDA, full budget only): the same with torch.compile;
 - ``clone_return``: CartPole BC from scripted-expert demos, mean return of the clone;
+- ``multi_process_scaling`` (machines with more than one GPU, or ``--processes N``): CartPole
+  BC through `clonelab train --nproc N` (DDP, one process per GPU) against one process, same
+  per-process batch: samples/s and the scaling efficiency;
 - ``peak_gpu_memory``: torch.cuda.max_memory_allocated over the whole check (null on CPU).
 
 Full budgets finish in a few minutes on a GPU; ``--quick`` (or CLONELAB_CHECK_QUICK=1) runs
@@ -32,6 +35,7 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 import torch
+from distributed_scaling import clonelab
 from npz_demos import NpzTransitions
 from pixel_throughput import PixelDemos, bare, ours
 from torch import nn
@@ -162,7 +166,29 @@ def clone_return(budget: Budget, device: torch.device) -> dict[str, object]:
             "trained_on": result.device}
 
 
-def run_checks(budget: Budget, device: torch.device, *, with_compile: bool) -> None:
+def process_scaling(budget: Budget, device: torch.device, processes: int) -> dict[str, object]:
+    """`clonelab train --nproc N` against one process on CartPole demos, batch 256 each."""
+    rates: dict[int, list[float]] = {1: [], processes: []}
+    with tempfile.TemporaryDirectory() as folder:
+        demos = Path(folder) / "cartpole"
+        clonelab(["expert", "CartPole-v1", "--episodes", str(budget.demo_episodes), "--out",
+                  str(demos)], threads=1)
+        for _ in range(budget.rounds):
+            for count in rates:
+                summary, _wall = clonelab(
+                    ["train", str(demos), "--out", str(Path(folder) / "p.pt"), "--steps",
+                     str(budget.vector_steps), "--batch-size", str(BATCH), "--val-fraction",
+                     "0", "--device", device.type, "--nproc", str(count)], threads=1)
+                rates[count].append(summary["samples_per_s"])
+    medians = {count: round(statistics.median(r), 1) for count, r in rates.items()}
+    return {"measure": "multi_process_scaling", "processes": processes,
+            "samples_per_s": {str(count): rate for count, rate in medians.items()},
+            "scaling_efficiency": round(medians[processes] / (processes * medians[1]), 3),
+            "batch_per_process": BATCH, "steps": budget.vector_steps, "rounds": budget.rounds}
+
+
+def run_checks(budget: Budget, device: torch.device, *, with_compile: bool,
+               processes: int = 1) -> None:
     """Print one JSON line per measure to stdout, as each finishes."""
     def emit(line: dict[str, object]) -> None:
         print(json.dumps({**line, "device": str(device)}), flush=True)
@@ -194,6 +220,8 @@ def run_checks(budget: Budget, device: torch.device, *, with_compile: bool) -> N
             "bare": lambda: bare(frames, steps=steps, batch_size=BATCH, device=device,
                                  precision="auto"),
         }, 1, steps=steps, note="includes the compile time of each clonelab run"))
+    if processes > 1:
+        emit(process_scaling(budget, device, processes))
     peak = torch.cuda.max_memory_allocated(device) if device.type == "cuda" else None
     emit({"measure": "peak_gpu_memory", "bytes": peak,
           "mib": None if peak is None else round(peak / 2**20, 1),
@@ -208,12 +236,18 @@ def main(argv: list[str] | None = None) -> None:
                         help="tiny budgets that only prove the path (CLONELAB_CHECK_QUICK=1)")
     parser.add_argument("--device", default="auto", help="auto (CUDA if present), cuda or cpu")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument("--processes", type=int, default=None,
+                        help="training processes for multi_process_scaling (default: the GPU "
+                        "count when there are several, else the measure is skipped)")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     device = pick_device(args.device)
     budget = QUICK if args.quick else FULL
-    run_checks(budget, device, with_compile=device.type == "cuda" and not args.quick)
+    gpus = torch.cuda.device_count() if device.type == "cuda" else 0
+    processes = args.processes if args.processes is not None else (gpus if gpus > 1 else 1)
+    run_checks(budget, device, with_compile=device.type == "cuda" and not args.quick,
+               processes=processes)
 
 
 if __name__ == "__main__":
