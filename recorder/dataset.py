@@ -301,6 +301,29 @@ class DemoDataset:
             raise DatasetError(store.data_dir, f"could not delete episode {episode_id} "
                                                f"({describe(exc)})") from None
 
+    def close(self) -> None:
+        """Bring Minari's index (main_data.hdf5, metadata.json) up to date with every commit.
+
+        Commits append to a journal and leave those two files as of the last sync, so that a
+        commit costs the same at any size; ``minari.load_dataset`` sees the episodes of the
+        last sync (this close, or any open, delete or repair). The object stays usable.
+        """
+        if self._store is None:
+            return
+        store = self._store
+        try:
+            with store.lock:
+                self._index = store.sync()
+        except OSError as exc:
+            raise DatasetError(store.data_dir,
+                               f"could not update the index ({describe(exc)})") from None
+
+    def __enter__(self) -> DemoDataset:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def export(self, path: str | os.PathLike[str]) -> Path:
         """Write every episode into one self-contained ``.hdf5`` file that :meth:`open` reads."""
         target = Path(path)

@@ -166,6 +166,13 @@ class DatasetIndex:
         top = max((info.episode_id + 1 for info in ordered), default=0)
         return replace(self, episodes=ordered, next_episode_id=max(self.next_episode_id, top))
 
+    def with_appended(self, info: EpisodeInfo) -> DatasetIndex:
+        """The index plus one episode; no sort when its id is the highest (every commit's)."""
+        if self.episodes and info.episode_id <= self.episodes[-1].episode_id:
+            return self.with_episodes([*self.episodes, info])
+        return replace(self, episodes=(*self.episodes, info),
+                       next_episode_id=max(self.next_episode_id, info.episode_id + 1))
+
 
 def metadata_json(index: DatasetIndex, dataset_id: str, dataset_size: float) -> str:
     """The text of metadata.json: every key Minari's writer writes, plus the "clonelab" object.

@@ -1,9 +1,11 @@
 """A CloneLab dataset directory: its index, crash repair, and atomic commits.
 
 Layout (docs/dataset-format.md): ``<dataset>/data/episodes/episode_<id>.hdf5`` holds each
-committed episode, written under a temporary name, fsynced and renamed; ``main_data.hdf5`` and
-``metadata.json`` index them. A kill at any moment leaves every committed episode readable:
-the episode files are the truth and the index is rebuilt from them when it disagrees.
+committed episode, written under a temporary name, fsynced and renamed; a commit then appends
+one line to ``episodes.jsonl`` (recorder.dataset_journal), and a sync (close, open, delete,
+repair) rewrites ``main_data.hdf5`` and ``metadata.json``, Minari's index, from it. A kill at
+any moment leaves every committed episode readable: the episode files are the truth and the
+index is rebuilt from them when it disagrees.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import logging
 import os
 import secrets
 import shutil
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -46,6 +49,14 @@ from clonelab.recorder.dataset_io import (
     write_atomically,
     write_episode_group,
 )
+from clonelab.recorder.dataset_journal import (
+    DatasetTotals,
+    Replayed,
+    append_entry,
+    cut_partial_line,
+    replay_journal,
+    reset_journal,
+)
 from clonelab.recorder.episode import EpisodeData
 from clonelab.recorder.errors import DatasetError, describe
 
@@ -60,6 +71,7 @@ class DirectoryStore:
         self.episodes_dir = data_dir / schema.EPISODES_DIR
         self.main_file = data_dir / schema.MAIN_FILE
         self.metadata_file = data_dir / schema.METADATA_FILE
+        self.journal_file = data_dir / schema.JOURNAL_FILE
         self.lock = WriterLock(data_dir / schema.LOCK_FILE)
         # The last index read or written, keyed by metadata.json's identity: a commit then
         # skips re-parsing a file that no other writer has replaced since.
@@ -68,6 +80,10 @@ class DirectoryStore:
         """The dataset_id in metadata.json as last read or written."""
         self._expected_root: dict[str, Any] | None = None
         """The root attributes main_data.hdf5 should hold, per metadata.json as last parsed."""
+        self._agreed: tuple[object, ...] | None = None
+        """The (metadata.json, main_data.hdf5) identities last found to agree."""
+        self._replayed: Replayed | None = None
+        """The journal as last read or written, over which snapshot, up to which byte."""
 
     @classmethod
     def create(cls, root: Path, index: DatasetIndex) -> DirectoryStore:
@@ -105,11 +121,19 @@ class DirectoryStore:
         return Location(self.episodes_dir / schema.episode_file_name(episode_id))
 
     def read_index(self) -> tuple[DatasetIndex, str | None]:
-        """The index from metadata.json (else from main_data.hdf5) and why it cannot be trusted.
+        """The index (metadata.json, else main_data.hdf5, then the journal replayed over it)
+        and why it cannot be trusted.
 
-        The reason is None when both index files are intact. Raises DatasetError when neither
-        holds a CloneLab index.
+        The reason is None when the index files are intact. Raises DatasetError when neither
+        metadata.json nor main_data.hdf5 holds a CloneLab index.
         """
+        snapshot, snapshot_key, problem = self._read_snapshot()
+        self._replayed, journal_problem = replay_journal(self.journal_file, snapshot,
+                                                         snapshot_key, self._replayed)
+        return self._replayed.index, problem or journal_problem
+
+    def _read_snapshot(self) -> tuple[DatasetIndex, object, str | None]:
+        """The index as of the last sync, what identifies it (None: not cacheable), the problem."""
         problem = "no metadata.json"
         if self.metadata_file.exists():
             try:
@@ -117,13 +141,14 @@ class DirectoryStore:
             except (OSError, ValueError, RecursionError) as exc:  # RecursionError: deep JSON
                 problem = f"metadata.json is unusable ({describe(exc)})"
             else:
-                if self._main_file_agrees(index):
-                    return index, None
-                return index, "main_data.hdf5 disagrees with metadata.json"
+                key = self._metadata_signature()
+                if self._main_file_agrees(index, key):
+                    return index, key, None
+                return index, None, "main_data.hdf5 disagrees with metadata.json"
         try:
             with h5py.File(self.main_file, "r") as main:
                 check_schema_version(self.main_file, main.attrs.get(schema.ATTR_SCHEMA_VERSION))
-                return index_from_root_attrs(main.attrs), problem
+                return index_from_root_attrs(main.attrs), None, problem
         except (OSError, ValueError) as exc:
             raise DatasetError(self.data_dir,
                                f"not a readable CloneLab dataset: {problem}, and main_data.hdf5 "
@@ -142,11 +167,13 @@ class DirectoryStore:
             self._remove_temporary_files()
         on_disk = self.episode_files()
         if problem is None and on_disk != set(index.ids):
-            problem = (f"metadata.json lists {len(index.ids)} episodes, the episodes folder "
+            problem = (f"the index lists {len(index.ids)} episodes, the episodes folder "
                        f"holds {len(on_disk)}")
         if problem is None:
-            if locked and self._listed_id != schema.minari_dataset_id(self.data_dir.parent):
-                # Moved or copied: Minari lists a dataset only under the id of its path.
+            # Moved or copied, Minari lists a dataset only under the id of its path; commits
+            # since the last sync are not in Minari's files yet.
+            if locked and (self._listed_id != schema.minari_dataset_id(self.data_dir.parent)
+                           or self._replayed is None or self._replayed.pending):
                 self._write_index(index)
             return index, None
         known = {info.episode_id: info for info in index.episodes if info.episode_id in on_disk}
@@ -168,9 +195,28 @@ class DirectoryStore:
         return repaired, note
 
     def fresh_index(self) -> DatasetIndex:
-        """Re-read and repair the index; call with the lock held (other writers may have run)."""
+        """The index with other writers' commits; call with the lock held.
+
+        Costs the same at any size while the index files are intact (the journal's new lines
+        only); repairs them otherwise, and when a killed commit left an episode file behind
+        under the id the next commit would take.
+        """
         index, problem = self.read_index()
-        return self.repair(index, problem, locked=True)[0]
+        replayed = self._replayed
+        if (problem is not None or replayed is None or replayed.key is None
+                or self.location(index.next_episode_id).file.exists()):
+            return self.repair(index, problem, locked=True)[0]
+        if replayed.partial:  # a writer killed mid-append: the next line must start clean
+            cut_partial_line(self.journal_file, replayed.end)
+            self._replayed = replace(replayed, partial=False)
+        return index
+
+    def sync(self) -> DatasetIndex:
+        """Bring main_data.hdf5 and metadata.json up to date; call with the lock held."""
+        index = self.fresh_index()
+        if self._replayed is None or self._replayed.pending:
+            self._write_index(index)
+        return index
 
     def commit(self, index: DatasetIndex, episode: EpisodeData, meta: EpisodeMeta,
                observation_space: gym.Space) -> DatasetIndex:
@@ -188,8 +234,19 @@ class DirectoryStore:
         write_atomically(path, write)
         info = EpisodeInfo.summarize(episode, episode_id=meta.episode_id, meta=meta,
                                      raw_offsets=offsets[0], file_stamp=file_stamp(path))
-        updated = index.with_episodes([*index.episodes, info])
-        self._write_index(updated)
+        updated = index.with_appended(info)
+        replayed = self._replayed
+        totals = (replayed.totals if replayed is not None and replayed.index is index
+                  else DatasetTotals.of(index.episodes, index.next_episode_id)).plus(info)
+        created = not self.journal_file.exists()
+        end = append_entry(self.journal_file, info, totals)
+        if created:
+            fsync_dir(self.data_dir)
+        if replayed is not None and replayed.index is index and replayed.key is not None:
+            self._replayed = replace(replayed, end=end, index=updated, totals=totals,
+                                     pending=True)
+        else:
+            self._replayed = None  # read whole next time
         return updated
 
     def remove(self, index: DatasetIndex, episode_id: int) -> DatasetIndex:
@@ -216,24 +273,45 @@ class DirectoryStore:
         return index
 
     def _write_index(self, index: DatasetIndex, *, dataset_id: str | None = None) -> None:
+        """Sync: rewrite main_data.hdf5 and metadata.json, then reset the journal to totals."""
         self._listed_id = write_index(self.data_dir, index, dataset_id=dataset_id)
-        self._cached = (self._metadata_signature(), index)
+        signature = self._metadata_signature()
+        self._cached = (signature, index)
         self._expected_root = None  # both files were just written together
+        self._agreed = (signature, self._main_signature())
+        totals = DatasetTotals.of(index.episodes, index.next_episode_id)
+        reset_journal(self.journal_file, totals)
+        stat = os.stat(self.journal_file)
+        self._replayed = Replayed(key=(signature, stat.st_ino), end=stat.st_size, index=index,
+                                   totals=totals, pending=False)
 
     def _metadata_signature(self) -> tuple[int, int, int]:
         # Each atomic rewrite makes a new inode, so inode, size and mtime identify a version.
         stat = os.stat(self.metadata_file)
         return stat.st_ino, stat.st_size, stat.st_mtime_ns
 
-    def _main_file_agrees(self, index: DatasetIndex) -> bool:
-        # Checked while metadata.json is good, so that main_data.hdf5 can stand in for it later.
+    def _main_signature(self) -> tuple[int, int, int] | None:
+        try:
+            stat = os.stat(self.main_file)
+        except OSError:
+            return None
+        return stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+    def _main_file_agrees(self, index: DatasetIndex, metadata_signature: object) -> bool:
+        # Checked while metadata.json is good, so that main_data.hdf5 can stand in for it later;
+        # once per pair of versions of the two files, not at every commit.
+        pair = (metadata_signature, self._main_signature())
+        if pair == self._agreed:
+            return True
         try:
             with h5py.File(self.main_file, "r") as main:
-                return len(main) == len(index.episodes) and (
+                agrees = len(main) == len(index.episodes) and (
                     self._expected_root is None or root_attrs_match(main.attrs,
                                                                     self._expected_root))
         except OSError:
             return False
+        self._agreed = pair if agrees else None
+        return agrees
 
     def episode_files(self) -> set[int]:
         """The ids of the episode files in the episodes folder."""

@@ -8,6 +8,7 @@ docs/dataset-format.md documents each of them. The layout follows Minari 0.5.4 s
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib.metadata
 import json
 import os
@@ -277,6 +278,7 @@ def minari_dataset_id(dataset_dir: Path) -> str:
     return f"{stem}-v0"
 
 
+@functools.cache  # read from the installed metadata once: it costs ~1 ms, at every commit
 def app_version() -> str:
     """The installed CloneLab version, or "0+unknown" when run from an uninstalled tree."""
     try:

@@ -124,6 +124,7 @@ def cmd_expert(args: argparse.Namespace) -> dict[str, Any]:
             dataset.append(episode, tags=config.tags)
             returns.append(float(np.sum(episode.rewards)))
             bar.update()
+    dataset.close()  # Minari's index files list the new episodes
     return {
         "env_id": args.env_id,
         "dataset": str(out),

@@ -1,7 +1,8 @@
 """Synthetic demo episodes for the dataset tests, and a writer process for the crash test.
 
-Run as a script, it appends episodes to a dataset in a loop and prints ``committing <seed>``
-before each commit and ``committed <id> <seed>`` after it (flushed), until it is killed:
+Run as a script, it prints ``opening`` before it opens (or creates) the dataset, then appends
+episodes to it in a loop and prints ``committing <seed>`` before each commit and
+``committed <id> <seed>`` after it (flushed), until it is killed:
 
     python tests/recorder/crash_writer.py <dataset-dir> <first-seed>
 """
@@ -61,17 +62,19 @@ def synthetic_dataset(path: Path, *, episodes: int, steps: int) -> DemoDataset:
                                  action_space=DISCRETE_ACTIONS)
     for seed in range(episodes):
         dataset.append(synthetic_episode(seed, steps))
+    dataset.close()  # Minari's index files as a finished recording leaves them
     return dataset
 
 
-def crash_episode(seed: int) -> EpisodeData:
+def crash_episode(seed: int, observation_space: gym.Space = IMAGE_SPACE) -> EpisodeData:
     """Mostly short episodes; every third one is big enough that a kill lands mid-commit."""
     steps = 900 if seed % 3 == 2 else 3 + seed % 5
-    return synthetic_episode(seed, steps, IMAGE_SPACE, DISCRETE_ACTIONS)
+    return synthetic_episode(seed, steps, observation_space, DISCRETE_ACTIONS)
 
 
 def main(argv: list[str]) -> None:
     path, seed = Path(argv[1]), int(argv[2])
+    print("opening", flush=True)
     if path.exists():
         dataset = DemoDataset.open(path, env_id=CRASH_ENV_ID)
     else:
@@ -79,7 +82,7 @@ def main(argv: list[str]) -> None:
                                      action_space=DISCRETE_ACTIONS)
     while True:
         print(f"committing {seed}", flush=True)
-        episode_id = dataset.append(crash_episode(seed))
+        episode_id = dataset.append(crash_episode(seed, dataset.observation_space))
         print(f"committed {episode_id} {seed}", flush=True)
         seed += 1
 

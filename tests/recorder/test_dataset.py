@@ -219,6 +219,7 @@ def test_transitions_survive_stale_byte_offsets(tmp_path, shift):
     for episode in episodes:
         dataset.append(episode)
     assert dataset.episode_info(1).raw_offsets is not None  # the fast path is on offer
+    dataset.close()  # metadata.json lists the commits
     metadata_file = tmp_path / "demos" / "data" / "metadata.json"
     doc = json.loads(metadata_file.read_text())
     listed = doc["clonelab"]["episodes"][1]

@@ -32,9 +32,10 @@ KILLS = [(0.0, True), (0.02, True), (0.06, True), (0.11, True), (0.0, False), (0
          (0.3, False)]
 
 
-def run_writer_until_killed(path: Path, first_seed: int, delay: float, big: bool
+def run_writer_until_killed(path: Path, first_seed: int, delay: float, big: bool | None
                             ) -> tuple[dict[int, int], int]:
-    """Start the writer, kill it ``delay`` s after it starts committing a chosen episode.
+    """Start the writer, kill it ``delay`` s after it starts committing a chosen episode (big
+    or small), or with ``big`` None ``delay`` s after it starts opening the dataset.
 
     Returns the committed ids (id -> seed) it reported and the seed it was committing.
     """
@@ -49,7 +50,11 @@ def run_writer_until_killed(path: Path, first_seed: int, delay: float, big: bool
             if not line:
                 pytest.fail(f"the writer stopped on its own: {writer.stderr.read()}")
             words = line.split()
-            if words[0] == "committed":
+            if words[0] == "opening":
+                if big is None:
+                    time.sleep(delay)
+                    break
+            elif words[0] == "committed":
                 committed[int(words[1])] = int(words[2])
             elif committed and (int(words[1]) % 3 == 2) == big:
                 in_flight = int(words[1])
@@ -62,9 +67,37 @@ def run_writer_until_killed(path: Path, first_seed: int, delay: float, big: bool
         words = line.split()
         if words[0] == "committed":
             committed[int(words[1])] = int(words[2])
-        else:
+        elif words[0] == "committing":
             in_flight = int(words[1])
     return committed, in_flight
+
+
+def kill_and_reopen(path: Path, committed: dict[int, int], seed: int, delay: float,
+                    big: bool | None) -> int:
+    """Kill a writer as :func:`run_writer_until_killed` does, open the dataset, and check that
+    it holds every episode reported committed (``committed``: id -> seed, updated) plus at most
+    the one in flight, the new ones intact, nothing half-written left. The next seed."""
+    before = set(committed)
+    reported, in_flight = run_writer_until_killed(path, seed, delay, big)
+    committed.update(reported)
+
+    dataset = DemoDataset.open(path, env_id=CRASH_ENV_ID)
+
+    assert set(committed) <= set(dataset.episode_ids)
+    extra = set(dataset.episode_ids) - set(committed)
+    assert len(extra) <= 1  # the commit in flight may have landed before its report
+    for episode_id in extra:
+        committed[episode_id] = in_flight
+    for episode_id in sorted(set(committed) - before):
+        loaded = dataset.load_episode(episode_id)
+        np.testing.assert_array_equal(
+            loaded.observations,
+            crash_episode(committed[episode_id], dataset.observation_space).observations)
+    assert not list((path / "data").glob("*.tmp"))
+    assert not list((path / "data" / "episodes").glob("*.tmp"))
+    assert not (path / "data" / "quarantine").exists()  # no kill left a half-written file
+    assert len(dataset) == len(committed)
+    return max(seed, in_flight + 1)
 
 
 def test_sigkill_at_any_moment_keeps_every_committed_episode(tmp_path):
@@ -72,23 +105,11 @@ def test_sigkill_at_any_moment_keeps_every_committed_episode(tmp_path):
     committed: dict[int, int] = {}
     seed = 0
     for delay, big in KILLS:
-        reported, in_flight = run_writer_until_killed(path, seed, delay, big)
-        committed.update(reported)
-        seed = in_flight + 1
-
+        seed = kill_and_reopen(path, committed, seed, delay, big)
         dataset = DemoDataset.open(path, env_id=CRASH_ENV_ID)
-
-        assert set(committed) <= set(dataset.episode_ids)
-        extra = set(dataset.episode_ids) - set(committed)
-        assert len(extra) <= 1  # the commit in flight may have landed before its report
-        for episode_id in extra:
-            committed[episode_id] = in_flight
-        for episode_id, episode_seed in committed.items():
-            loaded = dataset.load_episode(episode_id)
-            np.testing.assert_array_equal(loaded.observations,
+        for episode_id, episode_seed in committed.items():  # the old ones too, still intact
+            np.testing.assert_array_equal(dataset.load_episode(episode_id).observations,
                                           crash_episode(episode_seed).observations)
-        assert not list(path.rglob("*.tmp"))
-        assert not (path / "data" / "quarantine").exists()  # no kill left a half-written file
         assert len(dataset.transitions()) == dataset.total_steps
     assert sorted(committed) == list(range(len(committed)))  # no id was handed out twice
     metadata = json.loads((path / "data" / "metadata.json").read_text())

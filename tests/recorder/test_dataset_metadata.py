@@ -27,6 +27,7 @@ def dataset_dir(tmp_path) -> Path:
                                  observation_space=VECTOR_SPACE, action_space=DISCRETE_ACTIONS)
     for episode in EPISODES:
         dataset.append(episode, tags=["good"])
+    dataset.close()  # the index files list every commit
     return tmp_path / "demos"
 
 

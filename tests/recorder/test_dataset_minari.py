@@ -117,6 +117,9 @@ def test_minari_lists_loads_and_shows_a_namespaced_clonelab_dataset(minari_root)
                                  action_space=DISCRETE_ACTIONS, operator="ann")
     for seed in range(2):
         dataset.append(synthetic_episode(seed, 5))
+    # While recording, Minari sees the dataset as of the last sync (here its creation).
+    assert minari.list_local_datasets()["clonelab/cartpole-demo-v0"]["total_episodes"] == 0
+    dataset.close()
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # Minari warns and skips a "misconfigured" dataset

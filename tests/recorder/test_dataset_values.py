@@ -109,6 +109,7 @@ def test_a_rewritten_episode_file_with_float_actions_is_unreadable(tmp_path):
     dataset = DemoDataset.create(tmp_path / "demos", env_id="Synthetic-v0",
                                  observation_space=VECTOR_SPACE, action_space=DISCRETE_ACTIONS)
     dataset.append(synthetic_episode(0, 5))
+    dataset.close()  # metadata.json lists the commit
     episode_file = tmp_path / "demos" / "data" / "episodes" / "episode_0.hdf5"
     with h5py.File(episode_file, "a") as file:
         actions = file["actions"][()]
