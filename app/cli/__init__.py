@@ -17,6 +17,7 @@ clonelab dagger ENV_ID --out DIR [DaggerConfig flags: --iterations K, --episodes
                 --seed S, ...] [TrainConfig flags of every clone] [--json]
 clonelab irl DATASET --out DIR [--method airl|gail|maxent] [AdversarialConfig flags: --steps N,
              --seed S, ...] [MaxEntConfig flags: --maxent-iterations N, ...] [--json]
+clonelab lag DATASET [LagConfig flags: --max-shift N, --reference auto|expert|clone, ...] [--json]
 ```
 The flags of expert, train, eval, dagger and irl are generated from their jobs' config dataclasses
 (`app.cli.config_args`), so `clonelab COMMAND --help` lists every field with its docstring and
@@ -34,7 +35,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-SUBCOMMANDS = ("expert", "info", "doctor", "train", "eval", "irl", "dagger")
+SUBCOMMANDS = ("expert", "info", "doctor", "train", "eval", "irl", "dagger", "lag")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     from clonelab.models.irl import IRL_METHODS
     from clonelab.models.irl.adversarial import AdversarialConfig
     from clonelab.models.irl.maxent import MaxEntConfig
+    from clonelab.models.lag_estimate import LagConfig
     from clonelab.models.training import TrainConfig
 
     parser = argparse.ArgumentParser(
@@ -131,6 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_arguments(clones, TrainConfig, skip=("seed",), base=DEFAULT_TRAIN,
                          prefix="train_", aliases={"batch_size": ("--batch",)})
     _json_flag(dagger)
+
+    lag = commands.add_parser("lag", help="estimate the demonstrator's reaction lag (the "
+                              "action shift to train with)")
+    lag.add_argument("dataset", metavar="DATASET")
+    add_config_arguments(lag, LagConfig)
+    _json_flag(lag)
     return parser
 
 

@@ -13,6 +13,7 @@ import numpy as np
 from tqdm import tqdm
 
 from clonelab.app.cli.config_args import config_from_args
+from clonelab.app.cli.lag_command import cmd_lag
 from clonelab.app.cli.output import report, say, strict_json
 from clonelab.models.checkpoint import CheckpointError, load_policy, save_policy
 from clonelab.models.distributed import PEER_LOST_STATUS, PeerLostError, World
@@ -62,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
     A handler returns its summary, or (summary, exit status) when it reports problems itself.
     """
     handlers = {"expert": cmd_expert, "info": cmd_info, "doctor": cmd_doctor,
-                "train": cmd_train, "eval": cmd_eval, "irl": cmd_irl, "dagger": cmd_dagger}
+                "train": cmd_train, "eval": cmd_eval, "irl": cmd_irl, "dagger": cmd_dagger,
+                "lag": cmd_lag}
     try:
         result = handlers[args.command](args)
     except PeerLostError:

@@ -37,3 +37,14 @@ def test_a_lag_the_expert_cannot_have_is_one_line(tmp_path: Path, capsys) -> Non
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and fragment in err
         assert not out.exists()
+
+
+def test_lag_suggests_the_shift_of_a_lagged_recording(tmp_path: Path, capsys) -> None:
+    dataset = tmp_path / "lander"
+    assert main(["expert", "LunarLander-v3", "--episodes", "6", "--lag", "3",
+                 "--out", str(dataset)]) == 0
+    capsys.readouterr()
+    assert main(["lag", str(dataset), "--max-shift", "6", "--json"]) == 0
+    estimate = _json_tail(capsys)
+    assert estimate["suggested_action_shift"] == 3 and estimate["reference"] == "expert"
+    assert estimate["agreement"]["3"] == 1.0 and len(estimate["agreement"]) == 7
