@@ -35,6 +35,11 @@ class MixtureDensity:
         """The density of scale * a + shift, for a positive (D,) scale."""
         return MixtureDensity(self.weights, self.means * scale + shift, self.stds * scale)
 
+    def to(self, device: torch.device | str) -> MixtureDensity:
+        """The same density on `device`."""
+        return MixtureDensity(self.weights.to(device), self.means.to(device),
+                              self.stds.to(device))
+
     def mean(self) -> torch.Tensor:
         """(B, D) mean of the mixture."""
         return (self.weights.unsqueeze(-1) * self.means).sum(dim=1)
@@ -91,6 +96,10 @@ class BinDensity:
     def affine(self, scale: torch.Tensor, shift: torch.Tensor) -> BinDensity:
         """The density of scale * a + shift, for a positive (D,) scale."""
         return BinDensity(self.edges * scale[:, None] + shift[:, None], self.probabilities)
+
+    def to(self, device: torch.device | str) -> BinDensity:
+        """The same density on `device`."""
+        return BinDensity(self.edges.to(device), self.probabilities.to(device))
 
     @property
     def centres(self) -> torch.Tensor:

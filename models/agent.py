@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from clonelab.models.action_density import ActionDensity
 from clonelab.models.observations import ObservationHistory
 from clonelab.models.policy import Policy
 from clonelab.recorder.dict_observations import flatten_observation
@@ -20,9 +21,17 @@ class ActionDistribution:
     probabilities: np.ndarray | None
     """(n,) action probabilities of a Discrete policy; None for Box."""
     mean: np.ndarray | None
-    """mu of a Box policy in env units (not clipped); None for Discrete."""
+    """The mean action of a Box policy in env units (not clipped): mu for a Gaussian head, the
+    mixture's or the bins' mean for the others; None for Discrete."""
     std: np.ndarray | None
-    """sigma of a Box policy in env units; None for Discrete."""
+    """The action's standard deviation of a Box policy in env units (sigma for a Gaussian
+    head); None for Discrete."""
+    density: ActionDensity | None = None
+    """The whole distribution of a Box policy (a batch of one, env units, on the CPU): a
+    mixture (Gaussian and mixture heads) or bins (discretised head); None for Discrete."""
+    action: np.ndarray | None = None
+    """The action deterministic play takes (the density's mode, clipped); None for
+    Discrete."""
 
 
 class PolicyAgent:
@@ -76,10 +85,15 @@ class PolicyAgent:
 
     @torch.inference_mode()
     def action_distribution(self, observation: Any) -> ActionDistribution:
-        """Action probabilities (Discrete) or mu and sigma in env units (Box) for one state."""
+        """Action probabilities (Discrete), or the action's mean, spread and whole density in
+        env units (Box) for one state."""
         batch = self._batch(observation)
         if self.policy.spec.action_kind == "discrete":
             probabilities = self.policy.action_probabilities(batch)[0].cpu().numpy()
             return ActionDistribution(probabilities, None, None)
-        mu, sigma = self.policy.action_gaussian(batch)
-        return ActionDistribution(None, mu[0].cpu().numpy(), sigma[0].cpu().numpy())
+        density = self.policy.action_density(batch)
+        shape = self.policy.action_shape
+        action = self.policy.act(batch, deterministic=True)[0]
+        return ActionDistribution(None, density.mean()[0].reshape(shape).cpu().numpy(),
+                                  density.std()[0].reshape(shape).cpu().numpy(),
+                                  density.to("cpu"), action.cpu().numpy())

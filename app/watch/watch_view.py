@@ -2,7 +2,8 @@
 
 A `PlayLoop` steps a `PlaySession` with a `PolicyAgent` as its action source, exactly as a
 human plays in the Play tab. Deterministic (argmax / mean) or sampled actions, any speed the
-loop allows, and a plot of the policy's action probabilities (Discrete) or mean ± std (Box).
+loop allows, and a plot of the policy's action probabilities (Discrete), mean ± std (Box,
+Gaussian head) or density per action dimension (Box, mixture or discretised head).
 The episode shown exports as an MP4 or a GIF: the policy replayed from the episode's seed at the
 env's playing speed (clonelab.app.widgets.video_export_bar).
 """
@@ -28,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from clonelab.app.play.play_loop import PlayLoop
-from clonelab.app.watch.action_plot import ActionPlot, action_labels
+from clonelab.app.watch.action_plot import ActionPlot, action_labels, box_title
 from clonelab.app.watch.live_ood import LiveOodPlot
 from clonelab.app.widgets.frame_view import FrameView, beside_plot
 from clonelab.app.widgets.job_runner import JobRunner
@@ -302,8 +303,7 @@ class WatchView(QWidget):
             chosen += int(getattr(self._env.action_space, "start", 0))
         self.action_plot.show_distribution(distribution, chosen)
         if distribution.mean is not None:
-            self.action_plot.setTitle(
-                f"Action mean ± std: {self._names.action(distribution.mean)}")
+            self.action_plot.setTitle(box_title(distribution, self._names))
 
     def _on_dataset_changed(self) -> None:
         self.ood_plot.fit(self._workspace.dataset, self._workspace.env_id)

@@ -109,8 +109,10 @@ def policy_uncertainty(policy: Any, observations: Any) -> tuple[np.ndarray, str]
     """(T,) uncertainty of `policy` on each observation, and the name of the measure.
 
     An `models.failures.ensemble.Ensemble`-like object (with `disagreement`) gives its disagreement;
-    a Discrete policy the entropy of its action distribution (nats); a Box policy its mean
-    sigma in env units.
+    a Discrete policy the entropy of its action distribution (nats); a Box policy with a
+    Gaussian head its mean sigma in env units; one with a mixture or discretised head the
+    entropy of its action distribution (differential, nats, env units). Not their spread: two
+    narrow modes are far apart, but a policy sure of taking one of them is not unsure.
     """
     observations = np.asarray(observations)
     if hasattr(policy, "disagreement"):
@@ -130,10 +132,13 @@ def input_uncertainty(policy: Policy, inputs: torch.Tensor) -> tuple[np.ndarray,
             probabilities = policy.action_probabilities(batch)
             entropy = -(probabilities * probabilities.clamp_min(1e-12).log()).sum(dim=-1)
             values.append(entropy.cpu())
-        else:
+        elif policy.spec.head.kind == "gaussian":
             _mu, sigma = policy.action_gaussian(batch)
             values.append(sigma.reshape(len(batch), -1).mean(dim=-1).cpu())
-    name = "entropy" if policy.spec.action_kind == "discrete" else "sigma"
+        else:
+            values.append(policy.action_density(batch).entropy().cpu())
+    gaussian = policy.spec.action_kind == "continuous" and policy.spec.head.kind == "gaussian"
+    name = "sigma" if gaussian else "entropy"
     if not values:
         return np.zeros(0), name
     return torch.cat(values).double().numpy(), name
