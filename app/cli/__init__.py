@@ -4,7 +4,7 @@
 clonelab [ENV_ID]                                     open the app
 clonelab expert ENV_ID --episodes N --out DATASET [ExpertConfig flags: --seed S, --noise P,
                 --max-steps N, --lag D]
-clonelab info DATASET [--json]
+clonelab info DATASET [--check] [--json]
 clonelab doctor DATASET [--repair] [--json]
 clonelab train DATASET --out POLICY [TrainConfig flags: --steps N | --epochs N, --batch-size B,
                --lr LR, --hidden 256,256, --weight-decay W, --val-fraction F, --seed S,
@@ -70,8 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_arguments(expert, ExpertConfig)
     _json_flag(expert)
 
-    info = commands.add_parser("info", help="summarise a dataset (its episode files checked)")
+    info = commands.add_parser("info", help="summarise a dataset (from its index; --check reads "
+                                            "and checks every episode file first)")
     info.add_argument("dataset", metavar="DATASET")
+    info.add_argument("--check", action="store_true",
+                      help="read and check every episode file first (as `clonelab doctor`): "
+                           "a damaged one is an error, not a summary")
     _json_flag(info)
 
     doctor = commands.add_parser(

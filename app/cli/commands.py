@@ -29,6 +29,7 @@ from clonelab.models.training import TrainConfig, TrainingError, TrainProgress, 
 from clonelab.recorder.catalog import EnvBuildError, UnknownEnvError, make_env
 from clonelab.recorder.dataset import DatasetError, DemoDataset
 from clonelab.recorder.dataset_doctor import check_dataset, check_opened, repair_dataset
+from clonelab.recorder.dataset_summary import DatasetSummary, quick_summary
 from clonelab.recorder.episode_selection import EpisodeSubset
 from clonelab.recorder.experts import ExpertError, LaggedExpert, make_expert
 from clonelab.recorder.jobs import drain
@@ -140,29 +141,34 @@ def cmd_expert(args: argparse.Namespace) -> dict[str, Any]:
 def cmd_info(args: argparse.Namespace) -> dict[str, Any]:
     """Summarise a dataset: env, episode and step counts, returns, who acted.
 
-    Every episode file is read and checked first: a damaged one is an error, not a summary.
+    From the totals every commit keeps (no episode file is read, so it answers in about a
+    second at 100,000 episodes). With --check every episode file is read and checked first:
+    a damaged one is an error, not a summary.
     """
-    dataset = open_dataset(args)
-    checkup = check_opened(dataset)
-    if checkup.findings:
-        raise Problems([str(finding) for finding in checkup.findings] + [
-            f"{len(checkup.findings)} of {checkup.episodes_checked} episode files are damaged; "
-            f"`clonelab doctor {args.dataset} --repair` sets them aside and rebuilds the index"])
-    infos = [dataset.episode_info(episode_id) for episode_id in dataset.episode_ids]
-    returns = np.array([info.episode_return for info in infos], dtype=np.float64)
-    actors = sorted({actor for info in infos for actor, steps in info.actor_steps.items() if steps})
+    summary = None if args.check else quick_summary(args.dataset)
+    if summary is None:
+        dataset = open_dataset(args)
+        if args.check:
+            checkup = check_opened(dataset)
+            if checkup.findings:
+                raise Problems([str(finding) for finding in checkup.findings] + [
+                    f"{len(checkup.findings)} of {checkup.episodes_checked} episode files are "
+                    f"damaged; `clonelab doctor {args.dataset} --repair` sets them aside and "
+                    "rebuilds the index"])
+        summary = DatasetSummary.of(dataset)
+    totals = summary.totals
     return {
-        "env_id": dataset.env_id,
+        "env_id": summary.env_id,
         "dataset": str(args.dataset),
-        "episodes": len(infos),
-        "steps": int(dataset.total_steps),
-        "return_mean": float(returns.mean()) if len(returns) else None,
-        "return_std": float(returns.std()) if len(returns) else None,
-        "return_min": float(returns.min()) if len(returns) else None,
-        "return_max": float(returns.max()) if len(returns) else None,
-        "actors": actors,
-        "observation_space": str(dataset.observation_space),
-        "action_space": str(dataset.action_space),
+        "episodes": totals.episodes,
+        "steps": totals.steps,
+        "return_mean": totals.return_mean,
+        "return_std": totals.return_std,
+        "return_min": totals.return_min,
+        "return_max": totals.return_max,
+        "actors": summary.actors,
+        "observation_space": str(summary.observation_space),
+        "action_space": str(summary.action_space),
     }
 
 

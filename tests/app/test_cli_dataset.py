@@ -65,8 +65,8 @@ def damaged(tmp_path: Path) -> Path:
     return path
 
 
-def test_info_does_not_vouch_for_damaged_episode_files(damaged: Path, capsys) -> None:
-    assert main(["info", str(damaged), "--json"]) == 1
+def test_info_check_does_not_vouch_for_damaged_episode_files(damaged: Path, capsys) -> None:
+    assert main(["info", str(damaged), "--check", "--json"]) == 1
     captured = capsys.readouterr()
     assert captured.out == ""
     err = captured.err.strip().splitlines()
@@ -74,6 +74,13 @@ def test_info_does_not_vouch_for_damaged_episode_files(damaged: Path, capsys) ->
         str(damaged / "data" / "episodes" / f"episode_{n}.hdf5") for n in (1, 2)]
     assert all("is unreadable" in line for line in err[:2])
     assert len(err) == 3 and "clonelab doctor" in err[2]
+
+
+def test_info_answers_from_the_index_without_reading_episode_files(damaged: Path,
+                                                                   capsys) -> None:
+    assert main(["info", str(damaged), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["episodes"] == 3 and summary["actors"] == ["expert"]
 
 
 def test_doctor_reports_and_repairs_only_on_request(damaged: Path, capsys) -> None:
@@ -96,5 +103,5 @@ def test_doctor_reports_and_repairs_only_on_request(damaged: Path, capsys) -> No
     assert (episodes / "episode_0.hdf5").stat().st_mtime_ns == good[1].st_mtime_ns
 
     assert main(["doctor", str(damaged)]) == 0
-    assert main(["info", str(damaged), "--json"]) == 0
+    assert main(["info", str(damaged), "--check", "--json"]) == 0
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["episodes"] == 1
