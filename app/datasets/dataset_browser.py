@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from clonelab.app.datasets.dataset_edits import merge_into
 from clonelab.app.datasets.episode_table import ID_ROLE, EpisodeFilterProxy, EpisodeTableModel
 from clonelab.app.datasets.episode_timeline import EpisodeTimeline
+from clonelab.app.datasets.lag_panel import LagPanel
 from clonelab.app.datasets.summary_plots import SummaryPlots, summarize
 from clonelab.app.widgets.job_runner import JobRunner
 from clonelab.app.widgets.message_line import MessageLine
@@ -131,6 +132,7 @@ class DatasetBrowser(QWidget):
         self._deletions.failed.connect(lambda text: self.message.show_message(text, "error"))
         self.timeline = EpisodeTimeline()
         self.plots = SummaryPlots()
+        self.lag = LagPanel(workspace)
         self._summary_timer = QTimer(self)
         self._summary_timer.setSingleShot(True)
         self._summary_timer.timeout.connect(self._on_summary_timeout)
@@ -163,6 +165,7 @@ class DatasetBrowser(QWidget):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.timeline, "Episode")
         self.tabs.addTab(plots_page, "Summary plots")
+        self.tabs.addTab(self.lag, "Reaction lag")
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.table)
         splitter.addWidget(self.tabs)
@@ -272,6 +275,7 @@ class DatasetBrowser(QWidget):
         self.timeline.shutdown()
         self._merger.shutdown(5000)
         self._summarizer.shutdown(5000)
+        self.lag.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         self.shutdown()

@@ -212,6 +212,18 @@ class MainWindow(QMainWindow):
             scroll.setFrameShape(QFrame.Shape.NoFrame)
             self.tabs.addTab(scroll, title)
             self.views[title] = view
+        browser = self.views["Datasets"]
+        assert isinstance(browser, DatasetBrowser)
+        browser.lag.shift_chosen.connect(self._on_shift_chosen)
+
+    def _on_shift_chosen(self, shift: int) -> None:
+        """The Datasets tab's suggested action shift goes into the Train form, shown."""
+        train = self.views["Train"]
+        assert isinstance(train, TrainPanel)
+        train.form.editor("action_shift").setValue(shift)
+        titles = [self.tabs.tabText(index) for index in range(self.tabs.count())]
+        self.tabs.setCurrentIndex(titles.index("Train"))
+        self.statusBar().showMessage(f"Train form: action shift {shift}", STATUS_MS)
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
