@@ -1,15 +1,18 @@
 """Video files written frame by frame: H.264 MP4 through PyAV, GIF through Pillow.
 
 PyAV's wheel bundles FFmpeg with libx264, so MP4 needs no ffmpeg on the machine: both formats
-are always available. A writer streams into a hidden temporary file next to the target and
-renames it into place on `close()`; `discard()` (a cancel, an error) removes it, so a target
-is never left half-written.
+are always available. MP4 frames are converted to YUV and encoded on a thread of their own
+(PyAV releases the GIL there), so encoding overlaps with making the next frame. A writer
+streams into a hidden temporary file next to the target and renames it into place on
+`close()`; `discard()` (a cancel, an error) removes it, so a target is never left half-written.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import queue
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from fractions import Fraction
@@ -31,6 +34,8 @@ MAX_GIF_FPS = 50
 # x264's defaults, only faster: "veryfast" keeps a 1,000-frame side by side well under
 # its play time on 2 cores at a size close to "medium" for these flat-coloured frames.
 _X264_OPTIONS = {"preset": "veryfast", "crf": "23"}
+# Frames waiting for the encoder thread at most: enough to ride out a slow frame, little memory.
+_ENCODER_QUEUE = 8
 
 
 class ExportError(Exception):
@@ -114,7 +119,8 @@ class VideoWriter(ABC):
 
 
 class Mp4Writer(VideoWriter):
-    """H.264 (libx264, yuv420p) in MP4 through PyAV; each frame goes to the encoder at once."""
+    """H.264 (libx264, yuv420p) in MP4 through PyAV; each frame goes to an encoder thread at
+    once (at most `_ENCODER_QUEUE` wait), which converts, encodes and muxes it."""
 
     def __init__(self, path: Path, fps: float) -> None:
         super().__init__(path, fps)
@@ -125,9 +131,15 @@ class Mp4Writer(VideoWriter):
             raise ExportError(f"{path}: cannot write there ({_reason(exc)})") from exc
         self._stream: Any = None
         self._size: tuple[int, int] | None = None
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=_ENCODER_QUEUE)
+        self._encoder: threading.Thread | None = None
+        self._failure: Exception | None = None
+        self._abandoned = False
 
     def write(self, frame: np.ndarray) -> None:
-        """Encode one frame; odd sides are padded by a pixel (yuv420p needs even ones)."""
+        """Hand one frame to the encoder; odd sides are padded by a pixel (yuv420p needs even
+        ones). An encoder failure surfaces here or in `close()` as ExportError."""
+        self._raise_failure()
         image = _rgb(frame)
         rows, cols = image.shape[:2]
         if self._stream is None:
@@ -142,18 +154,48 @@ class Mp4Writer(VideoWriter):
                               f"video's first was {self._size}")
         if rows % 2 or cols % 2:
             image = np.pad(image, ((0, rows % 2), (0, cols % 2), (0, 0)), mode="edge")
-        self._mux(self._stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+        if self._encoder is None:
+            self._encoder = threading.Thread(target=self._encode_queued, daemon=True,
+                                             name=f"encode {self.path.name}")
+            self._encoder.start()
+        self._queue.put(av.VideoFrame.from_ndarray(image, format="rgb24"))
         self.frames += 1
+
+    def _encode_queued(self) -> None:
+        # Until the None that `_stop_encoder` sends; after a failure or an abandon, frames
+        # are only taken off the queue so that the writer never blocks on a full one.
+        while (frame := self._queue.get()) is not None:
+            if self._failure is not None or self._abandoned:
+                continue
+            try:
+                self._mux(self._stream.encode(frame))
+            except (OSError, av.FFmpegError) as exc:
+                self._failure = exc
+
+    def _stop_encoder(self) -> None:
+        if self._encoder is not None:
+            self._queue.put(None)
+            self._encoder.join()
+            self._encoder = None
+
+    def _raise_failure(self) -> None:
+        if self._failure is not None:
+            raise ExportError(f"{self.path}: cannot write the video ({self._failure})")
 
     def _mux(self, packets: Iterable[Any]) -> None:
         for packet in packets:
             self._container.mux(packet)
 
     def _finish(self) -> None:
+        self._stop_encoder()
+        if self._failure is not None:
+            raise self._failure
         self._mux(self._stream.encode())  # flush the frames x264 holds for look-ahead
         self._container.close()
 
     def _abandon(self) -> None:
+        self._abandoned = True
+        self._stop_encoder()
         self._container.close()
 
 

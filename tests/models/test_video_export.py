@@ -12,9 +12,9 @@ import pytest
 import torch
 from PIL import Image
 
+from clonelab.models import video_export
 from clonelab.models.agent import PolicyAgent
 from clonelab.models.policy import Policy, PolicySpec
-from clonelab.models.twin_run import close_run, demo_and_clone
 from clonelab.models.video_export import (
     ExportConfig,
     ExportError,
@@ -26,6 +26,7 @@ from clonelab.models.video_export import (
 )
 from clonelab.recorder.action_names import env_names
 from clonelab.recorder.jobs import drain
+from clonelab.recorder.replay_process import ReplayedStep
 from tests.models.fakes import cartpole_controller, rollout
 
 STEPS = 12
@@ -145,17 +146,27 @@ def test_export_config_refuses_what_cannot_be_written(field, value, message) -> 
         ExportConfig(**fields)
 
 
-def test_captions_name_each_side_s_last_action(demo, policy) -> None:
-    run = demo_and_clone("CartPole-v1", demo, policy, deterministic=True)
-    try:
-        names = env_names("CartPole-v1")
-        run.reset()
-        before = pane_captions(run, ("demo", "clone"), names)
-        assert before == ["demo  step 0  return 0.0\n", "clone  step 0  return 0.0\n"]
-        run.step()
-        demo_line, clone_line = (c.splitlines()[1] for c in pane_captions(run, ("demo", "clone"),
-                                                                          names))
-        assert demo_line == ("push left", "push right")[int(demo.actions[0])]
-        assert clone_line in ("push left", "push right")
-    finally:
-        close_run(run)
+def test_captions_name_each_side_s_last_action() -> None:
+    names = env_names("CartPole-v1")
+    frame = np.zeros((4, 4, 3), np.uint8)
+    start = ReplayedStep(frame, 0.0, None, False)
+    assert pane_captions(0, [start, start], ("demo", "clone"), names) == [
+        "demo  step 0  return 0.0\n", "clone  step 0  return 0.0\n"]
+    moved = [ReplayedStep(frame, 1.0, 0, False), ReplayedStep(frame, 1.0, 1, False)]
+    assert pane_captions(1, moved, ("demo", "clone"), names) == [
+        "demo  step 1  return 1.0\npush left", "clone  step 1  return 1.0\npush right"]
+
+
+def test_a_demo_replayed_in_its_own_process_exports_the_same_video(demo, policy, tmp_path: Path,
+                                                                  monkeypatch) -> None:
+    here = drain(export_comparison(ExportConfig(path=tmp_path / "here.gif", height=64),
+                                   "CartPole-v1", demo, policy))
+    monkeypatch.setattr(video_export, "_slow_to_step", lambda *_args: True)
+    there = drain(export_comparison(ExportConfig(path=tmp_path / "there.gif", height=64),
+                                    "CartPole-v1", demo, policy))
+    assert here.frames == there.frames == STEPS + 1
+    with Image.open(here.path) as a, Image.open(there.path) as b:
+        for index in range(a.n_frames):
+            a.seek(index)
+            b.seek(index)
+            assert np.array_equal(np.asarray(a.convert("RGB")), np.asarray(b.convert("RGB")))
