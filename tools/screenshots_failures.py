@@ -105,6 +105,7 @@ def main() -> int:
     dagger = view.dagger
     dagger.form.editor("iterations").setValue(args.iterations)
     dagger.form.editor("episodes_per_iter").setValue(1)
+    dagger.seeds_form.editor("seeds").setValue(1)  # the walkthrough follows one run
     dagger.train_form.editor("steps").setValue(TRAIN.total_steps(0))
     dagger.train_form.editor("hidden").setText(", ".join(str(size) for size in TRAIN.hidden))
     dagger.run()

@@ -1,4 +1,4 @@
-"""The Failures tab's plots: compounding error, accuracy vs agreement, subsets, DAgger vs BC."""
+"""The Failures tab's plots: compounding error, accuracy vs agreement, subsets."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
 from clonelab.app.widgets.plot_style import integer_axis, legend_below
-from clonelab.models.failures.dagger import DaggerProgress
 from clonelab.models.failures.diagnostics import AgreementReport, CompoundingError
 from clonelab.models.failures.subsets import SubsetComparison
 
@@ -91,38 +90,6 @@ class SubsetPlot(pg.PlotWidget):
         self.getAxis("bottom").setTicks([list(zip(x.tolist(), comparison.labels,
                                                   strict=True))])
         self.setXRange(-0.6, max(len(x) - 0.4, 0.6), padding=0)
-
-
-class DaggerPlot(pg.PlotWidget):
-    """Return per DAgger iteration against BC trained on as many expert labels, growing live."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent, title="DAgger vs BC at equal expert labels")
-        _style(self, "evaluation return", "iteration")
-        integer_axis(self, minimum=0)
-        legend_below(self)
-        self.dagger_curve = self.plot(pen=pg.mkPen(_MAIN, width=2), symbol="o",
-                                      symbolBrush=pg.mkBrush(_MAIN), name="DAgger")
-        self.bc_curve = self.plot(pen=pg.mkPen(_SECOND, width=2), symbol="s",
-                                  symbolBrush=pg.mkBrush(_SECOND),
-                                  name="BC, same number of labels")
-        self.records: list[DaggerProgress] = []
-
-    def reset(self) -> None:
-        """Forget the points of an earlier run."""
-        self.records = []
-        self.dagger_curve.setData([], [])
-        self.bc_curve.setData([], [])
-
-    def add(self, record: DaggerProgress) -> None:
-        """Add one iteration's points (unscored iterations add none)."""
-        self.records.append(record)
-        for curve, values in ((self.dagger_curve, [r.dagger_return for r in self.records]),
-                              (self.bc_curve, [r.bc_return for r in self.records])):
-            points = [(r.iteration, v) for r, v in zip(self.records, values, strict=True)
-                      if v is not None]
-            curve.setData([p[0] for p in points], [p[1] for p in points])
-        self.setXRange(-0.3, max(record.iterations - 0.7, 1.0), padding=0.02)
 
 
 def _style(plot: pg.PlotWidget, left: str, bottom: str) -> None:

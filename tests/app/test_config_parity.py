@@ -101,18 +101,17 @@ def test_dagger_cli_and_tab_share_defaults(qtbot) -> None:
     panel = DaggerPanel(Workspace(ENV_ID))
     qtbot.addWidget(panel)
     from_cli = dagger_config(_parse("dagger", ENV_ID, "--out", "run"))
-    assert from_cli == panel.config()
-    assert from_cli.train == DaggerConfig(env_id=ENV_ID).train  # DEFAULT_TRAIN: 1000 steps
+    assert from_cli == panel.config().run  # the tab runs it over seeds from this seed on
+    assert from_cli.train == DaggerConfig(env_id=ENV_ID).train  # DEFAULT_TRAIN
 
     args = _parse("dagger", ENV_ID, "--out", "run", "--iterations", "3", "--noise", "0.2",
-                  "--hidden", "16", "--seed", "4", "--no-baseline")
+                  "--hidden", "16", "--seed", "4")
     panel.form.editor("iterations").setValue(3)
     panel.form.editor("expert_noise").setText("0.2")
     panel.form.editor("seed").setValue(4)
-    panel.form.editor("baseline").setChecked(False)
     panel.train_form.editor("hidden").setText("16")
-    assert dagger_config(args) == panel.config()
-    assert panel.config().train.seed == 4 and panel.config().train.hidden == (16,)
+    assert dagger_config(args) == panel.config().run
+    assert panel.config().run.train.seed == 4 and panel.config().run.train.hidden == (16,)
 
 
 @pytest.mark.parametrize("method", ["airl", "gail"])

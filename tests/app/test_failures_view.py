@@ -162,29 +162,38 @@ def test_subsets_by_tag_compare_two_clones(qtbot, failures: FailuresView) -> Non
     assert "Best clone" in panel.summary.text()
 
 
-def _tiny_dagger(panel, iterations: int) -> None:
+def _tiny_dagger(panel, iterations: int, seeds: int = 2) -> None:
     panel.form.editor("iterations").setValue(iterations)
     panel.form.editor("episodes_per_iter").setValue(1)
+    panel.seeds_form.editor("seeds").setValue(seeds)
     panel.train_form.editor("steps").setValue(20)
     panel.form.editor("eval_episodes").setValue(1)
     panel.form.editor("max_episode_steps").setValue(30)
     panel.train_form.editor("hidden").setText("16")
 
 
-def test_dagger_runs_in_the_background_and_plots_each_iteration(
+def test_dagger_runs_the_seeds_in_the_background_and_fills_in_the_bands(
         qtbot, failures: FailuresView, tmp_path) -> None:
     panel = failures.dagger
-    _tiny_dagger(panel, 2)
+    _tiny_dagger(panel, 2, seeds=3)
+    progress: list[int] = []
+    panel.runner.progress.connect(lambda _r: progress.append(panel.controls.progress_bar.value()))
     with qtbot.waitSignal(panel.done, timeout=WAIT_MS) as done:
         assert panel.run() is not None
         assert not panel.controls.run_button.isEnabled()
         assert panel.controls.cancel_button.isEnabled()
     result = done.args[0]
-    assert len(result.history) == 2
-    assert result.config.train.hidden == (16,)  # the form's hidden layers
-    for curve in (panel.plot.dagger_curve, panel.plot.bc_curve):
-        x, _y = curve.getData()
-        assert list(x) == [0, 1]
+    assert [(p.seed, p.point.iteration) for p in result.points] == [
+        (0, 0), (0, 1), (1, 0), (1, 1), (2, 0), (2, 1)]
+    assert progress == [1, 2, 3, 4, 5, 6] and panel.controls.progress_bar.maximum() == 6
+    assert result.config.run.train.hidden == (16,)  # the form's hidden layers
+    for side in panel.plot.sides.values():
+        x, _y = side.mean.getData()
+        assert len(x) == 2  # one mean per iteration, at its mean label count
+        band_x, _ = side.upper.getData()
+        assert len(band_x) == 2  # three seeds: a 95% band at both iterations
+        assert len(side.dots.data) == 6  # every seed's point
+    assert "3 seeds" in panel.summary.text() and "DAgger - BC" in panel.summary.text()
     assert panel.controls.run_button.isEnabled()
     assert not panel.controls.cancel_button.isEnabled()
     saved = panel.save_clone(tmp_path / "dagger.pt")
@@ -202,14 +211,22 @@ def test_dagger_cancel_stops_the_run_and_keeps_the_clone_so_far(
             pass
         panel.cancel()
     assert panel.controls.status.text() == "Cancelled."
-    assert 1 <= len(panel.plot.records) < 50
+    assert 1 <= len(panel.plot.points) < 50
     assert panel.controls.run_button.isEnabled() and panel.result is None
     # The clones trained before the cancel are kept: the last one can still be saved.
     assert panel.partial is not None and panel.partial.cancelled
-    assert len(panel.partial.history) == len(panel.plot.records)
+    assert panel.partial.points == tuple(panel.plot.points)
     assert panel.save_button.isEnabled() and "can still be saved" in panel.message.text()
     saved = panel.save_clone(tmp_path / "partial.pt")
     assert saved is not None and saved.exists()
+
+
+def test_dagger_panel_says_what_was_measured_for_the_env(qtbot) -> None:
+    view = FailuresView(Workspace("LunarLander-v3"))
+    qtbot.addWidget(view)
+    assert "No DAgger-vs-BC measurement" not in view.dagger.evidence.text()
+    view._workspace.select_env("Pendulum-v1")
+    assert "No DAgger-vs-BC measurement for Pendulum-v1" in view.dagger.evidence.text()
 
 
 def test_dagger_needs_a_scripted_expert(qtbot, files) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pyqtgraph as pg
 import pytest
 
-from clonelab.app.failures.failure_plots import CompoundingPlot, DaggerPlot, SubsetPlot
+from clonelab.app.failures.dagger_plot import DaggerSeedsPlot
+from clonelab.app.failures.failure_plots import CompoundingPlot, SubsetPlot
 from clonelab.app.irl.irl_curves import IrlCurves
 from clonelab.app.takeover.intervention_plot import InterventionPlot
 from clonelab.app.train.train_panel import LossPlot
@@ -31,7 +32,7 @@ PLOTS = {
     "AIRL learned reward": lambda: IrlCurves(),
     "compounding error": lambda: CompoundingPlot(),
     "imperfect experts (subsets)": subset_plot,
-    "DAgger": lambda: DaggerPlot(),
+    "DAgger": lambda: DaggerSeedsPlot(),
     "takeover interventions": lambda: InterventionPlot(),
     "Watch and Compare OOD timeline": lambda: OodPlot(),
 }
@@ -90,7 +91,7 @@ def test_counts_read_in_the_singular_for_one():
     assert plural(2, "policy", "policies") == "2 policies"
 
 
-@pytest.mark.parametrize("make", [DaggerPlot, InterventionPlot, CompoundingPlot, OodPlot,
+@pytest.mark.parametrize("make", [DaggerSeedsPlot, InterventionPlot, CompoundingPlot, OodPlot,
                                   DivergencePlot])
 def test_episode_iteration_and_step_axes_count_in_whole_numbers(qtbot, make):
     plot = make()
