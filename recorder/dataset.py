@@ -13,7 +13,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,6 +22,7 @@ import h5py
 
 from clonelab.recorder import schema
 from clonelab.recorder.catalog import added_wrappers
+from clonelab.recorder.dataset_chunks import read_chunks
 from clonelab.recorder.dataset_index import (
     DatasetHeader,
     DatasetIndex,
@@ -252,6 +253,13 @@ class DemoDataset:
         return read_transitions([self.episode_info(episode_id) for episode_id in chosen],
                                 self.location, observation_space=self.observation_space,
                                 action_space=self.action_space)
+
+    def transition_chunks(self, episode_id: int, rows: int) -> Iterator[Transitions]:
+        """One episode's steps in order, at most `rows` to a `Transitions`: an episode of
+        image frames is never held whole (`recorder.dataset_chunks.read_chunks`)."""
+        return read_chunks(self.location(episode_id), self.episode_info(episode_id),
+                           observation_space=self.observation_space,
+                           action_space=self.action_space, rows=rows)
 
     # --- changing it -----------------------------------------------------------------------
 

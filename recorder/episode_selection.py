@@ -89,3 +89,11 @@ class EpisodeSubset:
     def transitions(self, episode_ids: Sequence[int] | None = None) -> Any:
         """The transitions of the chosen episodes (or of a further subset of them)."""
         return self._dataset.transitions(self.episode_ids if episode_ids is None else episode_ids)
+
+    def episode_info(self, episode_id: int) -> Any:
+        """The dataset's summary of one episode."""
+        return self._dataset.episode_info(episode_id)
+
+    def transition_chunks(self, episode_id: int, rows: int) -> Any:
+        """One episode's steps, at most `rows` at a time (`DemoDataset.transition_chunks`)."""
+        return self._dataset.transition_chunks(episode_id, rows)

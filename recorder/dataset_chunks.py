@@ -1,0 +1,106 @@
+"""Reading one episode a chunk of rows at a time: an image episode is never held whole.
+
+A full Atari game of raw 210x160x3 frames is 1.3 GB; training converts the frames to a few
+percent of that, so reading them a few hundred at a time bounds the memory a read takes.
+Chunks of a multiple of `schema.FRAMES_PER_CHUNK` rows decompress each HDF5 chunk once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import gymnasium as gym
+import h5py
+import numpy as np
+
+from clonelab.recorder import schema
+from clonelab.recorder.dataset_index import EpisodeInfo
+from clonelab.recorder.dataset_io import Location, UnfitEpisode
+from clonelab.recorder.dataset_reads import Transitions
+from clonelab.recorder.dict_observations import read_observations
+from clonelab.recorder.episode import action_space_problem, nonfinite_problem
+from clonelab.recorder.errors import DatasetError, describe
+
+__all__ = ["read_chunks"]
+
+
+def read_chunks(location: Location, info: EpisodeInfo, *, observation_space: gym.Space,
+                action_space: gym.Space, rows: int) -> Iterator[Transitions]:
+    """The episode's steps in order, at most `rows` to a `Transitions`.
+
+    Actions and rewards are read whole (they are small), observations `rows` at a time (a
+    Dict's group of keys whole). Values are checked as reads through HDF5 are: NaN,
+    infinities and actions outside the space raise `DatasetError`, as does a damaged file.
+    """
+    if rows <= 0:
+        raise ValueError(f"rows must be a positive whole number, got {rows}")
+    try:
+        file = h5py.File(location.file, "r")
+    except OSError as exc:
+        raise _unreadable(location, info, exc) from None
+    with file:
+        group = _group(location, info, file)
+        actions, rewards = _small_columns(location, info, group, action_space)
+        ids = np.full(rows, info.episode_id, dtype=np.int64)
+        for start in range(0, info.steps, rows):
+            stop = min(info.steps, start + rows)
+            yield Transitions(
+                observations=_observations(location, info, group, observation_space,
+                                           start, stop),
+                actions=actions[start:stop], rewards=rewards[start:stop],
+                episode_ids=ids[: stop - start])
+
+
+def _unreadable(location: Location, info: EpisodeInfo, exc: Exception) -> DatasetError:
+    return DatasetError(location.file,
+                        f"episode {info.episode_id} is unreadable ({describe(exc)})")
+
+
+def _group(location: Location, info: EpisodeInfo, file: h5py.File) -> h5py.Group:
+    try:
+        return file[location.group]
+    except (OSError, KeyError, ValueError) as exc:
+        raise _unreadable(location, info, exc) from None
+
+
+def _small_columns(location: Location, info: EpisodeInfo, group: h5py.Group,
+                   action_space: gym.Space) -> tuple[np.ndarray, np.ndarray]:
+    """The episode's actions and rewards, checked."""
+    try:
+        actions = np.asarray(group[schema.ACTIONS][: info.steps]).astype(
+            schema.row_dtype(action_space), copy=False)
+        rewards = np.asarray(group[schema.REWARDS][: info.steps]).astype(
+            schema.REWARD_DTYPE, copy=False)
+        if len(actions) < info.steps or len(rewards) < info.steps:
+            raise ValueError(f"{min(len(actions), len(rewards))} actions or rewards for "
+                             f"{info.steps} steps")
+        problem = (nonfinite_problem(schema.ACTIONS, actions)
+                   or nonfinite_problem(schema.REWARDS, rewards)
+                   or action_space_problem(actions, action_space))
+        if problem:
+            raise UnfitEpisode(problem)
+    except (OSError, KeyError, ValueError) as exc:
+        raise _unreadable(location, info, exc) from None
+    return actions, rewards
+
+
+def _observations(location: Location, info: EpisodeInfo, group: h5py.Group,
+                  space: gym.Space, start: int, stop: int) -> np.ndarray:
+    """Observation rows start..stop-1, checked."""
+    try:
+        stored = group[schema.OBSERVATIONS]
+        if isinstance(stored, h5py.Dataset):
+            expected = schema.row_dtype(space)
+            if not np.can_cast(stored.dtype, expected, "same_kind"):
+                raise ValueError(f"observations have dtype {stored.dtype}, expected {expected}")
+            rows = np.asarray(stored[start:stop]).astype(expected, copy=False)
+        else:  # a Dict's keys, read whole for each chunk: vectors, a chunk is most episodes
+            rows = read_observations(group, schema.OBSERVATIONS, space)[start:stop]
+        if len(rows) < stop - start:
+            raise ValueError(f"{start + len(rows)} observations for {info.steps} steps")
+        problem = nonfinite_problem(schema.OBSERVATIONS, rows)
+        if problem:
+            raise UnfitEpisode(problem)
+    except (OSError, KeyError, ValueError) as exc:
+        raise _unreadable(location, info, exc) from None
+    return rows
