@@ -14,6 +14,7 @@ from typing import Any
 from clonelab.models.agent import PolicyAgent
 from clonelab.models.policy import Policy
 from clonelab.recorder.catalog import make_env
+from clonelab.recorder.dict_observations import flatten_observation
 from clonelab.recorder.replay import RecordedActions, observations_match
 from clonelab.recorder.session import PlaySession
 
@@ -65,7 +66,9 @@ class Pane:
             return
         taken = self.session.steps
         ended_early = self.done and taken < len(self.recorded) - 1
-        if ended_early or not observations_match(self.recorded[taken], self.observation):
+        # A Dict observation is compared as the flat row the dataset holds.
+        simulated = flatten_observation(self.session.env.observation_space, self.observation)
+        if ended_early or not observations_match(self.recorded[taken], simulated):
             if self.first_mismatch is None or taken < self.first_mismatch:
                 self.first_mismatch = taken
 

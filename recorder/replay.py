@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import gymnasium as gym
 import numpy as np
 
+from clonelab.recorder.dict_observations import flatten_observation
 from clonelab.recorder.jobs import drain
 
 logger = logging.getLogger(__name__)
@@ -157,7 +158,8 @@ def resimulate(
         obs, _ = env.reset(**reset_args)
     except Exception as exc:
         raise ReplayError(f"resetting the env for replay failed: {exc}") from exc
-    simulated = [np.asarray(obs)]
+    # Dict observations are compared as the flat rows the dataset holds.
+    simulated = [flatten_observation(env.observation_space, obs)]
     if render:
         frames.append(_render(env))
     for t in range(total):
@@ -165,7 +167,7 @@ def resimulate(
             obs, _, terminated, truncated, _ = env.step(actions[t])
         except Exception as exc:
             raise ReplayError(f"step {t}: the env rejected the recorded action: {exc}") from exc
-        simulated.append(np.asarray(obs))
+        simulated.append(flatten_observation(env.observation_space, obs))
         if render:
             frames.append(_render(env))
         yield ReplayProgress(step=t + 1, total=total)

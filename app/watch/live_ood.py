@@ -29,6 +29,7 @@ from clonelab.models.failures.ood_timeline import (
 from clonelab.models.observations import ObservationHistory
 from clonelab.models.policy import Policy
 from clonelab.recorder.dataset import DemoDataset
+from clonelab.recorder.dict_observations import flatten_observation
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,8 @@ class LiveOodPlot(OodPlot):
 
     def add_state(self, policy: Any, observation: Any) -> None:
         """Rate one state the policy reached and extend the timeline."""
-        observation = np.asarray(observation)
+        # A Dict observation is rated and read as the flat vector the policy reads.
+        observation = flatten_observation(policy.spec.observation_space, observation)
         if self.score is not None:
             self._ood.append(self.score.score_one(observation))
         else:

@@ -30,6 +30,7 @@ from clonelab.models.failures.subsets import TransitionSet
 from clonelab.models.observations import episode_inputs
 from clonelab.models.policy import Policy, PolicySpec
 from clonelab.models.training import TrainConfig, TrainProgress, TrainResult, train_bc
+from clonelab.recorder.dict_observations import flatten_observation
 from clonelab.recorder.jobs import CancelCheck, relay
 from clonelab.recorder.schema import row_shape
 
@@ -116,7 +117,8 @@ class Ensemble:
 
     def act(self, observation: Any) -> int | np.ndarray:
         """The env action for one observation."""
-        action = self.actions(np.asarray(observation)[None])[0]
+        action = self.actions(flatten_observation(self.spec.observation_space,
+                                                  observation)[None])[0]
         return int(action) if self.spec.action_kind == "discrete" else action
 
 

@@ -9,10 +9,12 @@ import pytest
 from clonelab.models.agent import PolicyAgent
 from clonelab.models.checkpoint import load_policy, save_policy
 from clonelab.models.evaluation import evaluate
-from clonelab.models.policy import PolicySpec, UnsupportedSpaceError
+from clonelab.models.policy import Policy, PolicySpec, UnsupportedSpaceError
 from clonelab.models.training import TrainConfig, train_bc
+from clonelab.models.twin_run import close_run, demo_and_clone
 from clonelab.recorder.dataset import DemoDataset
 from clonelab.recorder.jobs import drain
+from clonelab.recorder.replay import check_episode
 from tests.recorder.crash_writer import BOX_ACTIONS
 from tests.recorder.test_dict_observations import GOAL_SPACE, GoalEnv, goal_episode
 
@@ -55,3 +57,17 @@ def test_a_policy_refuses_an_unflattenable_key_in_one_line():
     with pytest.raises(UnsupportedSpaceError) as refused:
         PolicySpec(env_id=ENV_ID, observation_space=space, action_space=BOX_ACTIONS)
     assert "'mission'" in str(refused.value) and "\n" not in str(refused.value)
+
+
+def test_a_dict_recording_replays_and_compares_without_a_mismatch(goal_env_id):
+    episode = goal_episode(5)
+    assert check_episode(GoalEnv(), episode).first_mismatch is None
+    policy = Policy(PolicySpec(env_id=goal_env_id, observation_space=GOAL_SPACE,
+                               action_space=BOX_ACTIONS, hidden=(8,)))
+    run = demo_and_clone(goal_env_id, episode, policy)
+    try:
+        while not run.over:
+            run.step()
+        assert run.left.first_mismatch is None
+    finally:
+        close_run(run)

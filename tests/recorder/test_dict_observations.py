@@ -25,11 +25,15 @@ GOAL_SPACE = gym.spaces.Dict({
 class GoalEnv(gym.Env):
     """A tiny goal-conditioned env with Dict observations, as gymnasium-robotics' mazes have."""
 
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
     observation_space = GOAL_SPACE
     action_space = BOX_ACTIONS
 
     def __init__(self, render_mode=None):
         self.render_mode = render_mode
+
+    def render(self):
+        return np.zeros((8, 8, 3), np.uint8)
 
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)
