@@ -221,13 +221,19 @@ class Policy(nn.Module):
         """A batch of raw observations as a tensor on the policy's device."""
         return torch.as_tensor(np.asarray(observations), device=self.device)
 
-    def features(self, observations: torch.Tensor) -> torch.Tensor:
-        """Normalise a (B, *spec.input_shape) batch of inputs (raw observations through the
-        spec's pipeline) and run the torso (image torsos scale their uint8 frames themselves)."""
+    def normalise(self, observations: torch.Tensor) -> torch.Tensor:
+        """What the torso reads from a (B, *spec.input_shape) batch of inputs (raw observations
+        through the spec's pipeline): vectors flattened, centred and scaled by the dataset's
+        statistics; image frames as they are (image torsos scale their uint8 frames)."""
         if self.spec.observation_kind == "image":
-            return self.torso(observations)
+            return observations
         x = observations.reshape(observations.shape[0], -1).float()
-        return self.torso((x - self.obs_mean) / self.obs_std)
+        return (x - self.obs_mean) / self.obs_std
+
+    def features(self, observations: torch.Tensor, *, normalised: bool = False) -> torch.Tensor:
+        """The torso's output for a batch of inputs, normalised here unless `normalised` says
+        they went through `normalise` already (training normalises its rows once)."""
+        return self.torso(observations if normalised else self.normalise(observations))
 
     def targets(self, actions: torch.Tensor) -> torch.Tensor:
         """Env actions -> what the head is trained on: indices from 0, or Box scaled to [-1, 1]."""
@@ -245,9 +251,11 @@ class Policy(nn.Module):
         clipped = torch.clamp(unscaled, self.action_low, self.action_high)
         return clipped.reshape(-1, *self.action_shape)
 
-    def loss(self, observations: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        """The BC loss, -log pi(a* | s) averaged over the batch; `targets` from `targets()`."""
-        return self.head.nll(self.features(observations), targets)
+    def loss(self, observations: torch.Tensor, targets: torch.Tensor, *,
+             normalised: bool = False) -> torch.Tensor:
+        """The BC loss, -log pi(a* | s) averaged over the batch; `targets` from `targets()`;
+        `normalised` as for `features`."""
+        return self.head.nll(self.features(observations, normalised=normalised), targets)
 
     def act(
         self,

@@ -9,7 +9,7 @@ the generator in a worker thread; the CLI drives it with `recorder.jobs.drain`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
 import gymnasium as gym
@@ -37,8 +37,9 @@ from clonelab.models.evaluation import evaluate
 from clonelab.models.observations import PipelineError
 from clonelab.models.policy import Policy, PolicySpec
 from clonelab.models.train_config import TrainConfig
-from clonelab.models.train_device import DeviceRows, StepLoss, StepPrecision
+from clonelab.models.train_device import DeviceRows, StepLoss, StepPrecision, step_optimizer
 from clonelab.models.train_inputs import StackedRows, load_inputs
+from clonelab.models.train_progress import TrainProgress, window_mean
 from clonelab.models.train_selection import BestWeights
 from clonelab.recorder.jobs import CancelCheck, Stopwatch, cancel_check
 
@@ -59,39 +60,6 @@ VAL_CHUNK = 2048
 # the Train tab plays after training (from seed), so the pick is not scored on the starts it
 # was picked on.
 SELECT_SEED_OFFSET = 100_000
-
-
-@dataclass(frozen=True, kw_only=True)
-class TrainProgress:
-    """One progress record: where training is and how well the clone fits."""
-
-    step: int
-    """Gradient steps done."""
-    total_steps: int
-    """Gradient steps the run will take at most (if not cancelled or stopped early)."""
-    epoch: float
-    """Passes over the training transitions so far (fractional)."""
-    train_loss: float | None
-    """Mean BC loss over the steps since the previous record; None before the first step."""
-    val_loss: float | None
-    """BC loss on the held-out episodes; None without validation data."""
-    val_accuracy: float | None
-    """Share of held-out steps where argmax matches the expert (Discrete actions only)."""
-    val_action_error: float | None
-    """Mean absolute error of mu against the expert, in env units (Box actions only)."""
-    eval_return: float | None
-    """Mean return over `select_episodes` evaluation episodes (select_by "eval_return" only)."""
-    best_step: int | None
-    """Step of the best record so far (lowest validation loss, or highest eval_return with
-    select_by "eval_return"): the weights the run keeps unless select_by is "last"; None while
-    nothing is scored (no validation data)."""
-    samples_per_s: float
-    """Training throughput so far (validation time excluded)."""
-    elapsed_s: float
-    """Seconds spent inside training so far (time the caller holds a record is excluded)."""
-    world_size: int = 1
-    """Training processes (torch.distributed ranks): each step's global batch is
-    batch_size x world_size rows, and train_loss is their mean."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -135,7 +103,8 @@ def _validate(
     rows: torch.Tensor,
 ) -> tuple[float | None, float | None, float | None]:
     """(loss, accuracy, action error) over the validation `rows` (a CPU index tensor), scored
-    in chunks."""
+    in chunks of `obs`'s normalised inputs, one forward pass each for the loss and the action
+    deterministic play takes."""
     if len(rows) == 0:
         return None, None, None
     policy.eval()
@@ -144,9 +113,10 @@ def _validate(
     discrete = policy.spec.action_kind == "discrete"
     for start in range(0, len(rows), VAL_CHUNK):
         chunk = rows[start : start + VAL_CHUNK]
-        chunk_obs, chunk = obs.gather(chunk), chunk.to(actions.device)
-        loss_sum += float(policy.loss(chunk_obs, targets[chunk])) * len(chunk)
-        predicted = policy.act(chunk_obs, deterministic=True)
+        features = policy.features(obs.gather(chunk), normalised=True)
+        chunk = chunk.to(actions.device)
+        loss_sum += float(policy.head.nll(features, targets[chunk])) * len(chunk)
+        predicted = policy.to_env_units(policy.head.mode(features))
         if discrete:
             hit_or_error += float((predicted == actions[chunk]).sum())
         else:
@@ -197,7 +167,7 @@ def train_bc(
             leave()
 
 
-def _train(config: TrainConfig, dataset: DatasetLike, should_stop: CancelCheck,
+def _train(config: TrainConfig, dataset: DatasetLike, should_stop: Callable[[], bool],
            device: torch.device, world: World, clock: Stopwatch, train_clock: Stopwatch,
            ) -> Generator[TrainProgress, None, TrainResult]:
     try:
@@ -220,12 +190,7 @@ def _train(config: TrainConfig, dataset: DatasetLike, should_stop: CancelCheck,
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
         policy = Policy(spec)
-    observations = data.observations  # preprocessed: uint8 frames or float32 vectors
-    if spec.observation_kind == "vector":
-        # One step's statistics, repeated for each step of the history.
-        mean, std = input_stats(observations[split.train_rows])
-        policy.set_observation_stats(np.tile(mean, pipeline.history),
-                                     np.tile(std, pipeline.history))
+    observations = _normalised_rows(policy, data.observations, split.train_rows)
     policy.to(device)
 
     # All rows go to the device once, unsplit: batches gather by row index, so the training
@@ -241,24 +206,25 @@ def _train(config: TrainConfig, dataset: DatasetLike, should_stop: CancelCheck,
     n_train = len(train_rows)
     global_batch = config.batch_size * world.size
     total = config.total_steps(-(-n_train // world.size))
-    optimizer = torch.optim.Adam(policy.parameters(), lr=config.lr,
-                                 weight_decay=config.weight_decay)
+    optimizer = step_optimizer(policy, config)
     shuffle = torch.Generator().manual_seed(config.seed)
     log.info("training %s on %s (%s): %d train rows (%d episodes), %d val rows, %d steps",
              dataset.env_id, device, precision.dtype, n_train, len(split.train_episodes),
              len(val_rows), total)
 
     history: list[TrainProgress] = []
-    step = samples = window_steps = 0
-    window_loss = torch.zeros((), device=device)
-    order = torch.randperm(n_train, generator=shuffle)
+    step = samples = 0
+    window: list[torch.Tensor] = []  # the losses since the last record, summed at the next
+    # Row ids in a seeded order, drawn once per epoch: a batch is a slice of it.
+    order = train_rows[torch.randperm(n_train, generator=shuffle)]
     cursor = 0
     best = BestWeights(config.patience)
 
     def record() -> TrainProgress:
         train_clock.stop()
-        mean_loss = float(mean_over_ranks(window_loss, world)) / window_steps if window_steps \
-            else None
+        loss_sum = torch.stack(window).sum() if window else torch.zeros((), device=device)
+        mean_loss = window_mean(float(mean_over_ranks(loss_sum, world)), len(window), step,
+                                 config.lr)
         val_loss, accuracy, action_error = _validate(policy, obs, actions, targets,
                                                      val_rows if world.is_main else val_rows[:0])
         eval_return = None
@@ -294,28 +260,23 @@ def _train(config: TrainConfig, dataset: DatasetLike, should_stop: CancelCheck,
             break
         train_clock.start()
         if cursor >= n_train:
-            order = torch.randperm(n_train, generator=shuffle)
+            order = train_rows[torch.randperm(n_train, generator=shuffle)]
             cursor = 0
         global_rows = order[cursor : cursor + global_batch]
         cursor += global_batch
-        batch = train_rows[world.shard(global_rows)]
+        batch = world.shard(global_rows) if world.distributed else global_rows
         with precision.autocast():
             loss = step_loss(obs.gather(batch), targets[batch.to(device, non_blocking=True)])
-        if not torch.isfinite(loss):
-            raise TrainingError(
-                f"the loss became {float(loss.detach())} at step {step + 1} (lr {config.lr:g}); "
-                "lower the learning rate, or check the dataset for extreme values"
-            )
+        # Finiteness is checked on the window's sum at each record: a check here would
+        # wait for every step's result (a device sync on a GPU, 1-2% of a CPU step).
         optimizer.zero_grad(set_to_none=True)
         precision.backward_and_step(loss, optimizer)
         step += 1
         samples += len(global_rows)
-        window_loss += loss.detach()
-        window_steps += 1
+        window.append(loss.detach())
         if step % config.log_every == 0 or step == total:
             progress = record()
-            window_loss.zero_()
-            window_steps = 0
+            window.clear()
             stopped_early = main_decides(best.should_stop(step), world, device)
             clock.stop()
             yield progress
@@ -349,6 +310,28 @@ def _train(config: TrainConfig, dataset: DatasetLike, should_stop: CancelCheck,
         train_episodes=split.train_episodes,
         val_episodes=split.val_episodes,
     )
+
+
+def _normalised_rows(policy: Policy, observations: np.ndarray,
+                     train_rows: np.ndarray) -> np.ndarray:
+    """The rows as the torso reads them, normalised once here rather than batch by batch.
+
+    Vector rows set the policy's statistics (those of the training rows, one step's repeated
+    for each step of the history) and go through `Policy.normalise`'s arithmetic one step at
+    a time: stacked, they are bit for bit what the policy computes from a stacked raw input
+    when it acts (tests/models/test_training_normalisation.py). Image frames stay uint8 (the
+    torso scales them).
+    """
+    if policy.spec.observation_kind != "vector":
+        return observations
+    history = policy.spec.pipeline.history
+    mean, std = input_stats(observations[train_rows])
+    policy.set_observation_stats(np.tile(mean, history), np.tile(std, history))
+    rows = torch.as_tensor(observations)
+    step_size = policy.obs_mean.numel() // history
+    normalised = (rows.reshape(len(rows), -1).float() - policy.obs_mean[:step_size]) \
+        / policy.obs_std[:step_size]
+    return normalised.numpy()
 
 
 def _snapshot_return(policy: Policy, config: TrainConfig) -> float:

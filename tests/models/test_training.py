@@ -132,6 +132,17 @@ def test_a_diverging_loss_stops_with_a_clear_error(cartpole_demos: FakeDataset) 
         drain(train_bc(TrainConfig(steps=50, lr=1e30, **SMALL), cartpole_demos))
 
 
+def test_a_diverging_loss_is_caught_at_the_first_record_naming_its_steps(
+        cartpole_demos: FakeDataset) -> None:
+    """Finiteness is checked on each record's window of steps, not at every step."""
+    records: list[TrainProgress] = []
+    with pytest.raises(TrainingError, match=r"^the loss became (nan|inf) in steps 1-10 "
+                                             r"\(lr 1e\+30\); lower the learning rate"):
+        drain(train_bc(TrainConfig(steps=50, log_every=10, lr=1e30, **SMALL), cartpole_demos),
+              records.append)
+    assert records == []
+
+
 def test_the_same_seed_gives_the_same_weights(pendulum_demos: FakeDataset) -> None:
     def weights(seed: int) -> dict[str, torch.Tensor]:
         config = TrainConfig(steps=30, log_every=10, seed=seed, **SMALL)

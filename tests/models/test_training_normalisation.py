@@ -6,12 +6,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
+from clonelab.models import training
 from clonelab.models.data import STD_FLOOR, input_stats
 from clonelab.models.evaluation import evaluate
+from clonelab.models.observations import episode_inputs
+from clonelab.models.train_inputs import StackedRows
 from clonelab.models.training import TrainConfig, train_bc
 from clonelab.recorder.jobs import drain
 from tests.models.demos import record_expert_dataset
+from tests.models.fakes import FakeDataset
 
 
 def test_a_feature_the_demos_barely_moved_is_not_blown_up() -> None:
@@ -33,3 +38,32 @@ def test_cartpole_clone_from_one_expert_episode_balances(tmp_path: Path) -> None
     result = drain(train_bc(config, dataset))
     evaluation = evaluate(result.policy, "CartPole-v1", episodes=20, seed=10_000)
     assert evaluation.return_mean >= 475, evaluation.returns
+
+
+def test_training_validation_and_acting_see_the_same_inputs(
+        cartpole_demos: FakeDataset, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Training normalises its rows once, before the loop; every batch it trains and validates
+    on must be bit for bit what the trained policy computes from the raw stacked steps when it
+    acts (`Policy.normalise`, inside `act`)."""
+    gathered: list[tuple[torch.Tensor, torch.Tensor]] = []
+
+    class Spy(StackedRows):
+        def gather(self, rows: torch.Tensor) -> torch.Tensor:
+            inputs = super().gather(rows)
+            gathered.append((rows.clone(), inputs.clone()))
+            return inputs
+
+    monkeypatch.setattr(training, "StackedRows", Spy)
+    config = TrainConfig(steps=12, log_every=6, batch_size=64, hidden=(16,), history=3,
+                         select_by="last", device="cpu")
+    result = drain(train_bc(config, cartpole_demos))
+    data = cartpole_demos.transitions()
+    raw = episode_inputs(result.policy.spec.pipeline, data.observations, data.episode_ids)
+    assert raw.shape[1:] == (12,) and len(gathered) == 12 + 2  # the steps, two validations
+    for rows, inputs in gathered:
+        assert torch.equal(inputs, result.policy.normalise(raw[rows]))
+    val_rows = gathered[-1][0]
+    targets = result.policy.targets(torch.as_tensor(data.actions[val_rows.numpy()]))
+    with torch.no_grad():
+        acting_loss = float(result.policy.loss(raw[val_rows], targets))
+    assert result.metrics.val_loss == pytest.approx(acting_loss, rel=1e-6)
