@@ -121,9 +121,6 @@ def shift_actions(inputs: Inputs, shift: int, env_id: str) -> Inputs:
     if shift == 0:
         return inputs
     ids = inputs.episode_ids
-    # Rows of an episode are contiguous, so row t + shift is in t's episode iff the ids match.
-    keep = np.zeros(len(ids), dtype=bool)
-    keep[: max(0, len(ids) - shift)] = ids[shift:] == ids[: len(ids) - shift]
     episodes, lengths = np.unique(ids, return_counts=True)
     short = episodes[lengths <= shift]
     if len(short) == len(episodes):
@@ -134,7 +131,9 @@ def shift_actions(inputs: Inputs, shift: int, env_id: str) -> Inputs:
     if len(short):
         log.warning("action shift %d: skipped %d episode(s) of %d steps or fewer (ids %s)",
                     shift, len(short), shift, ", ".join(str(int(i)) for i in short))
-    rows = np.flatnonzero(keep)
+    # Rows of an episode are contiguous, so row t + shift is in t's episode iff the ids match
+    # (some episode is longer than the shift, so there are more rows than it).
+    rows = np.flatnonzero(ids[shift:] == ids[: len(ids) - shift])
     return Inputs(observations=inputs.observations[rows], actions=inputs.actions[rows + shift],
                   rewards=inputs.rewards[rows], episode_ids=ids[rows])
 

@@ -64,3 +64,9 @@ def test_a_history_reads_back_within_the_shifted_episode() -> None:
 def test_train_config_refuses_a_shift_that_is_not_a_step_count(bad: object) -> None:
     with pytest.raises(ValueError, match="action_shift must be a whole number"):
         TrainConfig(action_shift=bad)  # type: ignore[arg-type]
+
+
+def test_a_shift_longer_than_all_the_rows_is_refused_too() -> None:
+    # 6 rows, a shift of 8: clonelab train said "operands could not be broadcast" here.
+    with pytest.raises(TrainingError, match="choose a shift of at most 3"):
+        load_inputs(_counting(4, 2), ObservationPipeline(), action_shift=8)
