@@ -30,7 +30,7 @@ def cmd_lag(args: argparse.Namespace) -> dict[str, Any]:
         "dataset": str(args.dataset),
         "reference": estimate.reference,
         "steps": estimate.steps,
-        "agreement": {str(shift): round(value, 4)
-                      for shift, value in zip(estimate.shifts, estimate.agreement, strict=True)},
+        # Shift s is entry s (JSON objects come out with sorted keys: "10" before "2").
+        "agreement_by_shift": [round(value, 4) for value in estimate.agreement],
         "suggested_action_shift": estimate.best_shift,
     }

@@ -47,4 +47,4 @@ def test_lag_suggests_the_shift_of_a_lagged_recording(tmp_path: Path, capsys) ->
     assert main(["lag", str(dataset), "--max-shift", "6", "--json"]) == 0
     estimate = _json_tail(capsys)
     assert estimate["suggested_action_shift"] == 3 and estimate["reference"] == "expert"
-    assert estimate["agreement"]["3"] == 1.0 and len(estimate["agreement"]) == 7
+    assert estimate["agreement_by_shift"][3] == 1.0 and len(estimate["agreement_by_shift"]) == 7
