@@ -90,7 +90,7 @@ class LagPanel(TaskPanel):
         dataset, _ = self.open_inputs(policy=False)
         if not len(dataset.episode_ids):
             raise ValueError("The dataset has no episodes yet.")
-        self._on_dataset_changed()
+        self._clear()
         return lambda cancel: estimate_lag(config, dataset, cancel=cancel)
 
     def _on_progress(self, record: LagProgress) -> None:
@@ -109,6 +109,10 @@ class LagPanel(TaskPanel):
             f"{_REFERENCE_TEXT[result.reference]}.")
 
     def _on_dataset_changed(self, *_: Any) -> None:
+        self.runner.drop()  # an estimate of the dataset before never arrives
+        self._clear()
+
+    def _clear(self) -> None:
         self.result = None
         self.plot.show_estimate(None)
         self.use_button.setEnabled(False)

@@ -67,3 +67,17 @@ def test_without_a_dataset_it_says_so(qtbot) -> None:
     panel = shown(qtbot, LagPanel(Workspace(ENV_ID)))
     assert panel.run() is None
     assert "Choose a dataset" in panel.message.text()
+
+
+def test_another_dataset_drops_the_running_estimate(qtbot, lagged: Path) -> None:
+    workspace = workspace_on(lagged, ENV_ID)
+    panel = shown(qtbot, LagPanel(workspace))
+    panel.form.editor("reference").setCurrentText("clone")  # slow: a clone per shift
+    assert panel.run() is not None and panel.is_busy()
+    workspace.select_dataset(None)
+    assert not panel.is_busy()
+    qtbot.wait(300)
+    assert panel.result is None and not panel.use_button.isEnabled()
+    shifts, _ = panel.plot.curve.getData()
+    assert shifts is None or len(shifts) == 0
+    panel.shutdown()
