@@ -25,8 +25,11 @@ from clonelab.recorder.configs import TORCH_DEVICES
 
 __all__ = [
     "DEFAULT_EPOCHS",
+    "IMAGE_DEFAULT_EPOCHS",
     "MAX_DEFAULT_STEPS",
+    "MAX_IMAGE_STEPS",
     "MIN_DEFAULT_STEPS",
+    "MIN_IMAGE_STEPS",
     "Precision",
     "SelectBy",
     "TrainConfig",
@@ -40,6 +43,13 @@ __all__ = [
 DEFAULT_EPOCHS = 200
 MIN_DEFAULT_STEPS = 5000
 MAX_DEFAULT_STEPS = 50_000
+# Image policies: a CPU trains them at about 3,000 samples/s (2 cores, 84x84x4 frames, batch
+# 256; docs/benchmarks.md section 7), so the vector rule (50,000 steps for Pong's 20 demo
+# games: over an hour) is capped at about 1M samples, minutes on a laptop. What this budget
+# gave Pong and Breakout clones: docs/benchmarks.md, section 8.
+IMAGE_DEFAULT_EPOCHS = 20
+MIN_IMAGE_STEPS = 1000
+MAX_IMAGE_STEPS = 4000
 
 SelectBy = Literal["val_loss", "eval_return", "last"]
 Precision = Literal["auto", "float32", "bfloat16", "float16"]
@@ -49,10 +59,13 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def default_steps(train_rows: int, batch_size: int) -> int:
+def default_steps(train_rows: int, batch_size: int, *, images: bool = False) -> int:
     """DEFAULT_EPOCHS passes over `train_rows`, kept within [MIN_DEFAULT_STEPS,
-    MAX_DEFAULT_STEPS] gradient steps."""
+    MAX_DEFAULT_STEPS] gradient steps; for image observations IMAGE_DEFAULT_EPOCHS passes
+    within [MIN_IMAGE_STEPS, MAX_IMAGE_STEPS]."""
     per_epoch = max(1, math.ceil(train_rows / batch_size))
+    if images:
+        return min(MAX_IMAGE_STEPS, max(MIN_IMAGE_STEPS, IMAGE_DEFAULT_EPOCHS * per_epoch))
     return min(MAX_DEFAULT_STEPS, max(MIN_DEFAULT_STEPS, DEFAULT_EPOCHS * per_epoch))
 
 
@@ -63,7 +76,8 @@ class TrainConfig:
     steps: int | None = None
     """Gradient steps to run at most. Leave both steps and epochs empty for the default, which
     scales with the data: 200 passes over the training transitions, at least 5,000 and at most
-    50,000 steps (docs/training.md)."""
+    50,000 steps; for image observations 20 passes, at least 1,000 and at most 4,000 steps
+    (docs/training.md)."""
     epochs: int | None = None
     """Passes over the training episodes, instead of steps (set one of the two, not both)."""
     batch_size: int = 256
@@ -190,13 +204,14 @@ class TrainConfig:
             raise ValueError(f"TrainConfig: device must be one of {', '.join(TORCH_DEVICES)}, "
                              f"got {self.device!r}")
 
-    def total_steps(self, train_rows: int) -> int:
-        """The most gradient steps for a training set of `train_rows` transitions."""
+    def total_steps(self, train_rows: int, *, images: bool = False) -> int:
+        """The most gradient steps for a training set of `train_rows` transitions (`images`:
+        of image observations, whose default is shorter)."""
         if self.epochs is not None:
             return self.epochs * math.ceil(train_rows / self.batch_size)
         if self.steps is not None:
             return self.steps
-        return default_steps(train_rows, self.batch_size)
+        return default_steps(train_rows, self.batch_size, images=images)
 
     def pipeline_for(self, env_id: str, space: gym.Space | None) -> ObservationPipeline:
         """The observation pipeline for `env_id`: its default with this config's choices.
