@@ -1,9 +1,11 @@
 """The Failures tab: why a clone fails, and what fixes it.
 
-Three panels, each running its work on a `JobRunner` with progress and cancel:
+Four panels, each running its work on a `JobRunner` with progress and cancel:
 compounding error (the clone drifting from the demos' starts, and its accuracy on demo states
 next to its agreement with the expert on its own), imperfect experts (a clone per subset of the
-demos), and DAgger with the scripted expert against BC at equal labels. Where along an episode
+demos), DAgger with the scripted expert against BC at equal labels, and several good ways
+(the demos' actions near a state against each head's distribution there, and a Gaussian and a
+mixture clone from the same seeds). Where along an episode
 the clone leaves the demos' states is drawn in the Watch and Compare tabs (`app.watch.ood_plot`).
 """
 
@@ -14,12 +16,14 @@ from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from clonelab.app.failures.compounding_panel import CompoundingPanel
 from clonelab.app.failures.dagger_panel import DaggerPanel
+from clonelab.app.failures.several_ways_panel import SeveralWaysPanel
 from clonelab.app.failures.subsets_panel import SubsetsPanel
 from clonelab.app.window.workspace import Workspace
 
 
 class FailuresView(QWidget):
-    """Compounding error, subsets of imperfect demos, and DAgger, on the workspace's selection."""
+    """Compounding error, subsets of imperfect demos, DAgger and several good ways, on the
+    workspace's selection."""
 
     def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -28,10 +32,12 @@ class FailuresView(QWidget):
         self.compounding = CompoundingPanel(workspace)
         self.subsets = SubsetsPanel(workspace)
         self.dagger = DaggerPanel(workspace)
+        self.several_ways = SeveralWaysPanel(workspace)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.compounding, "Compounding error")
         self.tabs.addTab(self.subsets, "Imperfect experts")
         self.tabs.addTab(self.dagger, "DAgger")
+        self.tabs.addTab(self.several_ways, "Several ways")
         layout = QVBoxLayout(self)
         layout.addWidget(self.selection)
         layout.addWidget(self.tabs, 1)
@@ -41,9 +47,9 @@ class FailuresView(QWidget):
         self._on_selection_changed()
 
     @property
-    def panels(self) -> tuple[CompoundingPanel, SubsetsPanel, DaggerPanel]:
-        """The three panels, in tab order."""
-        return self.compounding, self.subsets, self.dagger
+    def panels(self) -> tuple[CompoundingPanel, SubsetsPanel, DaggerPanel, SeveralWaysPanel]:
+        """The panels, in tab order."""
+        return self.compounding, self.subsets, self.dagger, self.several_ways
 
     def shutdown(self) -> None:
         """Stop any running work (the view is going away)."""

@@ -1,0 +1,193 @@
+"""Failures tab, several ways: where equally good demos split, and what each head makes of it.
+
+Run trains a Gaussian, a mixture and a discretised clone on the opened dataset in the
+background (same data, seed and budget; `models.failures.several_ways`), then plays the
+Gaussian and the mixture clone from the same reset seeds. Scrubbing an episode of the dataset
+then picks a state: its frame, the demos' actions in the most similar states of other episodes
+over each head's predicted distribution there, and the state on the maze next to the clones'
+paths.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+
+from clonelab.app.datasets.episode_timeline import EpisodeTimeline
+from clonelab.app.failures.several_ways_plot import ActionPlots, RolloutPlot
+from clonelab.app.failures.task_panel import TaskPanel
+from clonelab.app.widgets.config_form import ConfigForm
+from clonelab.app.widgets.workers import WorkFactory
+from clonelab.app.window.workspace import Workspace
+from clonelab.models.failures.several_ways import (
+    ROLLOUT_HEADS,
+    DemoNeighbours,
+    SeveralWaysConfig,
+    SeveralWaysProgress,
+    SeveralWaysResult,
+    TransitionSet,
+    check_box_actions,
+    head_densities,
+    positions,
+    several_ways,
+)
+from clonelab.models.policy import observation_kind
+from clonelab.recorder.dataset import DemoDataset
+from clonelab.recorder.errors import one_line
+
+_LABELS = {"steps": "training steps", "hidden": "hidden layers", "rollout_seed": "first seed",
+           "rollouts": "rollouts", "neighbours": "neighbours"}
+
+
+class SeveralWaysPanel(TaskPanel):
+    """Train a clone per head, then scrub an episode to compare the demos and the heads."""
+
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
+        super().__init__(workspace, "Train the clones", parent)
+        self.form = ConfigForm(SeveralWaysConfig, skip=("seed",), labels=_LABELS)
+        self.episode = QSpinBox()
+        self.episode.setObjectName("severalWaysEpisode")
+        self.episode.valueChanged.connect(self._on_episode_changed)
+        self.timeline = EpisodeTimeline()
+        self.timeline.export_bar.hide()  # exporting an episode is the Datasets tab's
+        self.timeline.slider.valueChanged.connect(self._on_step_changed)
+        self.actions = ActionPlots()
+        self.maze = RolloutPlot()
+        self._result: SeveralWaysResult | None = None
+        self._dataset: DemoDataset | None = None
+        self._demos: TransitionSet | None = None
+        self._neighbours: DemoNeighbours | None = None
+        self._episode_rows = np.zeros(0, dtype=np.int64)
+        self._neighbour_count = SeveralWaysConfig().neighbours
+
+        picker = QHBoxLayout()
+        picker.addWidget(QLabel("Episode"))
+        picker.addWidget(self.episode)
+        picker.addStretch(1)
+        left = QVBoxLayout()
+        left.addLayout(picker)
+        left.addWidget(self.timeline, 1)
+        top = QHBoxLayout()
+        top.addLayout(left, 3)
+        top.addWidget(self.maze, 2)
+        body = QVBoxLayout()
+        body.addLayout(top, 3)
+        body.addWidget(self.actions, 2)
+        self._lay_out("Where demos go two good ways, does the clone pick one or average them "
+                      "into a third? Train a clone per head, then pick a state.",
+                      [self.form], body)
+        workspace.dataset_changed.connect(self._on_dataset_changed)
+        self._on_dataset_changed()
+
+    @property
+    def result(self) -> SeveralWaysResult | None:
+        """The last finished (or cancelled) run: its clones and rollouts."""
+        return self._result
+
+    def shutdown(self) -> None:
+        """Stop the training and the episode's re-simulation."""
+        self.timeline.shutdown()
+        super().shutdown()
+
+    # -- the job --------------------------------------------------------------------------------
+
+    def _factory(self) -> WorkFactory:
+        config = self.form.config()
+        dataset, _ = self.open_inputs(policy=False)
+        check_box_actions(dataset.action_space, dataset.env_id)
+        self._neighbour_count = config.neighbours
+        return lambda cancel: several_ways(config, dataset, cancel=cancel)
+
+    def _on_progress(self, record: SeveralWaysProgress) -> None:
+        self.controls.set_progress(record.done, record.total)
+        if record.train is not None:
+            self.controls.set_status(f"Training the {record.head} clone: step "
+                                     f"{record.train.step} of {record.train.total_steps}")
+        else:
+            self.controls.set_status(f"The {record.head} clone plays")
+
+    def _on_result(self, result: SeveralWaysResult) -> None:
+        self._show(result)
+
+    def _on_partial(self, partial: SeveralWaysResult) -> None:
+        self._show(partial)
+
+    def _show(self, result: SeveralWaysResult) -> None:
+        self._result = result
+        self.maze.show_walls(result.walls)
+        self.maze.show_rollouts(result.rollouts)
+        self._neighbours = None
+        if "gaussian" in result.clones and self._demos is not None:
+            self._neighbours = DemoNeighbours(self._demos, result.clones["gaussian"])
+        played = {head: result.rollouts_of(head) for head in ROLLOUT_HEADS}
+        rates = [f"{head} clone reached the goal in {sum(r.success for r in rollouts)} of "
+                 f"{len(rollouts)}" for head, rollouts in played.items() if rollouts]
+        done = "Cancelled: " if result.cancelled else ""
+        self.summary.setText(done + ("; ".join(rates) + "." if rates else
+                                     f"{len(result.clones)} clones trained, no rollouts."))
+        self._on_step_changed()
+
+    # -- picking a state ------------------------------------------------------------------------
+
+    def _on_dataset_changed(self) -> None:
+        self.runner.drop()
+        self._result, self._neighbours, self._demos, self._dataset = None, None, None, None
+        self.timeline.clear()
+        self.summary.setText("")
+        try:
+            dataset, _ = self.open_inputs(policy=False)
+            self._demos = TransitionSet.from_dataset(dataset)
+        except Exception as exc:  # noqa: BLE001 - no dataset or an unreadable one: say so
+            self.episode.setRange(0, 0)
+            self.timeline.clear(one_line(exc))
+            return
+        self._dataset = dataset
+        self.episode.setRange(0, max(0, len(dataset.episode_ids) - 1))
+        self._on_episode_changed()
+
+    def _on_episode_changed(self) -> None:
+        dataset = self._dataset
+        if dataset is None or not dataset.episode_ids:
+            return
+        episode_id = dataset.episode_ids[self.episode.value()]
+        try:
+            episode = dataset.load_episode(episode_id)
+        except Exception as exc:  # noqa: BLE001 - an unreadable episode is a message
+            self.timeline.clear(f"Episode {episode_id} is unreadable: {one_line(exc)}")
+            return
+        assert self._demos is not None
+        self._episode_rows = np.flatnonzero(self._demos.episode_column == episode_id)
+        image = observation_kind(dataset.observation_space) == "image"
+        self.timeline.set_episode(dataset.env_id, episode, image_observations=image)
+        self._on_step_changed()
+
+    def _on_step_changed(self) -> None:
+        demos, result = self._demos, self._result
+        if demos is None or not len(self._episode_rows):
+            return
+        # The slider runs to the final observation, which has no action: show the last one's.
+        row = self._episode_rows[min(self.timeline.step(), len(self._episode_rows) - 1)]
+        observation = demos.observations[row]
+        space = demos.observation_space
+        path = positions(space, demos.observations[self._episode_rows])
+        self.maze.show_state(path, path[row - self._episode_rows[0]])
+        if result is None or self._neighbours is None or not result.clones:
+            return
+        near = self._neighbours.nearest(observation, self._neighbour_count,
+                                        exclude_episode=int(demos.episode_column[row]))
+        self.actions.show_state(head_densities(result.clones, observation), near.actions,
+                                demos.actions[row].reshape(-1), *action_bounds(demos))
+
+
+def action_bounds(demos: TransitionSet) -> tuple[np.ndarray, np.ndarray]:
+    """The flat action box to draw: the space's bounds, or where unbounded the demos' range
+    with a margin."""
+    space = demos.action_space
+    low = np.asarray(space.low, dtype=float).reshape(-1)  # type: ignore[attr-defined]
+    high = np.asarray(space.high, dtype=float).reshape(-1)  # type: ignore[attr-defined]
+    actions = demos.actions.reshape(len(demos), -1).astype(float)
+    if len(actions):
+        margin = 0.1 * (actions.max(axis=0) - actions.min(axis=0)) + 1e-3
+        low = np.where(np.isfinite(low), low, actions.min(axis=0) - margin)
+        high = np.where(np.isfinite(high), high, actions.max(axis=0) + margin)
+    return low, high
