@@ -27,8 +27,11 @@ class _Side:
         self.upper = pg.PlotDataItem(pen=pg.mkPen(*colour, 90))
         self.lower = pg.PlotDataItem(pen=pg.mkPen(*colour, 90))
         self.band = pg.FillBetweenItem(self.upper, self.lower, brush=pg.mkBrush(*colour, 45))
-        for item in (self.dots, self.upper, self.lower, self.band):
-            plot.addItem(item)
+        plot.addItem(self.dots)
+        # With two or three seeds the t-interval is wide (t = 12.7 for two): the band must not
+        # set the axes, or it squashes the means and the dots into a line.
+        for item in (self.upper, self.lower, self.band):
+            plot.addItem(item, ignoreBounds=True)
         self.mean = plot.plot(pen=pg.mkPen(colour, width=3), symbol="o", symbolSize=7,
                               symbolBrush=pg.mkBrush(colour), name=f"{name}: mean, 95% band")
 

@@ -109,7 +109,8 @@ class CurvePoint:
 
     iteration: int
     labels: float
-    """Expert labels, mean over seeds (both sides of a seed had exactly as many)."""
+    """Expert labels, mean over seeds (both sides of a seed had exactly as many); see
+    `seed_curve` for which seeds."""
     dagger: Interval
     bc: Interval
     difference: Interval
@@ -128,19 +129,31 @@ class CurvePoint:
 
 
 def seed_curve(points: Sequence[SeedPoint]) -> list[CurvePoint]:
-    """Mean and 95% interval per iteration over the seeds that scored it (unscored skipped)."""
-    by_iteration: dict[int, list[DaggerProgress]] = {}
+    """Mean and 95% interval per iteration over the seeds that scored it (unscored skipped).
+
+    The label count of an iteration is the mean over the seeds that finished every iteration
+    (over all seeds scoring it while none has): a seed still running has fewer labels, and
+    counting it at its first iterations only would move them left of later ones.
+    """
+    by_iteration: dict[int, list[SeedPoint]] = {}
+    labels: dict[tuple[int, int], int] = {}
+    finished = set()
     for seed_point in points:
         point = seed_point.point
+        labels[seed_point.seed, point.iteration] = point.labels
+        if point.iteration == point.iterations - 1:
+            finished.add(seed_point.seed)
         if point.dagger_return is not None and point.bc_return is not None:
-            by_iteration.setdefault(point.iteration, []).append(point)
+            by_iteration.setdefault(point.iteration, []).append(seed_point)
     curve = []
     for iteration in sorted(by_iteration):
-        scored = by_iteration[iteration]
+        scored = [p.point for p in by_iteration[iteration]]
+        counted = sorted(finished) or [p.seed for p in by_iteration[iteration]]
         dagger = [float(p.dagger_return) for p in scored if p.dagger_return is not None]
         bc = [float(p.bc_return) for p in scored if p.bc_return is not None]
         curve.append(CurvePoint(
-            iteration=iteration, labels=float(np.mean([p.labels for p in scored])),
+            iteration=iteration,
+            labels=float(np.mean([labels[seed, iteration] for seed in counted])),
             dagger=Interval.of(dagger), bc=Interval.of(bc),
             difference=Interval.of(np.subtract(dagger, bc))))
     return curve

@@ -24,8 +24,10 @@ RUN = DaggerConfig(env_id="CartPole-v1", iterations=2, episodes_per_iter=1,
                    max_episode_steps=25, eval_episodes=2, train=TINY, seed=3)
 
 
-def _point(seed: int, iteration: int, dagger: float, bc: float) -> SeedPoint:
-    progress = DaggerProgress(iteration=iteration, iterations=2, beta=1.0, labels=100 + seed,
+def _point(seed: int, iteration: int, dagger: float, bc: float, labels: int | None = None
+           ) -> SeedPoint:
+    progress = DaggerProgress(iteration=iteration, iterations=2, beta=1.0,
+                              labels=100 + seed if labels is None else labels,
                               expert_share=1.0, dagger_return=dagger, bc_return=bc,
                               elapsed_s=0.0)
     return SeedPoint(seed=seed, seed_index=seed, seeds=3, point=progress)
@@ -57,6 +59,16 @@ def test_the_paired_difference_decides_the_verdict() -> None:
     assert first.labels == 101.0
     assert second.verdict == "no clear winner"
     assert seed_curve(points[:1])[0].verdict == "one seed"
+
+
+def test_label_counts_come_from_the_finished_seeds_while_one_runs() -> None:
+    # Seed 1 is at iteration 0 with few labels; counting it would put iteration 0 at 200 and
+    # iteration 1 (seed 0 only) at 150, left of it.
+    points = [_point(0, 0, 1.0, 0.0, labels=100), _point(0, 1, 1.0, 0.0, labels=150),
+              _point(1, 0, 1.0, 0.0, labels=300)]
+    assert [c.labels for c in seed_curve(points)] == [100.0, 150.0]
+    assert [c.labels for c in seed_curve(points[:1])] == [100.0]  # none finished yet
+    assert seed_curve(points)[0].dagger.n == 2  # the returns still count every seed
 
 
 def test_each_seed_runs_the_setting_with_its_own_seed() -> None:
