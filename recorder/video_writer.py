@@ -96,6 +96,9 @@ class VideoWriter(ABC):
         try:
             self._finish()
             os.replace(self._temporary, self.path)
+        except ExportError:
+            self.discard()
+            raise
         except (OSError, av.FFmpegError) as exc:
             self.discard()
             raise ExportError(f"{self.path}: cannot write the video ({exc})") from exc
@@ -169,7 +172,7 @@ class Mp4Writer(VideoWriter):
                 continue
             try:
                 self._mux(self._stream.encode(frame))
-            except (OSError, av.FFmpegError) as exc:
+            except Exception as exc:  # noqa: BLE001 - any failure ends the video, not the thread
                 self._failure = exc
 
     def _stop_encoder(self) -> None:
@@ -188,8 +191,7 @@ class Mp4Writer(VideoWriter):
 
     def _finish(self) -> None:
         self._stop_encoder()
-        if self._failure is not None:
-            raise self._failure
+        self._raise_failure()
         self._mux(self._stream.encode())  # flush the frames x264 holds for look-ahead
         self._container.close()
 

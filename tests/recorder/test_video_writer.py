@@ -10,7 +10,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from clonelab.recorder.video_writer import ExportError, open_video, video_formats, write_video
+from clonelab.recorder.video_writer import (
+    ExportError,
+    Mp4Writer,
+    open_video,
+    video_formats,
+    write_video,
+)
 
 
 def frames(count: int, rows: int = 33, cols: int = 47) -> list[np.ndarray]:
@@ -93,4 +99,17 @@ def test_bad_input_is_refused_with_a_clear_line(tmp_path: Path) -> None:
         write_video(tmp_path / "run.mp4", [], 30)
     with pytest.raises(ExportError, match="the video's first was"):
         write_video(tmp_path / "run.mp4", [*frames(2), *frames(1, rows=20)], 30)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("count", [3, 40])  # failing at close, or at a later write
+def test_an_encoder_failure_is_one_line_and_leaves_nothing(tmp_path: Path, monkeypatch,
+                                                           count: int) -> None:
+    def broken(_writer, _packets) -> None:
+        raise ValueError("the encoder broke")
+
+    monkeypatch.setattr(Mp4Writer, "_mux", broken)
+    with pytest.raises(ExportError, match="the encoder broke") as error:
+        write_video(tmp_path / "run.mp4", frames(count), 30)
+    assert "\n" not in str(error.value)
     assert list(tmp_path.iterdir()) == []
