@@ -11,7 +11,14 @@ paths.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from clonelab.app.datasets.episode_timeline import EpisodeTimeline
 from clonelab.app.failures.several_ways_plot import ActionPlots, RolloutPlot
@@ -49,7 +56,6 @@ class SeveralWaysPanel(TaskPanel):
         self.episode.setObjectName("severalWaysEpisode")
         self.episode.valueChanged.connect(self._on_episode_changed)
         self.timeline = EpisodeTimeline()
-        self.timeline.export_bar.hide()  # exporting an episode is the Datasets tab's
         self.timeline.slider.valueChanged.connect(self._on_step_changed)
         self.actions = ActionPlots()
         self.maze = RolloutPlot()
@@ -60,22 +66,42 @@ class SeveralWaysPanel(TaskPanel):
         self._episode_rows = np.zeros(0, dtype=np.int64)
         self._neighbour_count = SeveralWaysConfig().neighbours
 
+        # The frame and the slider are what picks a state here; the recorded values and the
+        # episode's export are the Datasets tab's.
+        self.timeline.export_bar.hide()
+        self.timeline.observation_table.parentWidget().hide()
         picker = QHBoxLayout()
         picker.addWidget(QLabel("Episode"))
         picker.addWidget(self.episode)
         picker.addStretch(1)
         left = QVBoxLayout()
+        left.addWidget(self.form)
+        left.addWidget(self.controls)
         left.addLayout(picker)
         left.addWidget(self.timeline, 1)
-        top = QHBoxLayout()
-        top.addLayout(left, 3)
-        top.addWidget(self.maze, 2)
-        body = QVBoxLayout()
-        body.addLayout(top, 3)
-        body.addWidget(self.actions, 2)
-        self._lay_out("Where demos go two good ways, does the clone pick one or average them "
-                      "into a third? Train a clone per head, then pick a state.",
-                      [self.form], body)
+        column = QWidget()
+        column.setLayout(left)
+        column.setMaximumWidth(420)
+        pictures = QGridLayout()
+        pictures.addWidget(self.maze, 0, 0)
+        pictures.setRowStretch(0, 1)
+        pictures.setRowStretch(1, 1)
+        for number, plot in enumerate(self.actions.plots.values(), start=1):
+            pictures.addWidget(plot, number // 2, number % 2)
+        key = QLabel(ActionPlots.KEY)
+        key.setWordWrap(True)
+        pictures.addWidget(key, 2, 0, 1, 2)
+        row = QHBoxLayout()
+        row.addWidget(column)
+        row.addLayout(pictures, 1)
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("Where demos go two good ways, does the clone pick one or "
+                                "average them into a third? Train a clone per head, then pick "
+                                "a state on an episode's timeline."))
+        layout.addLayout(row, 1)
+        layout.addWidget(self.summary)
         workspace.dataset_changed.connect(self._on_dataset_changed)
         self._on_dataset_changed()
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtWidgets import QGraphicsRectItem, QHBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsRectItem, QWidget
 
 from clonelab.app.widgets.plot_style import legend_below
 from clonelab.models.action_density import ActionDensity, BinDensity
@@ -44,25 +44,25 @@ class HeadPlot(pg.PlotWidget):
     """One head at one state: its density, the neighbours' actions, the demo's, the clone's."""
 
     def __init__(self, head: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(parent, background="w")
         self.head = head
         colour = HEAD_COLOURS.get(head, (120, 120, 120))
         self.density_image = pg.ImageItem()
         self.density_image.setColorMap(pg.colormap.get("viridis"))
         self.density_curve = pg.PlotDataItem(pen=pg.mkPen(colour, width=2),
                                              fillLevel=0, brush=pg.mkBrush(*colour, 60))
-        self.neighbour_dots = pg.ScatterPlotItem(size=9, pen=pg.mkPen("w", width=1.2),
-                                                 brush=pg.mkBrush(*_DEMO, 200),
-                                                 name="demos nearby")
+        self.neighbour_dots = pg.ScatterPlotItem(size=9, pen=pg.mkPen("w", width=1.5),
+                                                 brush=pg.mkBrush(*_DEMO, 200))
         self.demo_action = pg.ScatterPlotItem(size=18, symbol="star", pen=pg.mkPen("k"),
-                                              brush=pg.mkBrush(255, 215, 0), name="this demo")
-        self.clone_action = pg.ScatterPlotItem(size=16, symbol="x", pen=pg.mkPen("w"),
-                                               brush=pg.mkBrush(220, 30, 30), name="clone acts")
+                                              brush=pg.mkBrush(255, 215, 0))
+        self.clone_action = pg.ScatterPlotItem(size=18, symbol="x", pen=pg.mkPen("w"),
+                                               brush=pg.mkBrush(220, 30, 30))
         for item in (self.density_image, self.density_curve, self.neighbour_dots,
                      self.demo_action, self.clone_action):
             self.addItem(item)
         self.setTitle(head)
         self.setMenuEnabled(False)
+        self.setMinimumSize(200, 180)
 
     def show_state(self, density: ActionDensity, neighbours: np.ndarray,
                    demo_action: np.ndarray | None, low: np.ndarray, high: np.ndarray) -> None:
@@ -111,20 +111,16 @@ def _mode(density: ActionDensity) -> np.ndarray:
     return density.mode()[0].numpy()
 
 
-class ActionPlots(QWidget):
-    """A `HeadPlot` per head, side by side, sharing the action axes."""
+class ActionPlots:
+    """A `HeadPlot` per head (placed by the panel), drawn with the same demos."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+    KEY = ("Grey dots: the demos' actions in the most similar states of other episodes; gold "
+           "star: this demo's action; red cross: the clone's action; colour: the head's "
+           "density there (brighter is likelier).")
+    """What the marks mean (one line under the plots: three legends would crowd them)."""
+
+    def __init__(self) -> None:
         self.plots = {head: HeadPlot(head) for head in HEADS}
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        for plot in self.plots.values():
-            layout.addWidget(plot)
-        legend = legend_below(self.plots[HEADS[0]], columns=3)
-        first = self.plots[HEADS[0]]
-        for item in (first.neighbour_dots, first.demo_action, first.clone_action):
-            legend.addItem(item, item.name())
 
     def show_state(self, densities: Mapping[str, ActionDensity], neighbours: np.ndarray,
                    demo_action: np.ndarray | None, low: np.ndarray, high: np.ndarray) -> None:
@@ -137,13 +133,14 @@ class RolloutPlot(pg.PlotWidget):
     """The maze from above: walls, the chosen episode's path and the clones' paths."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(parent, background="w")
         self.setAspectLocked(True)
         self.setMenuEnabled(False)
         self.setTitle("Clones from the same seeds")
+        self.setMinimumSize(200, 180)
         self._walls: list[QGraphicsRectItem] = []
         legend = legend_below(self, columns=1)
-        dashed = pg.mkPen(*_DEMO, 160, width=2, style=Qt.PenStyle.DashLine)
+        dashed = pg.mkPen(*_DEMO, 220, width=2, style=Qt.PenStyle.DashLine)
         self.demo_path = self.plot(pen=dashed, name="this demo")
         self.state_dot = pg.ScatterPlotItem(size=16, symbol="star", pen=pg.mkPen("k"),
                                             brush=pg.mkBrush(255, 215, 0))
@@ -158,8 +155,8 @@ class RolloutPlot(pg.PlotWidget):
         self._walls = []
         for x, y, width, height in walls:
             item = QGraphicsRectItem(x, y, width, height)
-            item.setPen(pg.mkPen(60, 60, 60))
-            item.setBrush(pg.mkBrush(60, 60, 60, 200))
+            item.setPen(pg.mkPen(150, 150, 150))
+            item.setBrush(pg.mkBrush(190, 190, 190))
             self.addItem(item)
             self._walls.append(item)
 
