@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 import gymnasium as gym
 
+from clonelab.models.episode_weights import parse_tag_weights
 from clonelab.models.heads import DEFAULT_BINS, DEFAULT_COMPONENTS, HeadKind, HeadSpec
 from clonelab.models.observations import (
     ObservationPipeline,
@@ -145,6 +146,15 @@ class TrainConfig:
     bins: int = DEFAULT_BINS
     """Bins per action dimension of the discretised head (used only with head
     "discretised")."""
+    tag_weights: str = ""
+    """Weights of episodes by tag, such as "expert=1, noisy=0.2": each epoch draws an
+    episode's rows in proportion to its weight (the smallest among its listed tags; 1 when
+    none is listed; 0 leaves it out). A "weight=W" tag on an episode overrides every other
+    weight (docs/training.md, "Weighting episodes")."""
+    return_temperature: float | None = None
+    """Weight episodes by return (times their tag weight): exp((return - best return) / (this
+    x the returns' standard deviation)), the best episode 1; 0.5 did best on mixed expert and
+    noisy demos (docs/failures.md, "Mixed quality"). Empty: no return weighting."""
 
     def __post_init__(self) -> None:
         if self.steps is not None and self.epochs is not None:
@@ -200,6 +210,15 @@ class TrainConfig:
             raise ValueError(f"TrainConfig: {error}") from None
         if not isinstance(self.compile, bool):
             raise ValueError(f"TrainConfig: compile must be true or false, got {self.compile!r}")
+        try:
+            parse_tag_weights(self.tag_weights)
+        except ValueError as error:
+            raise ValueError(f"TrainConfig: {error}") from None
+        temperature = self.return_temperature
+        if temperature is not None and not (isinstance(temperature, int | float)
+                                            and math.isfinite(temperature) and temperature > 0):
+            raise ValueError(f"TrainConfig: return_temperature must be a number above 0 such as "
+                             f"0.5, or empty for no return weighting, got {temperature!r}")
         if self.device not in TORCH_DEVICES:
             raise ValueError(f"TrainConfig: device must be one of {', '.join(TORCH_DEVICES)}, "
                              f"got {self.device!r}")
