@@ -9,6 +9,7 @@ the generator in a worker thread; the CLI drives it with `recorder.jobs.drain`.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
@@ -33,14 +34,13 @@ from clonelab.models.distributed import (
     mean_over_ranks,
     peer_lost,
 )
-from clonelab.models.episode_weights import epoch_order, parse_tag_weights, row_weights
 from clonelab.models.evaluation import evaluate
 from clonelab.models.observations import PipelineError
 from clonelab.models.policy import Policy, PolicySpec
 from clonelab.models.train_config import TrainConfig
 from clonelab.models.train_device import DeviceRows, StepLoss, StepPrecision, step_optimizer
-from clonelab.models.train_inputs import Inputs, StackedRows, load_inputs
-from clonelab.models.train_progress import TrainProgress, window_mean
+from clonelab.models.train_inputs import StackedRows, load_inputs
+from clonelab.models.train_progress import Clock, ProgressPlan, TrainProgress, window_mean
 from clonelab.models.train_selection import BestWeights
 from clonelab.recorder.jobs import CancelCheck, Stopwatch, cancel_check
 
@@ -133,8 +133,10 @@ def _validate(
 def train_bc(
     config: TrainConfig, dataset: DatasetLike, *, cancel: CancelCheck | None = None,
     world: World | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
+    now: Clock = time.perf_counter,
 ) -> Generator[TrainProgress, None, TrainResult]:
-    """Train a BC policy on `dataset`, yielding a `TrainProgress` every `log_every` steps.
+    """Train a BC policy on `dataset`, yielding a `TrainProgress` every `log_every` steps, the
+    first one sooner when FIRST_RECORD_S seconds of training pass first (`ProgressPlan`).
 
     Returns (as StopIteration.value; `recorder.jobs.drain` runs it) a `TrainResult` whose
     policy has the weights `config.select_by` picks (at the step `kept.step`); training stops
@@ -146,9 +148,10 @@ def train_bc(
     With a distributed `world` (several torchrun processes; `models.distributed`), each rank
     trains on its shard of every global batch of batch_size x world.size rows, through
     DistributedDataParallel; rank 0 alone validates and picks the kept weights, and a rank that
-    stops makes the others raise TrainingError within `timeout_s`.
+    stops makes the others raise TrainingError within `timeout_s`. `now` is the time source
+    of every figure and of the first record's time rule (tests pass a fake one).
     """
-    clock, train_clock = Stopwatch(), Stopwatch()
+    clock, train_clock = Stopwatch(now), Stopwatch(now)
     clock.start()
     should_stop = cancel_check(cancel)
     device = pick_device(config.device)
@@ -158,7 +161,7 @@ def train_bc(
     join(world, device, timeout_s)
     try:
         return (yield from _train(config, dataset, should_stop, device, world, clock,
-                                  train_clock))
+                                  train_clock, now))
     except RuntimeError as error:
         if not world.distributed:
             raise
@@ -170,7 +173,7 @@ def train_bc(
 
 def _train(config: TrainConfig, dataset: DatasetLike, should_stop: Callable[[], bool],
            device: torch.device, world: World, clock: Stopwatch, train_clock: Stopwatch,
-           ) -> Generator[TrainProgress, None, TrainResult]:
+           now: Clock) -> Generator[TrainProgress, None, TrainResult]:
     try:
         pipeline = config.pipeline_for(dataset.env_id, dataset.observation_space)
     except PipelineError as error:
@@ -189,7 +192,9 @@ def _train(config: TrainConfig, dataset: DatasetLike, should_stop: Callable[[], 
                        tails_when_few=True)
     # Fork the global RNG so that seeding the weights leaves the caller's torch RNG untouched.
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(config.seed)
+        # The CPU generator alone builds the weights: torch.manual_seed would also queue
+        # seeds for CUDA, XPU and MTIA, formatting a stack trace for each (2 ms a run).
+        torch.random.default_generator.manual_seed(config.seed)
         policy = Policy(spec)
     observations = _normalised_rows(policy, data.observations, split.train_rows)
     policy.to(device)
@@ -209,7 +214,6 @@ def _train(config: TrainConfig, dataset: DatasetLike, should_stop: Callable[[], 
     total = config.total_steps(-(-n_train // world.size))
     optimizer = step_optimizer(policy, config)
     shuffle = torch.Generator().manual_seed(config.seed)
-    sampling = _row_weights(config, dataset, data, split.train_rows)  # None: uniform epochs
     log.info("training %s on %s (%s): %d train rows (%d episodes), %d val rows, %d steps",
              dataset.env_id, device, precision.dtype, n_train, len(split.train_episodes),
              len(val_rows), total)
@@ -218,12 +222,13 @@ def _train(config: TrainConfig, dataset: DatasetLike, should_stop: Callable[[], 
     step = samples = 0
     window: list[torch.Tensor] = []  # the losses since the last record, summed at the next
     # Row ids in a seeded order, drawn once per epoch: a batch is a slice of it.
-    order = epoch_order(train_rows, sampling, shuffle)
+    order = train_rows[torch.randperm(n_train, generator=shuffle)]
     cursor = 0
     best = BestWeights(config.patience)
+    plan = ProgressPlan(log_every=config.log_every, total=total, now=now)
 
     def record() -> TrainProgress:
-        train_clock.stop()
+        started = now()
         loss_sum = torch.stack(window).sum() if window else torch.zeros((), device=device)
         mean_loss = window_mean(float(mean_over_ranks(loss_sum, world)), len(window), step,
                                  config.lr)
@@ -237,6 +242,7 @@ def _train(config: TrainConfig, dataset: DatasetLike, should_stop: Callable[[], 
         # of a loss bump that played -412 where the error's pick played -188).
         score = action_error if action_error is not None else val_loss
         best.offer(step, -eval_return if eval_return is not None else score, policy)
+        plan.recorded(now() - started)
         progress = TrainProgress(
             step=step,
             total_steps=total,
@@ -250,19 +256,20 @@ def _train(config: TrainConfig, dataset: DatasetLike, should_stop: Callable[[], 
             samples_per_s=samples / train_clock.total if train_clock.total > 0 else 0.0,
             elapsed_s=clock.elapsed,
             world_size=world.size,
+            eta_s=plan.eta_s(step, train_clock.total),
         )
         history.append(progress)
         return progress
 
     cancelled = stopped_early = False
     policy.train()
+    train_clock.start()  # stopped while a record is made and held
     while step < total and not stopped_early:
         if should_stop():
             cancelled = True
             break
-        train_clock.start()
         if cursor >= n_train:
-            order = epoch_order(train_rows, sampling, shuffle)
+            order = train_rows[torch.randperm(n_train, generator=shuffle)]
             cursor = 0
         global_rows = order[cursor : cursor + global_batch]
         cursor += global_batch
@@ -276,15 +283,16 @@ def _train(config: TrainConfig, dataset: DatasetLike, should_stop: Callable[[], 
         step += 1
         samples += len(global_rows)
         window.append(loss.detach())
-        if step % config.log_every == 0 or step == total:
+        if plan.due(step, lambda late: main_decides(late, world, device)):
+            train_clock.stop()
             progress = record()
             window.clear()
             stopped_early = main_decides(best.should_stop(step), world, device)
             clock.stop()
             yield progress
             clock.start()
-        else:
-            train_clock.stop()
+            train_clock.start()
+    train_clock.stop()
     if cancelled or not history or history[-1].step != step:
         record()
     clock.stop()
@@ -334,17 +342,6 @@ def _normalised_rows(policy: Policy, observations: np.ndarray,
     normalised = (rows.reshape(len(rows), -1).float() - policy.obs_mean[:step_size]) \
         / policy.obs_std[:step_size]
     return normalised.numpy()
-
-
-def _row_weights(config: TrainConfig, dataset: DatasetLike, data: Inputs,
-                 train_rows: np.ndarray) -> torch.Tensor | None:
-    """Each training row's sampling weight (models/episode_weights.py), refused in one line."""
-    try:
-        return row_weights(dataset, np.asarray(data.episode_ids), np.asarray(data.rewards),
-                           train_rows, tag_weights=parse_tag_weights(config.tag_weights),
-                           return_temperature=config.return_temperature)
-    except ValueError as error:
-        raise TrainingError(f"dataset for {dataset.env_id}: {error}") from None
 
 
 def _snapshot_return(policy: Policy, config: TrainConfig) -> float:

@@ -36,15 +36,17 @@ def cancel_check(cancel: CancelCheck | None) -> Callable[[], bool]:
 
 
 class Stopwatch:
-    """Counts time inside a job only: `stop()` before yielding a record, `start()` after."""
+    """Counts time inside a job only: `stop()` before yielding a record, `start()` after.
+    `now` is the time source (seconds): a test passes a fake one."""
 
-    def __init__(self) -> None:
+    def __init__(self, now: Callable[[], float] = time.perf_counter) -> None:
         self.total = 0.0
         self._since: float | None = None
+        self._now = now
 
     def start(self) -> None:
         """Start (or resume) counting."""
-        self._since = time.perf_counter()
+        self._since = self._now()
 
     def stop(self) -> None:
         """Pause counting; `total` holds the seconds counted so far."""
@@ -54,7 +56,7 @@ class Stopwatch:
     @property
     def elapsed(self) -> float:
         """Seconds counted so far, including the running stretch."""
-        running = time.perf_counter() - self._since if self._since is not None else 0.0
+        running = self._now() - self._since if self._since is not None else 0.0
         return self.total + running
 
 

@@ -236,6 +236,10 @@ class TrainPanel(JobPanel):
         self.evaluation = None
         self._last_progress = None
         self._show_bar(None)
+        # Beside the busy bar until the first record (frames convert at about 1 ms each),
+        # and never the previous run's "Done.".
+        steps = sum(self._dataset.episode_info(i).steps for i in ids)
+        self.controls.set_status(f"Loading {plural(steps, 'step')}...")
         self.report.reset(config.select_by)
         self.loss_plot.clear_curves()
         self.message.show_message(f"Training on {plural(len(ids), 'episode')}...")
@@ -252,6 +256,8 @@ class TrainPanel(JobPanel):
     # -- training -----------------------------------------------------------------------------
 
     def _on_progress(self, progress: TrainProgress) -> None:
+        if self._last_progress is None:
+            self.controls.set_status("")  # loaded: the bar says where training is
         self._last_progress = progress
         self._show_bar(progress)
         self.report.show_progress(progress)

@@ -17,11 +17,14 @@ log = logging.getLogger(__name__)
 
 
 def eta_text(progress: TrainProgress) -> str:
-    """"ETA 1m 05s" from the time per step so far; "" before the first step."""
-    if progress.step <= 0 or progress.elapsed_s <= 0:
+    """"ETA 1m 05s" from the record's estimate (`TrainProgress.eta_s`: the steps left at the
+    pace so far, plus the validations left at theirs); "" without one."""
+    if progress.eta_s is None:
         return ""
-    seconds = progress.elapsed_s / progress.step * (progress.total_steps - progress.step)
-    minutes, secs = divmod(int(round(seconds)), 60)
+    minutes, secs = divmod(int(round(progress.eta_s)), 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"ETA {hours}h {minutes:02d}m"
     return f"ETA {minutes}m {secs:02d}s" if minutes else f"ETA {secs}s"
 
 

@@ -4,7 +4,8 @@ It plans the shortest route through the maze's cells and steers the ball with a 
 towards the next cell's centre (the goal itself in the goal's cell). Where several routes are
 equally short (around a block, left or right) it breaks the tie at random once per episode,
 seeded by the episode's seed, so a recording holds both ways about equally often: demos with
-two modes, which a Gaussian clone averages into a third, bad one.
+two modes, which a Gaussian clone averages where they part (its push there is about zero, and
+it hesitates until it tips one way: docs/benchmarks.md, 8).
 """
 
 from __future__ import annotations

@@ -150,6 +150,38 @@ def test_a_cancelled_run_shows_its_own_figures_not_the_previous_runs(
     assert panel.message.text() == "Training cancelled."
 
 
+def test_a_new_run_shows_no_figure_of_the_previous_run(qtbot, panel: TrainPanel) -> None:
+    """Issue 10: until a run's first record, nothing on the tab may be the run before's: not
+    its ETA, speed, accuracy, best step, warning, loss curves, bar or verdict."""
+    set_fields(panel, steps=120, log_every=20)
+    panel.form.editor("hidden").setText("32")
+    panel.eval_episodes.setValue(1)
+    panel.start_training()
+    qtbot.waitUntil(lambda: panel.evaluation is not None, timeout=60_000)
+    report = panel.report
+    assert report.speed_label.text() and report.metrics_label.text() and report.best_label.text()
+    assert len(panel.loss_plot.train_curve.getData()[0]) == 6
+    assert "Clone: mean return" in panel.message.text()
+
+    set_fields(panel, steps=1_000_000, log_every=1_000_000)
+    worker = panel.start_training()
+    labels = (report.eta_label, report.speed_label, report.metrics_label, report.best_label)
+    assert [label.text() for label in labels] == ["", "", "", ""]
+    assert report.warning.isHidden()
+    for curve in (panel.loss_plot.train_curve, panel.loss_plot.val_curve):
+        assert len(curve.getData()[0] if curve.getData()[0] is not None else []) == 0
+    # The bar is busy until the first record, beside what is happening, not the last "Done.".
+    assert panel.progress_bar.maximum() == 0 and panel.progress_bar.text() == ""
+    steps = sum(r.steps for r in map(panel._dataset.episode_info, panel.selected_ids()))
+    assert panel.controls.status.text() == f"Loading {steps} steps..."
+    assert panel.message.text() == "Training on 4 episodes..."
+    with qtbot.waitSignal(worker.progress, timeout=20_000):  # within 2 s of training
+        pass
+    assert panel.controls.status.text() == ""
+    with qtbot.waitSignal(worker.cancelled, timeout=10_000):
+        panel.controls.cancel_button.click()
+
+
 def test_event_loop_never_stalls_while_training(qtbot, panel: TrainPanel) -> None:
     set_fields(panel, steps=400, log_every=20)
     panel.form.editor("hidden").setText("64, 64")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from clonelab.app.train.train_report import TrainReport
 from clonelab.models.training import TrainProgress
 
@@ -54,3 +56,18 @@ def test_a_new_run_starts_with_blank_figures(qtbot) -> None:
     labels = (report.eta_label, report.speed_label, report.metrics_label, report.best_label)
     assert [label.text() for label in labels] == ["", "", "", ""]
     assert report.warning.isHidden()
+
+
+def test_the_eta_is_the_records_estimate_with_validation_counted(qtbot) -> None:
+    """Issue 10: the ETA was elapsed / step x steps left, which counted the data loading as
+    if every step paid for it again; the record now says what is left (`eta_s`)."""
+    report = TrainReport()
+    qtbot.addWidget(report)
+    report.reset("val_loss")
+    first = overfitting_run()[0]
+    for eta_s, text in ((None, ""), (7.4, "ETA 7s"), (125.0, "ETA 2m 05s"),
+                        (2 * 3600 + 5 * 60 + 59, "ETA 2h 05m")):
+        report.show_progress(dataclasses.replace(first, eta_s=eta_s))
+        assert report.eta_label.text() == text
+    report.show_stopped()
+    assert report.eta_label.text() == ""

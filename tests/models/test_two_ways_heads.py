@@ -5,7 +5,7 @@ PointMaze_TwoWays-v3, 30 scripted episodes (both ways about half the time), thre
 seeds per head, each clone played deterministically from the same 20 starts as the expert.
 Success is reaching the goal at the expert's pace: within 100 steps, where the expert's
 slowest of these episodes takes 91. Within the env's own 150 steps the Gaussian clone mostly
-gets there too (docs/failures.md gives both).
+gets there too (docs/benchmarks.md, 8, gives both).
 """
 
 from __future__ import annotations
