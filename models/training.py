@@ -34,12 +34,13 @@ from clonelab.models.distributed import (
     mean_over_ranks,
     peer_lost,
 )
+from clonelab.models.episode_weights import epoch_order, parse_tag_weights, row_weights
 from clonelab.models.evaluation import evaluate
 from clonelab.models.observations import PipelineError
 from clonelab.models.policy import Policy, PolicySpec
 from clonelab.models.train_config import TrainConfig
 from clonelab.models.train_device import DeviceRows, StepLoss, StepPrecision, step_optimizer
-from clonelab.models.train_inputs import StackedRows, load_inputs
+from clonelab.models.train_inputs import Inputs, StackedRows, load_inputs
 from clonelab.models.train_progress import Clock, ProgressPlan, TrainProgress, window_mean
 from clonelab.models.train_selection import BestWeights
 from clonelab.recorder.jobs import CancelCheck, Stopwatch, cancel_check
@@ -214,6 +215,7 @@ def _train(config: TrainConfig, dataset: DatasetLike, should_stop: Callable[[], 
     total = config.total_steps(-(-n_train // world.size))
     optimizer = step_optimizer(policy, config)
     shuffle = torch.Generator().manual_seed(config.seed)
+    sampling = _row_weights(config, dataset, data, split.train_rows)  # None: uniform epochs
     log.info("training %s on %s (%s): %d train rows (%d episodes), %d val rows, %d steps",
              dataset.env_id, device, precision.dtype, n_train, len(split.train_episodes),
              len(val_rows), total)
@@ -222,7 +224,7 @@ def _train(config: TrainConfig, dataset: DatasetLike, should_stop: Callable[[], 
     step = samples = 0
     window: list[torch.Tensor] = []  # the losses since the last record, summed at the next
     # Row ids in a seeded order, drawn once per epoch: a batch is a slice of it.
-    order = train_rows[torch.randperm(n_train, generator=shuffle)]
+    order = epoch_order(train_rows, sampling, shuffle)
     cursor = 0
     best = BestWeights(config.patience)
     plan = ProgressPlan(log_every=config.log_every, total=total, now=now)
@@ -269,7 +271,7 @@ def _train(config: TrainConfig, dataset: DatasetLike, should_stop: Callable[[], 
             cancelled = True
             break
         if cursor >= n_train:
-            order = train_rows[torch.randperm(n_train, generator=shuffle)]
+            order = epoch_order(train_rows, sampling, shuffle)
             cursor = 0
         global_rows = order[cursor : cursor + global_batch]
         cursor += global_batch
@@ -342,6 +344,17 @@ def _normalised_rows(policy: Policy, observations: np.ndarray,
     normalised = (rows.reshape(len(rows), -1).float() - policy.obs_mean[:step_size]) \
         / policy.obs_std[:step_size]
     return normalised.numpy()
+
+
+def _row_weights(config: TrainConfig, dataset: DatasetLike, data: Inputs,
+                 train_rows: np.ndarray) -> torch.Tensor | None:
+    """Each training row's sampling weight (models/episode_weights.py), refused in one line."""
+    try:
+        return row_weights(dataset, np.asarray(data.episode_ids), np.asarray(data.rewards),
+                           train_rows, tag_weights=parse_tag_weights(config.tag_weights),
+                           return_temperature=config.return_temperature)
+    except ValueError as error:
+        raise TrainingError(f"dataset for {dataset.env_id}: {error}") from None
 
 
 def _snapshot_return(policy: Policy, config: TrainConfig) -> float:
