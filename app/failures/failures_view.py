@@ -1,12 +1,13 @@
 """The Failures tab: why a clone fails, and what fixes it.
 
-Four panels, each running its work on a `JobRunner` with progress and cancel:
+Five panels, each running its work on a `JobRunner` with progress and cancel:
 compounding error (the clone drifting from the demos' starts, and its accuracy on demo states
 next to its agreement with the expert on its own), imperfect experts (a clone per subset of the
-demos), DAgger with the scripted expert against BC at equal labels, and several good ways
-(the demos' actions near a state against each head's distribution there, and a Gaussian and a
-mixture clone from the same seeds). Where along an episode
-the clone leaves the demos' states is drawn in the Watch and Compare tabs (`app.watch.ood_plot`).
+demos), mixed quality (clones on all the demos, the best half and all weighted, their learning
+curves side by side), DAgger with the scripted expert against BC at equal labels, and several
+good ways (the demos' actions near a state against each head's distribution there, and a
+Gaussian and a mixture clone from the same seeds). Where along an episode the clone leaves
+the demos' states is drawn in the Watch and Compare tabs (`app.watch.ood_plot`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from clonelab.app.failures.compounding_panel import CompoundingPanel
 from clonelab.app.failures.dagger_panel import DaggerPanel
+from clonelab.app.failures.quality_panel import QualityPanel
 from clonelab.app.failures.several_ways_panel import SeveralWaysPanel
 from clonelab.app.failures.subsets_panel import SubsetsPanel
 from clonelab.app.window.workspace import Workspace
@@ -31,11 +33,13 @@ class FailuresView(QWidget):
         self.selection = QLabel()
         self.compounding = CompoundingPanel(workspace)
         self.subsets = SubsetsPanel(workspace)
+        self.quality = QualityPanel(workspace)
         self.dagger = DaggerPanel(workspace)
         self.several_ways = SeveralWaysPanel(workspace)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.compounding, "Compounding error")
         self.tabs.addTab(self.subsets, "Imperfect experts")
+        self.tabs.addTab(self.quality, "Mixed quality")
         self.tabs.addTab(self.dagger, "DAgger")
         self.tabs.addTab(self.several_ways, "Several ways")
         layout = QVBoxLayout(self)
@@ -47,9 +51,10 @@ class FailuresView(QWidget):
         self._on_selection_changed()
 
     @property
-    def panels(self) -> tuple[CompoundingPanel, SubsetsPanel, DaggerPanel, SeveralWaysPanel]:
+    def panels(self) -> tuple[CompoundingPanel, SubsetsPanel, QualityPanel, DaggerPanel,
+                              SeveralWaysPanel]:
         """The panels, in tab order."""
-        return self.compounding, self.subsets, self.dagger, self.several_ways
+        return self.compounding, self.subsets, self.quality, self.dagger, self.several_ways
 
     def shutdown(self) -> None:
         """Stop any running work (the view is going away)."""
