@@ -10,7 +10,10 @@ paths.
 
 from __future__ import annotations
 
+import gymnasium as gym
 import numpy as np
+from PySide6.QtCore import QSignalBlocker
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -28,11 +31,9 @@ from clonelab.app.widgets.workers import WorkFactory
 from clonelab.app.window.workspace import Workspace
 from clonelab.models.failures.several_ways import (
     ROLLOUT_HEADS,
-    DemoNeighbours,
     SeveralWaysConfig,
     SeveralWaysProgress,
     SeveralWaysResult,
-    TransitionSet,
     check_box_actions,
     head_densities,
     positions,
@@ -40,6 +41,7 @@ from clonelab.models.failures.several_ways import (
 )
 from clonelab.models.policy import observation_kind
 from clonelab.recorder.dataset import DemoDataset
+from clonelab.recorder.episode import EpisodeData
 from clonelab.recorder.errors import one_line
 
 _LABELS = {"steps": "training steps", "hidden": "hidden layers", "rollout_seed": "first seed",
@@ -61,9 +63,8 @@ class SeveralWaysPanel(TaskPanel):
         self.maze = RolloutPlot()
         self._result: SeveralWaysResult | None = None
         self._dataset: DemoDataset | None = None
-        self._demos: TransitionSet | None = None
-        self._neighbours: DemoNeighbours | None = None
-        self._episode_rows = np.zeros(0, dtype=np.int64)
+        self._episode: EpisodeData | None = None
+        self._episode_id = 0
         self._neighbour_count = SeveralWaysConfig().neighbours
 
         # The frame and the slider are what picks a state here; the recorded values and the
@@ -142,9 +143,6 @@ class SeveralWaysPanel(TaskPanel):
         self._result = result
         self.maze.show_walls(result.walls)
         self.maze.show_rollouts(result.rollouts)
-        self._neighbours = None
-        if "gaussian" in result.clones and self._demos is not None:
-            self._neighbours = DemoNeighbours(self._demos, result.clones["gaussian"])
         played = {head: result.rollouts_of(head) for head in ROLLOUT_HEADS}
         rates = [f"{head} clone reached the goal in {sum(r.success for r in rollouts)} of "
                  f"{len(rollouts)}" for head, rollouts in played.items() if rollouts]
@@ -155,21 +153,29 @@ class SeveralWaysPanel(TaskPanel):
 
     # -- picking a state ------------------------------------------------------------------------
 
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        if self._episode is None:
+            self._on_episode_changed()  # the dataset came while the view was hidden
+
     def _on_dataset_changed(self) -> None:
         self.runner.drop()
-        self._result, self._neighbours, self._demos, self._dataset = None, None, None, None
+        self._result, self._dataset, self._episode = None, None, None
         self.timeline.clear()
         self.summary.setText("")
         try:
             dataset, _ = self.open_inputs(policy=False)
-            self._demos = TransitionSet.from_dataset(dataset)
         except Exception as exc:  # noqa: BLE001 - no dataset or an unreadable one: say so
             self.episode.setRange(0, 0)
             self.timeline.clear(one_line(exc))
             return
         self._dataset = dataset
-        self.episode.setRange(0, max(0, len(dataset.episode_ids) - 1))
-        self._on_episode_changed()
+        with QSignalBlocker(self.episode):
+            self.episode.setRange(0, max(0, len(dataset.episode_ids) - 1))
+            self.episode.setValue(0)
+        # The episode is read, and re-simulated for its frames, only when someone looks.
+        if self.isVisible():
+            self._on_episode_changed()
 
     def _on_episode_changed(self) -> None:
         dataset = self._dataset
@@ -181,39 +187,37 @@ class SeveralWaysPanel(TaskPanel):
         except Exception as exc:  # noqa: BLE001 - an unreadable episode is a message
             self.timeline.clear(f"Episode {episode_id} is unreadable: {one_line(exc)}")
             return
-        assert self._demos is not None
-        self._episode_rows = np.flatnonzero(self._demos.episode_column == episode_id)
+        self._episode, self._episode_id = episode, episode_id
         image = observation_kind(dataset.observation_space) == "image"
         self.timeline.set_episode(dataset.env_id, episode, image_observations=image)
         self._on_step_changed()
 
     def _on_step_changed(self) -> None:
-        demos, result = self._demos, self._result
-        if demos is None or not len(self._episode_rows):
+        dataset, episode, result = self._dataset, self._episode, self._result
+        if dataset is None or episode is None or not len(episode.actions):
             return
         # The slider runs to the final observation, which has no action: show the last one's.
-        row = self._episode_rows[min(self.timeline.step(), len(self._episode_rows) - 1)]
-        observation = demos.observations[row]
-        space = demos.observation_space
-        path = positions(space, demos.observations[self._episode_rows])
-        self.maze.show_state(path, path[row - self._episode_rows[0]])
-        if result is None or self._neighbours is None or not result.clones:
+        step = min(self.timeline.step(), len(episode.actions) - 1)
+        observation = np.asarray(episode.observations[step])
+        path = positions(dataset.observation_space, np.asarray(episode.observations))
+        self.maze.show_state(path, path[step])
+        if result is None or result.neighbours is None or not result.clones:
             return
-        near = self._neighbours.nearest(observation, self._neighbour_count,
-                                        exclude_episode=int(demos.episode_column[row]))
+        near = result.neighbours.nearest(observation, self._neighbour_count,
+                                         exclude_episode=self._episode_id)
         self.actions.show_state(head_densities(result.clones, observation), near.actions,
-                                demos.actions[row].reshape(-1), *action_bounds(demos))
+                                np.asarray(episode.actions[step]).reshape(-1),
+                                *action_bounds(dataset.action_space, result.neighbours.actions))
 
 
-def action_bounds(demos: TransitionSet) -> tuple[np.ndarray, np.ndarray]:
-    """The flat action box to draw: the space's bounds, or where unbounded the demos' range
-    with a margin."""
-    space = demos.action_space
-    low = np.asarray(space.low, dtype=float).reshape(-1)  # type: ignore[attr-defined]
-    high = np.asarray(space.high, dtype=float).reshape(-1)  # type: ignore[attr-defined]
-    actions = demos.actions.reshape(len(demos), -1).astype(float)
+def action_bounds(space: gym.Space, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The flat action box to draw: the space's bounds, or where unbounded the range of the
+    demos' (N, D) `actions` with a margin."""
+    low = np.asarray(getattr(space, "low", -np.inf), dtype=float).reshape(-1)
+    high = np.asarray(getattr(space, "high", np.inf), dtype=float).reshape(-1)
     if len(actions):
-        margin = 0.1 * (actions.max(axis=0) - actions.min(axis=0)) + 1e-3
-        low = np.where(np.isfinite(low), low, actions.min(axis=0) - margin)
-        high = np.where(np.isfinite(high), high, actions.max(axis=0) + margin)
+        values = actions.astype(float)
+        margin = 0.1 * (values.max(axis=0) - values.min(axis=0)) + 1e-3
+        low = np.where(np.isfinite(low), low, values.min(axis=0) - margin)
+        high = np.where(np.isfinite(high), high, values.max(axis=0) + margin)
     return low, high

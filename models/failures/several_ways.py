@@ -115,6 +115,8 @@ class SeveralWaysResult:
     rollouts: tuple[Rollout, ...]
     walls: tuple[Rect, ...]
     """The maze's wall cells in the positions' units (empty for an env without a maze)."""
+    neighbours: DemoNeighbours | None
+    """The demos, searchable in the Gaussian clone's input space (None before it trained)."""
     cancelled: bool
 
     def rollouts_of(self, head: str) -> tuple[Rollout, ...]:
@@ -142,7 +144,8 @@ def several_ways(
     cancel: CancelCheck | None = None,
 ) -> Generator[SeveralWaysProgress, None, SeveralWaysResult]:
     """Train a clone per head in `HEADS` on all of `dataset`, then play the Gaussian and the
-    mixture clone from the same `config.rollouts` reset seeds.
+    mixture clone from the same `config.rollouts` reset seeds. The demos come back searchable
+    in the first clone's input space (`SeveralWaysResult.neighbours`).
 
     A cancel during training returns the clones done so far and no rollouts; during the
     rollouts, every clone and the rollouts played.
@@ -152,6 +155,7 @@ def several_ways(
     data = TransitionSet.from_dataset(dataset)  # read once for every clone
     total = len(HEADS) * config.steps + config.rollouts * len(ROLLOUT_HEADS) * _STEPS_PER_EPISODE
     clones: dict[str, Policy] = {}
+    neighbours: DemoNeighbours | None = None
     env = make_env(dataset.env_id)
     try:
         walls = maze_walls(env)
@@ -165,15 +169,17 @@ def several_ways(
                                        record)
             if trained.cancelled:
                 return SeveralWaysResult(env_id=dataset.env_id, clones=clones, rollouts=(),
-                                         walls=walls, cancelled=True)
+                                         walls=walls, neighbours=neighbours, cancelled=True)
             clones[head] = trained.policy
+            if neighbours is None:
+                neighbours = DemoNeighbours(data, trained.policy)
         rollouts: list[Rollout] = []
         for episode in range(config.rollouts):
             for head in ROLLOUT_HEADS:
                 if stopped():
                     return SeveralWaysResult(env_id=dataset.env_id, clones=clones,
                                              rollouts=tuple(rollouts), walls=walls,
-                                             cancelled=True)
+                                             neighbours=neighbours, cancelled=True)
                 rollouts.append(play(clones[head], env, seed=config.rollout_seed + episode,
                                      head=head))
                 done = len(HEADS) * config.steps + len(rollouts) * _STEPS_PER_EPISODE
@@ -184,7 +190,7 @@ def several_ways(
         log.info("%s clone: %d of %d rollouts reached the end", head,
                  sum(r.success for r in rollouts if r.head == head), config.rollouts)
     return SeveralWaysResult(env_id=dataset.env_id, clones=clones, rollouts=tuple(rollouts),
-                             walls=walls, cancelled=False)
+                             walls=walls, neighbours=neighbours, cancelled=False)
 
 
 def play(policy: Policy, env: gym.Env, *, seed: int, head: str) -> Rollout:

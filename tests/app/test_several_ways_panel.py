@@ -13,6 +13,7 @@ import pytest
 from clonelab.app.failures.failures_view import FailuresView
 from clonelab.models.failures.several_ways import HEADS, ROLLOUT_HEADS, SeveralWaysConfig
 from clonelab.recorder.maze_envs import TWO_WAYS_ID
+from tests.app.conftest import shown
 from tests.app.demo_data import expert_dataset, workspace_on
 
 WAIT_MS = 120_000
@@ -28,16 +29,20 @@ def maze(tmp_path_factory) -> Path:
 @pytest.fixture
 def view(qtbot, maze) -> FailuresView:
     failures = FailuresView(workspace_on(maze, TWO_WAYS_ID))
-    qtbot.addWidget(failures)
     yield failures
     failures.shutdown()
 
 
 def test_the_view_draws_the_demos_each_head_and_the_clones_paths(qtbot, view) -> None:
+    """Train tiny clones, then pick the start of episode 0 (the demos split there)."""
     panel = view.several_ways
     assert view.tabs.tabText(view.tabs.indexOf(panel)) == "Several ways"
     panel.form.set_config(TINY)
-    # Before any clone: the episode's path and the chosen state on the maze.
+    # Hidden, the view reads no episode (nor re-simulates it for its frames).
+    assert panel.maze.demo_path.xData is None
+    view.tabs.setCurrentWidget(panel)
+    shown(qtbot, view)
+    # Shown, before any clone: the episode's path and the chosen state on the maze.
     assert len(panel.maze.demo_path.xData) > 10
     with qtbot.waitSignal(panel.done, timeout=WAIT_MS) as done:
         assert panel.run() is not None

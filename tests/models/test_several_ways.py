@@ -55,7 +55,8 @@ def run(maze: DemoDataset) -> tuple[list[SeveralWaysProgress], object]:
 def test_the_demos_near_a_start_go_both_ways_round_the_block(run, maze) -> None:
     _, result = run
     data = TransitionSet.from_dataset(maze)
-    neighbours = DemoNeighbours(data, result.clones["gaussian"])
+    neighbours = result.neighbours  # in the Gaussian clone's input space
+    assert isinstance(neighbours, DemoNeighbours)
     start = data.observations[np.flatnonzero(data.episode_column == 0)[0]]
     near = neighbours.nearest(start, 6, exclude_episode=0)
     assert 0 not in near.episode_ids and len(near.rows) == 6
