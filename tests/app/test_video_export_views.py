@@ -58,7 +58,9 @@ def decoded(path: Path) -> tuple[int, float]:
         return sum(1 for _ in container.decode(stream)), float(stream.average_rate)
 
 
-def finish(qtbot, bar: VideoExportBar) -> None:
+def export_and_wait(qtbot, monkeypatch, bar: VideoExportBar, target: Path, fmt: str) -> None:
+    """`click_export`, then wait for the file: saved, the progress bar full."""
+    click_export(qtbot, monkeypatch, bar, target, fmt)
     with qtbot.waitSignal(bar.runner.finished, timeout=60_000):
         pass
     assert "Saved" in bar.message.text()
@@ -90,8 +92,7 @@ def test_watch_exports_the_episode_shown_as_mp4(qtbot, monkeypatch, watch: Watch
                                                 tmp_path: Path) -> None:
     steps = play_to_the_end(watch, seed=5)
     target = tmp_path / "watch.mp4"
-    click_export(qtbot, monkeypatch, watch.export_bar, target, "mp4")
-    finish(qtbot, watch.export_bar)
+    export_and_wait(qtbot, monkeypatch, watch.export_bar, target, "mp4")
     frames, fps = decoded(target)
     assert frames == steps + 1  # the reset frame, then one per step
     assert fps == pytest.approx(env_fps(ENV_ID, watch._env), rel=1e-3)
@@ -102,8 +103,7 @@ def test_watch_exports_a_gif_and_a_cancel_leaves_nothing(qtbot, monkeypatch, wat
                                                          tmp_path: Path) -> None:
     steps = play_to_the_end(watch, seed=2)
     target = tmp_path / "watch.gif"
-    click_export(qtbot, monkeypatch, watch.export_bar, target, "gif")
-    finish(qtbot, watch.export_bar)
+    export_and_wait(qtbot, monkeypatch, watch.export_bar, target, "gif")
     with Image.open(target) as gif:
         assert gif.n_frames == steps + 1
     cancelled = tmp_path / "cancelled.mp4"
@@ -137,8 +137,7 @@ def test_the_datasets_player_exports_a_resimulated_episode_as_mp4(
     qtbot.waitUntil(lambda: timeline.replay_result() is not None, timeout=30_000)
     episode = DemoDataset.open(files["cartpole"]).load_episode(0)
     target = tmp_path / "episode.mp4"
-    click_export(qtbot, monkeypatch, timeline.export_bar, target, "mp4")
-    finish(qtbot, timeline.export_bar)
+    export_and_wait(qtbot, monkeypatch, timeline.export_bar, target, "mp4")
     frames, fps = decoded(target)
     assert frames == len(episode.actions) + 1
     assert fps == pytest.approx(episode.fps, rel=1e-3)
@@ -151,7 +150,6 @@ def test_the_datasets_player_exports_recorded_frames_as_gif(
     timeline = view.timeline
     episode = DemoDataset.open(files["grid"]).load_episode(0)
     target = tmp_path / "grid.gif"
-    click_export(qtbot, monkeypatch, timeline.export_bar, target, "gif")
-    finish(qtbot, timeline.export_bar)
+    export_and_wait(qtbot, monkeypatch, timeline.export_bar, target, "gif")
     with Image.open(target) as gif:
         assert gif.n_frames == len(episode.observations)
