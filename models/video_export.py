@@ -147,6 +147,8 @@ def _scale_index(rows: int, cols: int, height: int) -> tuple[np.ndarray, np.ndar
 
 def _scaled(frame: np.ndarray, height: int) -> np.ndarray:
     """Nearest-neighbour resize to `height` rows, aspect kept (crisp, no dependencies)."""
+    if frame.shape[0] == height:
+        return frame[:, :, :3]  # drawn at the video's height already (recorder.frames)
     row_index, col_index = _scale_index(frame.shape[0], frame.shape[1], height)
     # Two takes, rows then columns: half the time of one 2-D fancy index.
     return np.take(np.take(frame[:, :, :3], row_index, axis=0), col_index, axis=1)
@@ -196,15 +198,16 @@ class _LocalSide:
     over a pane: its step and frame are made at `ask()`; an ended side is not asked again, so
     its last frame is kept, not re-rendered."""
 
-    def __init__(self, pane: Pane, episode: Any) -> None:
+    def __init__(self, pane: Pane, episode: Any, height: int) -> None:
         self._pane = pane
         self._seed, self._options = episode.seed, episode.options or None
+        self._height = height
         self._state: ReplayedStep | None = None
 
     def _made(self) -> ReplayedStep:
         pane = self._pane
-        self._state = ReplayedStep(rendered_frame(pane.session.env), pane.episode_return,
-                                   pane.last_action, pane.done)
+        self._state = ReplayedStep(rendered_frame(pane.session.env, self._height),
+                                   pane.episode_return, pane.last_action, pane.done)
         return self._state
 
     def first(self) -> ReplayedStep:
@@ -272,15 +275,15 @@ def export_comparison(config: ExportConfig, env_id: str, episode: Any, policy: P
                                           seed=episode.seed), "agent", "policy")
     try:
         demo: Any = (ReplayProcess(env_id, episode.seed, episode.options or None,
-                                   episode.actions)
+                                   episode.actions, height=config.height)
                      if _slow_to_step(clone.session.env, episode) else
                      _LocalSide(make_pane(env_id, RecordedActions(episode.actions), "human",
-                                          "keyboard"), episode))
+                                          "keyboard"), episode, config.height))
     except BaseException:
         clone.session.env.close()
         raise
-    frames = comparison_frames([demo, _LocalSide(clone, episode)], len(episode.actions),
-                               config, env_names(env_id))
+    frames = comparison_frames([demo, _LocalSide(clone, episode, config.height)],
+                               len(episode.actions), config, env_names(env_id))
     return (yield from export_frames(config, frames, limit=len(episode.actions) + 1,
                                      cancel=cancel))
 
@@ -294,7 +297,7 @@ def policy_frames(pane: Pane, seed: int, config: ExportConfig, *,
         pane.reset(seed, None)
         step = 0
         while True:
-            yield tile([rendered_frame(pane.session.env)],
+            yield tile([rendered_frame(pane.session.env, config.height)],
                        [_caption(label, step, pane.episode_return, pane.last_action, names)],
                        height=config.height)
             if pane.done or step >= MAX_STEPS:

@@ -17,16 +17,22 @@ import numpy as np
 __all__ = ["rendered_frame"]
 
 
-def rendered_frame(env: Any) -> np.ndarray:
+def rendered_frame(env: Any, height: int | None = None) -> np.ndarray:
     """`env.render()` of an rgb_array env, from the step's own drawing where it has one;
-    ValueError for an env that renders nothing."""
+    ValueError for an env that renders nothing.
+
+    With `height`, a drawing is scaled straight to that many rows (render()'s aspect kept),
+    not to render()'s size first; other frames come at render()'s size.
+    """
     inner = env.unwrapped
     drawing = getattr(inner, "surf", None)
     if (type(inner).__name__ == "CarRacing" and inner.render_mode == "rgb_array"
             and drawing is not None and hasattr(inner, "_create_image_array")):
         from gymnasium.envs.box2d.car_racing import VIDEO_H, VIDEO_W
 
-        return np.asarray(inner._create_image_array(drawing, (VIDEO_W, VIDEO_H)))
+        size = (VIDEO_W, VIDEO_H) if height is None else (round(VIDEO_W * height / VIDEO_H),
+                                                           height)
+        return np.asarray(inner._create_image_array(drawing, size))
     frame = env.render()
     if frame is None:
         raise ValueError(f"{inner.spec.id if inner.spec else inner} renders no frame")

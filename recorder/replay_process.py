@@ -43,7 +43,7 @@ class ReplayedStep:
 
 
 def _replay(env_id: str, seed: int | None, options: dict[str, Any] | None,
-            actions: Sequence[Any], connection: Connection) -> None:
+            actions: Sequence[Any], height: int | None, connection: Connection) -> None:
     """The child: reset, then one step per True received, each answered with a ReplayedStep
     (or a one-line error string); False or a closed pipe ends it."""
     from clonelab.recorder.catalog import make_env  # in the child only
@@ -53,14 +53,15 @@ def _replay(env_id: str, seed: int | None, options: dict[str, Any] | None,
         env = make_env(env_id, render_mode="rgb_array")
         env.reset(seed=seed, options=options)
         total = 0.0
-        connection.send(ReplayedStep(rendered_frame(env), total, None, len(actions) == 0))
+        connection.send(ReplayedStep(rendered_frame(env, height), total, None,
+                                     len(actions) == 0))
         for index, action in enumerate(actions):
             if not connection.recv():
                 return
             _observation, reward, terminated, truncated, _info = env.step(action)
             total += float(reward)
             done = bool(terminated or truncated) or index + 1 == len(actions)
-            connection.send(ReplayedStep(rendered_frame(env), total, action, done))
+            connection.send(ReplayedStep(rendered_frame(env, height), total, action, done))
             if done:
                 return
     except (EOFError, BrokenPipeError):
@@ -75,14 +76,15 @@ def _replay(env_id: str, seed: int | None, options: dict[str, Any] | None,
 
 class ReplayProcess:
     """`actions` replayed from `seed` in a spawned process: `first()` is the reset's step,
-    then `ask()` starts a step and `take()` waits for it, so the caller works meanwhile."""
+    then `ask()` starts a step and `take()` waits for it, so the caller works meanwhile.
+    Frames come as `rendered_frame(env, height)` makes them."""
 
     def __init__(self, env_id: str, seed: int | None, options: dict[str, Any] | None,
-                 actions: Sequence[Any]) -> None:
+                 actions: Sequence[Any], *, height: int | None = None) -> None:
         context = multiprocessing.get_context("spawn")  # fork is unsafe beside Qt and torch
         self._connection, child = context.Pipe()
         self._process = context.Process(
-            target=_replay, args=(env_id, seed, options, list(actions), child),
+            target=_replay, args=(env_id, seed, options, list(actions), height, child),
             name=f"replay {env_id}", daemon=True)
         self._process.start()
         child.close()

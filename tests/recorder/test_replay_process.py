@@ -21,6 +21,10 @@ def test_car_racing_s_step_drawing_is_the_rendered_picture() -> None:
             assert fast.shape == full.shape == (400, 600, 3)
             differing.append((fast != full).any(axis=2).mean())
         assert max(differing) < 0.005  # the reward counter's last 0.1 at most
+        small = rendered_frame(env, 300)  # scaled straight from the drawing
+        assert small.shape == (300, 450, 3)
+        nearest = full[np.arange(300) * 400 // 300][:, np.arange(450) * 600 // 450]
+        assert np.abs(small.astype(int) - nearest).mean() < 4  # the same picture, smoother
     finally:
         env.close()
 
