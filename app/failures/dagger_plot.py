@@ -12,6 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
+from clonelab.app.failures.failure_plots import style_plot
 from clonelab.app.widgets.plot_style import integer_axis, legend_below
 from clonelab.models.failures.dagger_seeds import CurvePoint, Interval, SeedPoint, seed_curve
 
@@ -50,11 +51,7 @@ class DaggerSeedsPlot(pg.PlotWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, title="DAgger vs BC at equal expert labels")
-        self.setBackground("w")
-        self.setMenuEnabled(False)
-        self.showGrid(x=True, y=True, alpha=0.25)
-        self.setLabel("left", "evaluation return")
-        self.setLabel("bottom", "expert labels (mean over seeds)")
+        style_plot(self, "evaluation return", "expert labels (mean over seeds)")
         integer_axis(self, minimum=0)
         legend_below(self, columns=2)
         self.sides = {name: _Side(self, name, colour) for name, colour in _SIDES.items()}

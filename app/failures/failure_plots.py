@@ -20,7 +20,7 @@ class CompoundingPlot(pg.PlotWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, title="Clone vs demo: state distance over time")
-        _style(self, "distance (normalised RMS)", "step")
+        style_plot(self, "distance (normalised RMS)", "step")
         integer_axis(self, minimum=0)
         legend_below(self)
         self.mean_curve = self.plot(pen=pg.mkPen(_MAIN, width=3), name="mean over episodes")
@@ -46,7 +46,7 @@ class AgreementPlot(pg.PlotWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, title="Clone agrees with the expert")
-        _style(self, "share of steps", "")
+        style_plot(self, "share of steps", "")
         self.setYRange(0, 1.05, padding=0)
         self.getAxis("bottom").setTicks([list(enumerate(self.LABELS))])
         self.setXRange(-0.6, 1.6, padding=0)
@@ -69,7 +69,7 @@ class SubsetPlot(pg.PlotWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, title="Clones trained on subsets of the demos")
-        _style(self, "return", "subset")
+        style_plot(self, "return", "subset")
         self.comparison: SubsetComparison | None = None
 
     def show_comparison(self, comparison: SubsetComparison) -> None:
@@ -92,7 +92,8 @@ class SubsetPlot(pg.PlotWidget):
         self.setXRange(-0.6, max(len(x) - 0.4, 0.6), padding=0)
 
 
-def _style(plot: pg.PlotWidget, left: str, bottom: str) -> None:
+def style_plot(plot: pg.PlotWidget, left: str, bottom: str) -> None:
+    """The Failures tab's look: white, no context menu, a faint grid, the axis labels."""
     plot.setBackground("w")
     plot.setMenuEnabled(False)
     plot.showGrid(x=True, y=True, alpha=0.25)
