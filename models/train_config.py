@@ -117,6 +117,11 @@ class TrainConfig:
     compile: bool = False
     """Compile the training step with torch.compile: slower to start (tens of seconds), can
     be faster per step on a GPU; falls back to plain PyTorch, with a warning, if it fails."""
+    memory_budget_mb: int = 1024
+    """Most memory (MB) the preprocessed training rows may take; a larger dataset is streamed
+    from its episode files through a buffer of half this size (docs/scale.md)."""
+    stream: bool = False
+    """Stream the episodes from their files even when they fit the memory budget."""
     history: int | None = None
     """Observations the policy reads at once: the current one and those just before it
     (frame stacking for images, a history for vectors). Empty: the env's default (4 for
@@ -164,7 +169,7 @@ class TrainConfig:
             if value is not None and (not _is_int(value) or value <= 0):
                 raise ValueError(f"TrainConfig: {name} must be a positive whole number or None, "
                                  f"got {value!r}")
-        for name in ("batch_size", "log_every", "select_episodes"):
+        for name in ("batch_size", "log_every", "select_episodes", "memory_budget_mb"):
             value = getattr(self, name)
             if not _is_int(value) or value <= 0:
                 raise ValueError(f"TrainConfig: {name} must be a positive whole number, "

@@ -13,16 +13,9 @@ import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
-import gymnasium as gym
-import numpy as np
 import torch
 
-from clonelab.models.data import (
-    DatasetLike,
-    TrainingError,
-    input_stats,
-    split_rows,
-)
+from clonelab.models.data import DatasetLike, TrainingError
 from clonelab.models.device import pick_device
 from clonelab.models.distributed import (
     DEFAULT_TIMEOUT_S,
@@ -34,13 +27,13 @@ from clonelab.models.distributed import (
     mean_over_ranks,
     peer_lost,
 )
-from clonelab.models.episode_weights import epoch_order, parse_tag_weights, row_weights
 from clonelab.models.evaluation import evaluate
 from clonelab.models.observations import PipelineError
 from clonelab.models.policy import Policy, PolicySpec
 from clonelab.models.train_config import TrainConfig
-from clonelab.models.train_device import DeviceRows, StepLoss, StepPrecision, step_optimizer
-from clonelab.models.train_inputs import Inputs, StackedRows, load_inputs
+from clonelab.models.train_data import RunData, prepare
+from clonelab.models.train_device import StepLoss, StepPrecision, step_optimizer
+from clonelab.models.train_inputs import StackedRows
 from clonelab.models.train_progress import Clock, ProgressPlan, TrainProgress, window_mean
 from clonelab.models.train_selection import BestWeights
 from clonelab.recorder.jobs import CancelCheck, Stopwatch, cancel_check
@@ -187,45 +180,40 @@ def _train(config: TrainConfig, dataset: DatasetLike, should_stop: Callable[[], 
         pipeline=pipeline,
         head=config.head_spec(),
     )
-    data = load_inputs(dataset, pipeline, action_shift=config.action_shift)
-    _check_actions(spec, data.actions, dataset.env_id)
-    split = split_rows(np.asarray(data.episode_ids), config.val_fraction, config.seed,
-                       tails_when_few=True)
     # Fork the global RNG so that seeding the weights leaves the caller's torch RNG untouched.
     with torch.random.fork_rng(devices=[]):
         # The CPU generator alone builds the weights: torch.manual_seed would also queue
         # seeds for CUDA, XPU and MTIA, formatting a stack trace for each (2 ms a run).
         torch.random.default_generator.manual_seed(config.seed)
         policy = Policy(spec)
-    observations = _normalised_rows(policy, data.observations, split.train_rows)
-    policy.to(device)
+    data = prepare(config, dataset, policy, device, world)
+    try:
+        return (yield from _steps(config, dataset, policy, data, should_stop, device, world,
+                                  clock, train_clock, now))
+    finally:
+        data.close()
 
-    # All rows go to the device once, unsplit: batches gather by row index, so the training
-    # and validation sets never exist as copies (image datasets can be gigabytes). Row
-    # indices stay on the CPU, where the permutation is drawn and host-held rows are gathered.
-    obs = StackedRows(DeviceRows(observations, device), data.episode_ids, pipeline.history)
-    actions = torch.as_tensor(data.actions, device=device)
-    targets = policy.targets(actions)
-    train_rows = torch.as_tensor(split.train_rows)
-    val_rows = torch.as_tensor(split.val_rows)
+
+def _steps(config: TrainConfig, dataset: DatasetLike, policy: Policy, data: RunData,
+           should_stop: Callable[[], bool], device: torch.device, world: World,
+           clock: Stopwatch, train_clock: Stopwatch, now: Clock,
+           ) -> Generator[TrainProgress, None, TrainResult]:
+    """The training loop over `data`'s batches, with a record every so often."""
     precision = StepPrecision(config.precision, device, policy)
     step_loss = data_parallel(policy, StepLoss(policy, config.compile), world, device)
-    n_train = len(train_rows)
-    global_batch = config.batch_size * world.size
-    total = config.total_steps(-(-n_train // world.size))
+    n_train = data.rows_per_pass
+    total = config.total_steps(-(-n_train // world.size),
+                               images=policy.spec.observation_kind == "image")
     optimizer = step_optimizer(policy, config)
-    shuffle = torch.Generator().manual_seed(config.seed)
-    sampling = _row_weights(config, dataset, data, split.train_rows)  # None: uniform epochs
-    log.info("training %s on %s (%s): %d train rows (%d episodes), %d val rows, %d steps",
-             dataset.env_id, device, precision.dtype, n_train, len(split.train_episodes),
-             len(val_rows), total)
+    obs, actions, targets, val_rows = data.val_obs, data.val_actions, data.val_targets, \
+        data.val_rows
+    log.info("training %s on %s (%s): %d train rows (%d episodes%s), %d val rows, %d steps",
+             dataset.env_id, device, precision.dtype, n_train, len(data.train_episodes),
+             ", streamed" if data.stream is not None else "", len(val_rows), total)
 
     history: list[TrainProgress] = []
     step = samples = 0
     window: list[torch.Tensor] = []  # the losses since the last record, summed at the next
-    # Row ids in a seeded order, drawn once per epoch: a batch is a slice of it.
-    order = epoch_order(train_rows, sampling, shuffle)
-    cursor = 0
     best = BestWeights(config.patience)
     plan = ProgressPlan(log_every=config.log_every, total=total, now=now)
 
@@ -242,7 +230,10 @@ def _train(config: TrainConfig, dataset: DatasetLike, should_stop: Callable[[], 
         # Continuous actions are scored by the mean's error, which is what deterministic play
         # uses: their Gaussian loss also scores the spread and is noisier (Pendulum kept weights
         # of a loss bump that played -412 where the error's pick played -188).
-        score = action_error if action_error is not None else val_loss
+        # A mixture's or bins' mode picks one of several good ways, so its error against a
+        # held-out demo that took the other is noise: those heads are scored by their loss.
+        gaussian = policy.spec.head.kind == "gaussian"
+        score = action_error if action_error is not None and gaussian else val_loss
         best.offer(step, -eval_return if eval_return is not None else score, policy)
         plan.recorded(now() - started)
         progress = TrainProgress(
@@ -270,20 +261,15 @@ def _train(config: TrainConfig, dataset: DatasetLike, should_stop: Callable[[], 
         if should_stop():
             cancelled = True
             break
-        if cursor >= n_train:
-            order = epoch_order(train_rows, sampling, shuffle)
-            cursor = 0
-        global_rows = order[cursor : cursor + global_batch]
-        cursor += global_batch
-        batch = world.shard(global_rows) if world.distributed else global_rows
+        inputs, batch_targets, rows = data.next_batch()
         with precision.autocast():
-            loss = step_loss(obs.gather(batch), targets[batch.to(device, non_blocking=True)])
+            loss = step_loss(inputs, batch_targets)
         # Finiteness is checked on the window's sum at each record: a check here would
         # wait for every step's result (a device sync on a GPU, 1-2% of a CPU step).
         optimizer.zero_grad(set_to_none=True)
         precision.backward_and_step(loss, optimizer)
         step += 1
-        samples += len(global_rows)
+        samples += rows
         window.append(loss.detach())
         if plan.due(step, lambda late: main_decides(late, world, device)):
             train_clock.stop()
@@ -319,42 +305,9 @@ def _train(config: TrainConfig, dataset: DatasetLike, should_stop: Callable[[], 
         cancelled=cancelled,
         env_id=dataset.env_id,
         dataset_fingerprint=dataset.fingerprint(),
-        train_episodes=split.train_episodes,
-        val_episodes=split.val_episodes,
+        train_episodes=data.train_episodes,
+        val_episodes=data.val_episodes,
     )
-
-
-def _normalised_rows(policy: Policy, observations: np.ndarray,
-                     train_rows: np.ndarray) -> np.ndarray:
-    """The rows as the torso reads them, normalised once here rather than batch by batch.
-
-    Vector rows set the policy's statistics (those of the training rows, one step's repeated
-    for each step of the history) and go through `Policy.normalise`'s arithmetic one step at
-    a time: stacked, they are bit for bit what the policy computes from a stacked raw input
-    when it acts (tests/models/test_training_normalisation.py). Image frames stay uint8 (the
-    torso scales them).
-    """
-    if policy.spec.observation_kind != "vector":
-        return observations
-    history = policy.spec.pipeline.history
-    mean, std = input_stats(observations[train_rows])
-    policy.set_observation_stats(np.tile(mean, history), np.tile(std, history))
-    rows = torch.as_tensor(observations)
-    step_size = policy.obs_mean.numel() // history
-    normalised = (rows.reshape(len(rows), -1).float() - policy.obs_mean[:step_size]) \
-        / policy.obs_std[:step_size]
-    return normalised.numpy()
-
-
-def _row_weights(config: TrainConfig, dataset: DatasetLike, data: Inputs,
-                 train_rows: np.ndarray) -> torch.Tensor | None:
-    """Each training row's sampling weight (models/episode_weights.py), refused in one line."""
-    try:
-        return row_weights(dataset, np.asarray(data.episode_ids), np.asarray(data.rewards),
-                           train_rows, tag_weights=parse_tag_weights(config.tag_weights),
-                           return_temperature=config.return_temperature)
-    except ValueError as error:
-        raise TrainingError(f"dataset for {dataset.env_id}: {error}") from None
 
 
 def _snapshot_return(policy: Policy, config: TrainConfig) -> float:
@@ -371,20 +324,3 @@ def _snapshot_return(policy: Policy, config: TrainConfig) -> float:
     finally:
         policy.train()
     return result.return_mean
-
-
-def _check_actions(spec: PolicySpec, actions: np.ndarray, env_id: str) -> None:
-    """Refuse actions outside the Discrete range or of the wrong Box shape."""
-    space = spec.action_space
-    if isinstance(space, gym.spaces.Discrete):
-        low, high = int(space.start), int(space.start) + int(space.n)
-        if actions.ndim != 1 or actions.min() < low or actions.max() >= high:
-            raise TrainingError(
-                f"dataset for {env_id}: discrete actions must be single integers in "
-                f"[{low}, {high}), found values from {actions.min()} to {actions.max()}"
-            )
-    elif tuple(actions.shape[1:]) != space.shape:
-        raise TrainingError(
-            f"dataset for {env_id}: actions have shape {actions.shape[1:]} per step but the "
-            f"action space says {space.shape}"
-        )

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from clonelab.models import training
+from clonelab.models import train_data
 from clonelab.models.data import STD_FLOOR, input_stats
 from clonelab.models.evaluation import evaluate
 from clonelab.models.observations import episode_inputs
@@ -53,7 +53,7 @@ def test_training_validation_and_acting_see_the_same_inputs(
             gathered.append((rows.clone(), inputs.clone()))
             return inputs
 
-    monkeypatch.setattr(training, "StackedRows", Spy)
+    monkeypatch.setattr(train_data, "StackedRows", Spy)
     config = TrainConfig(steps=12, log_every=6, batch_size=64, hidden=(16,), history=3,
                          select_by="last", device="cpu")
     result = drain(train_bc(config, cartpole_demos))
