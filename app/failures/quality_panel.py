@@ -41,9 +41,8 @@ class QualityPanel(TaskPanel):
         self.train_steps.setSingleStep(100)
         self.train_steps.setValue(QualityConfig().train.total_steps(0))
         self.plot = QualityPlot()
-        self._lay_out("An imperfect expert is copied, mistakes and all. Train one clone on every "
-                      "episode, one on the best half by return, one on every episode weighted; "
-                      "their returns as they train:",
+        self._lay_out("An imperfect expert is copied, mistakes and all: clones on every "
+                      "episode, on the best half by return, and weighted.",
                       [self.form, QLabel("training steps"), self.train_steps], self.plot)
 
     def _factory(self) -> WorkFactory:

@@ -47,13 +47,14 @@ class QualityPlot(pg.PlotWidget):
     def show_comparison(self, comparison: QualityComparison) -> None:
         """Draw a finished (or cancelled) comparison: every curve, each final evaluation."""
         self.reset()
-        for arm in comparison.arms:
+        for index, arm in enumerate(comparison.arms):
             for step, value in zip(arm.curve_steps, arm.curve_returns, strict=True):
                 self.add_point(arm.label, step, value)
             last = arm.curve_steps[-1] if arm.curve_steps else 0
             self.plot([last], [arm.clone_return_mean], pen=None, symbol="d", symbolSize=14,
                       symbolBrush=pg.mkBrush(_COLOURS[arm.label]),
-                      symbolPen=pg.mkPen((40, 40, 40)))
+                      symbolPen=pg.mkPen((40, 40, 40)),
+                      name=None if index else "kept clone on the evaluation starts")
         dashed = pg.mkPen((90, 90, 90), style=Qt.PenStyle.DashLine)
         self.addItem(pg.InfiniteLine(comparison.demo_return_mean, angle=0, pen=dashed,
                                      label="demos' mean", labelOpts={"position": 0.05}))
