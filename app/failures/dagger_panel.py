@@ -202,8 +202,9 @@ def verdict_text(curve: list[CurvePoint]) -> str:
         ahead = [str(c.iteration) for c in curve if c.verdict == side]
         text += f" {side} at iterations: {', '.join(ahead) if ahead else 'none'}."
     if last.dagger.n >= 2 and not any(c.verdict == "DAgger ahead" for c in curve):
-        text += (" DAgger did not beat BC here: BC's demos already teach this clone what the "
-                 "expert does where it goes.")
+        text += (" DAgger did not beat BC here: either BC's demos already teach this clone "
+                 "what the expert does where it goes, or these seeds are too few to tell (the "
+                 "bands say which).")
     return text
 
 
