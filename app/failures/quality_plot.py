@@ -8,6 +8,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
+from clonelab.app.failures.failure_plots import style_plot
 from clonelab.app.widgets.plot_style import integer_axis, legend_below
 from clonelab.models.failures.quality import ARMS, QualityComparison
 
@@ -19,11 +20,7 @@ class QualityPlot(pg.PlotWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, title="Clones on all the demos, the best half, and weighted")
-        self.setBackground("w")
-        self.setMenuEnabled(False)
-        self.showGrid(x=True, y=True, alpha=0.25)
-        self.setLabel("left", "clone's return")
-        self.setLabel("bottom", "training step")
+        style_plot(self, "clone's return", "training step")
         integer_axis(self, minimum=0)
         self.points: dict[str, list[tuple[int, float]]] = {}
         self.reset()
