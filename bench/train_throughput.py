@@ -3,7 +3,10 @@
 All three train the same 2x256 leaky_relu MLP with Adam (lr 1e-3), batch 256, on the same
 ``.npz`` of CartPole transitions (bench/export.py), for the same number of epochs. Rounds
 interleave the three sides in a rotating order, so that load from other users of the machine
-spreads over all of them; each side's number is the median over rounds.
+spreads over all of them; each side's number is the median over rounds. Each side is timed
+in wall seconds and in CPU seconds of its training thread (``time.thread_time``): on a busy
+machine the wall clock also counts the time other processes held the core, the CPU clock
+does not, so its ratios hold up under load.
 
     .venv/bin/python bench/train_throughput.py --data /tmp/clonelab-bench/cartpole_50k.npz
 """
@@ -33,16 +36,18 @@ IMITATION_SCRIPT = HERE / "imitation_side" / "throughput.py"
 def ours(demos: NpzDemos, *, epochs: int, batch_size: int) -> dict[str, float]:
     """CloneLab's train_bc with validation off, timed from the call to the returned result."""
     config = TrainConfig(epochs=epochs, batch_size=batch_size, val_fraction=0.0, device="cpu")
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.thread_time()
     result = drain(train_bc(config, demos))
-    seconds = time.perf_counter() - start
+    seconds, cpu_seconds = time.perf_counter() - start, time.thread_time() - cpu_start
     samples = epochs * len(demos.transitions().actions)
-    return {"samples_per_s": samples / seconds, "own_samples_per_s": result.samples_per_s}
+    return {"samples_per_s": samples / seconds, "samples_per_cpu_s": samples / cpu_seconds,
+            "own_samples_per_s": result.samples_per_s}
 
 
 def bare(demos: NpzDemos, *, epochs: int, batch_size: int) -> dict[str, float]:
     """The bare loop on the same arrays."""
     data = demos.transitions()
+    cpu_start = time.thread_time()
     samples, seconds = bare_loop_seconds(
         data.observations,
         data.actions,
@@ -50,7 +55,8 @@ def bare(demos: NpzDemos, *, epochs: int, batch_size: int) -> dict[str, float]:
         batch_size=batch_size,
         epochs=epochs,
     )
-    return {"samples_per_s": samples / seconds}
+    cpu_seconds = time.thread_time() - cpu_start
+    return {"samples_per_s": samples / seconds, "samples_per_cpu_s": samples / cpu_seconds}
 
 
 def imitation(
@@ -76,6 +82,9 @@ def main() -> None:
                         help="torch intra-op threads, the same for all three sides")
     parser.add_argument("--imitation-python", default="/work/imitation-venv/bin/python")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "throughput.json")
+    parser.add_argument("--only", choices=("bare", "clonelab"),
+                        help="warm up and run this side alone for --rounds, printing each run "
+                             "and writing nothing: for timing whole processes side by side")
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -90,6 +99,10 @@ def main() -> None:
     # Warm-up: the first run in a process pays for lazy initialisation in torch.
     ours(demos, epochs=1, batch_size=args.batch_size)
     bare(demos, epochs=1, batch_size=args.batch_size)
+    if args.only:
+        for _ in range(args.rounds):
+            print(json.dumps({args.only: runs[args.only]()}), flush=True)
+        return
     rounds = []
     names = list(runs)
     for i in range(args.rounds):
@@ -112,16 +125,23 @@ def main() -> None:
         "machine_before": before,
         "machine_after": machine(),
         "samples_per_s": {name: summary(rates(name)) for name in names},
+        "samples_per_cpu_s": {name: summary(rates(name, "samples_per_cpu_s")) for name in names},
         "clonelab_own_samples_per_s": summary(rates("clonelab", "own_samples_per_s")),
         "per_round_ratio": {
             "clonelab_over_imitation": summary(
                 list(np.divide(rates("clonelab"), rates("imitation")))),
             "clonelab_over_bare": summary(list(np.divide(rates("clonelab"), rates("bare")))),
         },
+        "per_round_cpu_ratio": {
+            f"clonelab_over_{other}": summary(list(np.divide(
+                rates("clonelab", "samples_per_cpu_s"), rates(other, "samples_per_cpu_s"))))
+            for other in ("imitation", "bare")
+        },
         "rounds": rounds,
     }
     write_json(args.out, report)
-    print(json.dumps({k: report[k] for k in ("samples_per_s", "per_round_ratio")}, indent=2))
+    print(json.dumps({k: report[k] for k in ("samples_per_s", "per_round_ratio",
+                                             "per_round_cpu_ratio")}, indent=2))
 
 
 if __name__ == "__main__":

@@ -29,9 +29,9 @@ def main() -> None:
     demos = load_demos(args.data)
     trainer = make_bc(demos, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
     trainer.train(n_batches=args.warmup_batches, progress_bar=False)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.thread_time()
     trainer.train(n_epochs=args.epochs, progress_bar=False)
-    seconds = time.perf_counter() - start
+    seconds, cpu_seconds = time.perf_counter() - start, time.thread_time() - cpu_start
     # imitation's loader drops the last partial batch, so count the samples it really used.
     samples = args.epochs * (len(demos.actions) // args.batch_size) * args.batch_size
     print(
@@ -41,6 +41,7 @@ def main() -> None:
                 "samples": samples,
                 "seconds": seconds,
                 "samples_per_s": samples / seconds,
+                "samples_per_cpu_s": samples / cpu_seconds,
                 "torch_threads": torch.get_num_threads(),
             }
         )
