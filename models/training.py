@@ -234,7 +234,10 @@ def _steps(config: TrainConfig, dataset: DatasetLike, policy: Policy, data: RunD
         # held-out demo that took the other is noise: those heads are scored by their loss.
         gaussian = policy.spec.head.kind == "gaussian"
         score = action_error if action_error is not None and gaussian else val_loss
-        best.offer(step, -eval_return if eval_return is not None else score, policy)
+        if step % config.log_every == 0 or step == total or cancelled:
+            # Only records on the step schedule compete: the early one comes when the clock
+            # says, so the weights a run keeps would hang on the machine's speed.
+            best.offer(step, -eval_return if eval_return is not None else score, policy)
         plan.recorded(now() - started)
         progress = TrainProgress(
             step=step,

@@ -7,6 +7,7 @@ cancel check, which runs once before every step) and each validation by VALIDATI
 from __future__ import annotations
 
 import pytest
+import torch
 
 from clonelab.models import training
 from clonelab.models.train_progress import FIRST_RECORD_S, ProgressPlan
@@ -94,3 +95,28 @@ def test_records_left_and_eta_of_the_plan() -> None:
     plan.recorded(4.0)
     assert not plan.due(2) and plan.due(100) and plan.due(250)
     assert plan.eta_s(10, 5.0) == pytest.approx(240 * 0.5 + 3 * 4.0)
+
+
+def test_the_early_record_leaves_the_kept_weights_as_they_would_be_without_it(
+        cartpole_demos: FakeDataset, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first record's time rule depends on the wall clock; the weights a run keeps must
+    not (the same seed and data give the same clone, however fast the machine). Here the
+    first validation of each run scores best: were the early record a candidate, the slow run
+    would keep step 4's weights and the fast one step 20's."""
+    config = TrainConfig(steps=50, log_every=20, select_by="val_loss", **SMALL)
+    calls: list[int] = []
+
+    def first_scores_best(*args: object) -> tuple[float | None, float | None, float | None]:
+        calls.append(1)
+        return (0.0 if len(calls) == 1 else 1.0), None, None
+
+    monkeypatch.setattr(training, "_validate", first_scores_best)
+    slow_records, slow = slow_run(config, cartpole_demos, monkeypatch)
+    calls.clear()
+    monkeypatch.setattr(training, "_validate", first_scores_best)
+    fast_records: list[TrainProgress] = []
+    fast = drain(train_bc(config, cartpole_demos, now=FakeClock()), fast_records.append)
+    assert slow_records[0].step < 20 and fast_records[0].step == 20  # the early record
+    assert slow.kept.step == fast.kept.step == 20
+    for name, value in fast.policy.state_dict().items():
+        assert torch.equal(value, slow.policy.state_dict()[name]), name
