@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -31,6 +31,10 @@ log = logging.getLogger(__name__)
 
 # Preprocessed episodes read ahead of the buffer by the reading thread.
 PREFETCH_EPISODES = 2
+# Steps the reading thread reads and preprocesses at a time: four HDF5 image chunks (32 frames
+# each), so its passing memory (raw frames, and floats while resizing: 26 MB for 128 Atari
+# frames) stays small beside the buffer while the training thread runs.
+STREAM_READ_ROWS = 128
 # Batches' worth of undrawn rows below which the buffer waits for the next episode instead of
 # drawing from fewer episodes.
 MIN_BATCHES_BUFFERED = 4
@@ -50,12 +54,13 @@ class StreamedBatches:
     files on a background thread, holding at most about `buffer_bytes` of preprocessed rows.
 
     The episode list is fixed when the stream starts: episodes appended to the dataset later are
-    not read. `close()` ends the reading thread.
+    not read. `check` sees each episode as read (its errors reach `next_batch`). `close()` ends
+    the reading thread.
     """
 
     def __init__(self, dataset: DatasetLike, pipeline: ObservationPipeline,
                  episode_ids: Sequence[int], *, batch_size: int, buffer_bytes: int, seed: int,
-                 action_shift: int = 0) -> None:
+                 action_shift: int = 0, check: Callable[[Inputs], None] | None = None) -> None:
         if not episode_ids:
             raise TrainingError(f"dataset for {dataset.env_id}: no episodes to stream")
         self.episode_ids = tuple(episode_ids)
@@ -72,6 +77,7 @@ class StreamedBatches:
         self._draw = np.random.default_rng(seed)
         self._episodes: queue.Queue[Inputs | BaseException] = queue.Queue(PREFETCH_EPISODES)
         self._stop = threading.Event()
+        self._check = check
         self._reader = threading.Thread(
             target=self._read, name="clonelab-stream",
             args=(dataset, pipeline, action_shift, seed), daemon=True)
@@ -171,13 +177,16 @@ class StreamedBatches:
                  action_shift: int) -> Inputs | None:
         """One episode, read and preprocessed a chunk at a time; None when the action shift
         leaves nothing of it."""
-        chunks: Iterator[Inputs] = episode_chunks(dataset, episode_id, pipeline)
+        chunks: Iterator[Inputs] = episode_chunks(dataset, episode_id, pipeline,
+                                                  rows=STREAM_READ_ROWS)
         parts = [chunk for chunk in chunks if not self._stop.is_set()]
         if not parts:
             return None
         whole = Inputs(*(np.concatenate(column) for column in zip(
             *((p.observations, p.actions, p.rewards, p.episode_ids) for p in parts),
             strict=True)))
+        if self._check is not None:
+            self._check(whole)
         if action_shift:
             if len(whole.actions) <= action_shift:
                 return None

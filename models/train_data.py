@@ -157,17 +157,20 @@ def _streamed(config: TrainConfig, dataset: DatasetLike, policy: Policy, device:
     train_episodes = split.train_episodes
     if world.distributed:  # each process streams its own share of the episodes
         train_episodes = train_episodes[world.rank :: world.size] or train_episodes[:1]
-    sample = _read_rows(dataset, pipeline, train_episodes, STATS_SAMPLE_ROWS, config)
-    check_actions(policy.spec, sample.actions, dataset.env_id)
-    normalised_rows(policy, sample.observations, np.arange(len(sample.actions)))
+    if policy.spec.observation_kind == "vector":
+        sample = _read_rows(dataset, pipeline, train_episodes, STATS_SAMPLE_ROWS, config)
+        normalised_rows(policy, sample.observations, np.arange(len(sample.actions)))
     policy.to(device)
     held_out = _read_rows(dataset, pipeline, split.val_episodes, VAL_SAMPLE_ROWS, config)
+    check_actions(policy.spec, held_out.actions, dataset.env_id)
     val_obs = StackedRows(DeviceRows(_normalise_all(policy, held_out.observations), device),
                           held_out.episode_ids, pipeline.history)
     val_actions = torch.as_tensor(held_out.actions, device=device)
     stream = StreamedBatches(dataset, pipeline, train_episodes, batch_size=config.batch_size,
                              buffer_bytes=config.memory_budget_mb * 2**20 // 2,
-                             seed=config.seed + world.rank, action_shift=config.action_shift)
+                             seed=config.seed + world.rank, action_shift=config.action_shift,
+                             check=lambda episode: check_actions(policy.spec, episode.actions,
+                                                                 dataset.env_id))
 
     def next_batch() -> Batch:
         observations, actions = stream.next_batch()
