@@ -127,7 +127,9 @@ def row_weights(dataset: Any, episode_column: np.ndarray, rewards: np.ndarray,
         returns = {i: float(infos[i].episode_return) for i in ids}
     else:
         tags = {}
-        returns = {i: float(rewards[episode_column == i].sum()) for i in ids}
+        # Summed only when asked for: 100 episodes' masks over 50,000 rows took 3.6 ms a run.
+        returns = {} if return_temperature is None else \
+            {i: float(rewards[episode_column == i].sum()) for i in ids}
     weights = episode_weights(ids, tags, returns, tag_weights=tag_weights,
                               return_temperature=return_temperature)
     values = np.array([weights[i] for i in ids])
