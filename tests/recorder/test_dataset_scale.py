@@ -64,8 +64,9 @@ def test_sigkill_at_ten_thousand_episodes_keeps_every_committed_episode(recorded
     path, _ = recorded
     committed = {episode_id: episode_id % 50 for episode_id in range(EPISODES)}
     seed = EPISODES
-    # A kill mid-commit leaves journal lines Minari's files lack; the next writer's open
-    # rewrites those files, and the kills after "opening" land in that open.
-    for delay, big in [(0.0, True), (0.05, None), (0.004, False), (0.3, None), (0.02, True)]:
-        seed = kill_and_reopen(path, committed, seed, delay, big)
+    # A kill mid-commit leaves journal lines Minari's files lack; opened under the lock, they
+    # stay there for the next writer's open to sync, which the kills after "opening" land in.
+    for delay, big, sync in [(0.0, True, False), (0.3, None, True), (0.004, False, False),
+                             (0.8, None, True), (0.02, True, True)]:
+        seed = kill_and_reopen(path, committed, seed, delay, big, sync=sync)
     assert sorted(committed) == list(range(len(committed)))  # no id was handed out twice
