@@ -47,7 +47,7 @@ MAX_DEFAULT_STEPS = 50_000
 # Image policies: a CPU trains them at about 3,000 samples/s (2 cores, 84x84x4 frames, batch
 # 256; docs/benchmarks.md section 7), so the vector rule (50,000 steps for Pong's 20 demo
 # games: over an hour) is capped at about 1M samples, minutes on a laptop. What this budget
-# gave Pong and Breakout clones: docs/benchmarks.md, section 8.
+# gave Pong and Breakout clones: docs/benchmarks.md, section 11.
 IMAGE_DEFAULT_EPOCHS = 20
 MIN_IMAGE_STEPS = 1000
 MAX_IMAGE_STEPS = 4000

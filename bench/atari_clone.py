@@ -1,0 +1,147 @@
+"""Clone quality on Atari: BC from scripted-expert episodes, trained on a wall-clock budget.
+
+Records `--episodes` episodes of the RAM expert (`models.expert_demos.record_expert`, seeds
+0..n-1, noise 0, each cut at `--max-steps` when given) unless `--data` already holds them,
+trains `train_bc` with the default observation pipeline (84x84 grey, 4 frames for ALE) for
+`--steps` steps or until `--minutes` of wall clock have passed since the call (loading and
+preprocessing included; the run is then cancelled and keeps its best weights by validation
+loss), and plays the clone for `--eval-episodes` full episodes (`models.evaluation.evaluate`,
+deterministic, seeds 1000..; never seen in training) next to a random policy on the same seeds.
+The load average is sampled at every progress record: the machine is shared.
+
+    .venv/bin/python bench/atari_clone.py --env ALE/Pong-v5 --max-steps 5000 \
+        --data /tmp/pong20 --out bench/results/atari_clone_pong.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+import torch
+from atari_experts import play
+from benchlib import finish, machine
+
+from clonelab.models.evaluation import evaluate
+from clonelab.models.expert_demos import record_expert
+from clonelab.models.training import TrainConfig, train_bc
+from clonelab.recorder.dataset import DemoDataset
+
+EVAL_SEED = 1000
+
+
+def _dataset(path: Path, env_id: str, episodes: int, max_steps: int | None) -> tuple[
+        DemoDataset, float | None]:
+    """The expert demos at `path` (recorded now, with the seconds it took, if absent)."""
+    if path.exists():
+        return DemoDataset.open(path, env_id=env_id), None
+    started = time.perf_counter()
+    dataset = record_expert(path, env_id, seeds=range(episodes), max_steps=max_steps)
+    return dataset, time.perf_counter() - started
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--env", default="ALE/Pong-v5")
+    parser.add_argument("--episodes", type=int, default=20)
+    parser.add_argument("--max-steps", type=int, default=None)
+    parser.add_argument("--data", type=Path, required=True, help="dataset (recorded if absent)")
+    parser.add_argument("--steps", type=int, default=None, help="None: TrainConfig's default")
+    parser.add_argument("--batch", type=int, default=None, help="None: TrainConfig's default")
+    parser.add_argument("--lr", type=float, default=None, help="None: TrainConfig's default")
+    parser.add_argument("--log-every", type=int, default=None)
+    parser.add_argument("--minutes", type=float, default=15.0)
+    parser.add_argument("--eval-episodes", type=int, default=10)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    before = machine()
+    dataset, record_s = _dataset(args.data, args.env, args.episodes, args.max_steps)
+    lengths = [dataset.episode_info(e).steps for e in dataset.episode_ids]
+    print(f"{args.env}: {len(lengths)} episodes, {sum(lengths)} steps "
+          f"(recorded in {record_s} s)", flush=True)
+
+    chosen = {"steps": args.steps, "batch_size": args.batch, "lr": args.lr,
+              "log_every": args.log_every}
+    config = TrainConfig(seed=args.seed, **{k: v for k, v in chosen.items() if v is not None})
+    started = time.perf_counter()
+    deadline = started + args.minutes * 60
+    loads: list[float] = []
+    sampling = threading.Event()
+
+    def sample_load() -> None:  # every 10 s while training: records can be minutes apart
+        while not sampling.wait(10):
+            loads.append(os.getloadavg()[0])
+
+    threading.Thread(target=sample_load, daemon=True).start()
+    first_record_s = None
+    job = train_bc(config, dataset, cancel=lambda: time.perf_counter() > deadline)
+    result = None
+    try:
+        while True:
+            progress = next(job)
+            first_record_s = first_record_s or time.perf_counter() - started
+            print(f"step {progress.step}/{progress.total_steps} val_loss {progress.val_loss} "
+                  f"acc {progress.val_accuracy} {progress.samples_per_s:.0f} samples/s "
+                  f"{progress.elapsed_s:.0f} s load {os.getloadavg()[0]:.2f}", flush=True)
+    except StopIteration as stop:
+        result = stop.value
+    sampling.set()
+    assert result is not None
+    train_s = time.perf_counter() - started
+    kept = result.kept
+    print(f"trained {result.metrics.step} steps in {train_s:.0f} s, kept step {kept.step} "
+          f"(val acc {kept.val_accuracy}), cancelled by the budget: {result.cancelled}",
+          flush=True)
+
+    started = time.perf_counter()
+    clone = evaluate(result.policy, args.env, episodes=args.eval_episodes, seed=EVAL_SEED)
+    eval_s = time.perf_counter() - started
+    random_returns = [play(args.env, "random", EVAL_SEED + i)["return"]
+                      for i in range(args.eval_episodes)]
+    results = {
+        "env_id": args.env,
+        "episodes": len(lengths),
+        "episode_steps": lengths,
+        "expert_mean_return": statistics.mean(
+            dataset.episode_info(e).episode_return for e in dataset.episode_ids),
+        "max_steps": args.max_steps,
+        "record_s": record_s,
+        "config": {"steps": config.steps, "total_steps": result.metrics.total_steps,
+                   "batch_size": config.batch_size, "lr": config.lr,
+                   "log_every": config.log_every, "minutes": args.minutes,
+                   "threads": args.threads,
+                   "pipeline": result.policy.spec.pipeline.describe()},
+        "train_s": train_s,
+        "first_record_s": first_record_s,
+        "steps_done": result.metrics.step,
+        "cancelled_by_budget": result.cancelled,
+        "stopped_early": result.stopped_early,
+        "samples_per_s": result.samples_per_s,
+        "kept_step": kept.step,
+        "kept_val_accuracy": kept.val_accuracy,
+        "kept_val_loss": kept.val_loss,
+        "load_1min_during_training": {"min": min(loads, default=None),
+                                      "median": statistics.median(loads) if loads else None,
+                                      "max": max(loads, default=None)},
+        "clone_returns": list(clone.returns),
+        "clone_lengths": list(clone.lengths),
+        "clone_mean_return": clone.return_mean,
+        "eval_s": eval_s,
+        "random_returns": random_returns,
+        "random_mean_return": statistics.mean(random_returns),
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+    finish(args.out, before=before, results_key="results", results=results)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
