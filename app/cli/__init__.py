@@ -35,6 +35,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+DATASET_COMMANDS = ("info", "doctor")
 SUBCOMMANDS = ("expert", "info", "doctor", "train", "eval", "irl", "dagger", "lag")
 
 
@@ -70,23 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_arguments(expert, ExpertConfig)
     _json_flag(expert)
 
-    info = commands.add_parser("info", help="summarise a dataset (from its index; --check reads "
-                                            "and checks every episode file first)")
-    info.add_argument("dataset", metavar="DATASET")
-    info.add_argument("--check", action="store_true",
-                      help="read and check every episode file first (as `clonelab doctor`): "
-                           "a damaged one is an error, not a summary")
-    _json_flag(info)
-
-    doctor = commands.add_parser(
-        "doctor", help="check every episode file against the schema and its checksum",
-        description="Check every episode file of a dataset against the schema and the checksum "
-        "recorded at its commit, one line per problem; nothing changes without --repair.")
-    doctor.add_argument("dataset", metavar="DATASET")
-    doctor.add_argument("--repair", action="store_true",
-                        help="move bad episode files into data/quarantine/ (never deleted) and "
-                        "rebuild the index from the good ones; good files are not touched")
-    _json_flag(doctor)
+    add_dataset_commands(commands)
 
     train = commands.add_parser("train", help="train a BC policy on a dataset")
     train.add_argument("dataset", metavar="DATASET")
@@ -157,6 +142,36 @@ def _episode_ids(text: str) -> tuple[int, ...]:
     return ids
 
 
+def add_dataset_commands(commands: argparse._SubParsersAction) -> None:
+    """The info and doctor sub-commands (their own parser too: they import no torch)."""
+    info = commands.add_parser("info", help="summarise a dataset (from its index; --check reads "
+                                            "and checks every episode file first)")
+    info.add_argument("dataset", metavar="DATASET")
+    info.add_argument("--check", action="store_true",
+                      help="read and check every episode file first (as `clonelab doctor`): "
+                           "a damaged one is an error, not a summary")
+    _json_flag(info)
+
+    doctor = commands.add_parser(
+        "doctor", help="check every episode file against the schema and its checksum",
+        description="Check every episode file of a dataset against the schema and the checksum "
+        "recorded at its commit, one line per problem; nothing changes without --repair.")
+    doctor.add_argument("dataset", metavar="DATASET")
+    doctor.add_argument("--repair", action="store_true",
+                        help="move bad episode files into data/quarantine/ (never deleted) and "
+                        "rebuild the index from the good ones; good files are not touched")
+    _json_flag(doctor)
+
+
+def build_dataset_parser() -> argparse.ArgumentParser:
+    """A parser of `clonelab info` and `clonelab doctor` alone, built without importing torch
+    or any job config, so that those two answer in about a second."""
+    parser = argparse.ArgumentParser(prog="clonelab")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    add_dataset_commands(parser.add_subparsers(dest="command", metavar="COMMAND"))
+    return parser
+
+
 def _json_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="end with one JSON line")
 
@@ -185,6 +200,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_app(app_args.env_id)
 
+    if first_word in DATASET_COMMANDS:
+        args = build_dataset_parser().parse_args(args_list)
+        _configure_logging(args.verbose)
+        from clonelab.app.cli.dataset_commands import run
+
+        return run(args)
     args = build_parser().parse_args(args_list)
     _configure_logging(args.verbose)
     if args.command is None:

@@ -13,8 +13,15 @@ import numpy as np
 from tqdm import tqdm
 
 from clonelab.app.cli.config_args import config_from_args
+from clonelab.app.cli.dataset_commands import (
+    cmd_doctor,
+    cmd_info,
+    execute,
+    note_repair,
+    open_dataset,
+)
 from clonelab.app.cli.lag_command import cmd_lag
-from clonelab.app.cli.output import report, say, strict_json
+from clonelab.app.cli.output import strict_json
 from clonelab.models.checkpoint import CheckpointError, load_policy, save_policy
 from clonelab.models.distributed import PEER_LOST_STATUS, PeerLostError, World
 from clonelab.models.evaluation import EvalConfig, evaluate
@@ -28,8 +35,6 @@ from clonelab.models.train_selection import overfit_warning
 from clonelab.models.training import TrainConfig, TrainingError, TrainProgress, train_bc
 from clonelab.recorder.catalog import EnvBuildError, UnknownEnvError, make_env
 from clonelab.recorder.dataset import DatasetError, DemoDataset
-from clonelab.recorder.dataset_doctor import check_dataset, check_opened, repair_dataset
-from clonelab.recorder.dataset_summary import DatasetSummary, quick_summary
 from clonelab.recorder.episode_selection import EpisodeSubset
 from clonelab.recorder.experts import ExpertError, LaggedExpert, make_expert
 from clonelab.recorder.jobs import drain
@@ -50,57 +55,19 @@ USER_ERRORS: tuple[type[Exception], ...] = (
 )
 
 
-class Problems(Exception):
-    """Problems that end a sub-command with status 1, one line each on stderr."""
-
-    def __init__(self, lines: list[str]) -> None:
-        self.lines = tuple(lines)
-        super().__init__("; ".join(lines))
-
-
 def run(args: argparse.Namespace) -> int:
-    """Dispatch a parsed sub-command; user errors become one line on stderr and status 1.
-
-    A handler returns its summary, or (summary, exit status) when it reports problems itself.
-    """
+    """Dispatch a parsed sub-command; user errors become one line on stderr and status 1."""
     handlers = {"expert": cmd_expert, "info": cmd_info, "doctor": cmd_doctor,
                 "train": cmd_train, "eval": cmd_eval, "irl": cmd_irl, "dagger": cmd_dagger,
                 "lag": cmd_lag}
-    try:
-        result = handlers[args.command](args)
-    except PeerLostError:
-        return PEER_LOST_STATUS  # the launcher names the process that stopped, in one line
-    except Problems as found:
-        for line in found.lines:
-            say(args.command, "error", line)
-        return 1
-    except USER_ERRORS as error:
-        say(args.command, "error", str(error))
-        return 1
-    except KeyboardInterrupt:
-        print(f"clonelab {args.command}: interrupted", file=sys.stderr)
-        return 130
-    summary, status = result if isinstance(result, tuple) else (result, 0)
-    if summary is not None:  # None: a training process other than rank 0, which stays quiet
-        report(summary, as_json=args.json)
-    return status
+    # PeerLostError: the launcher names the process that stopped, in one line.
+    return execute(args, handlers[args.command], USER_ERRORS,
+                   silent={PeerLostError: PEER_LOST_STATUS})
 
 
 def _progress(total: int, desc: str) -> tqdm:
     """A progress bar on a terminal, silent when stderr is a pipe or file."""
     return tqdm(total=total, desc=desc, unit="", disable=not sys.stderr.isatty(), leave=False)
-
-
-def open_dataset(args: argparse.Namespace) -> DemoDataset:
-    """Open ``args.dataset``; when opening repaired its index, say so in one line on stderr."""
-    dataset = DemoDataset.open(Path(args.dataset))
-    _note_repair(args, dataset)
-    return dataset
-
-
-def _note_repair(args: argparse.Namespace, dataset: DemoDataset) -> None:
-    if dataset.repair_note:
-        say(args.command, "note", dataset.repair_note)
 
 
 def cmd_expert(args: argparse.Namespace) -> dict[str, Any]:
@@ -119,7 +86,7 @@ def cmd_expert(args: argparse.Namespace) -> dict[str, Any]:
                                              operator="scripted expert")
     finally:
         env.close()
-    _note_repair(args, dataset)
+    note_repair(args, dataset)
     returns = []
     with _progress(config.episodes, "episodes") as bar:
         for episode in expert_episodes(args.env_id, config.seeds, noise=config.noise,
@@ -136,72 +103,6 @@ def cmd_expert(args: argparse.Namespace) -> dict[str, Any]:
         "return_mean": float(np.mean(returns)),
         "return_std": float(np.std(returns)),
     }
-
-
-def cmd_info(args: argparse.Namespace) -> dict[str, Any]:
-    """Summarise a dataset: env, episode and step counts, returns, who acted.
-
-    From the totals every commit keeps (no episode file is read, so it answers in about a
-    second at 100,000 episodes). With --check every episode file is read and checked first:
-    a damaged one is an error, not a summary.
-    """
-    summary = None if args.check else quick_summary(args.dataset)
-    if summary is None:
-        dataset = open_dataset(args)
-        if args.check:
-            checkup = check_opened(dataset)
-            if checkup.findings:
-                raise Problems([str(finding) for finding in checkup.findings] + [
-                    f"{len(checkup.findings)} of {checkup.episodes_checked} episode files are "
-                    f"damaged; `clonelab doctor {args.dataset} --repair` sets them aside and "
-                    "rebuilds the index"])
-        summary = DatasetSummary.of(dataset)
-    totals = summary.totals
-    return {
-        "env_id": summary.env_id,
-        "dataset": str(args.dataset),
-        "episodes": totals.episodes,
-        "steps": totals.steps,
-        "return_mean": totals.return_mean,
-        "return_std": totals.return_std,
-        "return_min": totals.return_min,
-        "return_max": totals.return_max,
-        "actors": summary.actors,
-        "observation_space": str(summary.observation_space),
-        "action_space": str(summary.action_space),
-    }
-
-
-def cmd_doctor(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
-    """Check every episode file; with --repair set the bad ones aside and rebuild the index.
-
-    Status 1 while problems are left (found without --repair).
-    """
-    path = Path(args.dataset)
-    repair = repair_dataset(path) if args.repair else None
-    checkup = repair.checkup if repair is not None else check_dataset(path)
-    set_aside = repair.set_aside if repair is not None else ()
-    if not args.json:  # the table below holds the counts; these lines say what and where
-        for finding in checkup.findings:
-            print(finding)
-        for moved in set_aside:
-            print(f"set aside: {moved}")
-        if repair is not None and repair.note is not None:
-            print(f"index rebuilt: {repair.note}")
-    summary: dict[str, Any] = {
-        "dataset": str(path),
-        "episodes_checked": checkup.episodes_checked,
-        "problems": len(checkup.findings),
-        "repaired": repair is not None and bool(checkup.findings),
-        "set_aside": len(set_aside),
-        "index_rebuilt": repair is not None and repair.note is not None,
-    }
-    if args.json:
-        summary["findings"] = [{"file": str(finding.file), "episode": finding.episode_id,
-                                "problem": finding.problem, "bad_file": finding.bad_file}
-                               for finding in checkup.findings]
-        summary["set_aside_files"] = [str(moved) for moved in set_aside]
-    return summary, 1 if checkup.findings and repair is None else 0
 
 
 def cmd_train(args: argparse.Namespace) -> dict[str, Any] | None:

@@ -105,3 +105,18 @@ def test_doctor_reports_and_repairs_only_on_request(damaged: Path, capsys) -> No
     assert main(["doctor", str(damaged)]) == 0
     assert main(["info", str(damaged), "--check", "--json"]) == 0
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["episodes"] == 1
+
+
+def test_info_and_doctor_import_neither_torch_nor_qt(damaged: Path) -> None:
+    """They answer in about a second: the whole command's start-up was torch's (3-19 s)."""
+    import subprocess
+    import sys
+
+    for command in (["info", str(damaged), "--json"], ["doctor", str(damaged), "--json"]):
+        script = ("import sys; from clonelab.app.cli import main; status = main(sys.argv[1:]); "
+                  "heavy = {'torch', 'PySide6'} & set(sys.modules); "
+                  "print('heavy', sorted(heavy), file=sys.stderr); sys.exit(status)")
+        done = subprocess.run([sys.executable, "-c", script, *command], capture_output=True,
+                              text=True, timeout=120, check=False)
+        assert "heavy []" in done.stderr, done.stderr
+        assert json.loads(done.stdout.strip().splitlines()[-1])["dataset"] == str(damaged)
