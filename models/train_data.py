@@ -12,7 +12,7 @@ episodes is kept for validation. Either way the run sees one `RunData`: `next_ba
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
 import gymnasium as gym
@@ -27,7 +27,7 @@ from clonelab.models.policy import Policy, PolicySpec
 from clonelab.models.streaming import StreamedBatches, preprocessed_bytes
 from clonelab.models.train_config import TrainConfig
 from clonelab.models.train_device import DeviceRows
-from clonelab.models.train_inputs import Inputs, StackedRows, episode_chunks, load_inputs
+from clonelab.models.train_inputs import Inputs, StackedRows, episode_chunks, loading_inputs
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +64,10 @@ class RunData:
             self.stream.close()
 
 
-def prepare(config: TrainConfig, dataset: DatasetLike, policy: Policy, device: torch.device,
-            world: World) -> RunData:
-    """The run's data for `policy` (whose vector statistics it sets) on `device`."""
+def preparing(config: TrainConfig, dataset: DatasetLike, policy: Policy, device: torch.device,
+              world: World) -> Generator[tuple[int, int], None, RunData]:
+    """The run's data for `policy` (whose vector statistics it sets) on `device`; yields
+    (steps converted, steps in all) while it converts image frames into memory."""
     pipeline = policy.spec.pipeline
     size = preprocessed_bytes(dataset, pipeline, dataset.episode_ids) \
         if hasattr(dataset, "episode_info") else 0
@@ -78,13 +79,13 @@ def prepare(config: TrainConfig, dataset: DatasetLike, policy: Policy, device: t
         log.info("streaming %d episodes (%.0f MB preprocessed; memory budget %d MB)",
                  len(dataset.episode_ids), size / 2**20, config.memory_budget_mb)
         return _streamed(config, dataset, policy, device, world)
-    return _in_memory(config, dataset, policy, device, world)
+    return (yield from _in_memory(config, dataset, policy, device, world))
 
 
 def _in_memory(config: TrainConfig, dataset: DatasetLike, policy: Policy, device: torch.device,
-               world: World) -> RunData:
+               world: World) -> Generator[tuple[int, int], None, RunData]:
     pipeline = policy.spec.pipeline
-    data = load_inputs(dataset, pipeline, action_shift=config.action_shift)
+    data = yield from loading_inputs(dataset, pipeline, action_shift=config.action_shift)
     check_actions(policy.spec, data.actions, dataset.env_id)
     split = split_rows(np.asarray(data.episode_ids), config.val_fraction, config.seed,
                        tails_when_few=True)

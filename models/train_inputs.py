@@ -10,7 +10,7 @@ first row (`observations.stack_index`), and lays them side by side on the device
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -26,6 +26,7 @@ from clonelab.models.observations import (
     stacked,
 )
 from clonelab.models.train_device import DeviceRows
+from clonelab.recorder.jobs import drain
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +95,15 @@ def load_inputs(dataset: DatasetLike, pipeline: ObservationPipeline, *,
     (`episode_chunks`); an episode whose frames differ from the dataset's is refused with its
     id, as is a history longer than every episode. Raises `TrainingError`.
     """
+    return drain(loading_inputs(dataset, pipeline, action_shift=action_shift))
+
+
+def loading_inputs(dataset: DatasetLike, pipeline: ObservationPipeline, *,
+                   action_shift: int = 0) -> Generator[tuple[int, int], None, Inputs]:
+    """`load_inputs` as a generator: yields (steps converted, steps in all) after every chunk
+    of frames it converts, and returns the `Inputs`."""
     if pipeline.changes_frames:
-        inputs = _converted(dataset, pipeline)
+        inputs = yield from _converted(dataset, pipeline)
     else:
         data = load_checked(dataset)
         inputs = Inputs(observations=preprocess_frames(pipeline, data.observations),
@@ -138,12 +146,14 @@ def shift_actions(inputs: Inputs, shift: int, env_id: str) -> Inputs:
                   rewards=inputs.rewards[rows], episode_ids=ids[rows])
 
 
-def _converted(dataset: DatasetLike, pipeline: ObservationPipeline) -> Inputs:
+def _converted(dataset: DatasetLike, pipeline: ObservationPipeline,
+               ) -> Generator[tuple[int, int], None, Inputs]:
     """Every episode through `episode_chunks`, the frames written into one array (allocated
     up front when a `ChunkedDataset` knows its steps: no concatenated copy)."""
     frames: list[np.ndarray] = []
     columns: list[tuple[np.ndarray, ...]] = []
     out: np.ndarray | None = None
+    total = 0  # unknown without a ChunkedDataset's index
     if isinstance(dataset, ChunkedDataset):
         total = sum(dataset.episode_info(episode_id).steps for episode_id in dataset.episode_ids)
         out = np.empty((total, *pipeline.frame_shape(dataset.observation_space)), np.uint8)
@@ -156,6 +166,7 @@ def _converted(dataset: DatasetLike, pipeline: ObservationPipeline) -> Inputs:
                 out[filled : filled + len(chunk.observations)] = chunk.observations
             filled += len(chunk.observations)
             columns.append((chunk.actions, chunk.rewards, chunk.episode_ids))
+            yield filled, total
     if not columns:
         load_checked(dataset)  # says there are no steps
     actions, rewards, episode_ids = (np.concatenate(column) for column in zip(*columns,

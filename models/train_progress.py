@@ -17,6 +17,8 @@ from clonelab.models.data import TrainingError
 
 # Seconds of training after which the first record is due, even before `log_every` steps.
 FIRST_RECORD_S = 2.0
+# Seconds between the records that say how far loading a dataset has come.
+LOAD_RECORD_S = 1.0
 
 Clock = Callable[[], float]
 """A time source in seconds (`time.perf_counter`, or a test's fake)."""
@@ -57,6 +59,10 @@ class TrainProgress:
     """Seconds the run will still take at most: the steps left at the time per step so far,
     plus the records left at the mean time a record took (validation and snapshot evaluations
     included); None before the first step. Early stopping can end the run sooner."""
+    loaded: float | None = None
+    """Share of the dataset's frames read and converted, on the records that come while a
+    large image dataset loads (step 0, every LOAD_RECORD_S seconds; not in the run's history);
+    None on training records."""
 
 
 class ProgressPlan:

@@ -31,10 +31,16 @@ from clonelab.models.evaluation import evaluate
 from clonelab.models.observations import PipelineError
 from clonelab.models.policy import Policy, PolicySpec
 from clonelab.models.train_config import TrainConfig
-from clonelab.models.train_data import RunData, prepare
+from clonelab.models.train_data import RunData, preparing
 from clonelab.models.train_device import StepLoss, StepPrecision, step_optimizer
 from clonelab.models.train_inputs import StackedRows
-from clonelab.models.train_progress import Clock, ProgressPlan, TrainProgress, window_mean
+from clonelab.models.train_progress import (
+    LOAD_RECORD_S,
+    Clock,
+    ProgressPlan,
+    TrainProgress,
+    window_mean,
+)
 from clonelab.models.train_selection import BestWeights
 from clonelab.recorder.jobs import CancelCheck, Stopwatch, cancel_check
 
@@ -186,12 +192,32 @@ def _train(config: TrainConfig, dataset: DatasetLike, should_stop: Callable[[], 
         # seeds for CUDA, XPU and MTIA, formatting a stack trace for each (2 ms a run).
         torch.random.default_generator.manual_seed(config.seed)
         policy = Policy(spec)
-    data = prepare(config, dataset, policy, device, world)
+    data = yield from _loading(preparing(config, dataset, policy, device, world), clock, now)
     try:
         return (yield from _steps(config, dataset, policy, data, should_stop, device, world,
                                   clock, train_clock, now))
     finally:
         data.close()
+
+
+def _loading(job: Generator[tuple[int, int], None, RunData], clock: Stopwatch, now: Clock,
+             ) -> Generator[TrainProgress, None, RunData]:
+    """Run the data's preparation, yielding a record of how far it has come every
+    LOAD_RECORD_S seconds (converting a large image dataset into memory takes minutes)."""
+    last = now()
+    while True:
+        try:
+            done, total = next(job)
+        except StopIteration as prepared:
+            return prepared.value
+        if total and now() - last >= LOAD_RECORD_S:
+            last = now()
+            clock.stop()
+            yield TrainProgress(step=0, total_steps=0, epoch=0.0, train_loss=None,
+                                val_loss=None, val_accuracy=None, val_action_error=None,
+                                eval_return=None, best_step=None, samples_per_s=0.0,
+                                elapsed_s=clock.elapsed, loaded=done / total)
+            clock.start()
 
 
 def _steps(config: TrainConfig, dataset: DatasetLike, policy: Policy, data: RunData,

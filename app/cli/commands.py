@@ -121,9 +121,14 @@ def cmd_train(args: argparse.Namespace) -> dict[str, Any] | None:
         def show(progress: TrainProgress) -> None:
             if args.progress_json and world.is_main:
                 print(strict_json({"progress": dataclasses.asdict(progress)}), flush=True)
+            if progress.loaded is not None:
+                bar.set_description(f"loading frames {100 * progress.loaded:.0f}%")
+                return
+            bar.set_description("training")
             bar.total = progress.total_steps
             bar.n = progress.step
-            bar.set_postfix(loss=f"{progress.train_loss:.4f}", refresh=False)
+            if progress.train_loss is not None:
+                bar.set_postfix(loss=f"{progress.train_loss:.4f}", refresh=False)
             bar.refresh()
 
         result = drain(train_bc(config, dataset, world=world,

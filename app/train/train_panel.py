@@ -256,6 +256,11 @@ class TrainPanel(JobPanel):
     # -- training -----------------------------------------------------------------------------
 
     def _on_progress(self, progress: TrainProgress) -> None:
+        if progress.loaded is not None:  # frames still being converted: no figures yet
+            self.progress_bar.setRange(0, 1000)
+            self.progress_bar.setValue(round(1000 * progress.loaded))
+            self.progress_bar.setFormat(f"loading frames {100 * progress.loaded:.0f}%")
+            return
         if self._last_progress is None:
             self.controls.set_status("")  # loaded: the bar says where training is
         self._last_progress = progress

@@ -225,3 +225,16 @@ def test_problems_are_messages_in_the_panel(qtbot, panel: TrainPanel, monkeypatc
     panel._workspace.select_dataset(Path("/nonexistent/dataset"))
     assert "Cannot open" in panel.dataset_label.text()
     assert panel.start_training() is None
+
+
+def test_loading_records_fill_the_bar_and_show_no_figures(panel: TrainPanel) -> None:
+    from clonelab.models.training import TrainProgress
+
+    loading = TrainProgress(step=0, total_steps=0, epoch=0.0, train_loss=None, val_loss=None,
+                            val_accuracy=None, val_action_error=None, eval_return=None,
+                            best_step=None, samples_per_s=0.0, elapsed_s=3.0, loaded=0.4)
+    panel.runner.progress.emit(loading)
+    assert panel.progress_bar.format() == "loading frames 40%"
+    assert panel.progress_bar.value() == 400 and panel.progress_bar.maximum() == 1000
+    assert panel.loss_plot.listDataItems() == [] or all(
+        len(item.xData or []) == 0 for item in panel.loss_plot.listDataItems())

@@ -120,3 +120,36 @@ def test_the_early_record_leaves_the_kept_weights_as_they_would_be_without_it(
     assert slow.kept.step == fast.kept.step == 20
     for name, value in fast.policy.state_dict().items():
         assert torch.equal(value, slow.policy.state_dict()[name]), name
+
+
+def test_loading_a_large_image_dataset_says_how_far_it_has_come(tmp_path) -> None:
+    """Converting frames into memory takes minutes for a large Atari dataset: records at
+    step 0 say what share is loaded, every LOAD_RECORD_S seconds, before training's first."""
+    from clonelab.models.train_progress import LOAD_RECORD_S
+    from clonelab.recorder.dataset import DemoDataset
+    from tests.recorder.crash_writer import (
+        DISCRETE_ACTIONS,
+        IMAGE_SPACE,
+        synthetic_episode,
+    )
+
+    dataset = DemoDataset.create(tmp_path / "frames", env_id="Synthetic-v0",
+                                 observation_space=IMAGE_SPACE, action_space=DISCRETE_ACTIONS)
+    for seed in range(3):
+        dataset.append(synthetic_episode(seed, 64, IMAGE_SPACE))
+    clock = FakeClock()
+
+    def ticking() -> float:  # every look at the clock finds LOAD_RECORD_S / 2 more passed
+        clock.t += LOAD_RECORD_S / 2
+        return clock.t
+
+    config = TrainConfig(steps=4, log_every=2, frame_size=(24, 24), hidden=(8,), batch_size=16,
+                         device="cpu")
+    records: list[TrainProgress] = []
+    result = drain(train_bc(config, dataset, now=ticking), records.append)
+    loading = [r for r in records if r.loaded is not None]
+    assert loading and all(r.step == 0 and r.train_loss is None for r in loading)
+    shares = [r.loaded for r in loading]
+    assert shares == sorted(shares) and 0 < shares[0] < 1 and shares[-1] <= 1
+    assert records[len(loading)].loaded is None and records[len(loading)].step > 0
+    assert all(r.loaded is None for r in result.history)  # not part of the run's history
