@@ -56,6 +56,20 @@ def expert_dataset(path: Path, env_id: str) -> Path:
     return record_expert(path, env_id, seeds=(0,), operator="screenshots").path
 
 
+def window_on_tab(app: QApplication, workdir: Path, env_id: str, dataset: Path, tab: str,
+                  size: tuple[int, int] = (1360, 860)) -> MainWindow:
+    """A shown window of `size` with its own settings, `dataset` opened and `tab` current."""
+    settings = Settings(QSettings(str(workdir / "shots.ini"), QSettings.Format.IniFormat))
+    window = MainWindow(Workspace(env_id), settings)
+    window.resize(*size)
+    window.show()
+    settle(app)
+    window.open_dataset(dataset)
+    titles = [window.tabs.tabText(index) for index in range(window.tabs.count())]
+    window.tabs.setCurrentIndex(titles.index(tab))
+    return window
+
+
 def recording_window(app: QApplication, workdir: Path, name: str, env_id: str) -> MainWindow:
     """A 1280x800 window with its own settings `<name>.ini`, recording into a fresh expert
     dataset `<name>-demos` of `env_id`."""

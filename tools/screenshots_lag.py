@@ -14,15 +14,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from clonelab.app.datasets.dataset_browser import DatasetBrowser
-from clonelab.app.window.main_window import MainWindow
-from clonelab.app.window.settings import Settings
-from clonelab.app.window.workspace import Workspace
 from clonelab.models.expert_demos import record_expert
-from tools.screenshots import grab, settle, wait_until
+from tools.screenshots import grab, wait_until, window_on_tab
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV_ID = "LunarLander-v3"
@@ -36,16 +32,9 @@ def main() -> None:
         workdir = Path(folder)
         dataset = record_expert(workdir / "lagged-lander", ENV_ID, seeds=range(1000, 1020),
                                 lag=LAG, tags=("expert", f"lag={LAG}"), operator="screenshots")
-        settings = Settings(QSettings(str(workdir / "lag.ini"), QSettings.Format.IniFormat))
-        window = MainWindow(Workspace(ENV_ID), settings)
-        window.resize(1360, 860)
-        window.show()
-        settle(app)
-        window.open_dataset(dataset.path)
+        window = window_on_tab(app, workdir, ENV_ID, dataset.path, "Datasets")
         browser = window.views["Datasets"]
         assert isinstance(browser, DatasetBrowser)
-        titles = [window.tabs.tabText(index) for index in range(window.tabs.count())]
-        window.tabs.setCurrentIndex(titles.index("Datasets"))
         browser.tabs.setCurrentWidget(browser.lag)
         browser.select_episode(0)
         results: list[object] = []

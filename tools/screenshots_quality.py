@@ -15,15 +15,11 @@ import tempfile
 from pathlib import Path
 
 import torch
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from clonelab.app.failures.failures_view import FailuresView
-from clonelab.app.window.main_window import MainWindow
-from clonelab.app.window.settings import Settings
-from clonelab.app.window.workspace import Workspace
 from clonelab.models.expert_demos import expert_episodes, record_expert
-from tools.screenshots import grab, settle, wait_until
+from tools.screenshots import grab, wait_until, window_on_tab
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV_ID = "LunarLander-v3"
@@ -39,16 +35,9 @@ def main() -> None:
                                 tags=("expert",), operator="screenshots")
         for episode in expert_episodes(ENV_ID, range(100, 106), noise=0.5):
             dataset.append(episode, tags=("noisy",))
-        settings = Settings(QSettings(str(workdir / "quality.ini"), QSettings.Format.IniFormat))
-        window = MainWindow(Workspace(ENV_ID), settings)
-        window.resize(1360, 860)
-        window.show()
-        settle(app)
-        window.open_dataset(dataset.path)
+        window = window_on_tab(app, workdir, ENV_ID, dataset.path, "Failures")
         failures = window.views["Failures"]
         assert isinstance(failures, FailuresView)
-        titles = [window.tabs.tabText(index) for index in range(window.tabs.count())]
-        window.tabs.setCurrentIndex(titles.index("Failures"))
         failures.tabs.setCurrentWidget(failures.quality)
         results: list[object] = []
         failures.quality.done.connect(results.append)

@@ -16,16 +16,12 @@ import tempfile
 from pathlib import Path
 
 import torch
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from clonelab.app.failures.failures_view import FailuresView
-from clonelab.app.window.main_window import MainWindow
-from clonelab.app.window.settings import Settings
-from clonelab.app.window.workspace import Workspace
 from clonelab.models.expert_demos import record_expert
 from clonelab.recorder.maze_envs import TWO_WAYS_ID
-from tools.screenshots import grab, settle, wait_until
+from tools.screenshots import grab, wait_until, window_on_tab
 
 ROOT = Path(__file__).resolve().parents[1]
 STEP = 0  # the start, below the block: the demos go both ways from here
@@ -39,16 +35,10 @@ def main() -> None:
         workdir = Path(folder)
         dataset = record_expert(workdir / "two-ways", TWO_WAYS_ID, seeds=range(30),
                                 operator="screenshots")
-        settings = Settings(QSettings(str(workdir / "ways.ini"), QSettings.Format.IniFormat))
-        window = MainWindow(Workspace(TWO_WAYS_ID), settings)
-        window.resize(1360, 900)
-        window.show()
-        settle(app)
-        window.open_dataset(dataset.path)
+        window = window_on_tab(app, workdir, TWO_WAYS_ID, dataset.path, "Failures",
+                               size=(1360, 900))
         failures = window.views["Failures"]
         assert isinstance(failures, FailuresView)
-        titles = [window.tabs.tabText(index) for index in range(window.tabs.count())]
-        window.tabs.setCurrentIndex(titles.index("Failures"))
         panel = failures.several_ways
         failures.tabs.setCurrentWidget(panel)
         results: list[object] = []
