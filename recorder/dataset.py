@@ -19,10 +19,11 @@ from pathlib import Path
 
 import gymnasium as gym
 import h5py
+import numpy as np
 
 from clonelab.recorder import schema
 from clonelab.recorder.catalog import added_wrappers
-from clonelab.recorder.dataset_chunks import read_chunks
+from clonelab.recorder.dataset_chunks import read_actions, read_chunks
 from clonelab.recorder.dataset_index import (
     DatasetHeader,
     DatasetIndex,
@@ -253,6 +254,11 @@ class DemoDataset:
         return read_transitions([self.episode_info(episode_id) for episode_id in chosen],
                                 self.location, observation_space=self.observation_space,
                                 action_space=self.action_space)
+
+    def episode_actions(self, episode_id: int) -> np.ndarray:
+        """One episode's actions, without reading its observations."""
+        return read_actions(self.location(episode_id), self.episode_info(episode_id),
+                            action_space=self.action_space)
 
     def transition_chunks(self, episode_id: int, rows: int) -> Iterator[Transitions]:
         """One episode's steps in order, at most `rows` to a `Transitions`: an episode of

@@ -51,6 +51,17 @@ def read_chunks(location: Location, info: EpisodeInfo, *, observation_space: gym
                 episode_ids=ids[: stop - start])
 
 
+def read_actions(location: Location, info: EpisodeInfo, *, action_space: gym.Space
+                 ) -> np.ndarray:
+    """The episode's actions alone, checked (its frames are not read)."""
+    try:
+        file = h5py.File(location.file, "r")
+    except OSError as exc:
+        raise _unreadable(location, info, exc) from None
+    with file:
+        return _small_columns(location, info, _group(location, info, file), action_space)[0]
+
+
 def _unreadable(location: Location, info: EpisodeInfo, exc: Exception) -> DatasetError:
     return DatasetError(location.file,
                         f"episode {info.episode_id} is unreadable ({describe(exc)})")

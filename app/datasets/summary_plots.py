@@ -61,10 +61,12 @@ def summarize(dataset: Any, episode_ids: Sequence[int], *, seed: int = 0
     observations: list[np.ndarray] = []
     for start in range(0, len(ids), CHUNK_EPISODES):
         chunk = ids[start : start + CHUNK_EPISODES]
-        data = dataset.transitions(chunk)
-        actions.append(data.actions)
         if vector:
+            data = dataset.transitions(chunk)
+            actions.append(data.actions)
             observations.append(data.observations)
+        else:  # frames are not plotted: read no frame (a Pong recording's are gigabytes)
+            actions.extend(dataset.episode_actions(episode_id) for episode_id in chunk)
         yield min(start + CHUNK_EPISODES, len(ids))
     space = dataset.action_space
     all_actions = np.concatenate(actions) if actions else np.zeros((0, *space.shape), space.dtype)

@@ -25,6 +25,8 @@ from clonelab.models.observations import episode_inputs
 from clonelab.models.policy import Policy
 from clonelab.recorder.catalog import make_env
 from clonelab.recorder.dataset import DemoDataset, EpisodeData
+from clonelab.recorder.dataset_reads import Transitions
+from clonelab.recorder.schema import row_shape
 from clonelab.recorder.session import PlaySession
 
 OOD_THRESHOLD = 1.0
@@ -100,8 +102,36 @@ class OodTimeline:
 
 
 def demo_ood(dataset: DemoDataset, *, seed: int = 0) -> CalibratedScore:
-    """The calibrated nearest-neighbour OOD score of a dataset's demo states."""
-    return fit_ood(dataset.transitions(), seed=seed)
+    """The calibrated nearest-neighbour OOD score of a dataset's demo states.
+
+    Vector datasets are read whole. Image datasets are sampled: about IMAGE_OOD_STATES frames
+    spread evenly over every episode, read a chunk at a time, so that a large Atari recording
+    (100,000 raw frames are 10 GB) is never held whole.
+    """
+    if len(row_shape(dataset.observation_space)) == 1:
+        return fit_ood(dataset.transitions(), seed=seed)
+    steps = sum(dataset.episode_info(i).steps for i in dataset.episode_ids)
+    every = max(1, steps // IMAGE_OOD_STATES)
+    parts = []
+    for episode_id in dataset.episode_ids:
+        done = 0
+        for chunk in dataset.transition_chunks(episode_id, IMAGE_OOD_READ_ROWS):
+            wanted = np.arange(-done % every, len(chunk.actions), every)
+            parts.append(tuple(np.asarray(column)[wanted] for column in (
+                chunk.observations, chunk.actions, chunk.rewards, chunk.episode_ids)))
+            done += len(chunk.actions)
+    observations, actions, rewards, episode_ids = (np.concatenate(column)
+                                                   for column in zip(*parts, strict=True))
+    sample = Transitions(observations=observations, actions=actions, rewards=rewards,
+                         episode_ids=episode_ids)
+    return fit_ood(sample, seed=seed)
+
+
+# Frames an image dataset's OOD score is fitted on, at most about (held as float32: 300 Atari
+# frames are 120 MB), and read at a time.
+IMAGE_OOD_STATES = 300
+IMAGE_OOD_READ_ROWS = 256
+
 
 
 @torch.inference_mode()

@@ -45,3 +45,25 @@ def test_the_returns_plot_names_its_mean_in_full_and_counts_whole_episodes(qtbot
             assert box.contains(label.sceneBoundingRect())
     ticks = shown_ticks(plots.returns_plot)
     assert ticks == [0.0]
+
+
+def test_an_image_dataset_is_summarised_from_its_actions_alone(tmp_path, monkeypatch):
+    """Frames are not plotted, so none is read (a Pong recording's are gigabytes)."""
+    from clonelab.app.datasets.summary_plots import summarize
+    from clonelab.recorder.dataset import DemoDataset
+    from clonelab.recorder.jobs import drain
+    from tests.recorder.crash_writer import DISCRETE_ACTIONS, IMAGE_SPACE, synthetic_episode
+
+    dataset = DemoDataset.create(tmp_path / "frames", env_id="Synthetic-v0",
+                                 observation_space=IMAGE_SPACE, action_space=DISCRETE_ACTIONS)
+    episodes = [synthetic_episode(seed, 20 + seed, IMAGE_SPACE) for seed in range(3)]
+    for episode in episodes:
+        dataset.append(episode)
+
+    def whole(*_args: object) -> None:
+        raise AssertionError("read the frames")
+
+    monkeypatch.setattr(dataset, "transitions", whole)
+    summary = drain(summarize(dataset, dataset.episode_ids))
+    assert np.array_equal(summary.actions, np.concatenate([e.actions for e in episodes]))
+    assert summary.observations is None

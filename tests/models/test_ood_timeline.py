@@ -52,3 +52,30 @@ def test_a_state_scores_the_same_alone_or_in_a_batch():
     states = demos.observations[:300] + np.float32(0.05)
     alone = np.array([score.score_one(state) for state in states])
     assert np.array_equal(score(states), alone)
+
+
+def test_an_image_dataset_is_fitted_on_a_sample_read_a_chunk_at_a_time(tmp_path, monkeypatch):
+    """A large Atari recording is never read whole (100,000 raw Pong frames are 10 GB)."""
+    from clonelab.models.failures import ood_timeline
+    from clonelab.recorder.dataset import DemoDataset
+    from tests.recorder.crash_writer import DISCRETE_ACTIONS, IMAGE_SPACE, synthetic_episode
+
+    dataset = DemoDataset.create(tmp_path / "frames", env_id="Synthetic-v0",
+                                 observation_space=IMAGE_SPACE, action_space=DISCRETE_ACTIONS)
+    for seed in range(4):
+        dataset.append(synthetic_episode(seed, 90, IMAGE_SPACE))
+    monkeypatch.setattr(ood_timeline, "IMAGE_OOD_STATES", 60)
+
+    def whole(*_args: object) -> None:
+        raise AssertionError("read every frame")
+
+    monkeypatch.setattr(dataset, "transitions", whole)
+    fitted: list[object] = []
+    real_fit = ood_timeline.fit_ood
+    monkeypatch.setattr(ood_timeline, "fit_ood",
+                        lambda data, **kw: fitted.append(data) or real_fit(data, **kw))
+    score = ood_timeline.demo_ood(dataset)
+    sample = fitted[0]
+    assert 55 <= len(sample.observations) <= 65  # every 6th of 360 frames
+    assert set(sample.episode_ids.tolist()) == {0, 1, 2, 3}
+    assert score.scale > 0 and score(sample.observations[:2]).shape == (2,)
