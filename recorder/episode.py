@@ -100,7 +100,9 @@ class EpisodeBuffer:
         flattened by key, recorder.dict_observations).
 
         An episode stopped before the env ended it is marked truncated at its last step, as
-        Minari's DataCollector does, so that no stored episode looks unfinished.
+        Minari's DataCollector does, so that no stored episode looks unfinished. The buffer is
+        used up: each observation leaves it as it is copied into the stacked array, so a long
+        episode of frames is never held twice (a whole Pong game is 1.2 GB of them).
         """
         truncations = np.array(self._truncations, dtype=schema.FLAG_DTYPE)
         terminations = np.array(self._terminations, dtype=schema.FLAG_DTYPE)
@@ -108,10 +110,8 @@ class EpisodeBuffer:
             truncations[-1] = True
         timestamps = np.array(self._timestamps, dtype=schema.TIMESTAMP_DTYPE)
         return EpisodeData(
-            observations=_in_dtype(
-                np.stack([flatten_observation(observation_space, observation)
-                          for observation in self._observations]),
-                flat_space(observation_space)),
+            observations=_in_dtype(self._take_observations(observation_space),
+                                   flat_space(observation_space)),
             actions=_stack_rows(self._actions, action_space),
             rewards=np.array(self._rewards, dtype=schema.REWARD_DTYPE),
             terminations=terminations,
@@ -123,6 +123,20 @@ class EpisodeBuffer:
             options=self.options,
             fps=measured_fps(timestamps),
         )
+
+
+    def _take_observations(self, space: gym.Space) -> np.ndarray:
+        """The observations stacked into one array, each dropped from the buffer once copied."""
+        observations, self._observations = self._observations, []
+        first = np.asarray(flatten_observation(space, observations[0]))
+        stacked = np.empty((len(observations), *first.shape), dtype=first.dtype)
+        for row in range(len(observations)):
+            value = np.asarray(flatten_observation(space, observations[row]))
+            if not np.can_cast(value.dtype, stacked.dtype, "safe"):  # as np.stack would widen
+                stacked = stacked.astype(np.result_type(stacked.dtype, value.dtype))
+            stacked[row] = value
+            observations[row] = None
+        return stacked
 
 
 def format_action(action: Any, names: Sequence[str] = ()) -> str:

@@ -184,3 +184,25 @@ def test_a_guarded_session_ends_the_episode_on_a_failing_step_and_reports_it():
     assert outcome.step == session.steps == 1 and "the simulator crashed" in outcome.info["error"]
     assert errors == ["The env failed: RuntimeError: the simulator crashed"]
     assert first.tolist() == [0.0, 0.0]
+
+
+def test_freezing_stacks_every_observation_as_np_stack_would_and_uses_the_buffer_up() -> None:
+    """Frames are copied into the stacked array one by one and leave the buffer as they go
+    (a Pong game's 1.2 GB of frames was held twice); a later, wider dtype still widens."""
+    import gymnasium as gym
+    import numpy as np
+
+    from clonelab.recorder.episode import EpisodeBuffer
+
+    space = gym.spaces.Box(-10.0, 10.0, (3,), np.float64)
+    rows = [np.arange(3, dtype=np.float32), np.array([0.1, 0.2, 0.3], dtype=np.float64),
+            np.ones(3, dtype=np.float32)]
+    buffer = EpisodeBuffer(rows[0], seed=0, options=None, timestamp=0.0)
+    for step, row in enumerate(rows[1:], start=1):
+        buffer.add(0, row, 1.0, step == 2, False, actor="expert", device="script",
+                   timestamp=float(step))
+    episode = buffer.freeze(space, gym.spaces.Discrete(2))
+    expected = np.stack(rows)
+    assert episode.observations.dtype == expected.dtype == np.float64
+    assert np.array_equal(episode.observations, expected)
+    assert buffer._observations == []  # used up: nothing is held twice
