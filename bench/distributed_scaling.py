@@ -1,7 +1,8 @@
 """Benchmark for issue 12: BC samples/s in 1 and 2 training processes on this machine.
 
 The runs are whole `clonelab train` commands, as a person types them (`--nproc 2` starts the
-processes through torchrun's launcher), on a CartPole dataset of scripted-expert episodes:
+processes through torchrun's launcher), on a dataset of scripted-expert episodes (CartPole's
+vectors by default; `--env ALE/Pong-v5 --max-steps N` for frames through the DQN torso):
 
 * `1 process`: batch 256, torch's threads at THREADS (default: every core);
 * `2 processes, same global batch`: batch 128 each (global 256), one torch thread each;
@@ -14,6 +15,8 @@ Rounds run the variants in turn (A B C A B C ...), so a drift in the machine's s
 
     .venv/bin/python bench/distributed_scaling.py --rounds 3
     # -> bench/results/distributed_scaling.json
+    .venv/bin/python bench/distributed_scaling.py --env ALE/Pong-v5 --episodes 4 \
+        --max-steps 1000 --steps 60 --rounds 2 --out bench/results/distributed_scaling_pong.json
 """
 
 from __future__ import annotations
@@ -53,15 +56,19 @@ def clonelab(args: list[str], threads: int) -> tuple[dict, float]:
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--episodes", type=int, default=100, help="CartPole expert episodes")
+    parser.add_argument("--env", default="CartPole-v1",
+                        help="env of the scripted-expert dataset (ALE/Pong-v5 for frames)")
+    parser.add_argument("--episodes", type=int, default=100, help="expert episodes")
+    parser.add_argument("--max-steps", type=int, default=None, help="cut each episode here")
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--out", default="bench/results/distributed_scaling.json")
     args = parser.parse_args(argv)
     before = machine()
     with tempfile.TemporaryDirectory(prefix="clonelab-scaling-") as folder:
-        dataset = Path(folder) / "cartpole"
-        clonelab(["expert", "CartPole-v1", "--episodes", str(args.episodes), "--out",
-                  str(dataset)], threads=1)
+        dataset = Path(folder) / "demos"
+        cut = [] if args.max_steps is None else ["--max-steps", str(args.max_steps)]
+        clonelab(["expert", args.env, "--episodes", str(args.episodes), "--out",
+                  str(dataset), *cut], threads=1)
         runs: dict[str, list[dict]] = {name: [] for name in VARIANTS}
         for round_index in range(args.rounds):
             for name, (processes, batch, threads) in VARIANTS.items():
@@ -85,7 +92,8 @@ def main(argv: list[str]) -> None:
             row["scaling_efficiency"] = row["samples_per_s"]["median"] / (2 * one)
     write_json(args.out, {"command": " ".join(["bench/distributed_scaling.py", *argv]),
                           "machine_before": before, "machine_after": machine(),
-                          "episodes": args.episodes, "steps": args.steps, "results": table})
+                          "env_id": args.env, "episodes": args.episodes,
+                          "max_steps": args.max_steps, "steps": args.steps, "results": table})
     for name, row in table.items():
         extra = f", efficiency {row['scaling_efficiency']:.2f}" if "scaling_efficiency" in row \
             else ""
