@@ -13,6 +13,7 @@ import numpy as np
 
 from clonelab.recorder import schema
 from clonelab.recorder.dict_observations import flat_space, flatten_observation
+from clonelab.recorder.memory import give_back_freed_memory
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -49,6 +50,10 @@ class EpisodeData:
     def episode_return(self) -> float:
         """The undiscounted sum of rewards."""
         return float(np.sum(self.rewards, dtype=np.float64))
+
+
+# Rows copied out of the buffer between two returns of their freed memory to the system.
+TRIM_EVERY_ROWS = 1024
 
 
 class EpisodeBuffer:
@@ -136,6 +141,8 @@ class EpisodeBuffer:
                 stacked = stacked.astype(np.result_type(stacked.dtype, value.dtype))
             stacked[row] = value
             observations[row] = None
+            if row % TRIM_EVERY_ROWS == TRIM_EVERY_ROWS - 1:
+                give_back_freed_memory()  # freed frames stay in the heap otherwise
         return stacked
 
 
