@@ -44,6 +44,7 @@ from clonelab.models.train_progress import (
 )
 from clonelab.models.train_selection import BestWeights
 from clonelab.recorder.jobs import CancelCheck, Stopwatch, cancel_check
+from clonelab.recorder.memory import give_back_freed_memory
 
 __all__ = [
     "SELECT_SEED_OFFSET",
@@ -270,6 +271,8 @@ def _steps(config: TrainConfig, dataset: DatasetLike, policy: Policy, data: RunD
             # Only records on the step schedule compete: the early one comes when the clock
             # says, so the weights a run keeps would hang on the machine's speed.
             best.offer(step, -eval_return if eval_return is not None else score, policy)
+        if policy.spec.observation_kind == "image":
+            give_back_freed_memory()  # validation's passes of frames leave freed heap behind
         plan.recorded(now() - started)
         progress = TrainProgress(
             step=step,
