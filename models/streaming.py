@@ -23,7 +23,7 @@ import torch
 
 from clonelab.models.data import DatasetLike, TrainingError
 from clonelab.models.observations import ObservationPipeline, stack_index, stacked
-from clonelab.models.train_inputs import Inputs, episode_chunks, shift_actions
+from clonelab.models.train_inputs import Inputs, episode_chunks, joined, shifted_episode
 
 __all__ = ["StreamedBatches", "preprocessed_bytes"]
 
@@ -182,13 +182,7 @@ class StreamedBatches:
         parts = [chunk for chunk in chunks if not self._stop.is_set()]
         if not parts:
             return None
-        whole = Inputs(*(np.concatenate(column) for column in zip(
-            *((p.observations, p.actions, p.rewards, p.episode_ids) for p in parts),
-            strict=True)))
+        whole = joined(parts)
         if self._check is not None:
             self._check(whole)
-        if action_shift:
-            if len(whole.actions) <= action_shift:
-                return None
-            whole = shift_actions(whole, action_shift, dataset.env_id)
-        return whole
+        return shifted_episode(whole, action_shift, dataset.env_id)

@@ -27,7 +27,14 @@ from clonelab.models.policy import Policy, PolicySpec
 from clonelab.models.streaming import StreamedBatches, preprocessed_bytes
 from clonelab.models.train_config import TrainConfig
 from clonelab.models.train_device import DeviceRows
-from clonelab.models.train_inputs import Inputs, StackedRows, episode_chunks, loading_inputs
+from clonelab.models.train_inputs import (
+    Inputs,
+    StackedRows,
+    episode_chunks,
+    joined,
+    loading_inputs,
+    shifted_episode,
+)
 
 log = logging.getLogger(__name__)
 
@@ -191,19 +198,13 @@ def _read_rows(dataset: DatasetLike, pipeline: ObservationPipeline, episode_ids:
                limit: int, config: TrainConfig) -> Inputs:
     """Up to `limit` preprocessed rows of whole chunks of `episode_ids`, episodes in a seeded
     order (`action_shift` applied per episode)."""
-    from clonelab.models.train_inputs import shift_actions
-
     parts: list[Inputs] = []
     rows = 0
     for episode_id in np.random.default_rng(config.seed).permutation(np.asarray(episode_ids)):
-        chunks = list(episode_chunks(dataset, int(episode_id), pipeline))
-        episode = Inputs(*(np.concatenate(column) for column in zip(
-            *((c.observations, c.actions, c.rewards, c.episode_ids) for c in chunks),
-            strict=True)))
-        if config.action_shift:
-            if len(episode.actions) <= config.action_shift:
-                continue
-            episode = shift_actions(episode, config.action_shift, dataset.env_id)
+        episode = shifted_episode(joined(list(episode_chunks(dataset, int(episode_id), pipeline))),
+                                  config.action_shift, dataset.env_id)
+        if episode is None:
+            continue
         parts.append(episode)
         rows += len(episode.actions)
         if rows >= limit:
@@ -211,8 +212,7 @@ def _read_rows(dataset: DatasetLike, pipeline: ObservationPipeline, episode_ids:
     if not parts:
         empty = np.zeros((0, *pipeline.frame_shape(dataset.observation_space)))
         return Inputs(empty, np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64))
-    return Inputs(*(np.concatenate(column) for column in zip(
-        *((p.observations, p.actions, p.rewards, p.episode_ids) for p in parts), strict=True)))
+    return joined(parts)
 
 
 def _sample(rows: torch.Tensor, seed: int) -> torch.Tensor:

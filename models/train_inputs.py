@@ -123,6 +123,21 @@ def loading_inputs(dataset: DatasetLike, pipeline: ObservationPipeline, *,
     return inputs
 
 
+def joined(parts: Sequence[Inputs]) -> Inputs:
+    """The rows of `parts` one after another, as one `Inputs`."""
+    return Inputs(*(np.concatenate(column) for column in zip(
+        *((p.observations, p.actions, p.rewards, p.episode_ids) for p in parts), strict=True)))
+
+
+def shifted_episode(episode: Inputs, shift: int, env_id: str) -> Inputs | None:
+    """One episode's rows through `shift_actions`; None when the shift leaves nothing of it."""
+    if not shift:
+        return episode
+    if len(episode.actions) <= shift:
+        return None
+    return shift_actions(episode, shift, env_id)
+
+
 def shift_actions(inputs: Inputs, shift: int, env_id: str) -> Inputs:
     """`inputs` with the observation of step t paired with the action of step t + `shift` of
     its episode; each episode's last `shift` rows drop (rewards stay with their observations).
