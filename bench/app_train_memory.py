@@ -8,7 +8,10 @@ changes how many frames training reads and converts at a time (models.train_inpu
 Selecting a dataset also starts the Datasets tab's summary and the Watch tab's OOD fit, which
 read the whole dataset; `--without-readers` stubs those two, to measure training alone.
 `--cap-mib` ends the run (recorded, with every thread's stack) when resident memory passes it,
-so a measurement cannot exhaust the shared machine.
+so a measurement cannot exhaust the shared machine. After training the run goes on until every
+background job the window started (Compare's OOD timeline of the clone, Watch's OOD fit) has
+ended and `--settle-s` seconds have passed: what the app does right after training (saving,
+opening the policy, Compare reading its demo) is measured too, and its peak is given apart.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python bench/app_train_memory.py \
         --env ALE/Pong-v5 --data /tmp/pong20 --out bench/results/app_train_memory_pong.json
@@ -37,6 +40,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from clonelab.app.datasets import dataset_browser  # noqa: E402
 from clonelab.app.datasets.summary_plots import DatasetSummary  # noqa: E402
 from clonelab.app.watch import live_ood  # noqa: E402
+from clonelab.app.widgets.job_runner import JobRunner  # noqa: E402
 from clonelab.app.window.main_window import MainWindow  # noqa: E402
 from clonelab.app.window.settings import Settings  # noqa: E402
 from clonelab.app.window.workspace import Workspace  # noqa: E402
@@ -76,11 +80,11 @@ class Sampler(threading.Thread):
         self.exceeded = ""
         self.trace: list[tuple[float, float]] = []
         self._halt = threading.Event()
-        self._t0 = time.perf_counter()
+        self.t0 = time.perf_counter()
 
     def run(self) -> None:
         while not self._halt.is_set():
-            self.trace.append((time.perf_counter() - self._t0, _status_mib("VmRSS")))
+            self.trace.append((time.perf_counter() - self.t0, _status_mib("VmRSS")))
             if self.trace[-1][1] > self.cap_mib:
                 with tempfile.TemporaryFile("w+") as stacks:
                     faulthandler.dump_traceback(stacks, all_threads=True)
@@ -105,6 +109,8 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--without-readers", action="store_true")
     parser.add_argument("--cap-mib", type=float, default=4000)
+    parser.add_argument("--settle-s", type=float, default=2.0,
+                        help="seconds to keep sampling after training once no job runs")
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -137,12 +143,29 @@ def main(argv: list[str]) -> None:
         "first_record_s", time.perf_counter() - started))
     runner.finished.connect(lambda r: outcome.setdefault("samples_per_s", r.samples_per_s))
     runner.failed.connect(lambda message: outcome.setdefault("failed", message))
+    # Training's last record: what follows (saving, Compare's reload) is the after-training phase.
+    trained_at: list[float] = []
+    runner.busy_changed.connect(lambda busy: None if busy else trained_at.append(
+        time.perf_counter() - sampler.t0))  # emitted before `finished` reaches the panel
+    quiet_since: list[float] = []
+
+    def poll_jobs() -> None:
+        if runner.busy or any(job.busy for job in window.findChildren(JobRunner)):
+            quiet_since.clear()
+            return
+        quiet_since.append(time.perf_counter())
+        if quiet_since[-1] - quiet_since[0] >= args.settle_s:
+            app.quit()
+
     poll = QTimer()
-    poll.timeout.connect(lambda: None if runner.busy else app.quit())
+    poll.timeout.connect(poll_jobs)
     poll.start(100)
     app.exec()
     seconds = time.perf_counter() - started
     peak_sampled = sampler.stop()
+    split = trained_at[0] if trained_at else float("inf")
+    during = [mib for t, mib in sampler.trace if t < split] or [0.0]
+    after = [mib for t, mib in sampler.trace if t >= split] or [0.0]
     results = {
         "env_id": args.env, "dataset": str(args.data),
         "steps": window.workspace.dataset.total_steps, "episodes": len(
@@ -153,6 +176,9 @@ def main(argv: list[str]) -> None:
         "message": panel.message.text(), **outcome, "seconds": seconds,
         "rss_before_training_mib": idle_mib, "peak_rss_sampled_mib": peak_sampled,
         "peak_rss_hwm_mib": _status_mib("VmHWM"),
+        "training_ended_s": trained_at[0] if trained_at else None,
+        "peak_rss_training_mib": max(during), "peak_rss_after_training_mib": max(after),
+        "settle_s": args.settle_s,
         "rss_trace_mib": [(round(t, 2), round(m)) for t, m in sampler.trace[::10]],
     }
     finish(args.out, before=before, results_key="results", results=results)

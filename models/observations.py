@@ -14,6 +14,7 @@ policy's action in envs without a skip would make it act on other steps than it 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,7 @@ __all__ = [
     "PipelineError",
     "default_pipeline",
     "episode_inputs",
+    "episode_inputs_in_chunks",
     "first_rows",
     "preprocess_frames",
     "replace_fields",
@@ -233,6 +235,26 @@ def episode_inputs(pipeline: ObservationPipeline, observations: np.ndarray,
     first = torch.as_tensor(first_rows(ids))
     index = stack_index(torch.arange(len(frames)), first, pipeline.history)
     return stacked(frames[index], pipeline.history)
+
+
+def episode_inputs_in_chunks(pipeline: ObservationPipeline, chunks: Iterable[Any]
+                             ) -> Iterator[torch.Tensor]:
+    """`episode_inputs` of one episode whose observations arrive a chunk of rows at a time:
+    the inputs of each chunk, as the whole episode's would be, holding only that chunk and
+    the last `history - 1` preprocessed frames (a recorded Atari episode is never whole)."""
+    back = pipeline.history - 1
+    past: torch.Tensor | None = None
+    for chunk in chunks:
+        frames = torch.as_tensor(preprocess_frames(pipeline, np.asarray(chunk)))
+        if not len(frames):
+            continue
+        if past is None:  # the episode's first steps repeat its first frame
+            past = frames[:1].expand(back, *frames.shape[1:])
+        rows = torch.cat([past, frames])
+        index = stack_index(torch.arange(back, len(rows)), torch.zeros(len(rows), dtype=torch.long),
+                            pipeline.history)
+        yield stacked(rows[index], pipeline.history)
+        past = rows[len(rows) - back :].clone()
 
 
 class ObservationHistory:

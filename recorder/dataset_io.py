@@ -207,7 +207,7 @@ def _read_group(group: h5py.Group, observation_space: gym.Space) -> EpisodeData:
         actors=_read_names(group, schema.ACTORS, steps),
         devices=_read_names(group, schema.DEVICES, steps),
         seed=_attribute(group, schema.ATTR_SEED, None, check.integer),
-        options=_read_options(group),
+        options=read_options(group),
         fps=_attribute(group, schema.ATTR_FPS, math.nan, check.number),
     )
 
@@ -321,7 +321,8 @@ def _attribute(group: h5py.Group, name: str, default: T, read: Callable[[Any, st
         return default
 
 
-def _read_options(group: h5py.Group) -> dict[str, Any] | None:
+def read_options(group: h5py.Group) -> dict[str, Any] | None:
+    """The reset options stored with an episode group (CloneLab's JSON or Minari's keys)."""
     attrs = group.attrs
     if schema.ATTR_OPTIONS in attrs:
         def read(value: Any, name: str) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from clonelab.models.failures.ood_timeline import (
     departure_text,
 )
 from clonelab.recorder.dataset import DemoDataset, EpisodeData
+from clonelab.recorder.dataset_chunks import StoredEpisode
 
 
 class CloneOodPlot(OodPlot):
@@ -39,7 +40,7 @@ class CloneOodPlot(OodPlot):
         """The dataset changed: fit the OOD score again next time."""
         self._score = None
 
-    def compute(self, policy: Any, dataset: DemoDataset, episode: EpisodeData, *,
+    def compute(self, policy: Any, dataset: DemoDataset, episode: EpisodeData | StoredEpisode, *,
                 deterministic: bool, steps: int) -> JobRunner:
         """Rate the clone's states from `episode`'s start; any earlier computation is dropped."""
         score = self._score

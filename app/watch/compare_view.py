@@ -41,12 +41,13 @@ from clonelab.app.widgets.workers import WorkFactory
 from clonelab.app.window.errors import one_line
 from clonelab.app.window.workspace import Workspace
 from clonelab.models.agent import PolicyAgent
-from clonelab.models.failures.compare import ActionComparison, compare_on_demo
+from clonelab.models.failures.compare import ActionComparison, compare_on_recording
 from clonelab.models.twin_run import TwinRun, close_run, demo_and_clone, make_pane
 from clonelab.models.video_export import ExportConfig, export_comparison, recording_fps
 from clonelab.recorder.action_names import EnvNames, env_names
 from clonelab.recorder.catalog import env_fps
 from clonelab.recorder.dataset import DemoDataset
+from clonelab.recorder.dataset_chunks import stored_episode
 from clonelab.recorder.sources import KeyboardSource
 from clonelab.recorder.wording import plural
 
@@ -217,9 +218,10 @@ class CompareView(QWidget):
             return
         episode_id = self.episode_combo.itemData(index)
         try:
-            self.episode = self._dataset.load_episode(episode_id)
-            self.comparison = compare_on_demo(self._policy, self.episode.observations,
-                                              self.episode.actions)
+            # The demo's frames stay in the file: the comparison reads them a chunk at a
+            # time, the left pane a row per step (a Pong episode is 500 MB whole).
+            self.episode = stored_episode(self._dataset, episode_id)
+            self.comparison = compare_on_recording(self._policy, self._dataset, episode_id)
         except Exception as exc:  # noqa: BLE001
             self.episode = None
             self.message.show_message(one_line(exc), "error")

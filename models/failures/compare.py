@@ -7,6 +7,8 @@ step where the two disagree is where to look first.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,12 +16,19 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from clonelab.models.observations import episode_inputs
+from clonelab.models.observations import episode_inputs_in_chunks
 from clonelab.models.policy import Policy
-from clonelab.recorder.schema import row_shape
+from clonelab.recorder.dataset import DemoDataset
+from clonelab.recorder.schema import FRAMES_PER_CHUNK, row_shape
 
-# Rows per forward pass: bounded memory for long image episodes.
+# Rows per forward pass: bounded memory for long image episodes ...
 CHUNK = 1024
+# ... and at most this many bytes of float inputs (about 300 stacked Pong inputs: a pass of
+# 1,024 raised the app's peak by about 275 MiB; training's validation passes keep to the same).
+CHUNK_BYTES = 32 * 2**20
+# Observation rows read and preprocessed at a time: one HDF5 chunk of image frames (3 MB of
+# Atari frames; a whole recorded Pong episode of 5,000 steps is 500 MB).
+READ_ROWS = FRAMES_PER_CHUNK
 # Continuous actions agree when every dimension is within this share of its range.
 DEFAULT_TOLERANCE = 0.1
 
@@ -97,16 +106,40 @@ def policy_actions(
     The steps go through the policy's pipeline with the history it has at play time (the
     episode's first steps repeat its first observation).
     """
-    inputs = episode_inputs(policy.spec.pipeline, np.asarray(observations))
+    observations = np.asarray(observations)
+    return chunk_actions(policy, (observations[start : start + READ_ROWS]
+                                  for start in range(0, len(observations), READ_ROWS)),
+                         deterministic=deterministic, seed=seed)
+
+
+@torch.inference_mode()
+def chunk_actions(
+    policy: Policy, chunks: Iterable[Any], *, deterministic: bool = True, seed: int = 0
+) -> np.ndarray:
+    """`policy_actions` of one episode whose observations come a chunk of rows at a time
+    (`DemoDataset.transition_chunks`): its frames are never held whole, and a forward pass
+    reads at most CHUNK_BYTES of float inputs."""
     generator = torch.Generator(device=policy.device).manual_seed(seed)
-    chunks = [
-        policy.act(inputs[start : start + CHUNK].to(policy.device),
-                   deterministic=deterministic, generator=generator).cpu().numpy()
-        for start in range(0, len(inputs), CHUNK)
-    ]
-    if not chunks:
+    size = max(1, min(CHUNK, CHUNK_BYTES // (4 * math.prod(policy.spec.input_shape))))
+    actions: list[np.ndarray] = []
+    waiting: list[torch.Tensor] = []
+    for inputs in episode_inputs_in_chunks(policy.spec.pipeline, chunks):
+        waiting.append(inputs)
+        while sum(map(len, waiting)) >= size:  # forward passes of `size` rows, as before
+            batch = torch.cat(waiting)
+            actions.append(_act(policy, batch[:size], deterministic, generator))
+            waiting = [batch[size:]] if len(batch) > size else []
+    if waiting:
+        actions.append(_act(policy, torch.cat(waiting), deterministic, generator))
+    if not actions:
         return np.zeros((0, *row_shape(policy.spec.action_space)), policy.spec.action_space.dtype)
-    return np.concatenate(chunks).astype(policy.spec.action_space.dtype, copy=False)
+    return np.concatenate(actions).astype(policy.spec.action_space.dtype, copy=False)
+
+
+def _act(policy: Policy, inputs: torch.Tensor, deterministic: bool,
+         generator: torch.Generator) -> np.ndarray:
+    return policy.act(inputs.to(policy.device), deterministic=deterministic,
+                      generator=generator).cpu().numpy()
 
 
 def compare_on_demo(
@@ -126,4 +159,20 @@ def compare_on_demo(
     if len(states) != len(actions):
         raise ValueError(f"{len(actions)} actions need as many observations, got {len(states)}")
     clone = policy_actions(policy, states, deterministic=deterministic)
+    return compare_actions(actions, clone, policy.spec.action_space, tolerance=tolerance)
+
+
+def compare_on_recording(
+    policy: Policy,
+    dataset: DemoDataset,
+    episode_id: int,
+    *,
+    deterministic: bool = True,
+    tolerance: float = DEFAULT_TOLERANCE,
+) -> ActionComparison:
+    """`compare_on_demo` on a stored episode, its observations read READ_ROWS at a time
+    (`DemoDataset.transition_chunks`): the Compare tab never holds a recorded episode whole."""
+    actions = dataset.episode_actions(episode_id)
+    chunks = (chunk.observations for chunk in dataset.transition_chunks(episode_id, READ_ROWS))
+    clone = chunk_actions(policy, chunks, deterministic=deterministic)
     return compare_actions(actions, clone, policy.spec.action_space, tolerance=tolerance)

@@ -23,6 +23,9 @@ DEFAULT_HOLDOUT = 0.2
 # Query rows and reference rows per torch.cdist call: at most 1024 x 8192 distances at once.
 QUERY_CHUNK = 1024
 REFERENCE_CHUNK = 8192
+# Values normalised at a time (queries too: fewer rows when they are large): 4M floats are
+# 41 Atari frames, whose float64 copy is 32 MB (1,000 frames at once took 1.6 GB).
+NORMALIZE_VALUES = 2**22
 # Candidates beyond the k nearest whose distances are computed again exactly (near ties).
 SHORTLIST = 4
 # Beyond this many demo states the reference set is a seeded random sample: distances to 20k
@@ -65,10 +68,16 @@ class StateScale:
         return cls(mean, np.where(std < MIN_OBS_STD, 1.0, std))
 
     def normalize(self, observations: Any) -> torch.Tensor:
-        """(B, D) float32 normalised rows."""
-        flat = np.asarray(observations, dtype=np.float64).reshape(len(observations),
-                                                                  len(self.mean))
-        return torch.as_tensor((flat - self.mean) / self.std, dtype=torch.float32)
+        """(B, D) float32 normalised rows, computed in float64 a few rows at a time."""
+        observations = np.asarray(observations)
+        features = len(self.mean)
+        out = torch.empty(len(observations), features, dtype=torch.float32)
+        rows = max(1, NORMALIZE_VALUES // features)
+        for start in range(0, len(observations), rows):
+            flat = np.asarray(observations[start : start + rows], dtype=np.float64)
+            out[start : start + rows] = torch.as_tensor(
+                (flat.reshape(len(flat), features) - self.mean) / self.std, dtype=torch.float32)
+        return out
 
     def distance(self, first: Any, second: Any) -> np.ndarray:
         """Row-wise root-mean-square distance between two equally long batches, normalised."""
@@ -103,11 +112,12 @@ class NearestNeighbourScorer:
         they only shortlist the nearest SHORTLIST + k states, whose distances are then computed
         again pair by pair.
         """
-        queries = self.scale.normalize(observations)
-        features = queries.shape[1]
+        observations = np.asarray(observations)
+        features = len(self.scale.mean)
+        rows = max(1, min(QUERY_CHUNK, NORMALIZE_VALUES // features))
         scores = []
-        for start in range(0, len(queries), QUERY_CHUNK):
-            query = queries[start : start + QUERY_CHUNK]
+        for start in range(0, len(observations), rows):
+            query = self.scale.normalize(observations[start : start + rows])
             shortlist = self._shortlist(query)
             exact = torch.stack([(query - self._reference[shortlist[:, j]]).pow(2).sum(dim=1)
                                  for j in range(shortlist.shape[1])], dim=1).sqrt()

@@ -12,6 +12,7 @@ when one is at hand. The views run `clone_timeline` on a worker thread and draw 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,14 +21,13 @@ import torch
 
 from clonelab.models.agent import PolicyAgent
 from clonelab.models.failures.ood import CalibratedScore, fit_ood
-from clonelab.models.failures.takeover import Solo, play_episode
-from clonelab.models.observations import episode_inputs
+from clonelab.models.observations import episode_inputs, episode_inputs_in_chunks
 from clonelab.models.policy import Policy
 from clonelab.recorder.catalog import make_env
-from clonelab.recorder.dataset import DemoDataset, EpisodeData
+from clonelab.recorder.dataset import DemoDataset
 from clonelab.recorder.dataset_reads import Transitions
-from clonelab.recorder.schema import row_shape
-from clonelab.recorder.session import PlaySession
+from clonelab.recorder.dict_observations import flatten_observation
+from clonelab.recorder.schema import FRAMES_PER_CHUNK, row_shape
 
 OOD_THRESHOLD = 1.0
 # Rows per forward pass when rating a trajectory (bounded memory for image observations).
@@ -174,16 +174,11 @@ def input_uncertainty(policy: Policy, inputs: torch.Tensor) -> tuple[np.ndarray,
     return torch.cat(values).double().numpy(), name
 
 
-def score_states(policy: Any, ood: CalibratedScore, observations: Any) -> OodTimeline:
-    """The timeline of a trajectory's states (observations, T rows)."""
-    uncertainty, name = policy_uncertainty(policy, observations)
-    return OodTimeline(ood=np.asarray(ood(observations), float), uncertainty=uncertainty,
-                       uncertainty_name=name)
-
-
-def clone_rollout(policy: Policy, env_id: str, episode: EpisodeData, *,
-                  deterministic: bool = True) -> EpisodeData:
-    """The clone playing from the demo's reset seed and options, as long as the demo at most.
+def clone_states(policy: Policy, env_id: str, episode: Any, *, deterministic: bool = True,
+                 rows: int = FRAMES_PER_CHUNK) -> Iterator[np.ndarray]:
+    """The states of the clone playing from the demo's reset seed and options, as long as
+    the demo at most (T+1 states for T steps), `rows` at a time: a long Atari game of the
+    clone is never held whole (5,000 raw Pong frames are 500 MB).
 
     The same start and limit as the Compare view's right pane
     (`clonelab.models.twin_run.demo_and_clone`).
@@ -192,20 +187,44 @@ def clone_rollout(policy: Policy, env_id: str, episode: EpisodeData, *,
         raise ValueError("the episode has no reset seed, so the clone cannot replay its start")
     env = make_env(env_id)
     try:
-        session = PlaySession(env, env_id=env_id)
+        space = env.observation_space
         agent = PolicyAgent(policy, deterministic=deterministic, seed=episode.seed)
-        return play_episode(session, Solo(agent), seed=episode.seed,
-                            options=episode.options or None,
-                            max_steps=len(episode.actions)).episode
+        observation, _info = env.reset(seed=episode.seed, options=episode.options or None)
+        agent.reset(episode.seed)
+        states = [np.array(flatten_observation(space, observation))]  # own copies: envs reuse
+        for _step in range(len(episode.actions)):
+            observation, _reward, terminated, truncated, _info = env.step(agent.act(observation))
+            states.append(np.array(flatten_observation(space, observation)))
+            if len(states) == rows:
+                yield np.stack(states)
+                states = []
+            if terminated or truncated:
+                break
+        if states:
+            yield np.stack(states)
     finally:
         env.close()
 
 
-def clone_timeline(policy: Policy, dataset: DemoDataset, episode: EpisodeData, *,
+def clone_timeline(policy: Policy, dataset: DemoDataset, episode: Any, *,
                    deterministic: bool = True, ood: CalibratedScore | None = None
                    ) -> OodTimeline:
     """Fit the OOD score on `dataset` (unless given), roll the clone out from the demo's
-    start and rate every state it visits."""
+    start (`episode`'s seed, options and length) and rate every state it visits, a chunk of
+    states at a time (`clone_states`)."""
     ood = demo_ood(dataset) if ood is None else ood
-    played = clone_rollout(policy, dataset.env_id, episode, deterministic=deterministic)
-    return score_states(policy, ood, played.observations)
+    scores: list[np.ndarray] = []
+    uncertainties: list[np.ndarray] = [np.zeros(0)]
+    name = "entropy"
+
+    def rated(chunks: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+        for chunk in chunks:
+            scores.append(np.asarray(ood(chunk), float))
+            yield chunk
+
+    states = clone_states(policy, dataset.env_id, episode, deterministic=deterministic)
+    for inputs in episode_inputs_in_chunks(policy.spec.pipeline, rated(states)):
+        uncertainty, name = input_uncertainty(policy, inputs)
+        uncertainties.append(uncertainty)
+    return OodTimeline(ood=np.concatenate(scores), uncertainty=np.concatenate(uncertainties),
+                       uncertainty_name=name)

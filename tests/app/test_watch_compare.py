@@ -22,6 +22,7 @@ from clonelab.models.failures.compare import compare_on_demo
 from clonelab.models.policy import Policy, PolicySpec
 from clonelab.models.training import TrainConfig, train_bc
 from clonelab.recorder.catalog import make_env
+from clonelab.recorder.dataset import DemoDataset
 from clonelab.recorder.jobs import drain
 from clonelab.recorder.video_writer import video_formats
 from tests.app.demo_data import expert_dataset, play_expert, workspace_on
@@ -185,7 +186,8 @@ def test_both_panes_start_from_the_demo_seed_and_step_together(compare: CompareV
 def test_first_divergence_is_marked(compare: CompareView, files) -> None:
     compare.choose_episode(2)  # the noisy demo: it takes actions the clone would not
     policy = load_policy(files["clone"])
-    expected = compare_on_demo(policy, compare.episode.observations, compare.episode.actions)
+    demo = DemoDataset.open(files["dataset"]).load_episode(2)
+    expected = compare_on_demo(policy, demo.observations, demo.actions)
     assert expected.first_divergence is not None
     assert compare.comparison.first_divergence == expected.first_divergence
     assert compare.slider.marker() == expected.first_divergence
