@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from clonelab.models.data import distinct_ids
+
 __all__ = [
     "HAND_WEIGHT_PREFIX",
     "RETURN_TEMPERATURE",
@@ -119,17 +121,17 @@ def row_weights(dataset: Any, episode_column: np.ndarray, rewards: np.ndarray,
     Raises ValueError (one line) for a bad "weight=" tag or training episodes whose weights
     are all 0.
     """
-    ids = [int(i) for i in np.unique(episode_column[train_rows])]
     info = getattr(dataset, "episode_info", None)
+    if info is None and return_temperature is None:
+        return None  # rows without episode_info have no tags: every episode weighs 1
+    ids = [int(i) for i in distinct_ids(episode_column[train_rows])]
     if info is not None:
         infos = {i: info(i) for i in ids}
         tags = {i: tuple(infos[i].tags) for i in ids}
         returns = {i: float(infos[i].episode_return) for i in ids}
-    else:
+    else:  # weighting by return (100 episodes' masks over 50,000 rows take 3.6 ms)
         tags = {}
-        # Summed only when asked for: 100 episodes' masks over 50,000 rows took 3.6 ms a run.
-        returns = {} if return_temperature is None else \
-            {i: float(rewards[episode_column == i].sum()) for i in ids}
+        returns = {i: float(rewards[episode_column == i].sum()) for i in ids}
     weights = episode_weights(ids, tags, returns, tag_weights=tag_weights,
                               return_temperature=return_temperature)
     values = np.array([weights[i] for i in ids])
@@ -148,9 +150,9 @@ def epoch_order(train_rows: torch.Tensor, weights: torch.Tensor | None,
     rows drawn with replacement in proportion to them (by inverse CDF: `torch.multinomial`
     stops at 2^24 rows)."""
     n = len(train_rows)
-    if weights is None:
-        return train_rows[torch.randperm(n, generator=generator)]
+    if weights is None:  # index_select gathers 50,000 ids in 0.04 ms, indexing in 0.15
+        return train_rows.index_select(0, torch.randperm(n, generator=generator))
     cumulative = torch.cumsum(weights, 0)
     draws = torch.rand(n, generator=generator, dtype=torch.float64) * cumulative[-1]
     picks = torch.searchsorted(cumulative, draws, right=True).clamp_(max=n - 1)
-    return train_rows[picks]
+    return train_rows.index_select(0, picks)

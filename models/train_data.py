@@ -138,8 +138,8 @@ class _PermutedRows:
         self._cursor += self._global_batch
         batch = self._world.shard(global_rows) if self._world.distributed else global_rows
         device = self._targets.device
-        return (self._obs.gather(batch), self._targets[batch.to(device, non_blocking=True)],
-                len(global_rows))
+        targets = torch.index_select(self._targets, 0, batch.to(device, non_blocking=True))
+        return self._obs.gather(batch), targets, len(global_rows)
 
 
 def _row_weights(config: TrainConfig, dataset: DatasetLike, data: Inputs,
@@ -236,7 +236,9 @@ def normalised_rows(policy: Policy, observations: np.ndarray,
     if policy.spec.observation_kind != "vector":
         return observations
     history = policy.spec.pipeline.history
-    mean, std = input_stats(observations[train_rows])
+    # Without validation every row trains (the split's rows are sorted): read them in place.
+    training = observations if len(train_rows) == len(observations) else observations[train_rows]
+    mean, std = input_stats(training)
     policy.set_observation_stats(np.tile(mean, history), np.tile(std, history))
     return _normalise_all(policy, observations)
 
@@ -247,9 +249,8 @@ def _normalise_all(policy: Policy, observations: np.ndarray) -> np.ndarray:
         return observations
     rows = torch.as_tensor(observations)
     step_size = policy.obs_mean.numel() // policy.spec.pipeline.history
-    normalised = (rows.reshape(len(rows), -1).float() - policy.obs_mean[:step_size].cpu()) \
-        / policy.obs_std[:step_size].cpu()
-    return normalised.numpy()
+    centred = rows.reshape(len(rows), -1).float() - policy.obs_mean[:step_size].cpu()
+    return centred.div_(policy.obs_std[:step_size].cpu()).numpy()  # in place: one new array
 
 
 def check_actions(spec: PolicySpec, actions: np.ndarray, env_id: str) -> None:

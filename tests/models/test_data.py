@@ -7,7 +7,13 @@ import dataclasses
 import numpy as np
 import pytest
 
-from clonelab.models.data import TrainingError, load_checked, observation_stats, split_rows
+from clonelab.models.data import (
+    TrainingError,
+    distinct_ids,
+    load_checked,
+    observation_stats,
+    split_rows,
+)
 from tests.models.fakes import FakeDataset, FakeEpisode
 
 
@@ -59,6 +65,29 @@ def test_zero_val_fraction_turns_validation_off() -> None:
 def test_observation_stats_are_per_feature() -> None:
     mean, std = observation_stats(np.array([[0.0, 10.0], [2.0, 10.0]], dtype=np.float32))
     assert mean.tolist() == [1.0, 10.0] and std.tolist() == [1.0, 0.0]
+
+
+def test_observation_stats_are_numpys_to_float64_rounding() -> None:
+    rng = np.random.default_rng(0)
+    observations = (rng.normal(size=(5000, 2, 3)) * [1e-3, 1.0, 1e3]
+                    + [0.0, -5.0, 1e4]).astype(np.float32)
+    flat = observations.reshape(len(observations), -1).astype(np.float64)
+    mean, std = observation_stats(observations)
+    assert mean.dtype == std.dtype == np.float64 and mean.shape == std.shape == (6,)
+    np.testing.assert_allclose(mean, flat.mean(axis=0), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(std, flat.std(axis=0), rtol=1e-12)
+    # The policy keeps them as float32: the same values there.
+    assert np.array_equal(mean.astype(np.float32), flat.mean(axis=0).astype(np.float32))
+    assert np.array_equal(std.astype(np.float32), flat.std(axis=0).astype(np.float32))
+
+
+def test_distinct_ids_are_np_unique_in_any_order() -> None:
+    rng = np.random.default_rng(1)
+    columns = [np.zeros(0, np.int64), np.array([7]), np.repeat([4, 2, 9], [3, 1, 5]),
+               rng.integers(0, 6, 200), np.repeat(np.arange(100), 500)]
+    for column in columns:
+        assert np.array_equal(distinct_ids(column), np.unique(column))
+        assert distinct_ids(column).dtype == column.dtype
 
 
 def _with_nan(dataset: FakeDataset, field: str, episode: int, step: int) -> FakeDataset:
