@@ -50,10 +50,14 @@ def check_torso(name: str, image_shape: tuple[int, ...] | None) -> None:
 
 
 def mlp(in_features: int, hidden: tuple[int, ...]) -> nn.Sequential:
-    """Linear + leaky_relu per hidden size."""
+    """Linear + leaky_relu per hidden size.
+
+    The activation overwrites the Linear's output, which nothing else keeps (its backward
+    reads its input): no second (B, size) tensor, the same values and gradients
+    (tests/models/test_torsos.py), 0.6% of a CartPole step."""
     layers: list[nn.Module] = []
     for size in hidden:
-        layers += [nn.Linear(in_features, size), nn.LeakyReLU()]
+        layers += [nn.Linear(in_features, size), nn.LeakyReLU(inplace=True)]
         in_features = size
     return nn.Sequential(*layers)
 
