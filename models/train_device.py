@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
+from torch.optim.adam import adam
 
 from clonelab.models.data import TrainingError
 from clonelab.models.policy import Policy
@@ -101,14 +102,14 @@ class StepPrecision:
             return contextlib.nullcontext()
         return torch.autocast(self.device.type, dtype=self.dtype)
 
-    def backward_and_step(self, loss: torch.Tensor, optimizer: torch.optim.Optimizer) -> None:
+    def backward_and_step(self, loss: torch.Tensor, optimizer: AdamSteps) -> None:
         """Backward and optimiser step, through the scaler when there is one."""
         if self.scaler is None:
             loss.backward()
             optimizer.step()
             return
         self.scaler.scale(loss).backward()
-        self.scaler.step(optimizer)
+        self.scaler.step(optimizer.optimizer)
         self.scaler.update()
 
 
@@ -134,13 +135,63 @@ def resolve_precision(precision: Precision, device: torch.device, policy: Policy
     return torch.float32
 
 
-def step_optimizer(policy: Policy, config: TrainConfig) -> torch.optim.Adam:
+def step_optimizer(policy: Policy, config: TrainConfig) -> AdamSteps:
     """Adam over the policy's weights, fused into one kernel for all of them per step on the
     devices torch has it for (CPU, CUDA): the default steps each weight tensor with its own
     dozen small ops, which on a CPU cost about a sixth of a vector BC step."""
     fused = policy.device.type in ("cpu", "cuda")
-    return torch.optim.Adam(policy.parameters(), lr=config.lr, weight_decay=config.weight_decay,
-                            fused=fused or None)
+    return AdamSteps(torch.optim.Adam(policy.parameters(), lr=config.lr,
+                                      weight_decay=config.weight_decay, fused=fused or None))
+
+
+class AdamSteps:
+    """A run's steps of a one-group `torch.optim.Adam` (`optimizer`): the first through its
+    `step()`, which makes its state; later ones through the functional `torch.optim.adam.adam`
+    that `step()` calls, on that state with the group's settings, without what `step()` does
+    around it on every call (profiling hooks, checking and gathering each weight's state).
+    The weights come out bit for bit the same (tests/models/test_train_device.py); a 120-step
+    CartPole run takes 6% less CPU time. A step where a weight has no gradient goes through
+    `step()`, and so does every step a gradient scaler takes (it steps `optimizer` itself)."""
+
+    def __init__(self, optimizer: torch.optim.Adam) -> None:
+        self.optimizer = optimizer
+        (self._group,) = optimizer.param_groups
+        self._weights: list[torch.Tensor] = list(self._group["params"])
+        self._complex = any(torch.is_complex(weight) for weight in self._weights)
+        self._state: tuple[list[torch.Tensor], ...] | None = None
+
+    def zero_grad(self) -> None:
+        """Drop the gradients (`zero_grad(set_to_none=True)` without its profiling hook)."""
+        for weight in self._weights:
+            weight.grad = None
+
+    @torch.no_grad()
+    def step(self) -> None:
+        """One Adam step of every weight."""
+        grads = [weight.grad for weight in self._weights if weight.grad is not None]
+        if self._state is None or len(grads) < len(self._weights):
+            self.optimizer.step()
+            self._state = self._made_state()
+            return
+        group = self._group
+        exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps = self._state
+        adam(self._weights, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps,
+             amsgrad=group["amsgrad"], beta1=group["betas"][0], beta2=group["betas"][1],
+             lr=group["lr"], weight_decay=group["weight_decay"], eps=group["eps"],
+             maximize=group["maximize"], foreach=group["foreach"],
+             capturable=group["capturable"], differentiable=group["differentiable"],
+             fused=group["fused"], decoupled_weight_decay=group["decoupled_weight_decay"],
+             has_complex=self._complex)
+
+    def _made_state(self) -> tuple[list[torch.Tensor], ...] | None:
+        """Each weight's Adam state as `adam` takes it, once every weight has one."""
+        state = self.optimizer.state
+        states = [state[weight] for weight in self._weights if weight in state]
+        if len(states) < len(self._weights):
+            return None
+        return ([s["exp_avg"] for s in states], [s["exp_avg_sq"] for s in states],
+                [s["max_exp_avg_sq"] for s in states] if self._group["amsgrad"] else [],
+                [s["step"] for s in states])
 
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]

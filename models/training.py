@@ -304,7 +304,7 @@ def _steps(config: TrainConfig, dataset: DatasetLike, policy: Policy, data: RunD
             loss = step_loss(inputs, batch_targets)
         # Finiteness is checked on the window's sum at each record: a check here would
         # wait for every step's result (a device sync on a GPU, 1-2% of a CPU step).
-        optimizer.zero_grad(set_to_none=True)
+        optimizer.zero_grad()
         precision.backward_and_step(loss, optimizer)
         step += 1
         samples += rows

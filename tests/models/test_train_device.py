@@ -6,6 +6,7 @@ the same code paths are forced (host-held rows, bfloat16 autocast) or their choi
 
 from __future__ import annotations
 
+import copy
 import logging
 
 import gymnasium as gym
@@ -131,9 +132,34 @@ def test_float16_steps_go_through_a_gradient_scaler() -> None:
     policy = image_policy().to("cuda")
     precision = StepPrecision("float16", torch.device("cuda"), policy)
     assert precision.scaler is not None
-    optimizer = torch.optim.Adam(policy.parameters())
+    optimizer = train_device.AdamSteps(torch.optim.Adam(policy.parameters()))
     with precision.autocast():
         loss = policy.loss(torch.zeros(4, 40, 40, 2, dtype=torch.uint8, device="cuda"),
                            torch.zeros(4, dtype=torch.long, device="cuda"))
     precision.backward_and_step(loss, optimizer)
     assert all(torch.isfinite(p).all() for p in policy.parameters())
+
+
+@pytest.mark.parametrize("options", [{"fused": True}, {"fused": True, "weight_decay": 0.01},
+                                     {"foreach": False, "amsgrad": True}])
+def test_adam_steps_are_torch_adams_bit_for_bit(options: dict[str, object]) -> None:
+    torch.manual_seed(0)
+    ours = torch.nn.Sequential(torch.nn.Linear(4, 32), torch.nn.LeakyReLU(),
+                               torch.nn.Linear(32, 3))
+    ours.register_parameter("unused", torch.nn.Parameter(torch.zeros(2)))  # never has a grad
+    theirs = copy.deepcopy(ours)
+    steps = train_device.AdamSteps(torch.optim.Adam(ours.parameters(), lr=1e-2, **options))
+    adam = torch.optim.Adam(theirs.parameters(), lr=1e-2, **options)
+    for step in range(7):
+        inputs, targets = torch.randn(16, 4), torch.randint(0, 3, (16,))
+        for net, optimizer in ((ours, steps), (theirs, adam)):
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(net(inputs), targets).backward()
+            if step >= 3:  # every weight has a gradient from here: the lean path
+                net.unused.grad = torch.full((2,), 0.5)
+            optimizer.step()
+    assert ours.unused.grad is not None and steps._state is not None
+    for (name, mine), other in zip(ours.named_parameters(), theirs.parameters(), strict=True):
+        assert torch.equal(mine, other), name
+        for key, value in adam.state[other].items():
+            assert torch.equal(steps.optimizer.state[mine][key], value), (name, key)
