@@ -28,6 +28,7 @@ import torch
 from atari_experts import play
 from benchlib import finish, machine
 
+from clonelab.models.checkpoint import save_policy
 from clonelab.models.evaluation import evaluate
 from clonelab.models.expert_demos import record_expert
 from clonelab.models.training import TrainConfig, train_bc
@@ -61,6 +62,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--save", type=Path, default=None, help="write the clone's checkpoint")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     before = machine()
@@ -102,6 +104,9 @@ def main(argv: list[str]) -> None:
           f"(val acc {kept.val_accuracy}), cancelled by the budget: {result.cancelled}",
           flush=True)
 
+    if args.save is not None:
+        save_policy(args.save, result.policy, config,
+                    dataset_fingerprint=result.dataset_fingerprint)
     started = time.perf_counter()
     clone = evaluate(result.policy, args.env, episodes=args.eval_episodes, seed=EVAL_SEED)
     eval_s = time.perf_counter() - started

@@ -22,7 +22,7 @@ import torch
 from clonelab.models.heads import HeadSpec
 from clonelab.models.observations import ObservationPipeline
 from clonelab.models.policy import Policy, PolicySpec
-from clonelab.models.torsos import TorsoName
+from clonelab.models.torsos import ConvTorso, TorsoName
 from clonelab.models.training import TrainConfig
 from clonelab.recorder.schema import app_version, space_from_json, space_to_json
 
@@ -240,6 +240,9 @@ def load_policy(path: str | os.PathLike[str], *, env_id: str | None = None) -> P
             head=HeadSpec.from_architecture(info.architecture),
         )
         policy = Policy(spec)
+        if isinstance(policy.torso, ConvTorso) and "torso.frame_mean" not in state_dict:
+            # Written before image torsos centred their frames: zeros keep how they played.
+            state_dict = {**state_dict, "torso.frame_mean": policy.torso.frame_mean}
         policy.load_state_dict(state_dict, strict=True)
     except (KeyError, TypeError, RuntimeError, ValueError) as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

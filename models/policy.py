@@ -217,6 +217,15 @@ class Policy(nn.Module):
         self.obs_mean.copy_(torch.as_tensor(np.reshape(mean, -1), dtype=torch.float32))
         self.obs_std.copy_(torch.as_tensor(np.reshape(std, -1), dtype=torch.float32))
 
+    def set_frame_mean(self, mean: np.ndarray) -> None:
+        """Store the training frames' mean, one preprocessed frame (h, w, c) in 0-255 units
+        (image observations only); the torso takes it off every frame of its input."""
+        if not isinstance(self.torso, ConvTorso):
+            raise ValueError("vector observations are normalised by set_observation_stats")
+        step = torch.as_tensor(np.asarray(mean), dtype=torch.float32) / 255.0
+        history = self.spec.pipeline.history
+        self.torso.frame_mean.copy_(step.repeat(1, 1, history))
+
     def as_tensor(self, observations: np.ndarray | torch.Tensor) -> torch.Tensor:
         """A batch of raw observations as a tensor on the policy's device."""
         return torch.as_tensor(np.asarray(observations), device=self.device)

@@ -78,16 +78,24 @@ class MLPTorso(nn.Module):
 class ConvTorso(nn.Module):
     """Convolutions (a `CONV_PLANS` entry) then the MLP layers, over raw (B, H, W, C) frames.
 
-    Frames arrive as uint8 and become floats in [0, 1] here, on whatever device the batch is,
-    so datasets and batches stay four times smaller until the last moment. The (B, H, W, C)
-    batch seen as (B, C, H, W) is channels-last in memory, and so are the convolution weights:
-    on the CPU that trained the DQN torso 1.4x faster than contiguous NCHW (docs/benchmarks.md).
+    Frames arrive as uint8 and become floats in [0, 1] here, centred on the training frames'
+    mean (`frame_mean`), on whatever device the batch is, so datasets and batches stay four
+    times smaller until the last moment. The (B, H, W, C) batch seen as (B, C, H, W) is
+    channels-last in memory, and so are the convolution weights: on the CPU that trained the
+    DQN torso 1.4x faster than contiguous NCHW (docs/benchmarks.md).
     """
+
+    frame_mean: torch.Tensor
 
     def __init__(self, plan: ConvPlan, image_shape: tuple[int, ...],
                  hidden: tuple[int, ...]) -> None:
         super().__init__()
         height, width, channels = image_shape
+        # The training frames' mean, in [0, 1], taken off every input: what stays still in a
+        # game (Pong's court) becomes 0 and what moves (a 1-pixel ball) stands out. Pong's
+        # clone left the majority action's plateau in 250 steps with it, in 1,750+ without
+        # (docs/benchmarks.md section 11). Zeros (no centring) load older checkpoints.
+        self.register_buffer("frame_mean", torch.zeros(height, width, channels))
         convs: list[nn.Module] = []
         for out_channels, kernel, stride, padding in plan:
             convs += [nn.Conv2d(channels, out_channels, kernel, stride=stride, padding=padding),
@@ -103,8 +111,8 @@ class ConvTorso(nn.Module):
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         """(B, H, W, C) frames, uint8 0-255 -> (B, out_features)."""
-        x = frames.permute(0, 3, 1, 2).float() / 255.0
-        return self.fc(self.convs(x))
+        x = frames.float().mul_(1.0 / 255.0).sub_(self.frame_mean)
+        return self.fc(self.convs(x.permute(0, 3, 1, 2)))
 
 
 def build_torso(name: TorsoName, observation_shape: tuple[int, ...],

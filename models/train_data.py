@@ -43,6 +43,9 @@ VAL_SAMPLE_ROWS = 16_384
 every held-out row of a million-row dataset cost seconds per record."""
 STATS_SAMPLE_ROWS = 100_000
 """Training rows a streamed run reads for the vector statistics."""
+FRAME_MEAN_ROWS = 4096
+"""Training frames the frame mean is taken over (spread over the rows; a streamed run reads
+whole chunks of episodes in a seeded order)."""
 
 Batch = tuple[torch.Tensor, torch.Tensor, int]
 
@@ -165,9 +168,10 @@ def _streamed(config: TrainConfig, dataset: DatasetLike, policy: Policy, device:
     train_episodes = split.train_episodes
     if world.distributed:  # each process streams its own share of the episodes
         train_episodes = train_episodes[world.rank :: world.size] or train_episodes[:1]
-    if policy.spec.observation_kind == "vector":
-        sample = _read_rows(dataset, pipeline, train_episodes, STATS_SAMPLE_ROWS, config)
-        normalised_rows(policy, sample.observations, np.arange(len(sample.actions)))
+    sample = _read_rows(dataset, pipeline, train_episodes,
+                        STATS_SAMPLE_ROWS if policy.spec.observation_kind == "vector"
+                        else FRAME_MEAN_ROWS, config)
+    normalised_rows(policy, sample.observations, np.arange(len(sample.actions)))
     policy.to(device)
     held_out = _read_rows(dataset, pipeline, split.val_episodes, VAL_SAMPLE_ROWS, config)
     check_actions(policy.spec, held_out.actions, dataset.env_id)
@@ -231,9 +235,13 @@ def normalised_rows(policy: Policy, observations: np.ndarray,
     for each step of the history) and go through `Policy.normalise`'s arithmetic one step at
     a time: stacked, they are bit for bit what the policy computes from a stacked raw input
     when it acts (tests/models/test_training_normalisation.py). Image frames stay uint8 (the
-    torso scales them).
+    torso scales them); they set the policy's frame mean, from up to FRAME_MEAN_ROWS training
+    rows spread over the data.
     """
     if policy.spec.observation_kind != "vector":
+        spread = np.linspace(0, len(train_rows) - 1, min(len(train_rows), FRAME_MEAN_ROWS))
+        sample = observations[np.asarray(train_rows)[spread.astype(np.int64)]]
+        policy.set_frame_mean(sample.mean(axis=0, dtype=np.float32))
         return observations
     history = policy.spec.pipeline.history
     # Without validation every row trains (the split's rows are sorted): read them in place.
