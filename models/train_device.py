@@ -159,6 +159,9 @@ class AdamSteps:
         self._weights: list[torch.Tensor] = list(self._group["params"])
         self._complex = any(torch.is_complex(weight) for weight in self._weights)
         self._state: tuple[list[torch.Tensor], ...] | None = None
+        # The functional `adam` takes the group's settings as they are named since torch 2.7
+        # (decoupled_weight_decay); an older torch's steps all go through `step()`.
+        self._functional = "decoupled_weight_decay" in self._group
 
     def zero_grad(self) -> None:
         """Drop the gradients (`zero_grad(set_to_none=True)` without its profiling hook)."""
@@ -169,7 +172,7 @@ class AdamSteps:
     def step(self) -> None:
         """One Adam step of every weight."""
         grads = [weight.grad for weight in self._weights if weight.grad is not None]
-        if self._state is None or len(grads) < len(self._weights):
+        if not self._functional or self._state is None or len(grads) < len(self._weights):
             self.optimizer.step()
             self._state = self._made_state()
             return

@@ -140,9 +140,11 @@ def test_float16_steps_go_through_a_gradient_scaler() -> None:
     assert all(torch.isfinite(p).all() for p in policy.parameters())
 
 
+@pytest.mark.parametrize("functional", [True, False])  # False: a torch older than 2.7
 @pytest.mark.parametrize("options", [{"fused": True}, {"fused": True, "weight_decay": 0.01},
                                      {"foreach": False, "amsgrad": True}])
-def test_adam_steps_are_torch_adams_bit_for_bit(options: dict[str, object]) -> None:
+def test_adam_steps_are_torch_adams_bit_for_bit(options: dict[str, object],
+                                                functional: bool) -> None:
     torch.manual_seed(0)
     ours = torch.nn.Sequential(torch.nn.Linear(4, 32), torch.nn.LeakyReLU(),
                                torch.nn.Linear(32, 3))
@@ -150,6 +152,7 @@ def test_adam_steps_are_torch_adams_bit_for_bit(options: dict[str, object]) -> N
     theirs = copy.deepcopy(ours)
     steps = train_device.AdamSteps(torch.optim.Adam(ours.parameters(), lr=1e-2, **options))
     adam = torch.optim.Adam(theirs.parameters(), lr=1e-2, **options)
+    steps._functional = functional
     for step in range(7):
         inputs, targets = torch.randn(16, 4), torch.randint(0, 3, (16,))
         for net, optimizer in ((ours, steps), (theirs, adam)):
