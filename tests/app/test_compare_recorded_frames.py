@@ -8,7 +8,6 @@ time for the demo pane's replay check.
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -21,10 +20,10 @@ from clonelab.models.failures.compare import READ_ROWS, compare_on_demo
 from clonelab.models.observations import default_pipeline
 from clonelab.models.policy import Policy, PolicySpec
 from clonelab.models.training import TrainConfig
-from clonelab.recorder import dataset_chunks
 from clonelab.recorder.catalog import make_env
 from clonelab.recorder.dataset import DemoDataset
 from tests.app.demo_data import expert_dataset, workspace_on
+from tests.support.chunk_reads import count_row_reads
 
 ENV_ID = "ALE/Pong-v5"
 
@@ -46,20 +45,8 @@ def pong(tmp_path_factory) -> dict[str, Path]:
 
 def test_compare_never_holds_the_demo_episode_whole(qtbot, pong, monkeypatch) -> None:
     demo = DemoDataset.open(pong["dataset"]).load_episode(0)
-    reads: list[int] = []  # rows read at once by the view itself (the UI thread)
-    read_rows = dataset_chunks._observations
-
-    def counted(location, info, group, space, start, stop):  # noqa: ANN001, ANN202
-        if threading.current_thread() is threading.main_thread():
-            reads.append(stop - start)
-        return read_rows(location, info, group, space, start, stop)
-
-    def whole(*_args: object) -> None:
-        raise AssertionError("read the demo episode whole")
-
-    monkeypatch.setattr(dataset_chunks, "_observations", counted)
-    monkeypatch.setattr(DemoDataset, "load_episode", whole)
-    monkeypatch.setattr(DemoDataset, "transitions", whole)
+    # Rows read at once by the view itself (the UI thread).
+    reads = count_row_reads(monkeypatch, DemoDataset, main_thread_only=True)
     workspace = workspace_on(pong["dataset"], ENV_ID)
     workspace.open_policy(pong["clone"])
     view = CompareView(workspace)

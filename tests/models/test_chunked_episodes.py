@@ -31,6 +31,7 @@ from clonelab.recorder.dataset import DemoDataset
 from clonelab.recorder.dataset_chunks import stored_episode
 from clonelab.recorder.session import PlaySession
 from tests.recorder.crash_writer import DISCRETE_ACTIONS, IMAGE_SPACE, synthetic_episode
+from tests.support.chunk_reads import count_row_reads
 
 PIPELINE = ObservationPipeline(size=(12, 12), grey=True, history=4)
 
@@ -68,19 +69,7 @@ def test_a_recorded_episode_is_compared_without_reading_it_whole(frames, monkeyp
     policy = _image_policy()
     episode = frames.load_episode(0)
     expected = compare_on_demo(policy, episode.observations, episode.actions)
-    reads: list[int] = []
-    read_rows = dataset_chunks._observations
-
-    def counted(location, info, group, space, start, stop):  # noqa: ANN001, ANN202
-        reads.append(stop - start)
-        return read_rows(location, info, group, space, start, stop)
-
-    def whole(*_args: object) -> None:
-        raise AssertionError("read the episode whole")
-
-    monkeypatch.setattr(dataset_chunks, "_observations", counted)
-    monkeypatch.setattr(frames, "load_episode", whole)
-    monkeypatch.setattr(frames, "transitions", whole)
+    reads = count_row_reads(monkeypatch, frames)
     for episode_id in (0, 1):
         demo = episode if episode_id == 0 else None
         result = compare_on_recording(policy, frames, episode_id)
