@@ -105,9 +105,14 @@ def join(world: World, device: torch.device, timeout_s: float = DEFAULT_TIMEOUT_
     log.info("rank %d of %d joined (%s)", world.rank, world.size, backend)
 
 
-def leave() -> None:
-    """End this process's process group, if it has one."""
+def leave(*, together: bool = False) -> None:
+    """End this process's process group, if it has one; `together` (a run that ended well on
+    every rank) waits for every rank first."""
     if dist.is_initialized():
+        if together:
+            # No rank tears the group down while a peer still uses it. (The aborts seen at the
+            # end of 2-process runs came later, at the process's exit: app/cli/__main__.py.)
+            dist.barrier()
         dist.destroy_process_group()
 
 

@@ -166,16 +166,19 @@ def train_bc(
     if world.distributed and device.type == "cuda":
         device = torch.device("cuda", world.local_rank)
     join(world, device, timeout_s)
+    ended_well = False
     try:
-        return (yield from _train(config, dataset, should_stop, device, world, clock,
-                                  train_clock, now))
+        result = yield from _train(config, dataset, should_stop, device, world, clock,
+                                   train_clock, now)
+        ended_well = True
+        return result
     except RuntimeError as error:
         if not world.distributed:
             raise
         raise peer_lost(error) from None  # a collective in DDP's backward: a rank is gone
     finally:
         if world.distributed:
-            leave()
+            leave(together=ended_well)
 
 
 def _train(config: TrainConfig, dataset: DatasetLike, should_stop: Callable[[], bool],
