@@ -111,7 +111,9 @@ class ConvTorso(nn.Module):
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         """(B, H, W, C) frames, uint8 0-255 -> (B, out_features)."""
-        x = frames.float().mul_(1.0 / 255.0).sub_(self.frame_mean)
+        # A copy even of float frames (`.float()` would return them as they are): the
+        # in-place scaling and centring must never reach the caller's tensor.
+        x = frames.to(torch.float32, copy=True).mul_(1.0 / 255.0).sub_(self.frame_mean)
         return self.fc(self.convs(x.permute(0, 3, 1, 2)))
 
 

@@ -73,3 +73,11 @@ def test_a_checkpoint_written_before_centring_loads_without_a_mean(tmp_path: Pat
     frames = torch.as_tensor(np.random.default_rng(1).integers(0, 255, (3, 4, 4, 1),
                                                                dtype=np.uint8))
     assert torch.equal(loaded.action_probabilities(frames), policy.action_probabilities(frames))
+
+
+def test_frames_handed_over_as_floats_are_left_as_they_were() -> None:
+    policy = _policy(history=1)
+    policy.set_frame_mean(np.full((4, 4, 1), 100, dtype=np.float32))
+    frames = torch.full((2, 4, 4, 1), 255.0)
+    policy.features(frames)
+    assert torch.equal(frames, torch.full((2, 4, 4, 1), 255.0))
