@@ -20,6 +20,7 @@ from clonelab.recorder.configs import check_counts
 from clonelab.recorder.dataset import DemoDataset
 from clonelab.recorder.episode import EpisodeData
 from clonelab.recorder.experts import LaggedExpert, make_expert
+from clonelab.recorder.experts.base import ScriptedExpert
 from clonelab.recorder.experts.lagged import check_lag
 from clonelab.recorder.session import PlaySession
 
@@ -36,6 +37,10 @@ class ExpertConfig:
     """Reset seed of the first episode (each episode's seed also seeds the expert's noise)."""
     noise: float = 0.0
     """Probability of a random action at each step (an imperfect expert)."""
+    clean_labels: bool = False
+    """Record the expert's own choice, not the random action noise played instead (DART,
+    Laskey et al. 2017): the demos visit the states a clone's slips lead to and show the way
+    back, without the slips. With noise 0 it changes nothing."""
     max_steps: int | None = None
     """Cut every episode at this many steps, as truncated (None: the env's own limit)."""
     lag: int = 0
@@ -62,29 +67,32 @@ class ExpertConfig:
     @property
     def tags(self) -> tuple[str, ...]:
         """The tags each recorded episode gets: "expert", its noise and any lag ("lag=5")."""
-        return ("expert", f"noise={self.noise:g}") + ((f"lag={self.lag}",) if self.lag else ())
+        return (("expert", f"noise={self.noise:g}")
+                + (("clean-labels",) if self.clean_labels and self.noise else ())
+                + ((f"lag={self.lag}",) if self.lag else ()))
 
 
 def expert_episodes(env_id: str, seeds: Iterable[int], *, noise: float = 0.0,
-                    max_steps: int | None = None, lag: int = 0,
+                    clean_labels: bool = False, max_steps: int | None = None, lag: int = 0,
                     env_kwargs: Mapping[str, Any] | None = None) -> Iterator[EpisodeData]:
     """One expert episode of `env_id` per reset seed, each cut at `max_steps` (as truncated).
 
-    `noise` is the expert's chance of a random action, `lag` its reaction lag in steps
+    `noise` is the expert's chance of a random action (recorded as played, or with
+    `clean_labels` as the expert's own choice at that step), `lag` its reaction lag in steps
     (`recorder.experts.LaggedExpert`); `env_kwargs` build a variant of the env (the episodes
     keep the plain env id). Raises `recorder.experts.ExpertError` for an env without a
     scripted expert, `ValueError` for a lag its expert cannot have.
     """
     env = make_env(env_id, **dict(env_kwargs or {}))
     try:
-        expert = _solo(env, noise, lag)
+        expert = _solo(env, noise, lag, clean_labels)
         yield from _play(env, env_id, expert, seeds, max_steps)
     finally:
         env.close()
 
 
 def record_expert(path: Path, env_id: str, *, seeds: Iterable[int], noise: float = 0.0,
-                  max_steps: int | None = None, lag: int = 0,
+                  clean_labels: bool = False, max_steps: int | None = None, lag: int = 0,
                   tags: Iterable[str] = ("expert",), operator: str = "scripted expert",
                   env_kwargs: Mapping[str, Any] | None = None) -> DemoDataset:
     """A new dataset at `path` holding `expert_episodes(env_id, seeds, ...)`, each with `tags`.
@@ -95,7 +103,7 @@ def record_expert(path: Path, env_id: str, *, seeds: Iterable[int], noise: float
     labels = tuple(tags)
     env = make_env(env_id, **dict(env_kwargs or {}))
     try:
-        expert = _solo(env, noise, lag)
+        expert = _solo(env, noise, lag, clean_labels)
         dataset = DemoDataset.create(path, env_id=env_id, observation_space=env.observation_space,
                                      action_space=env.action_space, operator=operator)
         for episode in _play(env, env_id, expert, seeds, max_steps):
@@ -105,14 +113,30 @@ def record_expert(path: Path, env_id: str, *, seeds: Iterable[int], noise: float
     return dataset
 
 
-def _solo(env: gym.Env, noise: float, lag: int) -> Solo:
+def _solo(env: gym.Env, noise: float, lag: int, clean_labels: bool) -> Solo:
     expert = make_expert(env, noise=noise)
     source = LaggedExpert(expert, lag) if lag else expert
-    return Solo(source, actor="expert", device="script")
+    return Solo(source, actor="expert", device="script",
+                teacher=_OwnChoice(expert) if clean_labels else None)
+
+
+class _OwnChoice:
+    """The label of a clean-labelled step: what the expert chose at its last `act`, before
+    noise could replace it (an `ActionSource` that only reads it)."""
+
+    def __init__(self, expert: ScriptedExpert) -> None:
+        self.expert = expert
+
+    def reset(self, seed: int | None = None) -> None:
+        """Nothing to forget: the expert itself is reset as the player."""
+
+    def act(self, observation: Any) -> Any:
+        return self.expert.choice
 
 
 def _play(env: gym.Env, env_id: str, expert: Solo, seeds: Iterable[int],
           max_steps: int | None) -> Iterator[EpisodeData]:
     session = PlaySession(env, env_id=env_id)
     for seed in seeds:
-        yield play_episode(session, expert, seed=seed, max_steps=max_steps).episode
+        played = play_episode(session, expert, seed=seed, max_steps=max_steps)
+        yield played.labelled() if expert.teacher is not None else played.episode

@@ -3,7 +3,7 @@
 ```
 clonelab [ENV_ID]                                     open the app
 clonelab expert ENV_ID --episodes N --out DATASET [ExpertConfig flags: --seed S, --noise P,
-                --max-steps N, --lag D]
+                --clean-labels, --max-steps N, --lag D]
 clonelab info DATASET [--check] [--json]
 clonelab doctor DATASET [--repair] [--json]
 clonelab train DATASET --out POLICY [TrainConfig flags: --steps N | --epochs N, --batch-size B,

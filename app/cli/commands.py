@@ -90,6 +90,7 @@ def cmd_expert(args: argparse.Namespace) -> dict[str, Any]:
     returns = []
     with _progress(config.episodes, "episodes") as bar:
         for episode in expert_episodes(args.env_id, config.seeds, noise=config.noise,
+                                       clean_labels=config.clean_labels,
                                        max_steps=config.max_steps, lag=config.lag):
             dataset.append(episode, tags=config.tags)
             returns.append(float(np.sum(episode.rewards)))

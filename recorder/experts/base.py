@@ -28,6 +28,8 @@ class ScriptedExpert(ABC):
         self._space = copy.deepcopy(env.action_space)
         self._rng = np.random.default_rng(seed)
         self._space.seed(int(self._rng.integers(2**31)))
+        self.choice: Any = None
+        """The scripted policy's action at the last `act`, even where noise played another."""
 
     def reset(self, seed: int | None = None) -> None:
         """Start an episode; a `seed` restarts the noise RNG, so episodes replay exactly."""
@@ -36,11 +38,13 @@ class ScriptedExpert(ABC):
             self._space.seed(int(self._rng.integers(2**31)))
 
     def act(self, observation: Any) -> Any:
-        """The scripted action, or a random one with probability `noise`."""
+        """The scripted action, or a random one with probability `noise`; either way the
+        scripted one is kept as `choice` (the label of DART-style demos)."""
+        self.choice = self.policy(observation)
         if self.noise > 0.0 and self._rng.random() < self.noise:
             action = self._space.sample()
             return int(action) if isinstance(self._space, spaces.Discrete) else action
-        return self.policy(observation)
+        return self.choice
 
     @abstractmethod
     def policy(self, observation: Any) -> Any:

@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from clonelab.models.expert_demos import expert_episodes, record_expert
-from clonelab.recorder.experts import ExpertError
+from clonelab.models.expert_demos import ExpertConfig, expert_episodes, record_expert
+from clonelab.recorder.catalog import make_env
+from clonelab.recorder.experts import ExpertError, make_expert
 
 
 def test_the_same_seed_plays_the_same_episode() -> None:
@@ -35,3 +36,22 @@ def test_an_env_without_an_expert_is_refused_before_any_dataset(tmp_path: Path) 
     with pytest.raises(ExpertError, match="no scripted expert"):
         record_expert(tmp_path / "walker", "BipedalWalker-v3", seeds=(0,))
     assert not (tmp_path / "walker").exists()
+
+
+def test_clean_labels_record_the_experts_choice_where_noise_played_another() -> None:
+    played, = expert_episodes("CartPole-v1", [5], noise=0.4, max_steps=60)
+    clean, = expert_episodes("CartPole-v1", [5], noise=0.4, clean_labels=True, max_steps=60)
+    # The same seed plays the same noisy episode; only what is recorded as the action differs.
+    np.testing.assert_array_equal(clean.observations, played.observations)
+    expert = make_expert(make_env("CartPole-v1"))
+    choices = np.array([expert.policy(o) for o in clean.observations[:-1]])
+    np.testing.assert_array_equal(clean.actions, choices)
+    slips = played.actions != choices
+    assert 5 < slips.sum() < 40  # about 0.4 x 1/2 of the steps played against the expert
+    np.testing.assert_array_equal(played.actions[~slips], clean.actions[~slips])
+
+
+def test_clean_labelled_demos_are_tagged() -> None:
+    config = ExpertConfig(episodes=1, noise=0.2, clean_labels=True)
+    assert config.tags == ("expert", "noise=0.2", "clean-labels")
+    assert ExpertConfig(episodes=1, clean_labels=True).tags == ("expert", "noise=0")
