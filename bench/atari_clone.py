@@ -1,7 +1,8 @@
 """Clone quality on Atari: BC from scripted-expert episodes, trained on a wall-clock budget.
 
 Records `--episodes` episodes of the RAM expert (`models.expert_demos.record_expert`, seeds
-0..n-1, noise 0, each cut at `--max-steps` when given) unless `--data` already holds them,
+0..n-1, `--noise` (0 unless given; with `--clean-labels` the expert's own choices are recorded,
+DART), each cut at `--max-steps` when given) unless `--data` already holds them,
 trains `train_bc` with the default observation pipeline (84x84 grey, 4 frames for ALE) for
 `--steps` steps or until `--minutes` of wall clock have passed since the call (loading and
 preprocessing included; the run is then cancelled and keeps its best weights by validation
@@ -37,13 +38,14 @@ from clonelab.recorder.dataset import DemoDataset
 EVAL_SEED = 1000
 
 
-def _dataset(path: Path, env_id: str, episodes: int, max_steps: int | None) -> tuple[
-        DemoDataset, float | None]:
+def _dataset(path: Path, env_id: str, episodes: int, max_steps: int | None, noise: float,
+             clean_labels: bool) -> tuple[DemoDataset, float | None]:
     """The expert demos at `path` (recorded now, with the seconds it took, if absent)."""
     if path.exists():
         return DemoDataset.open(path, env_id=env_id), None
     started = time.perf_counter()
-    dataset = record_expert(path, env_id, seeds=range(episodes), max_steps=max_steps)
+    dataset = record_expert(path, env_id, seeds=range(episodes), max_steps=max_steps,
+                            noise=noise, clean_labels=clean_labels)
     return dataset, time.perf_counter() - started
 
 
@@ -52,11 +54,16 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--env", default="ALE/Pong-v5")
     parser.add_argument("--episodes", type=int, default=20)
     parser.add_argument("--max-steps", type=int, default=None)
+    parser.add_argument("--noise", type=float, default=0.0)
+    parser.add_argument("--clean-labels", action="store_true")
     parser.add_argument("--data", type=Path, required=True, help="dataset (recorded if absent)")
     parser.add_argument("--steps", type=int, default=None, help="None: TrainConfig's default")
     parser.add_argument("--batch", type=int, default=None, help="None: TrainConfig's default")
     parser.add_argument("--lr", type=float, default=None, help="None: TrainConfig's default")
     parser.add_argument("--log-every", type=int, default=None)
+    parser.add_argument("--random-shift", type=int, default=None,
+                        help="None: TrainConfig's default (no shift)")
+    parser.add_argument("--lr-schedule", default=None, help="None: TrainConfig's default")
     parser.add_argument("--minutes", type=float, default=15.0)
     parser.add_argument("--eval-episodes", type=int, default=10)
     parser.add_argument("--threads", type=int, default=2)
@@ -66,13 +73,15 @@ def main(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     before = machine()
-    dataset, record_s = _dataset(args.data, args.env, args.episodes, args.max_steps)
+    dataset, record_s = _dataset(args.data, args.env, args.episodes, args.max_steps,
+                                 args.noise, args.clean_labels)
     lengths = [dataset.episode_info(e).steps for e in dataset.episode_ids]
     print(f"{args.env}: {len(lengths)} episodes, {sum(lengths)} steps "
           f"(recorded in {record_s} s)", flush=True)
 
     chosen = {"steps": args.steps, "batch_size": args.batch, "lr": args.lr,
-              "log_every": args.log_every}
+              "log_every": args.log_every, "random_shift": args.random_shift,
+              "lr_schedule": args.lr_schedule}
     config = TrainConfig(seed=args.seed, **{k: v for k, v in chosen.items() if v is not None})
     started = time.perf_counter()
     deadline = started + args.minutes * 60
@@ -123,6 +132,9 @@ def main(argv: list[str]) -> None:
         "config": {"steps": config.steps, "total_steps": result.metrics.total_steps,
                    "batch_size": config.batch_size, "lr": config.lr,
                    "log_every": config.log_every, "minutes": args.minutes,
+                   "random_shift": config.random_shift, "lr_schedule": config.lr_schedule,
+                   "dataset_tags": sorted({tag for e in dataset.episode_ids
+                                           for tag in dataset.episode_info(e).tags}),
                    "threads": args.threads,
                    "pipeline": result.policy.spec.pipeline.describe()},
         "train_s": train_s,

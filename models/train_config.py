@@ -85,6 +85,9 @@ class TrainConfig:
     """Transitions per gradient step."""
     lr: float = 1e-3
     """Adam learning rate."""
+    lr_schedule: Literal["constant", "cosine"] = "constant"
+    """"constant" keeps lr throughout; "cosine" lowers it along a half cosine from lr at the
+    first step to 0 at the last, so the last steps settle (the run's length is its steps)."""
     hidden: tuple[int, ...] = DEFAULT_HIDDEN
     """Hidden layer sizes of the MLP, one per layer: "64" is one layer, "256,256" two (after the
     convolutions for image observations)."""
@@ -140,6 +143,12 @@ class TrainConfig:
     colour: Literal["default", "grey", "rgb"] = "default"
     """Image frames in "grey" (one luma channel) or "rgb"; "default" is the env's (grey for
     Atari, colour otherwise)."""
+    random_shift: int = 0
+    """Pixels each training stack of image frames may move up or down and left or right, a
+    new random shift every time it is drawn (its edges repeated into the gap): a clone of a
+    few games then reads where things are relative to each other rather than the demos' exact
+    pixels (DrQ). 0 turns it off; 4 suits 84x84 frames. Play is never shifted
+    (docs/training.md)."""
     head: HeadKind = "gaussian"
     """The policy's head for continuous (Box) actions: "gaussian" (the lecture's: one mean
     per state, the default), "mixture" (of as many Gaussians as components: keeps several
@@ -177,6 +186,9 @@ class TrainConfig:
         if not _is_int(self.action_shift) or self.action_shift < 0:
             raise ValueError(f"TrainConfig: action_shift must be a whole number of steps, 0 or "
                              f"more (0: no shift), got {self.action_shift!r}")
+        if not _is_int(self.random_shift) or self.random_shift < 0:
+            raise ValueError(f"TrainConfig: random_shift must be a whole number of pixels, 0 or "
+                             f"more (0: off), got {self.random_shift!r}")
         if not _is_int(self.patience) or self.patience < 0:
             raise ValueError(f"TrainConfig: patience must be a whole number of steps, 0 to "
                              f"never stop early, got {self.patience!r}")
@@ -202,6 +214,9 @@ class TrainConfig:
         if self.precision not in ("auto", "float32", "bfloat16", "float16"):
             raise ValueError(f"TrainConfig: precision must be auto, float32, bfloat16 or "
                              f"float16, got {self.precision!r}")
+        if self.lr_schedule not in ("constant", "cosine"):
+            raise ValueError(f"TrainConfig: lr_schedule must be constant or cosine, "
+                             f"got {self.lr_schedule!r}")
         if self.colour not in ("default", "grey", "rgb"):
             raise ValueError(f"TrainConfig: colour must be default, grey or rgb, "
                              f"got {self.colour!r}")
@@ -236,6 +251,12 @@ class TrainConfig:
         if self.steps is not None:
             return self.steps
         return default_steps(train_rows, self.batch_size, images=images)
+
+    def lr_at(self, step: int, total: int) -> float:
+        """The learning rate of gradient step `step` (0 first) of a run of `total` steps."""
+        if self.lr_schedule == "constant" or total <= 1:
+            return self.lr
+        return self.lr * 0.5 * (1.0 + math.cos(math.pi * step / (total - 1)))
 
     def pipeline_for(self, env_id: str, space: gym.Space | None) -> ObservationPipeline:
         """The observation pipeline for `env_id`: its default with this config's choices.

@@ -163,6 +163,10 @@ class AdamSteps:
         # (decoupled_weight_decay); an older torch's steps all go through `step()`.
         self._functional = "decoupled_weight_decay" in self._group
 
+    def set_lr(self, lr: float) -> None:
+        """The learning rate of the next steps."""
+        self._group["lr"] = lr
+
     def zero_grad(self) -> None:
         """Drop the gradients (`zero_grad(set_to_none=True)` without its profiling hook)."""
         for weight in self._weights:

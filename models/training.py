@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import torch
 
+from clonelab.models.augment import RandomShift
 from clonelab.models.data import DatasetLike, TrainingError
 from clonelab.models.device import pick_device
 from clonelab.models.distributed import (
@@ -202,6 +203,9 @@ def _train(config: TrainConfig, dataset: DatasetLike, should_stop: Callable[[], 
         # seeds for CUDA, XPU and MTIA, formatting a stack trace for each (2 ms a run).
         torch.random.default_generator.manual_seed(config.seed)
         policy = Policy(spec)
+    if config.random_shift and spec.observation_kind != "image":
+        raise TrainingError(f"dataset for {dataset.env_id}: random_shift moves image frames; "
+                            "these observations are vectors, so leave it at 0")
     data = yield from _loading(preparing(config, dataset, policy, device, world), clock, now)
     try:
         return (yield from _steps(config, dataset, policy, data, should_stop, device, world,
@@ -241,6 +245,7 @@ def _steps(config: TrainConfig, dataset: DatasetLike, policy: Policy, data: RunD
     total = config.total_steps(-(-n_train // world.size),
                                images=policy.spec.observation_kind == "image")
     optimizer = step_optimizer(policy, config)
+    shift = RandomShift(config.random_shift, config.seed + world.rank)
     obs, actions, targets, val_rows = data.val_obs, data.val_actions, data.val_targets, \
         data.val_rows
     log.info("training %s on %s (%s): %d train rows (%d episodes%s), %d val rows, %d steps",
@@ -303,11 +308,13 @@ def _steps(config: TrainConfig, dataset: DatasetLike, policy: Policy, data: RunD
             cancelled = True
             break
         inputs, batch_targets, rows = data.next_batch()
+        inputs = shift(inputs)
         with precision.autocast():
             loss = step_loss(inputs, batch_targets)
         # Finiteness is checked on the window's sum at each record: a check here would
         # wait for every step's result (a device sync on a GPU, 1-2% of a CPU step).
         optimizer.zero_grad()
+        optimizer.set_lr(config.lr_at(step, total))
         precision.backward_and_step(loss, optimizer)
         step += 1
         samples += rows
