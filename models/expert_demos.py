@@ -66,7 +66,8 @@ class ExpertConfig:
 
     @property
     def tags(self) -> tuple[str, ...]:
-        """The tags each recorded episode gets: "expert", its noise and any lag ("lag=5")."""
+        """The tags each recorded episode gets: "expert", its noise, "clean-labels" when noise
+        was played but the expert's choices recorded, and any lag ("lag=5")."""
         return (("expert", f"noise={self.noise:g}")
                 + (("clean-labels",) if self.clean_labels and self.noise else ())
                 + ((f"lag={self.lag}",) if self.lag else ()))
