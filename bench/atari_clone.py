@@ -64,6 +64,10 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--random-shift", type=int, default=None,
                         help="None: TrainConfig's default (no shift)")
     parser.add_argument("--lr-schedule", default=None, help="None: TrainConfig's default")
+    parser.add_argument("--action-balance", type=float, default=None,
+                        help="None: TrainConfig's default (0)")
+    parser.add_argument("--crop", default=None,
+                        help="top,bottom,left,right pixels; None: the env's default")
     parser.add_argument("--minutes", type=float, default=15.0)
     parser.add_argument("--eval-episodes", type=int, default=10)
     parser.add_argument("--threads", type=int, default=2)
@@ -81,7 +85,8 @@ def main(argv: list[str]) -> None:
 
     chosen = {"steps": args.steps, "batch_size": args.batch, "lr": args.lr,
               "log_every": args.log_every, "random_shift": args.random_shift,
-              "lr_schedule": args.lr_schedule}
+              "lr_schedule": args.lr_schedule, "action_balance": args.action_balance,
+              "crop": None if args.crop is None else tuple(int(v) for v in args.crop.split(","))}
     config = TrainConfig(seed=args.seed, **{k: v for k, v in chosen.items() if v is not None})
     started = time.perf_counter()
     deadline = started + args.minutes * 60
@@ -133,6 +138,7 @@ def main(argv: list[str]) -> None:
                    "batch_size": config.batch_size, "lr": config.lr,
                    "log_every": config.log_every, "minutes": args.minutes,
                    "random_shift": config.random_shift, "lr_schedule": config.lr_schedule,
+                   "action_balance": config.action_balance,
                    "dataset_tags": sorted({tag for e in dataset.episode_ids
                                            for tag in dataset.episode_info(e).tags}),
                    "threads": args.threads,

@@ -169,6 +169,11 @@ class TrainConfig:
     """Weight episodes by return (times their tag weight): exp((return - best return) / (this
     x the returns' standard deviation)), the best episode 1; 0.5 did best on mixed expert and
     noisy demos (docs/failures.md, "Mixed quality"). Empty: no return weighting."""
+    action_balance: float = 0.0
+    """Discrete actions: draw each training row with weight (its action's share) ** -this, so
+    rare actions (moving, where a player mostly waits) are seen more often: 0 keeps the rows as
+    recorded, 0.5 the square root, 1 every action equally often. Times any episode weight
+    (docs/training.md, "Few demos of a pixel game")."""
 
     def __post_init__(self) -> None:
         if self.steps is not None and self.epochs is not None:
@@ -239,6 +244,11 @@ class TrainConfig:
                                             and math.isfinite(temperature) and temperature > 0):
             raise ValueError(f"TrainConfig: return_temperature must be a number above 0 such as "
                              f"0.5, or empty for no return weighting, got {temperature!r}")
+        balance = self.action_balance
+        if not (isinstance(balance, int | float) and not isinstance(balance, bool)
+                and 0.0 <= balance <= 1.0):
+            raise ValueError(f"TrainConfig: action_balance must lie in [0, 1] (0: rows as "
+                             f"recorded, 1: every action equally often), got {balance!r}")
         if self.device not in TORCH_DEVICES:
             raise ValueError(f"TrainConfig: device must be one of {', '.join(TORCH_DEVICES)}, "
                              f"got {self.device!r}")

@@ -19,6 +19,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
+from clonelab.models.action_balance import action_balance_weights
 from clonelab.models.data import DatasetLike, TrainingError, input_stats, split_rows
 from clonelab.models.distributed import World
 from clonelab.models.episode_weights import epoch_order, parse_tag_weights, row_weights
@@ -147,20 +148,28 @@ class _PermutedRows:
 
 def _row_weights(config: TrainConfig, dataset: DatasetLike, data: Inputs,
                  train_rows: np.ndarray) -> torch.Tensor | None:
-    """Each training row's sampling weight (models/episode_weights.py), refused in one line."""
+    """Each training row's sampling weight: its episode's (models/episode_weights.py) times
+    its action's (models/action_balance.py); refused in one line."""
     try:
-        return row_weights(dataset, np.asarray(data.episode_ids), np.asarray(data.rewards),
-                           train_rows, tag_weights=parse_tag_weights(config.tag_weights),
-                           return_temperature=config.return_temperature)
+        episodes = row_weights(dataset, np.asarray(data.episode_ids),
+                               np.asarray(data.rewards), train_rows,
+                               tag_weights=parse_tag_weights(config.tag_weights),
+                               return_temperature=config.return_temperature)
     except ValueError as error:
         raise TrainingError(f"dataset for {dataset.env_id}: {error}") from None
+    actions = action_balance_weights(np.asarray(data.actions)[train_rows],
+                                     config.action_balance)
+    if actions is None or episodes is None:
+        return episodes if actions is None else actions
+    return episodes * actions
 
 
 def _streamed(config: TrainConfig, dataset: DatasetLike, policy: Policy, device: torch.device,
               world: World) -> RunData:
-    if config.tag_weights or config.return_temperature is not None:
-        raise TrainingError(f"dataset for {dataset.env_id}: episode weights need the rows in "
-                            "memory; raise the memory budget, or train without weights")
+    if config.tag_weights or config.return_temperature is not None or config.action_balance:
+        raise TrainingError(f"dataset for {dataset.env_id}: episode weights and action balance "
+                            "need the rows in memory; raise the memory budget, or train "
+                            "without them")
     pipeline = policy.spec.pipeline
     ids = np.asarray(dataset.episode_ids)
     steps = np.array([dataset.episode_info(int(i)).steps for i in ids])  # type: ignore[attr-defined]
