@@ -266,9 +266,6 @@ def _steps(config: TrainConfig, dataset: DatasetLike, policy: Policy, data: RunD
         loss_sum = torch.stack(window).sum() if window else torch.zeros((), device=device)
         mean_loss = window_mean(float(mean_over_ranks(loss_sum, world)), len(window), step,
                                  config.lr)
-        images = policy.spec.observation_kind == "image"
-        if images:  # the steps' freed heap, before validation's passes add their own to it
-            give_back_freed_memory()
         val_loss, accuracy, action_error = _validate(policy, obs, actions, targets,
                                                      val_rows if world.is_main else val_rows[:0])
         eval_return = None
@@ -285,7 +282,7 @@ def _steps(config: TrainConfig, dataset: DatasetLike, policy: Policy, data: RunD
             # Only records on the step schedule compete: the early one comes when the clock
             # says, so the weights a run keeps would hang on the machine's speed.
             best.offer(step, -eval_return if eval_return is not None else score, policy)
-        if images:
+        if policy.spec.observation_kind == "image":
             give_back_freed_memory()  # validation's passes of frames leave freed heap behind
         plan.recorded(now() - started)
         progress = TrainProgress(
