@@ -1,6 +1,6 @@
 """Drawing training rows against the actions' imbalance (discrete actions).
 
-A player mostly waits: three quarters of a Pong demo can be NOOP. A clone trained on the rows
+A player mostly waits: 56% of the rows of 20 Pong demos are NOOP. A clone trained on the rows
 as recorded leans toward the common action, and its slips are mostly waiting where the expert
 moved (docs/benchmarks.md section 11). `action_balance_weights` gives each row a sampling
 weight of (its action's share) ** -power: 0 leaves the rows as recorded, 1 draws every action
