@@ -17,9 +17,11 @@ import torch
 def action_balance_weights(actions: np.ndarray, power: float) -> torch.Tensor | None:
     """(N,) float64 sampling weights of rows with these discrete `actions`, mean 1, or None
     when `power` is 0 or every row takes the same action (the weights would all be equal)."""
-    actions = np.asarray(actions).reshape(len(actions))
-    values, inverse, counts = np.unique(actions, return_inverse=True, return_counts=True)
-    if power == 0 or len(values) < 2:
+    if power == 0:  # before reading the actions: continuous ones (N, D) are never balanced
+        return None
+    values, inverse, counts = np.unique(np.asarray(actions), return_inverse=True,
+                                        return_counts=True)
+    if len(values) < 2:
         return None
     per_action = (counts / len(actions)) ** -float(power)
     weights = per_action[inverse]

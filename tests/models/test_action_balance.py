@@ -34,6 +34,8 @@ def test_weights_follow_the_share_of_each_action_to_the_power_asked() -> None:
     assert float(root[actions == 3][0] / root[actions == 0][0]) == pytest.approx((75 / 5) ** 0.5)
     assert action_balance_weights(actions, 0.0) is None
     assert action_balance_weights(np.zeros(10, np.int64), 1.0) is None  # one action: no change
+    box_actions = np.random.default_rng(0).normal(size=(10, 2))
+    assert action_balance_weights(box_actions, 0.0) is None  # off: Box actions pass untouched
 
 
 def _demos(shares: dict[int, int], episodes: int = 4) -> FakeDataset:
