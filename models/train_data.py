@@ -159,8 +159,10 @@ def _row_weights(config: TrainConfig, dataset: DatasetLike, data: Inputs,
         raise TrainingError(f"dataset for {dataset.env_id}: {error}") from None
     actions = action_balance_weights(np.asarray(data.actions)[train_rows],
                                      config.action_balance)
-    if actions is None or episodes is None:
-        return episodes if actions is None else actions
+    if actions is None:
+        return episodes
+    if episodes is None:
+        return actions
     return episodes * actions
 
 
