@@ -25,7 +25,7 @@ from clonelab.models.observations import episode_inputs, episode_inputs_in_chunk
 from clonelab.models.policy import Policy
 from clonelab.recorder.catalog import make_env
 from clonelab.recorder.dataset import DemoDataset
-from clonelab.recorder.dataset_reads import Transitions
+from clonelab.recorder.dataset_chunks import stored_episode
 from clonelab.recorder.dict_observations import flatten_observation
 from clonelab.recorder.memory import give_back_freed_memory
 from clonelab.recorder.schema import FRAMES_PER_CHUNK, row_shape
@@ -106,36 +106,39 @@ def demo_ood(dataset: DemoDataset, *, seed: int = 0) -> CalibratedScore:
     """The calibrated nearest-neighbour OOD score of a dataset's demo states.
 
     Vector datasets are read whole. Image datasets are sampled: about IMAGE_OOD_STATES frames
-    spread evenly over every episode, read a chunk at a time, so that a large Atari recording
-    (100,000 raw frames are 10 GB) is never held whole.
+    spread evenly over every episode, each read with the few rows stored beside it, so that a
+    large Atari recording (100,000 raw frames are 10 GB) is neither held nor read whole.
     """
     if len(row_shape(dataset.observation_space)) == 1:
         return fit_ood(dataset.transitions(), seed=seed)
     steps = sum(dataset.episode_info(i).steps for i in dataset.episode_ids)
     every = max(1, steps // IMAGE_OOD_STATES)
-    parts = []
+    frames: list[np.ndarray] = []
+    episode_ids: list[int] = []
     for episode_id in dataset.episode_ids:
-        done = 0
-        for chunk in dataset.transition_chunks(episode_id, IMAGE_OOD_READ_ROWS):
-            wanted = np.arange(-done % every, len(chunk.actions), every)
-            parts.append(tuple(np.asarray(column)[wanted] for column in (
-                chunk.observations, chunk.actions, chunk.rewards, chunk.episode_ids)))
-            done += len(chunk.actions)
-    observations, actions, rewards, episode_ids = (np.concatenate(column)
-                                                   for column in zip(*parts, strict=True))
-    sample = Transitions(observations=observations, actions=actions, rewards=rewards,
-                         episode_ids=episode_ids)
-    fitted = fit_ood(sample, seed=seed)
-    # The chunks read and their float copies leave freed heap behind: the app held 122 MiB more
-    # once the Watch tab had fitted Pong's 100,000 frames, until given back.
+        rows = stored_episode(dataset, episode_id).observations
+        # Copies: a row is a view of the block of frames read with it.
+        wanted = range(0, dataset.episode_info(episode_id).steps, every)
+        frames += [rows[row].copy() for row in wanted]
+        episode_ids += [episode_id] * len(wanted)
+    fitted = fit_ood(SampledStates(np.stack(frames), np.array(episode_ids)), seed=seed)
+    # The blocks read leave freed heap behind: the app held 122 MiB more once the Watch tab
+    # had fitted Pong's 100,000 frames (reading all of them then), until given back.
     give_back_freed_memory()
     return fitted
 
 
-# Frames an image dataset's OOD score is fitted on, at most about (held as float32: 300 Atari
-# frames are 120 MB), and read at a time.
+@dataclass(frozen=True)
+class SampledStates:
+    """Frames sampled from a dataset's episodes, with the episode each comes from."""
+
+    observations: np.ndarray
+    episode_ids: np.ndarray
+
+
+# Frames an image dataset's OOD score is fitted on, at most about (300 raw Atari frames are
+# 30 MB; the reference keeps them pooled, `failures.ood.MAX_IMAGE_FEATURES`).
 IMAGE_OOD_STATES = 300
-IMAGE_OOD_READ_ROWS = 256
 
 
 

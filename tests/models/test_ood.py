@@ -176,3 +176,23 @@ def test_ensemble_needs_held_out_states(demos: TransitionSet) -> None:
         drain(train_ensemble(
             EnsembleConfig(members=2, train=TrainConfig(steps=1, device="cpu")), demos,
             held_out=demos.observations[:0]))
+
+
+def test_large_frames_are_compared_averaged_over_pixel_blocks() -> None:
+    rng = np.random.default_rng(4)
+    frames = rng.integers(0, 256, size=(30, 210, 160, 3), dtype=np.uint8)  # Atari's raw size
+    scorer = NearestNeighbourScorer(frames[:20])
+    assert scorer.scale.pool == 4 and scorer._reference.shape == (20, 52 * 40 * 3)
+    assert scorer._reference.shape[1] <= ood.MAX_IMAGE_FEATURES
+
+    def blocks(rows: np.ndarray) -> np.ndarray:  # 4x4 means, the last 2 rows left out
+        return rows[:, :208].reshape(len(rows), 52, 4, 40, 4, 3).mean(axis=(2, 4)) / 255.0
+
+    queries = frames[20:]
+    gaps = blocks(queries).reshape(10, 1, -1) - blocks(frames[:20]).reshape(1, 20, -1)
+    expected = np.sqrt((gaps**2).mean(axis=-1)).min(axis=1)
+    np.testing.assert_allclose(scorer.raw_scores(queries), expected, rtol=1e-5)
+    assert scorer.raw_scores(frames[:1])[0] == 0.0  # a demo frame is in the demos
+
+    small = rng.integers(0, 256, size=(5, 84, 84, 1), dtype=np.uint8)  # fits: compared as is
+    assert NearestNeighbourScorer(small).scale.pool == 1

@@ -54,7 +54,7 @@ def test_a_state_scores_the_same_alone_or_in_a_batch():
     assert np.array_equal(score(states), alone)
 
 
-def test_an_image_dataset_is_fitted_on_a_sample_read_a_chunk_at_a_time(tmp_path, monkeypatch):
+def test_an_image_dataset_is_fitted_on_a_sample_read_row_by_row(tmp_path, monkeypatch):
     """A large Atari recording is never read whole (100,000 raw Pong frames are 10 GB)."""
     from clonelab.models.failures import ood_timeline
     from clonelab.recorder.dataset import DemoDataset
@@ -70,6 +70,7 @@ def test_an_image_dataset_is_fitted_on_a_sample_read_a_chunk_at_a_time(tmp_path,
         raise AssertionError("read every frame")
 
     monkeypatch.setattr(dataset, "transitions", whole)
+    monkeypatch.setattr(dataset, "transition_chunks", whole)
     fitted: list[object] = []
     real_fit = ood_timeline.fit_ood
     monkeypatch.setattr(ood_timeline, "fit_ood",
