@@ -99,7 +99,7 @@ class ConvTorso(nn.Module):
         convs: list[nn.Module] = []
         for out_channels, kernel, stride, padding in plan:
             convs += [nn.Conv2d(channels, out_channels, kernel, stride=stride, padding=padding),
-                      nn.LeakyReLU()]
+                      nn.LeakyReLU(inplace=True)]
             channels = out_channels
         # Attribute names convs and fc are the state-dict keys of saved "cnn" checkpoints.
         self.convs = nn.Sequential(*convs, nn.Flatten())

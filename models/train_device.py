@@ -102,13 +102,18 @@ class StepPrecision:
             return contextlib.nullcontext()
         return torch.autocast(self.device.type, dtype=self.dtype)
 
-    def backward_and_step(self, loss: torch.Tensor, optimizer: AdamSteps) -> None:
-        """Backward and optimiser step, through the scaler when there is one."""
+    def backward(self, loss: torch.Tensor) -> None:
+        """The backward pass, through the scaler when there is one."""
         if self.scaler is None:
             loss.backward()
+        else:
+            self.scaler.scale(loss).backward()
+
+    def step(self, optimizer: AdamSteps) -> None:
+        """The optimiser step on the gradients of the backward passes since the last one."""
+        if self.scaler is None:
             optimizer.step()
             return
-        self.scaler.scale(loss).backward()
         self.scaler.step(optimizer.optimizer)
         self.scaler.update()
 

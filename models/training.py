@@ -30,6 +30,7 @@ from clonelab.models.distributed import (
     peer_lost,
 )
 from clonelab.models.evaluation import evaluate
+from clonelab.models.micro_batches import forward_backward, part_rows
 from clonelab.models.observations import PipelineError
 from clonelab.models.policy import Policy, PolicySpec
 from clonelab.models.train_config import TrainConfig
@@ -61,8 +62,9 @@ log = logging.getLogger(__name__)
 # Rows per forward pass when scoring the validation set (bounded memory for image data).
 VAL_CHUNK = 2048
 # ... and at most this many bytes of float inputs: 2,048 stacked Pong inputs through the DQN
-# torso raised the app's peak by 550 MiB, 256 by 70 MiB.
-VAL_CHUNK_BYTES = 32 * 2**20
+# torso raised the app's peak by 550 MiB, 256 by 70 MiB; with the steps in parts of 128
+# (`micro_batches`), chunks of 297 (32 MiB) made each record the peak, 40-60 MiB over them.
+VAL_CHUNK_BYTES = 16 * 2**20
 # Snapshot evaluations (select_by "eval_return") start at seed + this: apart from the episodes
 # the Train tab plays after training (from seed), so the pick is not scored on the starts it
 # was picked on.
@@ -248,6 +250,7 @@ def _steps(config: TrainConfig, dataset: DatasetLike, policy: Policy, data: RunD
     total = config.total_steps(-(-n_train // world.size),
                                images=policy.spec.observation_kind == "image")
     optimizer = step_optimizer(policy, config)
+    part = part_rows(policy, config.batch_size, device)
     shift = RandomShift(config.random_shift, config.seed + world.rank)
     obs, actions, targets, val_rows = data.val_obs, data.val_actions, data.val_targets, \
         data.val_rows
@@ -312,16 +315,15 @@ def _steps(config: TrainConfig, dataset: DatasetLike, policy: Policy, data: RunD
             break
         inputs, batch_targets, rows = data.next_batch()
         inputs = shift(inputs)
-        with precision.autocast():
-            loss = step_loss(inputs, batch_targets)
-        # Finiteness is checked on the window's sum at each record: a check here would
-        # wait for every step's result (a device sync on a GPU, 1-2% of a CPU step).
         optimizer.zero_grad()
         optimizer.set_lr(config.lr_at(step, total))
-        precision.backward_and_step(loss, optimizer)
+        loss = forward_backward(step_loss, precision, inputs, batch_targets, part)
+        precision.step(optimizer)
+        # Finiteness is checked on the window's sum at each record: a check here would
+        # wait for every step's result (a device sync on a GPU, 1-2% of a CPU step).
         step += 1
         samples += rows
-        window.append(loss.detach())
+        window.append(loss)
         if plan.due(step, lambda late: main_decides(late, world, device)):
             train_clock.stop()
             progress = record()

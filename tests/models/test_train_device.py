@@ -136,7 +136,8 @@ def test_float16_steps_go_through_a_gradient_scaler() -> None:
     with precision.autocast():
         loss = policy.loss(torch.zeros(4, 40, 40, 2, dtype=torch.uint8, device="cuda"),
                            torch.zeros(4, dtype=torch.long, device="cuda"))
-    precision.backward_and_step(loss, optimizer)
+    precision.backward(loss)
+    precision.step(optimizer)
     assert all(torch.isfinite(p).all() for p in policy.parameters())
 
 
