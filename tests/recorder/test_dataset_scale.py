@@ -8,6 +8,7 @@ are `bench/recording_scale.py`'s): the Python steps it runs and the bytes it rea
 from __future__ import annotations
 
 import os
+import statistics
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,11 +110,15 @@ def commit_all(dataset: DemoDataset, episodes: list[Any], stride: int,
 
 def test_a_commit_does_the_same_work_at_ten_thousand_episodes(recorded, monkeypatch):
     path, first, last = recorded
-    # Exact for the Python steps; the I/O grows by the digits of the journal's ids and totals.
-    assert max(work.python_events for work in last) <= max(
-        work.python_events for work in first), (first, last)
-    assert max(work.io_calls for work in last) <= max(work.io_calls for work in first)
-    assert max(work.io_bytes for work in last) <= 1.1 * max(work.io_bytes for work in first)
+    # Medians: a garbage collection or another thread's I/O during one counted commit is an
+    # outlier, not a trend. The Python steps are the same at both ends; the I/O grows by the
+    # digits of the journal's ids and totals.
+    def median(field: str, works: list[CommitWork]) -> float:
+        return statistics.median(getattr(work, field) for work in works)
+
+    assert median("python_events", last) <= median("python_events", first), (first, last)
+    assert median("io_calls", last) <= median("io_calls", first), (first, last)
+    assert median("io_bytes", last) <= 1.1 * median("io_bytes", first), (first, last)
 
     monkeypatch.setenv("MINARI_DATASETS_PATH", str(path.parent))
     loaded = minari.load_dataset(path.name)
