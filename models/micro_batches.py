@@ -25,10 +25,15 @@ from clonelab.models.train_device import StepPrecision
 PART_INPUT_BYTES = 16 * 2**20
 
 
+def input_row_bytes(policy: Policy) -> int:
+    """Bytes of one row of `policy`'s inputs as float32, as its torso reads them."""
+    return 4 * math.prod(policy.spec.input_shape)
+
+
 def part_rows(policy: Policy, batch_size: int, device: torch.device) -> int:
     """Rows per forward pass: the whole batch off the CPU or when its float inputs fit in
     PART_INPUT_BYTES, else the batch in the fewest equal parts that each fit."""
-    row_bytes = 4 * math.prod(policy.spec.input_shape)
+    row_bytes = input_row_bytes(policy)
     if device.type != "cpu" or batch_size * row_bytes <= PART_INPUT_BYTES:
         return batch_size
     parts = math.ceil(batch_size * row_bytes / PART_INPUT_BYTES)

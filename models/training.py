@@ -9,7 +9,6 @@ the generator in a worker thread; the CLI drives it with `recorder.jobs.drain`.
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
@@ -30,7 +29,12 @@ from clonelab.models.distributed import (
     peer_lost,
 )
 from clonelab.models.evaluation import evaluate
-from clonelab.models.micro_batches import forward_backward, part_rows
+from clonelab.models.micro_batches import (
+    PART_INPUT_BYTES,
+    forward_backward,
+    input_row_bytes,
+    part_rows,
+)
 from clonelab.models.observations import PipelineError
 from clonelab.models.policy import Policy, PolicySpec
 from clonelab.models.train_config import TrainConfig
@@ -62,9 +66,9 @@ log = logging.getLogger(__name__)
 # Rows per forward pass when scoring the validation set (bounded memory for image data).
 VAL_CHUNK = 2048
 # ... and at most this many bytes of float inputs: 2,048 stacked Pong inputs through the DQN
-# torso raised the app's peak by 550 MiB, 256 by 70 MiB; with the steps in parts of 128
-# (`micro_batches`), chunks of 297 (32 MiB) made each record the peak, 40-60 MiB over them.
-VAL_CHUNK_BYTES = 16 * 2**20
+# torso raised the app's peak by 550 MiB, 256 by 70 MiB; the training steps' parts' bound, since
+# chunks of 297 (32 MiB) over steps in parts of 128 made each record the peak, 40-60 MiB over.
+VAL_CHUNK_BYTES = PART_INPUT_BYTES
 # Snapshot evaluations (select_by "eval_return") start at seed + this: apart from the episodes
 # the Train tab plays after training (from seed), so the pick is not scored on the starts it
 # was picked on.
@@ -120,8 +124,7 @@ def _validate(
     loss_sum = 0.0
     hit_or_error = 0.0
     discrete = policy.spec.action_kind == "discrete"
-    input_bytes = 4 * math.prod(policy.spec.input_shape)
-    size = max(1, min(VAL_CHUNK, VAL_CHUNK_BYTES // input_bytes))
+    size = max(1, min(VAL_CHUNK, VAL_CHUNK_BYTES // input_row_bytes(policy)))
     for start in range(0, len(rows), size):
         chunk = rows[start : start + size]
         features = policy.features(obs.gather(chunk), normalised=True)
