@@ -5,8 +5,10 @@ default 256x256 MLP and a 6-way head), with Adam (lr 1e-3) at the same batch siz
 same uint8 frames: 84x84 grey, 4 stacked, the Atari preprocessing's output, scaled to [0, 1]
 on the device in the forward pass. The frames are synthesised (a ball and two paddles on a
 noisy field, so the network sees Pong-like sparse images); their content does not change the
-arithmetic. A third side, the bare loop with contiguous (NCHW) weights and input, measures what
-channels-last buys. Rounds rotate the order of the sides; each number is the median.
+arithmetic. All sides run in `--precision` (default auto: bfloat16 autocast on CPUs with
+bfloat16 dot products, as train_bc picks, float32 elsewhere). A third side, the bare loop with
+contiguous (NCHW) weights and input, measures what channels-last buys. Rounds rotate the
+order of the sides; each number is the median.
 --variants adds, once each: the "dqn" and the small "cnn" torso trained as CloneLab policies
 on the same frames, and train_bc with torch.compile (its first steps and its steady rate).
 
@@ -32,6 +34,7 @@ from torch import nn
 from clonelab.models.policy import Policy, PolicySpec
 from clonelab.models.torsos import TorsoName
 from clonelab.models.train_config import Precision
+from clonelab.models.train_device import resolve_precision
 from clonelab.models.training import TrainConfig, train_bc
 from clonelab.recorder.jobs import drain
 
@@ -87,13 +90,10 @@ def bare_network(channels_last: bool = True) -> nn.Module:
 
 
 def autocast_for(device: torch.device, precision: Precision) -> contextlib.AbstractContextManager:
-    """The autocast CloneLab's `precision` gives on `device` (resolved as train_bc does)."""
-    if precision == "auto":
-        precision = ("bfloat16" if torch.cuda.is_bf16_supported() else "float16") \
-            if device.type == "cuda" else "float32"
-    if precision == "float32":
+    """The autocast CloneLab's `precision` gives an image policy on `device`."""
+    dtype = resolve_precision(precision, device, image=True)
+    if dtype == torch.float32:
         return contextlib.nullcontext()
-    dtype = torch.bfloat16 if precision == "bfloat16" else torch.float16
     return torch.autocast(device.type, dtype=dtype)
 
 
@@ -191,16 +191,19 @@ def variants(threads: int, *, rows: int, steps: int, batch_size: int) -> dict[st
     return found
 
 
-def measure(threads: int, *, rows: int, steps: int, batch_size: int, rounds: int) -> dict:
-    """Interleaved rounds of the CPU sides at `threads` torch threads."""
+def measure(threads: int, *, rows: int, steps: int, batch_size: int, rounds: int,
+            precision: Precision) -> dict:
+    """Interleaved rounds of the CPU sides at `threads` torch threads, all in `precision`."""
     torch.set_num_threads(threads)
     demos = PixelDemos(rows)
     cpu = torch.device("cpu")
     sides = {
-        "clonelab": lambda: ours(demos, steps=steps, batch_size=batch_size, device=cpu),
-        "bare": lambda: bare(demos, steps=steps, batch_size=batch_size, device=cpu),
+        "clonelab": lambda: ours(demos, steps=steps, batch_size=batch_size, device=cpu,
+                                 precision=precision),
+        "bare": lambda: bare(demos, steps=steps, batch_size=batch_size, device=cpu,
+                             precision=precision),
         "bare_nchw": lambda: bare(demos, steps=steps, batch_size=batch_size, device=cpu,
-                                  channels_last=False),
+                                  channels_last=False, precision=precision),
     }
     for run in sides.values():  # warm-up: lazy initialisation in torch
         run()
@@ -228,19 +231,25 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--precision", default="auto", choices=("auto", "float32", "bfloat16"),
+                        help="every side's arithmetic; auto: what train_bc picks on this CPU")
     parser.add_argument("--variants", action="store_true",
                         help="add one run each of the cnn torso and of torch.compile")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "pixel_throughput.json")
     args = parser.parse_args()
     before = machine()
     by_threads = {str(t): measure(t, rows=args.rows, steps=args.steps,
-                                  batch_size=args.batch_size, rounds=args.rounds)
+                                  batch_size=args.batch_size, rounds=args.rounds,
+                                  precision=args.precision)
                   for t in args.threads}
     if args.variants:
         for threads in args.threads:
             by_threads[str(threads)]["variants"] = variants(
                 threads, rows=args.rows, steps=args.steps * 2, batch_size=args.batch_size)
     report = {"command": " ".join(sys.argv), "rows": args.rows, "steps": args.steps,
+              "precision": args.precision,
+              "autocast_dtype": str(resolve_precision(args.precision, torch.device("cpu"),
+                                                      image=True)),
               "batch_size": args.batch_size, "machine_before": before,
               "machine_after": machine(), "by_threads": by_threads}
     write_json(args.out, report)

@@ -69,22 +69,29 @@ def test_training_from_host_held_rows_matches_training_from_device_rows(
     assert [r.val_loss for r in held.history] == [r.val_loss for r in whole.history]
 
 
-def test_auto_precision_is_mixed_only_for_image_policies_on_cuda(
+def test_auto_precision_is_mixed_only_for_image_policies_on_fast_hardware(
         monkeypatch: pytest.MonkeyPatch) -> None:
     cuda, cpu = torch.device("cuda"), torch.device("cpu")
-    image = image_policy()
-    vector = Policy(PolicySpec(env_id="CartPole-v1",
-                               observation_space=gym.spaces.Box(-1, 1, (4,), np.float32),
-                               action_space=gym.spaces.Discrete(2), hidden=(8,)))
-    assert resolve_precision("auto", cpu, image) == torch.float32
-    assert resolve_precision("auto", cuda, vector) == torch.float32
+    monkeypatch.setattr(train_device, "cpu_multiplies_bfloat16", lambda: False)
+    assert resolve_precision("auto", cpu, image=True) == torch.float32
+    monkeypatch.setattr(train_device, "cpu_multiplies_bfloat16", lambda: True)
+    assert resolve_precision("auto", cpu, image=True) == torch.bfloat16
+    assert resolve_precision("auto", cpu, image=False) == torch.float32
+    assert resolve_precision("auto", cuda, image=False) == torch.float32
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: True)
-    assert resolve_precision("auto", cuda, image) == torch.bfloat16
+    assert resolve_precision("auto", cuda, image=True) == torch.bfloat16
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: False)
-    assert resolve_precision("auto", cuda, image) == torch.float16  # a pre-Ampere GPU
-    assert resolve_precision("bfloat16", cpu, vector) == torch.bfloat16
+    assert resolve_precision("auto", cuda, image=True) == torch.float16  # a pre-Ampere GPU
+    assert resolve_precision("bfloat16", cpu, image=False) == torch.bfloat16
     with pytest.raises(TrainingError, match="float16 needs a CUDA device.*bfloat16 or float32"):
-        resolve_precision("float16", cpu, image)
+        resolve_precision("float16", cpu, image=True)
+
+
+def test_a_torch_without_the_cpu_checks_counts_as_no_bfloat16(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"):
+        monkeypatch.delattr(torch.cpu, name, raising=False)
+    assert train_device.cpu_multiplies_bfloat16() is False
 
 
 def test_a_bfloat16_run_on_the_cpu_learns_and_keeps_float32_weights() -> None:
