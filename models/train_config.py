@@ -175,6 +175,12 @@ class TrainConfig:
     recorded, 0.5 the square root, 1 every action equally often. Times any episode weight
     (docs/training.md, "Few demos of a pixel game")."""
 
+    weight_average: float = 0.0
+    """Validate, keep and play an exponential moving average of the weights with this decay
+    (Polyak averaging): 0.999 averages about the last 1,000 steps, which steadies where a
+    constant learning rate leaves the weights; 0 keeps the weights as trained
+    (docs/training.md, "Few demos of a pixel game")."""
+
     def __post_init__(self) -> None:
         if self.steps is not None and self.epochs is not None:
             raise ValueError("TrainConfig: set steps or epochs, not both")
@@ -249,6 +255,11 @@ class TrainConfig:
                 and 0.0 <= balance <= 1.0):
             raise ValueError(f"TrainConfig: action_balance must lie in [0, 1] (0: rows as "
                              f"recorded, 1: every action equally often), got {balance!r}")
+        average = self.weight_average
+        if not (isinstance(average, int | float) and not isinstance(average, bool)
+                and 0.0 <= average < 1.0):
+            raise ValueError(f"TrainConfig: weight_average must lie in [0, 1) (0: off; 0.999 "
+                             f"averages about the last 1,000 steps), got {average!r}")
         if self.device not in TORCH_DEVICES:
             raise ValueError(f"TrainConfig: device must be one of {', '.join(TORCH_DEVICES)}, "
                              f"got {self.device!r}")

@@ -49,6 +49,7 @@ from clonelab.models.train_progress import (
     window_mean,
 )
 from clonelab.models.train_selection import BestWeights
+from clonelab.models.weight_average import WeightAverage
 from clonelab.recorder.jobs import CancelCheck, Stopwatch, cancel_check
 from clonelab.recorder.memory import give_back_freed_memory
 
@@ -253,6 +254,7 @@ def _steps(config: TrainConfig, dataset: DatasetLike, policy: Policy, data: RunD
     total = config.total_steps(-(-n_train // world.size),
                                images=policy.spec.observation_kind == "image")
     optimizer = step_optimizer(policy, config)
+    average = WeightAverage(policy, config.weight_average)
     part = part_rows(policy, config.batch_size, device)
     shift = RandomShift(config.random_shift, config.seed + world.rank)
     obs, actions, targets, val_rows = data.val_obs, data.val_actions, data.val_targets, \
@@ -272,22 +274,23 @@ def _steps(config: TrainConfig, dataset: DatasetLike, policy: Policy, data: RunD
         loss_sum = torch.stack(window).sum() if window else torch.zeros((), device=device)
         mean_loss = window_mean(float(mean_over_ranks(loss_sum, world)), len(window), step,
                                  config.lr)
-        val_loss, accuracy, action_error = _validate(policy, obs, actions, targets,
-                                                     val_rows if world.is_main else val_rows[:0])
-        eval_return = None
-        if config.select_by == "eval_return" and world.is_main:
-            eval_return = _snapshot_return(policy, config)
-        # Continuous actions are scored by the mean's error, which is what deterministic play
-        # uses: their Gaussian loss also scores the spread and is noisier (Pendulum kept weights
-        # of a loss bump that played -412 where the error's pick played -188).
-        # A mixture's or bins' mode picks one of several good ways, so its error against a
-        # held-out demo that took the other is noise: those heads are scored by their loss.
-        gaussian = policy.spec.head.kind == "gaussian"
-        score = action_error if action_error is not None and gaussian else val_loss
-        if step % config.log_every == 0 or step == total or cancelled:
-            # Only records on the step schedule compete: the early one comes when the clock
-            # says, so the weights a run keeps would hang on the machine's speed.
-            best.offer(step, -eval_return if eval_return is not None else score, policy)
+        with average.applied(policy):  # what is validated, selected and kept is the average
+            val_loss, accuracy, action_error = _validate(
+                policy, obs, actions, targets, val_rows if world.is_main else val_rows[:0])
+            eval_return = None
+            if config.select_by == "eval_return" and world.is_main:
+                eval_return = _snapshot_return(policy, config)
+            # Continuous actions are scored by the mean's error, which is what deterministic
+            # play uses: their Gaussian loss also scores the spread and is noisier (Pendulum
+            # kept weights of a loss bump that played -412 where the error's pick played -188).
+            # A mixture's or bins' mode picks one of several good ways, so its error against a
+            # held-out demo that took the other is noise: those heads are scored by their loss.
+            gaussian = policy.spec.head.kind == "gaussian"
+            score = action_error if action_error is not None and gaussian else val_loss
+            if step % config.log_every == 0 or step == total or cancelled:
+                # Only records on the step schedule compete: the early one comes when the
+                # clock says, so the weights a run keeps would hang on the machine's speed.
+                best.offer(step, -eval_return if eval_return is not None else score, policy)
         if policy.spec.observation_kind == "image":
             give_back_freed_memory()  # validation's passes of frames leave freed heap behind
         plan.recorded(now() - started)
@@ -322,6 +325,7 @@ def _steps(config: TrainConfig, dataset: DatasetLike, policy: Policy, data: RunD
         optimizer.set_lr(config.lr_at(step, total))
         loss = forward_backward(step_loss, precision, inputs, batch_targets, part)
         precision.step(optimizer)
+        average.update(policy)
         # Finiteness is checked on the window's sum at each record: a check here would
         # wait for every step's result (a device sync on a GPU, 1-2% of a CPU step).
         step += 1
@@ -345,6 +349,8 @@ def _steps(config: TrainConfig, dataset: DatasetLike, policy: Policy, data: RunD
     if config.select_by != "last" and best.best_step is not None:
         best.restore(policy)
         kept = next(r for r in history if r.step == best.best_step)
+    else:
+        average.apply(policy)
     policy.eval()
     log.info("training %s after %d steps in %.1f s; kept the weights of step %d",
              "cancelled" if cancelled else "stopped early" if stopped_early else "finished",
