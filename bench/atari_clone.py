@@ -66,6 +66,10 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--lr-schedule", default=None, help="None: TrainConfig's default")
     parser.add_argument("--action-balance", type=float, default=None,
                         help="None: TrainConfig's default (0)")
+    parser.add_argument("--weight-average", type=float, default=None,
+                        help="None: TrainConfig's default (0, off)")
+    parser.add_argument("--precision", default=None,
+                        help="None: TrainConfig's default (auto)")
     parser.add_argument("--crop", default=None,
                         help="top,bottom,left,right pixels; None: the env's default")
     parser.add_argument("--minutes", type=float, default=15.0)
@@ -86,6 +90,7 @@ def main(argv: list[str]) -> None:
     chosen = {"steps": args.steps, "batch_size": args.batch, "lr": args.lr,
               "log_every": args.log_every, "random_shift": args.random_shift,
               "lr_schedule": args.lr_schedule, "action_balance": args.action_balance,
+              "precision": args.precision, "weight_average": args.weight_average,
               "crop": None if args.crop is None else tuple(int(v) for v in args.crop.split(","))}
     config = TrainConfig(seed=args.seed, **{k: v for k, v in chosen.items() if v is not None})
     started = time.perf_counter()
@@ -138,7 +143,8 @@ def main(argv: list[str]) -> None:
                    "batch_size": config.batch_size, "lr": config.lr,
                    "log_every": config.log_every, "minutes": args.minutes,
                    "random_shift": config.random_shift, "lr_schedule": config.lr_schedule,
-                   "action_balance": config.action_balance,
+                   "action_balance": config.action_balance, "precision": config.precision,
+                   "weight_average": config.weight_average,
                    "dataset_tags": sorted({tag for e in dataset.episode_ids
                                            for tag in dataset.episode_info(e).tags}),
                    "threads": args.threads,
