@@ -90,8 +90,8 @@ def bare_network(channels_last: bool = True) -> nn.Module:
 
 
 def autocast_for(device: torch.device, precision: Precision) -> contextlib.AbstractContextManager:
-    """The autocast CloneLab's `precision` gives an image policy on `device`."""
-    dtype = resolve_precision(precision, device, image=True)
+    """The autocast CloneLab's `precision` gives the DQN torso on `device`."""
+    dtype = resolve_precision(precision, device, torso="dqn")
     if dtype == torch.float32:
         return contextlib.nullcontext()
     return torch.autocast(device.type, dtype=dtype)
@@ -249,7 +249,7 @@ def main() -> None:
     report = {"command": " ".join(sys.argv), "rows": args.rows, "steps": args.steps,
               "precision": args.precision,
               "autocast_dtype": str(resolve_precision(args.precision, torch.device("cpu"),
-                                                      image=True)),
+                                                      torso="dqn")),
               "batch_size": args.batch_size, "machine_before": before,
               "machine_after": machine(), "by_threads": by_threads}
     write_json(args.out, report)

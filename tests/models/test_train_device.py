@@ -73,18 +73,19 @@ def test_auto_precision_is_mixed_only_for_image_policies_on_fast_hardware(
         monkeypatch: pytest.MonkeyPatch) -> None:
     cuda, cpu = torch.device("cuda"), torch.device("cpu")
     monkeypatch.setattr(train_device, "cpu_multiplies_bfloat16", lambda: False)
-    assert resolve_precision("auto", cpu, image=True) == torch.float32
+    assert resolve_precision("auto", cpu, torso="dqn") == torch.float32
     monkeypatch.setattr(train_device, "cpu_multiplies_bfloat16", lambda: True)
-    assert resolve_precision("auto", cpu, image=True) == torch.bfloat16
-    assert resolve_precision("auto", cpu, image=False) == torch.float32
-    assert resolve_precision("auto", cuda, image=False) == torch.float32
+    assert resolve_precision("auto", cpu, torso="dqn") == torch.bfloat16
+    assert resolve_precision("auto", cpu, torso="cnn") == torch.float32  # tiny frames: NaNs
+    assert resolve_precision("auto", cpu, torso="mlp") == torch.float32
+    assert resolve_precision("auto", cuda, torso="mlp") == torch.float32
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: True)
-    assert resolve_precision("auto", cuda, image=True) == torch.bfloat16
+    assert resolve_precision("auto", cuda, torso="dqn") == torch.bfloat16
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: False)
-    assert resolve_precision("auto", cuda, image=True) == torch.float16  # a pre-Ampere GPU
-    assert resolve_precision("bfloat16", cpu, image=False) == torch.bfloat16
+    assert resolve_precision("auto", cuda, torso="dqn") == torch.float16  # a pre-Ampere GPU
+    assert resolve_precision("bfloat16", cpu, torso="mlp") == torch.bfloat16
     with pytest.raises(TrainingError, match="float16 needs a CUDA device.*bfloat16 or float32"):
-        resolve_precision("float16", cpu, image=True)
+        resolve_precision("float16", cpu, torso="dqn")
 
 
 def test_a_torch_without_the_cpu_checks_counts_as_no_bfloat16(
