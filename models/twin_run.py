@@ -15,7 +15,7 @@ from clonelab.models.agent import PolicyAgent
 from clonelab.models.policy import Policy
 from clonelab.recorder.catalog import make_env
 from clonelab.recorder.dict_observations import flatten_observation
-from clonelab.recorder.replay import RecordedActions, observations_match
+from clonelab.recorder.replay import RecordedActions, observations_match, replayed_actions
 from clonelab.recorder.session import PlaySession
 
 
@@ -146,7 +146,7 @@ def demo_and_clone(env_id: str, episode: Any, policy: Policy, *,
     Both envs render to rgb_array; the run is limited to the demo's length; the left pane
     checks that it reproduces the recorded observations (`Pane.first_mismatch`).
     """
-    left = make_pane(env_id, RecordedActions(episode.actions), "human", "keyboard",
+    left = make_pane(env_id, RecordedActions(replayed_actions(episode)), "human", "keyboard",
                      recorded=episode.observations)
     right = make_pane(env_id, PolicyAgent(policy, deterministic=deterministic, seed=episode.seed),
                       "agent", "policy")

@@ -28,7 +28,7 @@ from clonelab.models.twin_run import Pane, make_pane
 from clonelab.recorder.action_names import EnvNames, env_names
 from clonelab.recorder.frames import rendered_frame
 from clonelab.recorder.jobs import CancelCheck, cancel_check
-from clonelab.recorder.replay import RecordedActions
+from clonelab.recorder.replay import RecordedActions, replayed_actions
 from clonelab.recorder.replay_process import ReplayedStep, ReplayProcess
 from clonelab.recorder.video_writer import ExportError, open_video
 
@@ -273,11 +273,12 @@ def export_comparison(config: ExportConfig, env_id: str, episode: Any, policy: P
     run Compare shows. Where the env is slow to render, the demo replays in another process."""
     clone = make_pane(env_id, PolicyAgent(policy, deterministic=config.deterministic,
                                           seed=episode.seed), "agent", "policy")
+    played = replayed_actions(episode)
     try:
         demo: Any = (ReplayProcess(env_id, episode.seed, episode.options or None,
-                                   episode.actions, height=config.height)
+                                   played, height=config.height)
                      if _slow_to_step(clone.session.env, episode) else
-                     _LocalSide(make_pane(env_id, RecordedActions(episode.actions), "human",
+                     _LocalSide(make_pane(env_id, RecordedActions(played), "human",
                                           "keyboard"), episode, config.height))
     except BaseException:
         clone.session.env.close()

@@ -100,6 +100,7 @@ class StoredEpisode:
     seed: int | None
     options: dict[str, Any] | None
     fps: float = math.nan
+    played_actions: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.actions)
@@ -119,18 +120,23 @@ class _Stored(Protocol):
 
 def stored_episode(dataset: _Stored, episode_id: int) -> StoredEpisode:
     """Episode `episode_id` of `dataset` (a `DemoDataset`) without its observations read:
-    its actions (checked), seed, reset options and recording rate."""
+    its actions and any played actions (checked), seed, reset options and recording rate."""
     location, info = dataset.location(episode_id), dataset.episode_info(episode_id)
     file = _open(location, info)
     with file:
         group = _group(location, info, file)
         actions = _small_columns(location, info, group, dataset.action_space)[0]
+        played = None
         try:
+            if schema.PLAYED_ACTIONS in group:
+                played = _action_column(group, schema.PLAYED_ACTIONS, info.steps,
+                                        dataset.action_space)
             options = read_options(group)
-        except (KeyError, ValueError) as exc:
+        except (OSError, KeyError, ValueError) as exc:
             raise _unreadable(location, info, exc) from None
     return StoredEpisode(observations=RecordedRows(location, info, dataset.observation_space),
-                         actions=actions, seed=info.seed, options=options, fps=info.fps)
+                         actions=actions, seed=info.seed, options=options, fps=info.fps,
+                         played_actions=played)
 
 
 def _open(location: Location, info: EpisodeInfo) -> h5py.File:
@@ -156,21 +162,32 @@ def _small_columns(location: Location, info: EpisodeInfo, group: h5py.Group,
                    action_space: gym.Space) -> tuple[np.ndarray, np.ndarray]:
     """The episode's actions and rewards, checked."""
     try:
-        actions = np.asarray(group[schema.ACTIONS][: info.steps]).astype(
-            schema.row_dtype(action_space), copy=False)
+        actions = _action_column(group, schema.ACTIONS, info.steps, action_space)
         rewards = np.asarray(group[schema.REWARDS][: info.steps]).astype(
             schema.REWARD_DTYPE, copy=False)
-        if len(actions) < info.steps or len(rewards) < info.steps:
-            raise ValueError(f"{min(len(actions), len(rewards))} actions or rewards for "
-                             f"{info.steps} steps")
-        problem = (nonfinite_problem(schema.ACTIONS, actions)
-                   or nonfinite_problem(schema.REWARDS, rewards)
-                   or action_space_problem(actions, action_space))
+        if len(rewards) < info.steps:
+            raise ValueError(f"{len(rewards)} rewards for {info.steps} steps")
+        problem = nonfinite_problem(schema.REWARDS, rewards)
         if problem:
             raise UnfitEpisode(problem)
     except (OSError, KeyError, ValueError) as exc:
         raise _unreadable(location, info, exc) from None
     return actions, rewards
+
+
+def _action_column(group: h5py.Group, name: str, steps: int,
+                   action_space: gym.Space) -> np.ndarray:
+    """The first `steps` rows of an actions dataset, checked against the action space;
+    OSError, KeyError or ValueError when they do not fit."""
+    actions = np.asarray(group[name][:steps]).astype(schema.row_dtype(action_space),
+                                                     copy=False)
+    if len(actions) < steps:
+        raise ValueError(f"{len(actions)} {name} for {steps} steps")
+    problem = (nonfinite_problem(name, actions)
+               or action_space_problem(actions, action_space, name=name))
+    if problem:
+        raise UnfitEpisode(problem)
+    return actions
 
 
 def _observations(location: Location, info: EpisodeInfo, group: h5py.Group,

@@ -116,6 +116,8 @@ def write_episode_group(group: h5py.Group, episode: EpisodeData, *,
     else:  # a Dict's flat rows become a group with a dataset per key, as Minari stores them
         write_observations(group, schema.OBSERVATIONS, observation_space, episode.observations)
     group.create_dataset(schema.ACTIONS, data=episode.actions)
+    if episode.played_actions is not None:
+        group.create_dataset(schema.PLAYED_ACTIONS, data=episode.played_actions)
     group.create_dataset(schema.REWARDS, data=episode.rewards)
     group.create_dataset(schema.TERMINATIONS, data=episode.terminations)
     group.create_dataset(schema.TRUNCATIONS, data=episode.truncations)
@@ -209,6 +211,8 @@ def _read_group(group: h5py.Group, observation_space: gym.Space) -> EpisodeData:
         seed=_attribute(group, schema.ATTR_SEED, None, check.integer),
         options=read_options(group),
         fps=_attribute(group, schema.ATTR_FPS, math.nan, check.number),
+        played_actions=_read(group, schema.PLAYED_ACTIONS)
+        if schema.PLAYED_ACTIONS in group else None,
     )
 
 

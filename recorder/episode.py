@@ -23,7 +23,9 @@ class EpisodeData:
     ``observations`` and ``timestamps`` have T+1 rows (the reset observation first); the rest
     have T rows. ``timestamps`` are wall-clock seconds since the epoch (NaN when unknown);
     ``actors``/``devices`` name who acted at each step and through what; ``fps`` is the
-    measured step rate while recording (NaN when unknown).
+    measured step rate while recording (NaN when unknown). ``played_actions`` are the actions
+    the env was stepped with where ``actions`` hold labels that differ from them (a
+    clean-labelled expert's choices, a DAgger teacher's); None when ``actions`` were played.
     """
 
     observations: np.ndarray
@@ -37,6 +39,7 @@ class EpisodeData:
     seed: int | None = None
     options: dict[str, Any] | None = None
     fps: float = math.nan
+    played_actions: np.ndarray | None = None
 
     @property
     def steps(self) -> int:
@@ -180,9 +183,13 @@ def episode_problem(episode: EpisodeData, observation_space: gym.Space,
     if steps == 0:
         return "the episode has no steps"
     observation_shape = schema.row_shape(observation_space)
+    action_shape = (steps, *schema.row_shape(action_space))
+    action_columns = {schema.ACTIONS: np.asarray(episode.actions)}
+    if episode.played_actions is not None:
+        action_columns[schema.PLAYED_ACTIONS] = np.asarray(episode.played_actions)
     expected = {
         schema.OBSERVATIONS: (episode.observations, (steps + 1, *observation_shape)),
-        schema.ACTIONS: (episode.actions, (steps, *schema.row_shape(action_space))),
+        **{name: (array, action_shape) for name, array in action_columns.items()},
         schema.REWARDS: (episode.rewards, (steps,)),
         schema.TERMINATIONS: (episode.terminations, (steps,)),
         schema.TRUNCATIONS: (episode.truncations, (steps,)),
@@ -192,17 +199,15 @@ def episode_problem(episode: EpisodeData, observation_space: gym.Space,
         if np.shape(array) != shape:
             return f"{name} has shape {np.shape(array)}, expected {shape}"
     # Every check reads the values as given: a cast first would hide what does not fit.
-    for name, array, space in ((schema.OBSERVATIONS, episode.observations, observation_space),
-                               (schema.ACTIONS, episode.actions, action_space)):
-        problem = _dtype_problem(name, np.asarray(array), space)
-        if problem:
-            return problem
-    for name, array in ((schema.OBSERVATIONS, episode.observations),
-                        (schema.ACTIONS, episode.actions), (schema.REWARDS, episode.rewards)):
-        problem = nonfinite_problem(name, np.asarray(array))
-        if problem:
-            return problem
-    problem = action_space_problem(np.asarray(episode.actions), action_space)
+    problem = _dtype_problem(schema.OBSERVATIONS, np.asarray(episode.observations),
+                             observation_space)
+    for name, array in action_columns.items():
+        problem = problem or _dtype_problem(name, array, action_space)
+    for name, array in ((schema.OBSERVATIONS, episode.observations), *action_columns.items(),
+                        (schema.REWARDS, episode.rewards)):
+        problem = problem or nonfinite_problem(name, np.asarray(array))
+    for name, array in action_columns.items():
+        problem = problem or action_space_problem(array, action_space, name=name)
     if problem:
         return problem
     for name, values, allowed in (("actors", episode.actors, schema.ACTOR_CODES),
@@ -230,8 +235,10 @@ def _dtype_problem(name: str, array: np.ndarray, space: gym.Space) -> str | None
     return None
 
 
-def action_space_problem(actions: np.ndarray, space: gym.Space) -> str | None:
-    """Where finite ``actions`` of a fitting dtype leave ``space`` (first row), or None."""
+def action_space_problem(actions: np.ndarray, space: gym.Space, *,
+                         name: str = schema.ACTIONS) -> str | None:
+    """Where finite ``actions`` of a fitting dtype leave ``space`` (first row), or None;
+    ``name`` is what the message calls them."""
     bounds = ""
     if isinstance(space, gym.spaces.Discrete):
         low, high = int(space.start), int(space.start + space.n - 1)
@@ -248,7 +255,7 @@ def action_space_problem(actions: np.ndarray, space: gym.Space) -> str | None:
     rows = np.flatnonzero(np.reshape(outside, (len(actions), -1)).any(axis=1))
     if not rows.size:
         return None
-    return (f"actions fall outside {space}{bounds}: first at row {rows[0]} "
+    return (f"{name} fall outside {space}{bounds}: first at row {rows[0]} "
             f"({actions[rows[0]].tolist()})")
 
 
@@ -280,6 +287,8 @@ def normalized(episode: EpisodeData, observation_space: gym.Space,
         timestamps=as_stored(episode.timestamps, schema.TIMESTAMP_DTYPE),
         actors=tuple(episode.actors),
         devices=tuple(episode.devices),
+        played_actions=None if episode.played_actions is None
+        else as_stored(episode.played_actions, action_space.dtype),
     )
 
 

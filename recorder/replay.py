@@ -41,6 +41,14 @@ class RecordedEpisode(Protocol):
     def seed(self) -> int | None: ...
     @property
     def options(self) -> Any: ...
+    @property
+    def played_actions(self) -> Any: ...
+
+
+def replayed_actions(episode: RecordedEpisode) -> Any:
+    """The actions that step the env to the recorded states: those played where the
+    recorded actions are labels (`EpisodeData.played_actions`), else the recorded ones."""
+    return episode.actions if episode.played_actions is None else episode.played_actions
 
 
 class CompressedFrames(Sequence[np.ndarray]):
@@ -143,14 +151,15 @@ def resimulate(
     rtol: float = DEFAULT_RTOL,
     atol: float = DEFAULT_ATOL,
 ) -> Generator[ReplayProgress, None, ReplayResult]:
-    """Replay `episode`'s actions in `env` from its seed, yielding progress; return the result.
+    """Replay `episode`'s played actions (`replayed_actions`) in `env` from its seed, yielding
+    progress; return the result.
 
     `env` must be built with `render_mode="rgb_array"` when `render` is True. The generator
     form lets the app run it in a worker thread (and cancel it); use `check_episode` to just
     get the result.
     """
     recorded = np.asarray(episode.observations)
-    actions = episode.actions
+    actions = replayed_actions(episode)
     total = len(actions)
     frames = CompressedFrames()
     reset_args = _reset_args(episode)

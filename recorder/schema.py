@@ -48,6 +48,9 @@ _MINARI_ID_RE = re.compile(r"(?:[-_\w][-_\w/]*[-_\w]+/)?[-_\w]+-v\d+")
 # --- datasets of an episode group (T steps) ---
 OBSERVATIONS = "observations"  # T+1 rows, the observation space's dtype
 ACTIONS = "actions"  # T rows, the action space's dtype
+# T rows, the action space's dtype; only where the env was stepped with other actions than the
+# recorded ones (labels: clean-labelled expert demos, DAgger's labelled episodes)
+PLAYED_ACTIONS = "played_actions"
 REWARDS = "rewards"  # T rows, float64
 TERMINATIONS = "terminations"  # T rows, bool
 TRUNCATIONS = "truncations"  # T rows, bool

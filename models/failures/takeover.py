@@ -260,8 +260,12 @@ class ControlledEpisode:
     """Help requests during the episode."""
 
     def labelled(self) -> EpisodeData:
-        """The episode with the labels as its actions (how DAgger stores what it learns)."""
-        return replace(self.episode, actions=self.labels)
+        """The episode with the labels as its actions (how DAgger stores what it learns),
+        keeping the actions played, where any differ, as `played_actions` so that the
+        episode still replays."""
+        played = self.episode.actions
+        return replace(self.episode, actions=self.labels,
+                       played_actions=None if np.array_equal(self.labels, played) else played)
 
 
 def intervention_flags(episode: EpisodeData) -> np.ndarray:

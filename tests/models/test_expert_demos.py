@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from clonelab.models.expert_demos import ExpertConfig, expert_episodes, record_expert
+from clonelab.models.policy import Policy, PolicySpec
+from clonelab.models.twin_run import close_run, demo_and_clone
 from clonelab.recorder.catalog import make_env
+from clonelab.recorder.dataset_chunks import stored_episode
 from clonelab.recorder.experts import ExpertError, make_expert
+from clonelab.recorder.replay import check_episode
 
 
 def test_the_same_seed_plays_the_same_episode() -> None:
@@ -49,6 +54,35 @@ def test_clean_labels_record_the_experts_choice_where_noise_played_another() -> 
     slips = played.actions != choices
     assert 5 < slips.sum() < 40  # about 0.4 x 1/2 of the steps played against the expert
     np.testing.assert_array_equal(played.actions[~slips], clean.actions[~slips])
+    np.testing.assert_array_equal(clean.played_actions, played.actions)
+    assert played.played_actions is None  # played as recorded: nothing else to keep
+
+
+def test_clean_labelled_demos_replay_from_the_dataset(tmp_path: Path) -> None:
+    # The labels alone would step the env off the recorded path at the first slip; the
+    # played actions, kept beside them, reproduce it (Compare's left pane, the Datasets player).
+    dataset = record_expert(tmp_path / "demos", "CartPole-v1", seeds=(5,), noise=0.4,
+                            clean_labels=True, max_steps=60)
+    episode_id, = dataset.episode_ids
+    stored = dataset.load_episode(episode_id)
+    assert stored.played_actions is not None
+    assert not np.array_equal(stored.played_actions, stored.actions)
+    env = make_env("CartPole-v1", render_mode="rgb_array")
+    try:
+        assert check_episode(env, stored).first_mismatch is None
+        labels_only = replace(stored, played_actions=None)
+        assert check_episode(env, labels_only).first_mismatch is not None
+    finally:
+        env.close()
+    policy = Policy(PolicySpec(env_id="CartPole-v1", observation_space=env.observation_space,
+                               action_space=env.action_space, hidden=(8,)))
+    run = demo_and_clone("CartPole-v1", stored_episode(dataset, episode_id), policy)
+    try:
+        while run.step():
+            pass
+        assert run.left.first_mismatch is None and run.step_count == 60
+    finally:
+        close_run(run)
 
 
 def test_clean_labelled_demos_are_tagged() -> None:

@@ -227,7 +227,7 @@ def test_compare_plays_the_clone_with_the_agent_history_and_replays_from_scratch
             break
     env.close()
     episode = SimpleNamespace(actions=np.asarray(expected), observations=np.asarray(observations),
-                              seed=3, options=None)
+                              seed=3, options=None, played_actions=None)
     run = demo_and_clone("CartPole-v1", episode, policy)
     try:
         for _replay in range(2):  # the second pass replays from the seed, history reset

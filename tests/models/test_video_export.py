@@ -40,7 +40,8 @@ def demo() -> SimpleNamespace:
     finally:
         env.close()
     return SimpleNamespace(observations=episode.observations[: STEPS + 1],
-                           actions=episode.actions[:STEPS], seed=7, options={})
+                           actions=episode.actions[:STEPS], seed=7, options={},
+                           played_actions=None)
 
 
 @pytest.fixture(scope="module")

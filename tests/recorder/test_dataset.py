@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+from dataclasses import replace
 
 import h5py
 import numpy as np
@@ -12,6 +13,7 @@ import pytest
 
 from clonelab.recorder import schema
 from clonelab.recorder.dataset import DatasetError, DemoDataset, EpisodeData
+from clonelab.recorder.dataset_chunks import stored_episode
 from tests.recorder.crash_writer import (
     BOX_ACTIONS,
     DISCRETE_ACTIONS,
@@ -43,6 +45,10 @@ def assert_same_episode(loaded: EpisodeData, expected: EpisodeData) -> None:
     assert loaded.seed == expected.seed
     assert loaded.options == expected.options
     assert loaded.fps == expected.fps
+    if expected.played_actions is None:
+        assert loaded.played_actions is None
+    else:
+        np.testing.assert_array_equal(loaded.played_actions, expected.played_actions)
 
 
 @pytest.mark.parametrize("kind", SPACES)
@@ -148,6 +154,21 @@ def test_export_is_one_self_contained_file(tmp_path):
     assert_same_episode(single.load_episode(2),
                         synthetic_episode(2, 5, IMAGE_SPACE, BOX_ACTIONS))
     np.testing.assert_array_equal(single.transitions().actions, expected_actions)
+
+
+def test_labels_keep_the_actions_played_beside_them_through_export(tmp_path):
+    dataset = make_dataset(tmp_path / "demos")
+    plain = synthetic_episode(0, 4)
+    labelled = replace(synthetic_episode(1, 5), played_actions=np.array([0, 1, 1, 0, 2]))
+    dataset.append(plain)
+    dataset.append(labelled)
+    exported = DemoDataset.open(dataset.export(tmp_path / "demos.hdf5"))
+    for source in (DemoDataset.open(tmp_path / "demos"), exported):
+        assert_same_episode(source.load_episode(0), plain)
+        assert_same_episode(source.load_episode(1), labelled)
+        np.testing.assert_array_equal(stored_episode(source, 1).played_actions,
+                                      labelled.played_actions)
+        assert stored_episode(source, 0).played_actions is None
 
 
 def test_a_moved_dataset_still_reads(tmp_path):

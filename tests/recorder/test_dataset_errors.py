@@ -127,6 +127,8 @@ def test_append_refuses_non_finite_values(tmp_path, field, bad):
     ({"actions": np.full(5, 3)}, "actions fall outside Discrete(3)"),
     ({"actors": ("human",) * 4 + ("robot",)}, "actors holds ['robot']"),
     ({"rewards": np.zeros(4)}, "rewards has shape (4,), expected (5,)"),
+    ({"played_actions": np.zeros(4, np.int64)}, "played_actions has shape (4,), expected (5,)"),
+    ({"played_actions": np.full(5, 3)}, "played_actions fall outside Discrete(3)"),
 ])
 def test_append_refuses_malformed_episodes(dataset_dir, change, problem):
     dataset = DemoDataset.open(dataset_dir)

@@ -26,6 +26,7 @@ class Episode:
     actions: np.ndarray
     seed: int | None
     options: Any = None
+    played_actions: np.ndarray | None = None
 
 
 def record_cartpole(seed: int, steps: int = 40) -> Episode:
