@@ -70,6 +70,9 @@ def main(argv: list[str]) -> None:
                         help="None: TrainConfig's default (0, off)")
     parser.add_argument("--precision", default=None,
                         help="None: TrainConfig's default (auto)")
+    parser.add_argument("--memory-budget-mb", type=int, default=None,
+                        help="None: TrainConfig's default; whole Pong games need about 2,000 "
+                             "to train in memory (action balance needs that)")
     parser.add_argument("--crop", default=None,
                         help="top,bottom,left,right pixels; None: the env's default")
     parser.add_argument("--minutes", type=float, default=15.0)
@@ -91,6 +94,7 @@ def main(argv: list[str]) -> None:
               "log_every": args.log_every, "random_shift": args.random_shift,
               "lr_schedule": args.lr_schedule, "action_balance": args.action_balance,
               "precision": args.precision, "weight_average": args.weight_average,
+              "memory_budget_mb": args.memory_budget_mb,
               "crop": None if args.crop is None else tuple(int(v) for v in args.crop.split(","))}
     config = TrainConfig(seed=args.seed, **{k: v for k, v in chosen.items() if v is not None})
     started = time.perf_counter()
@@ -145,6 +149,7 @@ def main(argv: list[str]) -> None:
                    "random_shift": config.random_shift, "lr_schedule": config.lr_schedule,
                    "action_balance": config.action_balance, "precision": config.precision,
                    "weight_average": config.weight_average,
+                   "memory_budget_mb": config.memory_budget_mb,
                    "dataset_tags": sorted({tag for e in dataset.episode_ids
                                            for tag in dataset.episode_info(e).tags}),
                    "threads": args.threads,
