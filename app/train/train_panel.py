@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clonelab.app.train.form_relevance import FormRelevance
 from clonelab.app.train.preprocessing_line import PreprocessingLine
 from clonelab.app.train.process_training import train_in_processes
 from clonelab.app.train.train_report import TrainReport, kept_text
@@ -107,6 +108,7 @@ class TrainPanel(JobPanel):
         self.form.editor("device").currentTextChanged.connect(self._show_device)
         self.device_label = MessageLine("deviceLabel")
         self.preprocessing_line = PreprocessingLine(self.form, workspace)
+        self.relevance = FormRelevance(self.form, workspace)
         self.dataset_label = MessageLine("datasetLabel")
         self.use_all = QRadioButton("all episodes")
         self.use_tag = QRadioButton("tagged")
@@ -168,9 +170,8 @@ class TrainPanel(JobPanel):
         data.addWidget(self.selection_label, 4, 0, 1, 2)
         config_box = QGroupBox("Configuration")
         config = QVBoxLayout(config_box)
-        config.addWidget(self.form)
-        config.addWidget(self.preprocessing_line)
-        config.addWidget(self.device_label)
+        for widget in (self.form, self.preprocessing_line, self.device_label):
+            config.addWidget(widget)
         processes_row = QHBoxLayout()
         processes_row.addWidget(QLabel("Processes"))
         processes_row.addWidget(self.processes)

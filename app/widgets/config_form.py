@@ -118,7 +118,8 @@ class ConfigForm(QWidget):
     is how a form without the required fields, a DaggerConfig's env id say, is built). Invalid
     input (unparsable text, or a value the dataclass's `__post_init__` refuses) is shown in the
     form's error line and raised as `ConfigFormError` by `config()`. `labels` overrides the
-    labels made from field names. `changed` fires on every edit.
+    labels made from field names. `changed` fires on every edit. `set_applies` greys out a
+    field that does nothing for the data at hand.
     """
 
     changed = Signal()
@@ -141,6 +142,8 @@ class ConfigForm(QWidget):
         layout = QFormLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self._editors: dict[str, _Editor] = {}
+        self._labels: dict[str, QLabel] = {}
+        self._set_aside: dict[str, Any] = {}  # the person's values of fields greyed out
         for spec in config_fields(cls, skip=skip):
             text = (labels or {}).get(spec.name, _label(spec.name))
             editor = _Editor(spec, choices.get(spec.name), text)
@@ -150,6 +153,7 @@ class ConfigForm(QWidget):
             label.setToolTip(spec.help)
             layout.addRow(label, editor.widget)
             self._editors[spec.name] = editor
+            self._labels[spec.name] = label
         self._error = QLabel()
         self._error.setObjectName("configError")
         self._error.setStyleSheet("color: #c0392b;")
@@ -164,6 +168,31 @@ class ConfigForm(QWidget):
     def editor(self, name: str) -> QWidget:
         """The widget that edits field `name`."""
         return self._editors[name].widget
+
+    def set_applies(self, name: str, why_not: str | None) -> None:
+        """Field `name` applies (`why_not` None), or is greyed out at its base value with
+        `why_not` in its tooltip, so that `config()` does not carry a value that does nothing
+        here; the person's value comes back when the field applies again."""
+        editor, label = self._editors[name], self._labels[name]
+        applies = why_not is None
+        tip = editor.spec.help if applies else f"Not used here: {why_not}.\n\n{editor.spec.help}"
+        for widget in (editor.widget, label):
+            widget.setToolTip(tip)
+        if applies == editor.widget.isEnabled():
+            return
+        if not applies:
+            try:
+                self._set_aside[name] = editor.value()
+            except ConfigFormError:
+                pass  # unparsable text: nothing worth bringing back
+        # Enabled state first: the value's change signal may bring the caller back here.
+        editor.widget.setEnabled(applies)
+        label.setEnabled(applies)
+        if applies:
+            if name in self._set_aside:
+                editor.set_value(self._set_aside.pop(name))
+        else:
+            editor.set_value(getattr(self._base, name))
 
     def set_config(self, config: Any) -> None:
         """Show the values of `config` in the editors (its skipped fields are kept)."""
