@@ -1,13 +1,13 @@
 """Screenshots of the Train and Compare tabs on Pong, in the main window, with real data.
 
 Give it a Pong dataset and a policy trained on it (a few hundred steps are enough for the
-picture; docs/screenshots/compare_pong.png shows bench/atari_clone.py's clone of 20 expert
-games, `--compare-step 400`, docs/benchmarks.md section 11), made in a scratch folder as a
-person would:
+picture; docs/screenshots/ shows bench/atari_clone.py's seed-1 clone of 20 whole expert games
+recorded with `--noise 0.2 --clean-labels`, on those demos, `--compare-step 400`,
+docs/benchmarks.md section 11), made in a scratch folder as a person would:
 
     clonelab expert ALE/Pong-v5 --episodes 3 --max-steps 600 --out /tmp/shots/pong-demos
     clonelab train /tmp/shots/pong-demos --out /tmp/shots/pong.pt --steps 200 --batch 32
-    QT_QPA_PLATFORM=xcb xvfb-run -s '-screen 0 1400x1200x24' .venv/bin/python \\
+    QT_QPA_PLATFORM=xcb xvfb-run -s '-screen 0 1400x1300x24' .venv/bin/python \\
         -m tools.screenshots_pong --dataset /tmp/shots/pong-demos --policy /tmp/shots/pong.pt
 
 The window's settings live next to the dataset, not in the user's. The Train tab shows a short
@@ -37,7 +37,7 @@ from tools.screenshots import grab, settle, wait_until
 ROOT = Path(__file__).resolve().parents[1]
 ENV_ID = "ALE/Pong-v5"
 SIZE = (1360, 860)
-TRAIN_SIZE = (1360, 1160)  # the whole form, down to the preprocessing line and the output
+TRAIN_SIZE = (1360, 1260)  # the whole form, down to the preprocessing line and the output
 
 
 def main() -> int:
@@ -68,6 +68,8 @@ def main() -> int:
     panel.form.editor("steps").setValue(args.train_steps)
     panel.form.editor("batch_size").setValue(32)
     panel.form.editor("log_every").setValue(10)
+    panel.form.editor("random_shift").setValue(4)  # benchmarks.md section 11's Pong recipe
+    panel.form.editor("action_balance").setText("1")
     panel.eval_episodes.setValue(0)  # a Pong evaluation plays whole games: minutes
     panel.save_edit.setText(str(work / "panel-clone.pt"))
     panel.start_training()
