@@ -61,3 +61,28 @@ def test_full_noise_makes_the_atari_experts_play_like_random(env_id):
     noisy = returns(env_id, "noise 1", steps=steps)
     expert = returns(env_id, "expert", steps=steps)
     assert noisy.mean() <= expert.mean() - 10
+
+
+@pytest.mark.parametrize("env_id", ["ALE/Pong-v5", "ALE/Breakout-v5"])
+def test_a_labeller_agrees_with_the_expert_that_played_the_states(env_id):
+    """DAgger and clean labels under noise ask the expert about states another actor played:
+    its label there must be the choice it makes when it plays them itself, so the choice may
+    rest on what the last frames show, never on the expert's own past actions."""
+    env = make_env(env_id)
+    observation, _ = env.reset(seed=0)
+    player = make_expert(env, noise=0.5, seed=0)
+    labeller = make_expert(env, seed=1)
+    player.reset(seed=0)
+    labeller.reset(seed=1)
+    played, labels = [], []
+    for _ in range(400):
+        action = player.act(observation)
+        labeller.act(observation)
+        played.append(player.choice)
+        labels.append(labeller.choice)
+        observation, _, terminated, truncated, _ = env.step(action)
+        if terminated or truncated:
+            break
+    env.close()
+    assert len(set(played)) >= 3  # the rule steered both ways and waited
+    assert labels == played
