@@ -1,9 +1,10 @@
 """Screenshots of the Train and Compare tabs on Pong, in the main window, with real data.
 
 Give it a Pong dataset and a policy trained on it (a few hundred steps are enough for the
-picture; docs/screenshots/ shows bench/atari_clone.py's seed-1 clone of 20 whole expert games
-recorded with `--noise 0.2 --clean-labels`, on those demos, `--compare-step 400`,
-docs/benchmarks.md section 11), made in a scratch folder as a person would:
+picture; docs/screenshots/compare_pong.png shows bench/atari_clone.py's seed-1 clone of 20
+expert games cut at 5,000 steps and recorded with `--noise 0.2 --clean-labels`, on those
+demos, `--compare-step 400`, docs/benchmarks.md section 11), made in a scratch folder as a
+person would:
 
     clonelab expert ALE/Pong-v5 --episodes 3 --max-steps 600 --out /tmp/shots/pong-demos
     clonelab train /tmp/shots/pong-demos --out /tmp/shots/pong.pt --steps 200 --batch 32
