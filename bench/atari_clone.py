@@ -71,8 +71,8 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--precision", default=None,
                         help="None: TrainConfig's default (auto)")
     parser.add_argument("--memory-budget-mb", type=int, default=None,
-                        help="None: TrainConfig's default (1,024); 20 whole noise-free Pong games "
-                             "(about 260,000 frames) need about 1,800 to train in memory, "
+                        help="None: TrainConfig's default (1,024, about 150,000 frames of "
+                             "84x84 grey); longer recordings need more to train in memory, "
                              "which action balance needs")
     parser.add_argument("--crop", default=None,
                         help="top,bottom,left,right pixels; None: the env's default")
